@@ -1,0 +1,45 @@
+// Holds the layer lines of the architecture: fails when a module imports across them.
+//   src/ha    imports nothing outside src/ha (the kernel knows no cloud);
+//   src/core  imports only src/core and src/ha (ports, not adapters).
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const root = resolve(new URL('..', import.meta.url).pathname);
+const rules = [
+  { layer: 'src/ha', allowed: ['src/ha'] },
+  { layer: 'src/core', allowed: ['src/core', 'src/ha'] },
+];
+
+function* files(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) yield* files(path);
+    else if (path.endsWith('.ts')) yield path;
+  }
+}
+
+const importRe = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const violations = [];
+for (const { layer, allowed } of rules) {
+  const dir = join(root, layer);
+  try {
+    statSync(dir);
+  } catch {
+    continue;
+  }
+  for (const file of files(dir)) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(importRe)) {
+      const spec = m[1] ?? m[2];
+      if (!spec.startsWith('.')) continue;
+      const target = relative(root, resolve(dirname(file), spec));
+      if (!allowed.some((a) => target === a || target.startsWith(`${a}/`))) {
+        violations.push(`${relative(root, file)} imports ${spec} (${layer} may import only ${allowed.join(', ')})`);
+      }
+    }
+  }
+}
+if (violations.length > 0) {
+  console.error(`layer check failed:\n  ${violations.join('\n  ')}`);
+  process.exit(1);
+}
