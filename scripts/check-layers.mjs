@@ -34,7 +34,9 @@ for (const { layer, allowed } of rules) {
       if (!spec.startsWith('.')) continue;
       const target = relative(root, resolve(dirname(file), spec));
       if (!allowed.some((a) => target === a || target.startsWith(`${a}/`))) {
-        violations.push(`${relative(root, file)} imports ${spec} (${layer} may import only ${allowed.join(', ')})`);
+        violations.push(
+          `${relative(root, file)} imports ${spec} (${layer} may import only ${allowed.join(', ')})`,
+        );
       }
     }
   }

@@ -42,7 +42,8 @@ export async function ensureServices(): Promise<void> {
       'command -v pg_ctlcluster >/dev/null || { echo "PostgreSQL is not installed (pg_ctlcluster not found)" >&2; exit 1; }; pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
       'PostgreSQL',
     );
-    if (!(await waitForPort(5432, 30_000))) throw new Error('PostgreSQL did not open 127.0.0.1:5432 within 30 s');
+    if (!(await waitForPort(5432, 30_000)))
+      throw new Error('PostgreSQL did not open 127.0.0.1:5432 within 30 s');
   }
   if (!(await portOpen(6379))) {
     run(

@@ -1,0 +1,11 @@
+/**
+ * The registry of advisory lock classes Stratus takes. Locks use the two-integer form
+ * `pg_advisory_lock(class, key)`, so our locks can never collide with an application's
+ * single-bigint locks, nor with each other by a string-hash accident.
+ */
+export const LockClass = {
+  /** Serialises migrations across replicas starting at once; key 0. */
+  migrations: 0x5354_0001,
+  /** Leader election; the key is the id of the leadership key in the leader registry. */
+  leadership: 0x5354_0002,
+} as const;

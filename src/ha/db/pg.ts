@@ -1,0 +1,100 @@
+import pg from 'pg';
+import type { Database, Queryable, QueryResult, Row } from './database.js';
+
+export interface PgDatabaseOptions {
+  connectionString: string;
+  /** Pool size. */
+  max?: number;
+  /** Shown in pg_stat_activity, so an operator can tell which node holds which session. */
+  applicationName?: string;
+  /** Bounds how long a query waits for a connection when the server is gone. */
+  connectionTimeoutMillis?: number;
+  /** Called for errors of idle pooled connections (a restarted server); they never crash the process. */
+  onError?: (err: Error) => void;
+}
+
+/** int8 and numeric counters fit in a double for every value Stratus stores (tokens, epochs, counts). */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+/** The shared connection settings for pooled and dedicated sessions. */
+export function pgClientConfig(options: PgDatabaseOptions): pg.ClientConfig {
+  return {
+    connectionString: options.connectionString,
+    application_name: options.applicationName ?? 'stratus',
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,
+    keepAlive: true,
+    types,
+  };
+}
+
+/** A PostgreSQL database behind a `pg` pool. */
+export function createPgDatabase(options: PgDatabaseOptions): Database {
+  const pool = new pg.Pool({ ...pgClientConfig(options), max: options.max ?? 10 });
+  pool.on('error', (err) => options.onError?.(err));
+  let closed = false;
+
+  const query = async <R extends Row = Row>(sql: string, params?: readonly unknown[]) => {
+    const res = await pool.query(sql, params as unknown[]);
+    return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 } satisfies QueryResult<R>;
+  };
+
+  return {
+    driver: 'pg',
+    query,
+    async exec(sql) {
+      await pool.query(sql);
+    },
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const tx: Queryable = {
+          async query<R extends Row = Row>(sql: string, params?: readonly unknown[]) {
+            const res = await client.query(sql, params as unknown[]);
+            return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
+          },
+          async exec(sql) {
+            await client.query(sql);
+          },
+        };
+        const result = await fn(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          // The connection is unusable (server gone): drop it rather than return it to the pool.
+          broken = true;
+        }
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    },
+    async listen(channel, onNotify) {
+      // LISTEN needs its own session for as long as it is subscribed; one client per channel.
+      const client = new pg.Client(pgClientConfig(options));
+      client.on('error', (err) => options.onError?.(err));
+      client.on('notification', (n) => {
+        if (n.channel === channel) onNotify(n.payload ?? '');
+      });
+      await client.connect();
+      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      return async () => {
+        await client.end().catch(() => {});
+      };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}
