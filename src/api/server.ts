@@ -1,0 +1,30 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Readiness } from '../runtime/readiness.js';
+import { healthPlugin } from './plugins/health.js';
+import { metricsPlugin } from './plugins/metrics.js';
+
+export interface ServerOptions {
+  logger: Logger;
+  readiness: Readiness;
+  registry: Registry;
+  /** Registers the API's routes; absent on a worker's health-only listener. */
+  routes?: (app: FastifyInstance) => Promise<void> | void;
+}
+
+/** Builds the HTTP server: health and metrics always, the API routes when given. */
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // Requests are measured by the metrics plugin; a log line per request would drown the events.
+    logController: new LogController({ disableRequestLogging: true }),
+    // In-flight requests finish on close; idle keep-alive connections are closed at once.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+  await app.register(metricsPlugin, { registry: options.registry });
+  await app.register(healthPlugin, { readiness: options.readiness });
+  if (options.routes) await options.routes(app);
+  return app;
+}

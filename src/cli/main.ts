@@ -1,0 +1,121 @@
+import { fileURLToPath } from 'node:url';
+import { isDataDirInUseError } from '../runtime/data-dir-lock.js';
+import { createLogger } from '../runtime/logger.js';
+import { VERSION } from '../version.js';
+import { type Config, isConfigError, loadConfig } from './config.js';
+import { helpText } from './help.js';
+
+/** Exit status of a command line or setting the program cannot take. */
+export const EXIT_USAGE = 2;
+
+function fail(message: string, code = 1): number {
+  process.stderr.write(`stratus: ${message}\n`);
+  return code;
+}
+
+/** Runs the `stratus` command; resolves with the exit status. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(helpText(VERSION));
+    return command === undefined ? EXIT_USAGE : 0;
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (command !== 'start' && command !== 'migrate') {
+    return fail(
+      `unknown command ${JSON.stringify(command)}: expected start or migrate (see stratus --help)`,
+      EXIT_USAGE,
+    );
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(helpText(VERSION));
+    return 0;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(rest);
+  } catch (err) {
+    if (isConfigError(err)) return fail(err.message, EXIT_USAGE);
+    throw err;
+  }
+  return command === 'migrate' ? runMigrate(config) : runStart(config);
+}
+
+async function runMigrate(config: Config): Promise<number> {
+  const { openStores, applyMigrations } = await import('../runtime/stores.js');
+  const logger = createLogger({ level: config.logLevel, nodeId: config.nodeId, role: config.role });
+  try {
+    const stores = await openStores({ ...config, redisUrl: undefined }, logger);
+    try {
+      const applied = await applyMigrations(stores.db);
+      logger.info(
+        { applied },
+        applied.length > 0 ? `applied migrations ${applied.join(', ')}` : 'no migration to apply',
+      );
+    } finally {
+      await stores.close();
+    }
+    return 0;
+  } catch (err) {
+    if (isDataDirInUseError(err)) return fail(err.message);
+    logger.error({ err }, 'migration failed');
+    return 1;
+  }
+}
+
+async function runStart(config: Config): Promise<number> {
+  const { startApp } = await import('../runtime/app.js');
+  const logger = createLogger({ level: config.logLevel, nodeId: config.nodeId, role: config.role });
+  // A Redis or database outage must never crash the process; anything else that escapes is a bug
+  // worth a loud log line and a non-zero exit, not a silent hang.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+
+  let app: Awaited<ReturnType<typeof startApp>>;
+  try {
+    app = await startApp(config, { logger });
+  } catch (err) {
+    if (isDataDirInUseError(err)) return fail(err.message);
+    logger.fatal({ err }, 'could not start');
+    return 1;
+  }
+
+  return new Promise<number>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals += 1;
+      if (signals > 1) {
+        logger.warn({ signal }, 'second signal: exiting at once');
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      }
+      app.shutdown(signal).then(
+        (clean) => {
+          process.off('SIGTERM', onSignal);
+          process.off('SIGINT', onSignal);
+          logger.info({ clean }, 'stopped');
+          resolve(clean ? 0 : 1);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,141 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { buildServer } from '../api/server.js';
+import type { Config, Role } from '../cli/config.js';
+import type { Runnable } from '../ha/lifecycle/runnable.js';
+import { ServiceManager } from '../ha/lifecycle/service-manager.js';
+import { VERSION } from '../version.js';
+import { markNodeStopped, nodeHeartbeat, registerNode } from './node-registry.js';
+import { Readiness } from './readiness.js';
+import { applyMigrations, openStores, type Stores } from './stores.js';
+
+/** The steps of a graceful shutdown, in the order they happen. */
+export type ShutdownStep = 'readiness-off' | 'http-closed' | 'services-stopped' | 'stores-closed';
+
+export interface AppOptions {
+  logger: Logger;
+  /** Extra API routes (tests). */
+  routes?: (app: FastifyInstance) => Promise<void> | void;
+  /** Told of each shutdown step as it completes. */
+  onShutdownStep?: (step: ShutdownStep) => void;
+}
+
+export interface App {
+  readonly config: Config;
+  /** Where the HTTP listener (API, or a worker's health port) listens, if any. */
+  readonly url: string | undefined;
+  /** Names of the background services this process runs. */
+  readonly services: string[];
+  readonly stores: Stores;
+  readonly server: FastifyInstance | undefined;
+  /** Stops gracefully; resolves true when everything stopped within the deadline. Idempotent. */
+  shutdown(reason: string): Promise<boolean>;
+}
+
+/** Background services by role: which runnables a process of this role owns. */
+function backgroundServices(role: Role, stores: Stores, config: Config, logger: Logger): Runnable[] {
+  const services: Runnable[] = [
+    nodeHeartbeat(stores.db, config.nodeId, (err) =>
+      logger.warn({ err: err.message }, 'node heartbeat failed'),
+    ),
+  ];
+  if (role === 'api') return services;
+  // Worker-side services (job runtime, relay, leader-guarded controllers) register here.
+  return services;
+}
+
+/**
+ * Starts one Stratus process: stores, migrations, background services for its role, and
+ * the HTTP listener (API for roles api/all; health-only for a worker with a health port).
+ */
+export async function startApp(config: Config, options: AppOptions): Promise<App> {
+  const { logger } = options;
+  const stores = await openStores(config, logger);
+  let server: FastifyInstance | undefined;
+  try {
+    const applied = await applyMigrations(stores.db);
+    if (applied.length > 0) logger.info({ applied }, 'applied migrations');
+    await registerNode(stores.db, { nodeId: config.nodeId, role: config.role, version: VERSION });
+
+    const registry = new Registry();
+    registry.setDefaultLabels({ node: config.nodeId });
+    collectDefaultMetrics({ register: registry });
+    const readiness = new Readiness(stores.readinessChecks);
+
+    const manager = new ServiceManager({
+      onExit: (name, err) =>
+        err
+          ? logger.error({ err, service: name }, 'background service failed')
+          : logger.warn({ service: name }, 'background service returned on its own'),
+    });
+    for (const r of backgroundServices(config.role, stores, config, logger)) manager.add(r);
+
+    const listenPort = config.role === 'worker' ? config.healthPort : config.port;
+    let url: string | undefined;
+    if (listenPort !== undefined) {
+      server = await buildServer({
+        logger,
+        readiness,
+        registry,
+        ...(config.role !== 'worker' && options.routes ? { routes: options.routes } : {}),
+      });
+      url = await server.listen({ host: config.host, port: listenPort });
+    }
+    manager.start();
+
+    let stopping: Promise<boolean> | undefined;
+    const shutdown = (reason: string): Promise<boolean> => {
+      stopping ??= (async () => {
+        const started = performance.now();
+        const remaining = () => Math.max(0, config.shutdownTimeoutMs - (performance.now() - started));
+        const step = (s: ShutdownStep) => {
+          logger.info({ step: s }, `shutdown: ${s}`);
+          options.onShutdownStep?.(s);
+        };
+        logger.info({ reason, deadlineMs: config.shutdownTimeoutMs }, 'shutting down');
+        let clean = true;
+        readiness.markShuttingDown();
+        step('readiness-off');
+        if (server) {
+          const s = server;
+          let timer: NodeJS.Timeout | undefined;
+          const forced = new Promise<'forced'>((resolve) => {
+            timer = setTimeout(() => resolve('forced'), remaining());
+          });
+          const outcome = await Promise.race([s.close().then(() => 'closed' as const), forced]);
+          clearTimeout(timer);
+          if (outcome === 'forced') {
+            clean = false;
+            logger.warn('in-flight requests outlived the shutdown deadline: closing their connections');
+            s.server.closeAllConnections();
+          }
+          step('http-closed');
+        }
+        const report = await manager.stop(remaining());
+        if (report.timedOut.length > 0) {
+          clean = false;
+          logger.warn({ timedOut: report.timedOut }, 'background services outlived the shutdown deadline');
+        }
+        step('services-stopped');
+        await markNodeStopped(stores.db, config.nodeId).catch((err: Error) =>
+          logger.warn({ err: err.message }, 'could not mark the node stopped'),
+        );
+        await stores.close();
+        step('stores-closed');
+        return clean;
+      })();
+      return stopping;
+    };
+
+    logger.info(
+      { url, role: config.role, services: manager.names, stores: stores.description, version: VERSION },
+      `stratus ready: ${url ? `listening on ${url}` : 'no HTTP listener'}, role ${config.role}, ${stores.description}`,
+    );
+    return { config, url, services: manager.names, stores, server, shutdown };
+  } catch (err) {
+    await server?.close().catch(() => {});
+    await stores.close().catch(() => {});
+    throw err;
+  }
+}
