@@ -1,0 +1,237 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DriverName, drivers, openTestDatabase } from '../../../test/helpers/db.js';
+import { migrations } from '../../migrations/index.js';
+import type { Database } from '../db/database.js';
+import { migrate } from '../db/migrate.js';
+import { isStaleLeaseError } from './errors.js';
+import type { ExecutionLedger } from './port.js';
+import { createPostgresLedger } from './postgres-ledger.js';
+
+/** Moves a job's lease or retry time into the past: the test's stand-in for time passing. */
+async function expire(db: Database, jobKey: string): Promise<void> {
+  await db.query(
+    `UPDATE stratus_ledger SET
+       lease_expires_at = CASE WHEN state = 'running' THEN now() - interval '1 second' END,
+       retry_at = CASE WHEN state = 'pending' THEN now() - interval '1 second' END
+     WHERE job_key = $1`,
+    [jobKey],
+  );
+}
+
+describe.each(drivers)('postgres ledger on %s', (driver: DriverName) => {
+  let db: Database;
+  let dispose: () => Promise<void>;
+  let ledger: ExecutionLedger;
+
+  beforeAll(async () => {
+    ({ db, dispose } = await openTestDatabase(driver));
+    await migrate(db, migrations);
+    ledger = createPostgresLedger(db);
+  });
+  afterAll(async () => {
+    await dispose();
+  });
+
+  it('grants exactly one lease to 20 concurrent acquirers of one key', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => ledger.tryAcquire('race-1', `owner-${i}`, 10_000)),
+    );
+    const granted = results.filter((r) => r.acquired);
+    expect(granted).toHaveLength(1);
+    const refused = results.filter((r) => !r.acquired);
+    expect(refused).toHaveLength(19);
+    for (const r of refused) {
+      if (r.acquired) continue;
+      expect(r.refusal.kind).toBe('running');
+    }
+  });
+
+  it('hands an expired lease over with a larger token and refuses the old owner', async () => {
+    const first = await ledger.tryAcquire('takeover-1', 'a', 60_000);
+    if (!first.acquired) throw new Error('first acquire refused');
+    const blocked = await ledger.tryAcquire('takeover-1', 'b', 60_000);
+    expect(blocked.acquired).toBe(false);
+    if (!blocked.acquired && blocked.refusal.kind === 'running') {
+      expect(blocked.refusal.owner).toBe('a');
+      expect(blocked.refusal.remainingMs).toBeGreaterThan(50_000);
+    } else throw new Error(`unexpected refusal ${JSON.stringify(blocked)}`);
+
+    await expire(db, 'takeover-1');
+    const second = await ledger.tryAcquire('takeover-1', 'b', 60_000);
+    if (!second.acquired) throw new Error('takeover refused');
+    expect(second.lease.token).toBeGreaterThan(first.lease.token);
+    expect(second.lease.attempt).toBe(2);
+
+    const err = await ledger.complete('takeover-1', first.lease.token).catch((e: unknown) => e);
+    expect(isStaleLeaseError(err)).toBe(true);
+    expect(
+      await ledger.heartbeat([{ jobKey: 'takeover-1', token: first.lease.token, leaseMs: 5000 }]),
+    ).toEqual(['takeover-1']);
+    await ledger.complete('takeover-1', second.lease.token);
+    expect((await ledger.get('takeover-1'))?.state).toBe('completed');
+    const again = await ledger.tryAcquire('takeover-1', 'c', 60_000);
+    expect(again).toMatchObject({ acquired: false, refusal: { kind: 'completed' } });
+  });
+
+  it('takes over a lease that really expired on the database clock', async () => {
+    const first = await ledger.tryAcquire('expiry-1', 'a', 100);
+    expect(first.acquired).toBe(true);
+    const deadline = Date.now() + 10_000;
+    let taken = false;
+    while (!taken && Date.now() < deadline) {
+      const r = await ledger.tryAcquire('expiry-1', 'b', 60_000);
+      taken = r.acquired;
+      if (!r.acquired && r.refusal.kind === 'running') {
+        const { remainingMs } = r.refusal;
+        expect(remainingMs).toBeLessThanOrEqual(100);
+        // Polls at the pace of the lease itself, bounded by the deadline above.
+        await new Promise((resolve) => setTimeout(resolve, Math.max(5, remainingMs)));
+      }
+    }
+    expect(taken).toBe(true);
+  });
+
+  it('extends live leases in one batch and reports the lost ones', async () => {
+    const a = await ledger.tryAcquire('hb-a', 'w', 60_000);
+    const b = await ledger.tryAcquire('hb-b', 'w', 60_000);
+    if (!a.acquired || !b.acquired) throw new Error('acquire refused');
+    await expire(db, 'hb-b');
+    const lost = await ledger.heartbeat([
+      { jobKey: 'hb-a', token: a.lease.token, leaseMs: 120_000 },
+      { jobKey: 'hb-b', token: b.lease.token, leaseMs: 120_000 },
+    ]);
+    expect(lost).toEqual(['hb-b']);
+    const entry = await ledger.get('hb-a');
+    expect(entry!.leaseExpiresAt!.getTime()).toBeGreaterThan(a.lease.leaseExpiresAt.getTime());
+  });
+
+  it('acquires and completes batches, each row under its own lease', async () => {
+    await ledger.tryAcquire('batch-held', 'other', 60_000);
+    const results = await ledger.tryAcquireBatch(
+      [
+        { jobKey: 'batch-1', leaseMs: 60_000 },
+        { jobKey: 'batch-held', leaseMs: 60_000 },
+        { jobKey: 'batch-2', leaseMs: 60_000 },
+      ],
+      'me',
+    );
+    expect(results.map((r) => r.acquired)).toEqual([true, false, true]);
+    const leases = results.flatMap((r) => (r.acquired ? [r.lease] : []));
+    const refused = await ledger.completeBatch([...leases, { jobKey: 'batch-held', token: 1 }]);
+    expect(refused).toEqual(['batch-held']);
+    expect((await ledger.get('batch-1'))?.state).toBe('completed');
+    await expect(
+      ledger.tryAcquireBatch(
+        [
+          { jobKey: 'dup', leaseMs: 1 },
+          { jobKey: 'dup', leaseMs: 1 },
+        ],
+        'me',
+      ),
+    ).rejects.toThrow(/distinct/);
+  });
+
+  it('schedules a retryable failure and fails a terminal one for good', async () => {
+    const first = await ledger.tryAcquire('fail-1', 'w', 60_000);
+    if (!first.acquired) throw new Error('refused');
+    await ledger.fail('fail-1', first.lease.token, { retryable: true, retryInMs: 60_000, error: 'boom' });
+    const early = await ledger.tryAcquire('fail-1', 'w', 60_000);
+    expect(early).toMatchObject({ acquired: false, refusal: { kind: 'scheduled' } });
+    await expire(db, 'fail-1');
+    const second = await ledger.tryAcquire('fail-1', 'w', 60_000);
+    if (!second.acquired) throw new Error('retry refused');
+    expect(second.lease.attempt).toBe(2);
+    const stale = await ledger
+      .fail('fail-1', first.lease.token, { retryable: false, error: 'late' })
+      .catch((e: unknown) => e);
+    expect(isStaleLeaseError(stale)).toBe(true);
+    await ledger.fail('fail-1', second.lease.token, { retryable: false, error: 'for good' });
+    expect(await ledger.tryAcquire('fail-1', 'w', 60_000)).toMatchObject({
+      acquired: false,
+      refusal: { kind: 'failed', error: 'for good' },
+    });
+  });
+
+  it('behaves like its model under any sequence of transitions', async () => {
+    type Op =
+      | { op: 'acquire'; key: number }
+      | { op: 'complete'; key: number; stale: boolean }
+      | { op: 'fail'; key: number; stale: boolean; retryable: boolean; later: boolean }
+      | { op: 'expire'; key: number };
+    const key = fc.integer({ min: 0, max: 2 });
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({ op: fc.constant('acquire' as const), key }),
+      fc.record({ op: fc.constant('complete' as const), key, stale: fc.boolean() }),
+      fc.record({
+        op: fc.constant('fail' as const),
+        key,
+        stale: fc.boolean(),
+        retryable: fc.boolean(),
+        later: fc.boolean(),
+      }),
+      fc.record({ op: fc.constant('expire' as const), key }),
+    );
+    type Model = { state: 'running' | 'pending' | 'completed' | 'failed'; live: boolean; attempt: number };
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 25 }), async (ops) => {
+        run++;
+        const model = new Map<number, Model>();
+        const tokens = new Map<number, number[]>();
+        const name = (k: number) => `model-${run}-${k}`;
+        for (const o of ops) {
+          const m = model.get(o.key);
+          const held = tokens.get(o.key) ?? [];
+          if (o.op === 'acquire') {
+            const r = await ledger.tryAcquire(name(o.key), 'w', 60_000);
+            const grantable = !m || (!m.live && (m.state === 'running' || m.state === 'pending'));
+            expect(r.acquired).toBe(grantable);
+            if (r.acquired) {
+              expect(r.lease.token).toBeGreaterThan(Math.max(0, ...held));
+              expect(r.lease.attempt).toBe((m?.attempt ?? 0) + 1);
+              tokens.set(o.key, [...held, r.lease.token]);
+              model.set(o.key, { state: 'running', live: true, attempt: r.lease.attempt });
+            } else {
+              const expected = {
+                running: 'running',
+                pending: 'scheduled',
+                completed: 'completed',
+                failed: 'failed',
+              };
+              expect(r.refusal.kind).toBe(expected[m!.state]);
+            }
+          } else if (o.op === 'expire') {
+            await expire(db, name(o.key));
+            if (m && (m.state === 'running' || m.state === 'pending')) m.live = false;
+          } else {
+            const current = held.at(-1);
+            const token = o.stale ? (held.at(-2) ?? 0) : (current ?? 0);
+            const allowed = m?.state === 'running' && m.live && token === current && current !== undefined;
+            const attempt =
+              o.op === 'complete'
+                ? ledger.complete(name(o.key), token)
+                : ledger.fail(name(o.key), token, {
+                    retryable: o.retryable,
+                    retryInMs: o.later ? 3_600_000 : 0,
+                    error: 'e',
+                  });
+            const err = await attempt.then(
+              () => undefined,
+              (e: unknown) => e,
+            );
+            if (allowed) {
+              expect(err).toBeUndefined();
+              if (o.op === 'complete') model.set(o.key, { ...m, state: 'completed', live: false });
+              else if (o.retryable) model.set(o.key, { ...m, state: 'pending', live: o.later });
+              else model.set(o.key, { ...m, state: 'failed', live: false });
+            } else {
+              expect(isStaleLeaseError(err)).toBe(true);
+            }
+          }
+        }
+      }),
+      { numRuns: driver === 'pg' ? 25 : 40 },
+    );
+  });
+});

@@ -1,0 +1,175 @@
+import type { Queryable } from '../db/database.js';
+import { loadText } from '../db/sql-loader.js';
+import { StaleLeaseError } from './errors.js';
+import type {
+  AcquireRefusal,
+  AcquireRequest,
+  AcquireResult,
+  ExecutionLedger,
+  FailOptions,
+  HeldLease,
+  Lease,
+  LedgerEntry,
+  LedgerState,
+} from './port.js';
+
+const sql = {
+  acquire: loadText(new URL('./sql/acquire.sql', import.meta.url)),
+  status: loadText(new URL('./sql/status.sql', import.meta.url)),
+  heartbeat: loadText(new URL('./sql/heartbeat.sql', import.meta.url)),
+  complete: loadText(new URL('./sql/complete.sql', import.meta.url)),
+  fail: loadText(new URL('./sql/fail.sql', import.meta.url)),
+};
+
+type LeaseRow = { job_key: string; token: number; attempt: number; lease_expires_at: Date };
+type StatusRow = {
+  job_key: string;
+  state: LedgerState;
+  owner: string | null;
+  token: number;
+  attempt: number;
+  lease_expires_at: Date | null;
+  retry_at: Date | null;
+  last_error: string | null;
+  finished_at: Date | null;
+  db_now: Date;
+};
+
+/**
+ * A refused key whose row allows a lease by the time we read it (its lease expired between
+ * the two statements) is tried again; three rounds end any such race in practice.
+ */
+const ACQUIRE_ROUNDS = 3;
+
+/** Why `row` refuses a lease, or undefined when it would grant one now. */
+function refusalOf(row: StatusRow): AcquireRefusal | undefined {
+  const now = row.db_now.getTime();
+  switch (row.state) {
+    case 'completed':
+      return { kind: 'completed' };
+    case 'failed':
+      return { kind: 'failed', error: row.last_error };
+    case 'running':
+      if (row.lease_expires_at && row.lease_expires_at.getTime() > now) {
+        const until = row.lease_expires_at;
+        return { kind: 'running', owner: row.owner ?? '', until, remainingMs: until.getTime() - now };
+      }
+      return undefined;
+    case 'pending':
+      if (row.retry_at && row.retry_at.getTime() > now) {
+        return { kind: 'scheduled', until: row.retry_at, remainingMs: row.retry_at.getTime() - now };
+      }
+      return undefined;
+  }
+}
+
+function toLease(row: LeaseRow): Lease {
+  return {
+    jobKey: row.job_key,
+    token: Number(row.token),
+    attempt: Number(row.attempt),
+    leaseExpiresAt: row.lease_expires_at,
+  };
+}
+
+/**
+ * The execution ledger on PostgreSQL (or PGlite): every transition is one conditional
+ * statement, all times are the database's, tokens come from one sequence.
+ */
+export function createPostgresLedger(db: Queryable): ExecutionLedger {
+  async function tryAcquireBatch(
+    requests: readonly AcquireRequest[],
+    owner: string,
+  ): Promise<AcquireResult[]> {
+    const results = new Map<string, AcquireResult>();
+    let todo = [...requests];
+    if (new Set(todo.map((r) => r.jobKey)).size !== todo.length) {
+      throw new TypeError('tryAcquireBatch: job keys must be distinct within a batch');
+    }
+    for (let round = 0; round < ACQUIRE_ROUNDS && todo.length > 0; round++) {
+      const leased = await db.query<LeaseRow>(sql.acquire, [
+        todo.map((r) => r.jobKey),
+        owner,
+        todo.map((r) => Math.max(1, Math.round(r.leaseMs))),
+      ]);
+      for (const row of leased.rows) results.set(row.job_key, { acquired: true, lease: toLease(row) });
+      const refused = todo.filter((r) => !results.has(r.jobKey));
+      todo = [];
+      if (refused.length === 0) break;
+      const status = await db.query<StatusRow>(sql.status, [refused.map((r) => r.jobKey)]);
+      const byKey = new Map(status.rows.map((r) => [r.job_key, r]));
+      for (const r of refused) {
+        const row = byKey.get(r.jobKey);
+        const refusal = row ? refusalOf(row) : undefined;
+        if (refusal) results.set(r.jobKey, { acquired: false, jobKey: r.jobKey, refusal });
+        else todo.push(r);
+      }
+    }
+    // Still contended after every round: report it as held, for a moment, by someone else.
+    for (const r of todo) {
+      results.set(r.jobKey, {
+        acquired: false,
+        jobKey: r.jobKey,
+        refusal: { kind: 'running', owner: '', until: new Date(), remainingMs: 0 },
+      });
+    }
+    return requests.map((r) => results.get(r.jobKey)!);
+  }
+
+  return {
+    async tryAcquire(jobKey, owner, leaseMs) {
+      const [result] = await tryAcquireBatch([{ jobKey, leaseMs }], owner);
+      return result!;
+    },
+    tryAcquireBatch,
+    async heartbeat(leases) {
+      if (leases.length === 0) return [];
+      const res = await db.query<{ job_key: string }>(sql.heartbeat, [
+        leases.map((l) => l.jobKey),
+        leases.map((l) => l.token),
+        leases.map((l) => Math.max(1, Math.round(l.leaseMs))),
+      ]);
+      const kept = new Set(res.rows.map((r) => r.job_key));
+      return leases.filter((l) => !kept.has(l.jobKey)).map((l) => l.jobKey);
+    },
+    async complete(jobKey, token) {
+      const res = await db.query(sql.complete, [[jobKey], [token]]);
+      if (res.rows.length === 0) throw new StaleLeaseError(jobKey, token, 'complete');
+    },
+    async completeBatch(leases: readonly HeldLease[]) {
+      if (leases.length === 0) return [];
+      const res = await db.query<{ job_key: string }>(sql.complete, [
+        leases.map((l) => l.jobKey),
+        leases.map((l) => l.token),
+      ]);
+      const done = new Set(res.rows.map((r) => r.job_key));
+      return leases.filter((l) => !done.has(l.jobKey)).map((l) => l.jobKey);
+    },
+    async fail(jobKey, token, options: FailOptions) {
+      const res = await db.query(sql.fail, [
+        jobKey,
+        token,
+        options.retryable,
+        Math.max(0, Math.round(options.retryInMs ?? 0)),
+        options.error,
+      ]);
+      if (res.rows.length === 0) throw new StaleLeaseError(jobKey, token, 'fail');
+    },
+    async get(jobKey): Promise<LedgerEntry | undefined> {
+      const res = await db.query<StatusRow>(sql.status, [[jobKey]]);
+      const row = res.rows[0];
+      if (!row) return undefined;
+      return {
+        jobKey: row.job_key,
+        state: row.state,
+        owner: row.owner,
+        token: Number(row.token),
+        attempt: Number(row.attempt),
+        leaseExpiresAt: row.lease_expires_at,
+        retryAt: row.retry_at,
+        lastError: row.last_error,
+        finishedAt: row.finished_at,
+      };
+    },
+  };
+}
