@@ -8,4 +8,6 @@ export const LockClass = {
   migrations: 0x5354_0001,
   /** Leader election; the key is the id of the leadership key in the leader registry. */
   leadership: 0x5354_0002,
+  /** Leader election's candidate gate: one waiter per key queues on the leadership lock at a time. */
+  leadershipGate: 0x5354_0102,
 } as const;
