@@ -25,29 +25,39 @@ export interface QueueProducer {
 export interface QueueConsumer {
   /**
    * Receives up to `max` new messages for this consumer, waiting at most `blockMs` for the
-   * first one. Resolves with [] on timeout or when `signal` aborts.
+   * first one (`blockMs <= 0`: do not wait). Resolves with [] on timeout or when `signal`
+   * aborts; a message the queue handed out while the read was being aborted is not lost, it
+   * comes back through `reclaim` after the visibility timeout.
    */
   receive(max: number, blockMs: number, signal?: AbortSignal): Promise<Delivery[]>;
   /** Removes messages for good, in one round trip. Unknown ids are ignored. */
   ack(ids: readonly string[]): Promise<void>;
-  /** Resets the idle time of live messages this consumer holds, so they are not reclaimed. */
+  /**
+   * Resets the idle time of live messages this consumer holds, so they are not reclaimed.
+   * Ids held by another consumer (taken over by `reclaim`) or gone are left alone.
+   */
   touch(ids: readonly string[]): Promise<void>;
   /**
-   * Gives a message back for redelivery after `delayMs` (0 = at once), never leaving a second
-   * live copy behind.
+   * Gives a message this consumer holds back for redelivery after `delayMs` (0 = at once),
+   * never leaving a second live copy behind. The delivery count is kept. A no-op when the
+   * message is gone or another consumer has taken it over.
    */
   release(id: string, delayMs: number): Promise<void>;
-  /** Moves a message to the dead-letter store with a reason, removing it from the queue. */
+  /**
+   * Moves a message to the dead-letter store with a reason, removing it from the queue, in one
+   * atomic step. A no-op when the message is gone.
+   */
   deadLetter(id: string, reason: string): Promise<void>;
   /**
    * Takes over up to `max` messages whose holder has not touched them within the visibility
-   * timeout. A message past the delivery limit goes to the dead-letter store instead.
+   * timeout, counting one more delivery. A message that would pass the delivery limit goes to
+   * the dead-letter store instead (reason says so) and is not returned.
    */
   reclaim(max: number): Promise<Delivery[]>;
 }
 
 export interface QueueStats {
-  /** Messages in the queue, pending or not. */
+  /** Messages in the queue, pending or not (delayed and dead-lettered ones excluded). */
   length: number;
   /** Messages handed out and not acked. */
   pending: number;
@@ -62,9 +72,13 @@ export interface QueueStats {
 }
 
 export interface DeadLetter {
+  /** The id of the dead letter in the dead-letter store. */
   id: string;
+  /** The id the message had in the queue. */
+  messageId?: string;
   body: string;
   reason: string;
+  /** How many times the message was handed out before it was dead-lettered. */
   deliveries: number;
 }
 
@@ -72,7 +86,10 @@ export interface QueueAdmin {
   stats(): Promise<QueueStats>;
   /** Reads dead letters, oldest first. */
   deadLetters(limit: number): Promise<DeadLetter[]>;
-  /** Moves delayed messages whose time has come into the queue; returns how many moved. */
+  /**
+   * Moves delayed messages whose time has come into the queue; returns how many moved. Call it
+   * about once a second (the Postgres adapter needs no promotion and returns 0).
+   */
   promoteDelayed(): Promise<number>;
   /** Removes consumers that hold no messages and have been idle for `idleMs`. Returns their names. */
   removeDeadConsumers(idleMs: number): Promise<string[]>;
@@ -90,4 +107,17 @@ export interface QueueOptions {
   maxDeliveries?: number;
 }
 
+/**
+ * A queue handle for one consumer. `close` releases what the adapter opened itself (blocking
+ * connections, listeners) and ends pending receives with []; the client or database handed
+ * to the adapter stays open.
+ */
 export type Queue = QueueProducer & QueueConsumer & QueueAdmin & { close(): Promise<void> };
+
+/** The pino-compatible logger the adapters accept. */
+export interface QueueLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
