@@ -1,0 +1,127 @@
+import type { Runnable } from '../lifecycle/runnable.js';
+import { type BackoffOptions, backoffDelay, defaultBackoff, sleep } from './backoff.js';
+import { coerceError, isLeadershipLostError } from './errors.js';
+import type { LeaderKey } from './keys.js';
+import type { LeaderMetrics } from './metrics.js';
+import { type Elector, type LeaderLogger, type LeaderTerm, silentLogger } from './port.js';
+
+/**
+ * The work a leader does: runs until `signal` aborts (leadership lost or shutdown), then
+ * returns once it has stopped. Every write it makes should be fenced with `term`.
+ */
+export type Singleton = (signal: AbortSignal, term: LeaderTerm) => Promise<void>;
+
+/** What a guard reports, in order, for tests, drills and logs. */
+export type GuardEvent =
+  | { type: 'elected'; key: string; epoch: number }
+  | { type: 'ended'; key: string; epoch: number; reason: string }
+  | { type: 'campaign-failed'; key: string; error: Error; retryInMs: number }
+  | { type: 'singleton-failed'; key: string; epoch: number; error: Error };
+
+export interface LeaderGuardOptions {
+  elector: Elector;
+  key: LeaderKey;
+  run: Singleton;
+  /** Runnable name; default `leader:<key>`. */
+  name?: string;
+  logger?: LeaderLogger;
+  metrics?: LeaderMetrics;
+  backoff?: Partial<BackoffOptions>;
+  /** A term that ends sooner than this counts as a failure for backoff. Default 1000 ms. */
+  minHealthyTermMs?: number;
+  random?: () => number;
+  /** Monotonic ms. */
+  now?: () => number;
+  /** Told of every transition; a throwing listener is logged and ignored. */
+  onEvent?: (event: GuardEvent) => void;
+}
+
+/**
+ * Runs a singleton while this process leads a key: campaigns, starts the singleton with the
+ * term, aborts it when the term ends and waits for it to return before campaigning again,
+ * restarts it on re-election, and backs off exponentially (full jitter) after failures.
+ * Stopping (the runnable's signal) aborts the singleton, waits for it, then releases the key
+ * at once so a peer takes over without waiting for any timeout.
+ */
+export class LeaderGuard implements Runnable {
+  readonly name: string;
+  readonly needsLeadership = false;
+  readonly #o: LeaderGuardOptions;
+  readonly #backoff: BackoffOptions;
+  readonly #logger: LeaderLogger;
+
+  constructor(options: LeaderGuardOptions) {
+    this.#o = options;
+    this.name = options.name ?? `leader:${options.key.name}`;
+    this.#backoff = { ...defaultBackoff, ...options.backoff };
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  #emit(event: GuardEvent): void {
+    try {
+      this.#o.onEvent?.(event);
+    } catch (err) {
+      this.#logger.error({ err: coerceError(err).message, event: event.type }, 'guard listener threw');
+    }
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    const { elector, key } = this.#o;
+    const random = this.#o.random ?? Math.random;
+    const now = this.#o.now ?? (() => performance.now());
+    let failures = 0;
+    while (!signal.aborted) {
+      let term: LeaderTerm;
+      try {
+        term = await elector.campaign(key, signal);
+      } catch (err) {
+        if (signal.aborted) break;
+        failures++;
+        const retryInMs = backoffDelay(failures, this.#backoff, random);
+        const error = coerceError(err);
+        this.#logger.warn({ key: key.name, err: error.message, retryInMs }, 'campaign failed');
+        this.#emit({ type: 'campaign-failed', key: key.name, error, retryInMs });
+        await sleep(retryInMs, signal);
+        continue;
+      }
+      const startedAt = now();
+      const healthy = await this.#lead(term, signal);
+      if (healthy && now() - startedAt >= (this.#o.minHealthyTermMs ?? 1_000)) failures = 0;
+      else failures++;
+      if (!signal.aborted && failures > 0) await sleep(backoffDelay(failures, this.#backoff, random), signal);
+    }
+  }
+
+  /** Runs one term to its end; false when the singleton failed. */
+  async #lead(term: LeaderTerm, stop: AbortSignal): Promise<boolean> {
+    const { elector, key } = this.#o;
+    this.#o.metrics?.elected(key.name);
+    this.#emit({ type: 'elected', key: key.name, epoch: term.epoch });
+    const signal = AbortSignal.any([term.signal, stop]);
+    let failure: Error | undefined;
+    try {
+      await this.#o.run(signal, term);
+    } catch (err) {
+      if (!signal.aborted) failure = coerceError(err);
+    }
+    if (failure) {
+      this.#logger.error({ key: key.name, epoch: term.epoch, err: failure.message }, 'singleton failed');
+      this.#emit({ type: 'singleton-failed', key: key.name, epoch: term.epoch, error: failure });
+    }
+    let reason: string;
+    if (term.signal.aborted) {
+      const lost = term.signal.reason;
+      reason = isLeadershipLostError(lost) ? lost.reason : 'lost';
+    } else {
+      reason = stop.aborted ? 'shutdown' : failure ? 'singleton-failed' : 'singleton-returned';
+      try {
+        await elector.release(term, reason);
+      } catch (err) {
+        this.#logger.warn({ key: key.name, err: coerceError(err).message }, 'release failed');
+      }
+    }
+    this.#o.metrics?.ended(key.name, reason);
+    this.#emit({ type: 'ended', key: key.name, epoch: term.epoch, reason });
+    return failure === undefined && (stop.aborted || reason !== 'singleton-returned');
+  }
+}

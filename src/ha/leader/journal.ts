@@ -1,0 +1,68 @@
+import type { Queryable } from '../db/database.js';
+import { loadText } from '../db/sql-loader.js';
+
+const sql = {
+  terms: loadText(new URL('./sql/read-terms.sql', import.meta.url)),
+  journal: loadText(new URL('./sql/read-journal.sql', import.meta.url)),
+};
+
+/** The current term row of a key. */
+export interface TermRow {
+  keyId: number;
+  key: string;
+  epoch: number;
+  holder: string;
+  backendPid: number;
+  updatedAt: Date;
+}
+
+/** One term in the leadership journal. */
+export interface JournalEntry {
+  keyId: number;
+  key: string;
+  epoch: number;
+  holder: string;
+  backendPid: number;
+  acquiredAt: Date;
+  /** Null while the term is open (or its holder died and no successor has closed it yet). */
+  endedAt: Date | null;
+  /** `superseded` (closed by the next leader), or the reason its holder stepped down. */
+  reason: string | null;
+}
+
+type Raw = Record<string, unknown>;
+
+/** Every key's current term row. */
+export async function readTerms(db: Queryable): Promise<TermRow[]> {
+  const res = await db.query<Raw>(sql.terms);
+  return res.rows.map((r) => ({
+    keyId: Number(r.key_id),
+    key: String(r.key),
+    epoch: Number(r.epoch),
+    holder: String(r.holder),
+    backendPid: Number(r.backend_pid),
+    updatedAt: r.updated_at as Date,
+  }));
+}
+
+/** Journal entries in order of acquisition, optionally of one key and since a time. */
+export async function readJournal(
+  db: Queryable,
+  filter: { keyId?: number; since?: Date; limit?: number } = {},
+): Promise<JournalEntry[]> {
+  const res = await db.query<Raw>(sql.journal, [
+    filter.keyId ?? null,
+    filter.since ?? new Date(0),
+    filter.limit ?? 10_000,
+  ]);
+  return res.rows.map((r) => ({
+    keyId: Number(r.key_id),
+    key: String(r.key),
+    epoch: Number(r.epoch),
+    holder: String(r.holder),
+    backendPid: Number(r.backend_pid),
+    acquiredAt: r.acquired_at as Date,
+    endedAt: (r.ended_at as Date | null) ?? null,
+    reason: (r.reason as string | null) ?? null,
+  }));
+}

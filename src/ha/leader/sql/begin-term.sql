@@ -1,0 +1,27 @@
+-- Run by the session that was just granted the leadership lock: bumps the key's epoch,
+-- opens the new term in the journal and closes the previous one, in one statement.
+-- ON CONFLICT DO UPDATE locks the term row before evaluating SET, so clock_timestamp() is
+-- read after every fenced write of the old term that held the row FOR SHARE has ended.
+WITH bumped AS (
+  INSERT INTO stratus_leadership AS t (key_id, key, epoch, holder, backend_pid, updated_at)
+  VALUES ($1, $2, 1, $3, $4, clock_timestamp())
+  ON CONFLICT (key_id) DO UPDATE
+    SET epoch = t.epoch + 1,
+        key = EXCLUDED.key,
+        holder = EXCLUDED.holder,
+        backend_pid = EXCLUDED.backend_pid,
+        updated_at = clock_timestamp()
+  RETURNING key_id, key, epoch, holder, backend_pid, updated_at
+), closed AS (
+  UPDATE stratus_leadership_journal j
+  SET ended_at = b.updated_at, reason = 'superseded'
+  FROM bumped b
+  WHERE j.key_id = b.key_id AND j.epoch < b.epoch AND j.ended_at IS NULL
+  RETURNING j.epoch
+), opened AS (
+  INSERT INTO stratus_leadership_journal (key_id, key, epoch, holder, backend_pid, acquired_at)
+  SELECT key_id, key, epoch, holder, backend_pid, updated_at FROM bumped
+  RETURNING epoch
+)
+SELECT b.epoch, b.updated_at AS acquired_at, (SELECT count(*) FROM closed) AS closed_terms
+FROM bumped b

@@ -1,0 +1,202 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/ha/db/database.js';
+import { migrate } from '../../src/ha/db/migrate.js';
+import { createPgDatabase } from '../../src/ha/db/pg.js';
+import { isLeadershipLostError, isStaleEpochError } from '../../src/ha/leader/errors.js';
+import { fencedTransaction } from '../../src/ha/leader/fence.js';
+import { readJournal, readTerms } from '../../src/ha/leader/journal.js';
+import { LeaderKeyRegistry } from '../../src/ha/leader/keys.js';
+import { PgElector } from '../../src/ha/leader/pg-elector.js';
+import type { LeaderTerm } from '../../src/ha/leader/port.js';
+import type { ElectorSettings } from '../../src/ha/leader/settings.js';
+import { migrations } from '../../src/migrations/index.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+
+/** Short timeouts so that outliving them takes little time. */
+const fast = {
+  heartbeatIntervalMs: 200,
+  renewDeadlineMs: 600,
+  idleSessionTimeoutMs: 1_000,
+  tcpUserTimeoutMs: 1_000,
+} satisfies Partial<ElectorSettings>;
+
+const registry = new LeaderKeyRegistry();
+const [k1, k2, k3] = [
+  registry.register('alpha', 1),
+  registry.register('beta', 2),
+  registry.register('gamma', 3),
+];
+
+/** Resolves with the first non-empty result of `probe`, polling every 20 ms up to `ms`. */
+async function waitFor<T>(probe: () => Promise<T | undefined | false>, ms: number, what: string): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function lost(term: LeaderTerm): Promise<unknown> {
+  return new Promise((resolve) => {
+    if (term.signal.aborted) resolve(term.signal.reason);
+    term.signal.addEventListener('abort', () => resolve(term.signal.reason), { once: true });
+  });
+}
+
+describe('PostgreSQL elector', () => {
+  let t: TestDatabase;
+  let db: Database;
+  const electors: PgElector[] = [];
+  const stop = new AbortController();
+
+  const elector = (nodeId: string, settings?: Partial<ElectorSettings>) => {
+    const e = new PgElector({ connectionString: t.url, nodeId, settings });
+    electors.push(e);
+    return e;
+  };
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    db = createPgDatabase({ connectionString: t.url, max: 4 });
+    await migrate(db, migrations);
+  });
+  afterEach(async () => {
+    await Promise.all(electors.splice(0).map((e) => e.close()));
+  });
+  afterAll(async () => {
+    stop.abort();
+    await db.close();
+    await t.drop();
+  });
+
+  it('holds many keys on one named session, and releasing one leaves the others alone', async () => {
+    const a = elector('node-a', fast);
+    const b = elector('node-b', fast);
+    const held = await Promise.all([k1, k2, k3].map((k) => a.campaign(k, stop.signal)));
+    expect(held.map((term) => term.epoch)).toEqual([1, 1, 1]);
+
+    // One holder session for all three keys, named after the node.
+    const sessions = await db.query<{ application_name: string; locks: number }>(
+      `SELECT a.application_name, count(*)::int AS locks FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+       WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database() GROUP BY 1`,
+    );
+    expect(sessions.rows).toEqual([{ application_name: 'stratus-leader:node-a', locks: 3 }]);
+
+    const bTerms = [k1, k2, k3].map((k) => b.campaign(k, stop.signal));
+    await a.release(held[1]!, 'test-release');
+    const bBeta = await bTerms[1]!;
+    expect(bBeta.epoch).toBe(2);
+    expect(held[1]!.signal.aborted).toBe(true);
+
+    // Outliving the server's idle_session_timeout (1 s here) takes heartbeats that work:
+    // twice that later, a still leads alpha and gamma on the same session.
+    const before = a.holderPid;
+    await new Promise((r) => setTimeout(r, 2 * fast.idleSessionTimeoutMs));
+    expect(held[0]!.isCurrent()).toBe(true);
+    expect(held[2]!.isCurrent()).toBe(true);
+    expect(a.holderPid).toBe(before);
+
+    const journal = await readJournal(db, { keyId: k2.id });
+    expect(journal.map((j) => [j.epoch, j.holder, j.reason])).toEqual([
+      [1, 'node-a', 'test-release'],
+      [2, 'node-b', null],
+    ]);
+    await a.close();
+    const rest = await Promise.all([bTerms[0]!, bTerms[2]!]);
+    expect(rest.map((term) => term.epoch)).toEqual([2, 2]);
+  });
+
+  it('fences writes: a stale epoch is refused, and a bump waits for an in-flight fenced write', async () => {
+    const a = elector('node-a');
+    const b = elector('node-b');
+    const termA = await a.campaign(k1, stop.signal);
+    await db.exec('CREATE TABLE IF NOT EXISTS fenced (epoch int8, at timestamptz DEFAULT clock_timestamp())');
+
+    // An in-flight write of a's term holds the term row FOR SHARE.
+    let finish: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      finish = r;
+    });
+    let locked: () => void = () => {};
+    const hasLock = new Promise<void>((r) => {
+      locked = r;
+    });
+    const write = fencedTransaction(db, termA, async (tx) => {
+      locked();
+      await gate;
+      await tx.query('INSERT INTO fenced (epoch) VALUES ($1)', [termA.epoch]);
+    });
+    await hasLock;
+    const bCampaign = b.campaign(k1, stop.signal);
+    let bDone = false;
+    void bCampaign.then(() => {
+      bDone = true;
+    });
+
+    // a's session dies; b is granted the lock and its epoch bump waits for the write.
+    const pid = a.holderPid!;
+    await db.query('SELECT pg_terminate_backend($1)', [pid]);
+    const reason = await lost(termA);
+    expect(isLeadershipLostError(reason) && reason.reason).toBe('session-lost');
+    await waitFor(
+      async () =>
+        (
+          await db.query(
+            `SELECT 1 FROM pg_stat_activity WHERE application_name = 'stratus-candidate:node-b:alpha'
+             AND wait_event_type = 'Lock' AND wait_event IN ('transactionid', 'tuple')`,
+          )
+        ).rowCount > 0,
+      10_000,
+      'the bump to wait for the fenced write',
+    );
+    expect(bDone).toBe(false);
+    finish();
+    await write;
+    const termB = await bCampaign;
+    expect(termB.epoch).toBe(termA.epoch + 1);
+
+    // The old term's writes are refused from now on, and nothing of them is written.
+    const stale = fencedTransaction(db, termA, (tx) => tx.query('INSERT INTO fenced (epoch) VALUES (-1)'));
+    await expect(stale).rejects.toSatisfy(isStaleEpochError);
+    await fencedTransaction(db, termB, (tx) =>
+      tx.query('INSERT INTO fenced (epoch) VALUES ($1)', [termB.epoch]),
+    );
+    const rows = await db.query<{ epoch: number }>('SELECT epoch FROM fenced ORDER BY at');
+    expect(rows.rows.map((r) => r.epoch)).toEqual([termA.epoch, termB.epoch]);
+    const [journalA, journalB] = await readJournal(db, { keyId: k1.id, since: termA.acquiredAt });
+    expect(journalA!.reason).toBe('superseded');
+    expect(journalA!.endedAt!.getTime()).toBe(termB.acquiredAt.getTime());
+    expect(journalB!.endedAt).toBeNull();
+    const terms = await readTerms(db);
+    expect(terms.find((r) => r.keyId === k1.id)).toMatchObject({ epoch: termB.epoch, holder: 'node-b' });
+  });
+
+  it('aborts a waiting campaign promptly and leaves no session behind', async () => {
+    const a = elector('node-a');
+    const b = elector('node-b');
+    await a.campaign(k3, stop.signal);
+    const abort = new AbortController();
+    const waiting = b.campaign(k3, abort.signal);
+    await waitFor(
+      async () =>
+        (
+          await db.query(
+            `SELECT 1 FROM pg_stat_activity WHERE application_name = 'stratus-candidate:node-b:gamma'`,
+          )
+        ).rowCount > 0,
+      5_000,
+      'the candidate session',
+    );
+    abort.abort(new Error('stop'));
+    await expect(waiting).rejects.toThrow('stop');
+    await waitFor(
+      async () =>
+        (await db.query(`SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'stratus-candidate:%'`))
+          .rowCount === 0,
+      5_000,
+      'the candidate session to end',
+    );
+  });
+});
