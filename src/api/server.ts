@@ -23,6 +23,17 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     forceCloseConnections: 'idle',
     return503OnClosing: true,
   });
+  // While closing, every response still being written asks its client to close the connection:
+  // without it an in-flight request's keep-alive connection would hold close() open until the
+  // keep-alive timeout, long after the last response.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   await app.register(metricsPlugin, { registry: options.registry });
   await app.register(healthPlugin, { readiness: options.readiness });
   if (options.routes) await options.routes(app);

@@ -6,7 +6,7 @@ import type { Config, Role } from '../cli/config.js';
 import type { Runnable } from '../ha/lifecycle/runnable.js';
 import { ServiceManager } from '../ha/lifecycle/service-manager.js';
 import { VERSION } from '../version.js';
-import { markNodeStopped, nodeHeartbeat, registerNode } from './node-registry.js';
+import { markNodeStopped, nodeHeartbeat, nodeReaper, registerNode } from './node-registry.js';
 import { Readiness } from './readiness.js';
 import { applyMigrations, openStores, type Stores } from './stores.js';
 
@@ -41,7 +41,8 @@ function backgroundServices(role: Role, stores: Stores, config: Config, logger: 
     ),
   ];
   if (role === 'api') return services;
-  // Worker-side services (job runtime, relay, leader-guarded controllers) register here.
+  // Worker side: everything that runs jobs and maintenance. The API role serves requests only.
+  services.push(nodeReaper(stores.db, (err) => logger.warn({ err: err.message }, 'node reaper failed')));
   return services;
 }
 
@@ -129,7 +130,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
     };
 
     logger.info(
-      { url, role: config.role, services: manager.names, stores: stores.description, version: VERSION },
+      { url, services: manager.names, stores: stores.description, version: VERSION },
       `stratus ready: ${url ? `listening on ${url}` : 'no HTTP listener'}, role ${config.role}, ${stores.description}`,
     );
     return { config, url, services: manager.names, stores, server, shutdown };

@@ -55,3 +55,34 @@ export function nodeHeartbeat(
     },
   };
 }
+
+/**
+ * Marks nodes that stopped refreshing last_seen_at (killed, partitioned) as stopped, so the
+ * node list does not show dead replicas as alive. Idempotent: every worker may run it.
+ */
+export function nodeReaper(
+  db: Queryable,
+  onError: (err: Error) => void,
+  options: { intervalMs?: number; staleAfterMs?: number } = {},
+): Runnable {
+  const intervalMs = options.intervalMs ?? 10_000;
+  const staleAfterMs = options.staleAfterMs ?? 30_000;
+  return {
+    name: 'node-reaper',
+    async start(signal) {
+      while (!signal.aborted) {
+        await sleep(intervalMs, signal);
+        if (signal.aborted) break;
+        try {
+          await db.query(
+            `UPDATE stratus_nodes SET stopped_at = last_seen_at
+             WHERE stopped_at IS NULL AND last_seen_at < now() - $1 * interval '1 millisecond'`,
+            [staleAfterMs],
+          );
+        } catch (err) {
+          onError(err as Error);
+        }
+      }
+    },
+  };
+}

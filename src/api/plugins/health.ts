@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
 import type { Readiness } from '../../runtime/readiness.js';
 
 /**
@@ -6,10 +7,12 @@ import type { Readiness } from '../../runtime/readiness.js';
  * restart a healthy process because the database blinked).
  * GET /readyz: 200 when every dependency answers, 503 with the failing ones otherwise.
  */
-export const healthPlugin: FastifyPluginAsync<{ readiness: Readiness }> = async (app, { readiness }) => {
+const plugin: FastifyPluginAsync<{ readiness: Readiness }> = async (app, { readiness }) => {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const report = await readiness.report();
     return reply.code(report.ready ? 200 : 503).send(report);
   });
 };
+
+export const healthPlugin = fp(plugin, { name: 'stratus-health' });

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
 import { Histogram, type Registry } from 'prom-client';
 
 /**
  * GET /metrics in the Prometheus text format, and the HTTP request duration histogram by
  * method, route (the route pattern, never the raw URL, to bound cardinality) and status.
  */
-export const metricsPlugin: FastifyPluginAsync<{ registry: Registry }> = async (app, { registry }) => {
+const plugin: FastifyPluginAsync<{ registry: Registry }> = async (app, { registry }) => {
   const duration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration by method, route and status code',
@@ -28,3 +29,6 @@ export const metricsPlugin: FastifyPluginAsync<{ registry: Registry }> = async (
     return registry.metrics();
   });
 };
+
+/** Not encapsulated: the duration hook must see every route of the server. */
+export const metricsPlugin = fp(plugin, { name: 'stratus-metrics' });

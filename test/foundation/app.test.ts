@@ -1,0 +1,224 @@
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Config, loadConfig } from '../../src/cli/config.js';
+import { type App, type ShutdownStep, startApp } from '../../src/runtime/app.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { REDIS_URL } from '../helpers/services.js';
+import { OutageProxy } from './mini-proxy.js';
+
+const quiet = pino({ level: 'silent' });
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(() => t.drop());
+
+function config(overrides: Partial<Config>): Config {
+  return { ...loadConfig([], {}), port: 0, databaseUrl: t.url, ...overrides };
+}
+
+async function readyz(app: App): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${app.url}/readyz`);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+describe('roles', () => {
+  it('api serves HTTP and runs no worker services', async () => {
+    const app = await startApp(config({ role: 'api', nodeId: 'api-1' }), { logger: quiet });
+    try {
+      expect(app.services).toEqual(['node-heartbeat']);
+      expect((await readyz(app)).status).toBe(200);
+    } finally {
+      await app.shutdown('test');
+    }
+  });
+
+  it('worker runs the worker services and has no listener unless a health port is set', async () => {
+    const app = await startApp(config({ role: 'worker', nodeId: 'worker-1' }), { logger: quiet });
+    try {
+      expect(app.url).toBeUndefined();
+      expect(app.server).toBeUndefined();
+      expect(app.services).toContain('node-reaper');
+    } finally {
+      await app.shutdown('test');
+    }
+  });
+
+  it('a worker health port answers health, readiness and metrics but no API route', async () => {
+    const app = await startApp(config({ role: 'worker', nodeId: 'worker-2', healthPort: 0 }), {
+      logger: quiet,
+      routes: (f) => {
+        f.get('/v1/ping', async () => ({ pong: true }));
+      },
+    });
+    try {
+      expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+      expect((await readyz(app)).status).toBe(200);
+      expect((await fetch(`${app.url}/metrics`)).status).toBe(200);
+      expect((await fetch(`${app.url}/v1/ping`)).status).toBe(404);
+    } finally {
+      await app.shutdown('test');
+    }
+  });
+
+  it('records every node in stratus_nodes and marks it stopped on shutdown', async () => {
+    const app = await startApp(config({ role: 'all', nodeId: 'registry-1' }), { logger: quiet });
+    const before = await app.stores.db.query(
+      'SELECT role, stopped_at FROM stratus_nodes WHERE node_id = $1',
+      ['registry-1'],
+    );
+    expect(before.rows).toEqual([{ role: 'all', stopped_at: null }]);
+    await app.shutdown('test');
+    const check = await startApp(config({ role: 'api', nodeId: 'registry-check' }), { logger: quiet });
+    try {
+      const after = await check.stores.db.query<{ stopped_at: Date | null }>(
+        'SELECT stopped_at FROM stratus_nodes WHERE node_id = $1',
+        ['registry-1'],
+      );
+      expect(after.rows[0]!.stopped_at).toBeInstanceOf(Date);
+    } finally {
+      await check.shutdown('test');
+    }
+  });
+});
+
+describe('readiness follows the dependencies without a restart', () => {
+  it('turns 503 naming the database while PostgreSQL is unreachable, and 200 once it is back', async () => {
+    const proxy = await new OutageProxy(5432).start();
+    const url = new URL(t.url);
+    url.port = String(proxy.port);
+    const app = await startApp(config({ role: 'api', nodeId: 'ready-pg', databaseUrl: url.toString() }), {
+      logger: quiet,
+    });
+    try {
+      expect((await readyz(app)).status).toBe(200);
+      proxy.down();
+      const down = await readyz(app);
+      expect(down.status).toBe(503);
+      expect(down.body).toMatchObject({
+        ready: false,
+        status: 'not_ready',
+        checks: { database: { ok: false } },
+      });
+      expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+      proxy.up();
+      await expect.poll(async () => (await readyz(app)).status, { timeout: 15_000, interval: 200 }).toBe(200);
+    } finally {
+      proxy.up();
+      await app.shutdown('test');
+      await proxy.close();
+    }
+  });
+
+  it('turns 503 naming Redis while Redis is unreachable, never crashing, and 200 once it is back', async () => {
+    const proxy = await new OutageProxy(Number(new URL(REDIS_URL).port || 6379)).start();
+    const app = await startApp(
+      config({ role: 'api', nodeId: 'ready-redis', redisUrl: `redis://127.0.0.1:${proxy.port}` }),
+      { logger: quiet },
+    );
+    try {
+      await expect.poll(async () => (await readyz(app)).status, { timeout: 10_000, interval: 100 }).toBe(200);
+      proxy.down();
+      await expect
+        .poll(async () => (await readyz(app)).body, { timeout: 10_000, interval: 100 })
+        .toMatchObject({ ready: false, checks: { redis: { ok: false }, database: { ok: true } } });
+      proxy.up();
+      await expect.poll(async () => (await readyz(app)).status, { timeout: 15_000, interval: 200 }).toBe(200);
+    } finally {
+      proxy.up();
+      await app.shutdown('test');
+      await proxy.close();
+    }
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('turns readiness off, lets in-flight requests finish, then stops services and stores', async () => {
+    const steps: ShutdownStep[] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let entered: () => void = () => {};
+    const inHandler = new Promise<void>((r) => {
+      entered = r;
+    });
+    let readyDuringShutdown: Promise<number> | undefined;
+    let app: App | undefined;
+    app = await startApp(config({ role: 'all', nodeId: 'shutdown-1' }), {
+      logger: quiet,
+      routes: (f) => {
+        f.get('/slow', async () => {
+          entered();
+          await gate;
+          return { done: true };
+        });
+      },
+      onShutdownStep: (s) => {
+        steps.push(s);
+        if (s === 'readiness-off') {
+          readyDuringShutdown = app!.server!.inject('/readyz').then((r) => r.statusCode);
+        }
+      },
+    });
+    const slow = fetch(`${app.url}/slow`);
+    await inHandler;
+    const stopping = app.shutdown('SIGTERM');
+    await expect.poll(() => steps).toEqual(['readiness-off']);
+    expect(await readyDuringShutdown).toBe(503);
+    // The listener no longer takes new connections while the in-flight request is held.
+    await expect(fetch(`${app.url}/healthz`)).rejects.toThrow();
+    expect(steps).toEqual(['readiness-off']);
+    release();
+    const res = await slow;
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ done: true });
+    expect(await stopping).toBe(true);
+    expect(steps).toEqual(['readiness-off', 'http-closed', 'services-stopped', 'stores-closed']);
+    expect(await app.shutdown('again')).toBe(true);
+  });
+
+  it('forces in-flight requests closed at the deadline and reports an unclean stop', async () => {
+    const steps: ShutdownStep[] = [];
+    let entered: () => void = () => {};
+    const inHandler = new Promise<void>((r) => {
+      entered = r;
+    });
+    const app = await startApp(config({ role: 'api', nodeId: 'shutdown-2', shutdownTimeoutMs: 300 }), {
+      logger: quiet,
+      routes: (f) => {
+        f.get('/hang', () => {
+          entered();
+          return new Promise(() => {});
+        });
+      },
+      onShutdownStep: (s) => steps.push(s),
+    });
+    const hung = fetch(`${app.url}/hang`).catch((err: Error) => err);
+    await inHandler;
+    expect(await app.shutdown('SIGTERM')).toBe(false);
+    expect(await hung).toBeInstanceOf(Error);
+    expect(steps).toEqual(['readiness-off', 'http-closed', 'services-stopped', 'stores-closed']);
+  });
+});
+
+describe('metrics', () => {
+  it('exposes process metrics and the request duration histogram by route and status', async () => {
+    const app = await startApp(config({ role: 'api', nodeId: 'metrics-1' }), { logger: quiet });
+    try {
+      await fetch(`${app.url}/healthz`);
+      await fetch(`${app.url}/nowhere`);
+      const text = await (await fetch(`${app.url}/metrics`)).text();
+      expect(text).toContain('process_cpu_user_seconds_total');
+      expect(text).toMatch(
+        /http_request_duration_seconds_count\{node="metrics-1",method="GET",route="\/healthz",status_code="200"\} 1/,
+      );
+      expect(text).toMatch(
+        /http_request_duration_seconds_count\{node="metrics-1",method="GET",route="unmatched",status_code="404"\} 1/,
+      );
+    } finally {
+      await app.shutdown('test');
+    }
+  });
+});
