@@ -1,0 +1,227 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../clock.js';
+import { setListenerErrorHandler } from '../emitter.js';
+import { type CircuitOpenError, isCircuitOpenError, ResilienceErrorCode } from '../errors.js';
+import { compose } from '../policy.js';
+import { deferred } from '../test-support.js';
+import { CircuitBreaker } from './circuit-breaker.js';
+import type { CircuitBreakerOptions, StateChange } from './options.js';
+
+const boom = (): Promise<never> => Promise.reject(new Error('backend down'));
+const ok = (): Promise<string> => Promise.resolve('ok');
+
+function setup(options: Omit<CircuitBreakerOptions, 'clock'> = {}) {
+  const clock = new ManualClock(1_000);
+  const breaker = new CircuitBreaker({ name: 'b', consecutiveFailures: 3, openMs: 1_000, clock, ...options });
+  const changes: StateChange[] = [];
+  breaker.onStateChange.on((e) => changes.push(e));
+  const exec = compose(breaker);
+  const trip = async () => {
+    for (let i = 0; i < 3; i++) await exec.execute(boom).catch(() => {});
+  };
+  return { clock, breaker, changes, exec, trip };
+}
+
+describe('CircuitBreaker', () => {
+  it('trips, probes and recovers through all three transitions', async () => {
+    const { clock, breaker, changes, exec, trip } = setup();
+    await trip();
+    expect(breaker.state).toBe('open');
+    const refused = await exec.execute(ok).catch((e: unknown) => e);
+    expect(isCircuitOpenError(refused)).toBe(true);
+    expect((refused as CircuitOpenError).retryAfterMs).toBe(1_000);
+    clock.advance(1_000);
+    await expect(exec.execute(ok)).resolves.toBe('ok');
+    expect(breaker.state).toBe('half-open');
+    await expect(exec.execute(ok)).resolves.toBe('ok');
+    expect(breaker.state).toBe('closed');
+    expect(changes.map((c) => [c.from, c.to, c.reason])).toEqual([
+      ['closed', 'open', 'consecutive-failures'],
+      ['open', 'half-open', 'open-elapsed'],
+      ['half-open', 'closed', 'probes-succeeded'],
+    ]);
+  });
+
+  it('reopens when a probe fails, and needs successesToClose successes in a row', async () => {
+    const { clock, breaker, exec, trip } = setup({ halfOpen: { successesToClose: 3 } });
+    await trip();
+    clock.advance(1_000);
+    await exec.execute(ok);
+    await exec.execute(ok);
+    expect(breaker.state).toBe('half-open');
+    await exec.execute(boom).catch(() => {});
+    expect(breaker.state).toBe('open');
+  });
+
+  it('is not wedged by a probe that throws synchronously', async () => {
+    const { clock, breaker, exec, trip } = setup();
+    await trip();
+    clock.advance(1_000);
+    const thrown = await exec
+      .execute(() => {
+        throw new Error('sync');
+      })
+      .catch((e: unknown) => e);
+    expect((thrown as Error).message).toBe('sync');
+    expect(breaker.state).toBe('open');
+    clock.advance(1_000);
+    await expect(exec.execute(ok)).resolves.toBe('ok');
+  });
+
+  it('is not wedged by a probe that never settles: the probe deadline reopens it', async () => {
+    const { clock, breaker, changes, exec, trip } = setup({ halfOpen: { probeTimeoutMs: 500 } });
+    await trip();
+    clock.advance(1_000);
+    void exec.execute(() => new Promise<never>(() => {}));
+    expect(breaker.snapshot().halfOpen.probes).toBe(1);
+    clock.advance(499);
+    expect(isCircuitOpenError(await exec.execute(ok).catch((e: unknown) => e))).toBe(true);
+    expect(breaker.state).toBe('half-open');
+    clock.advance(1);
+    await exec.execute(ok).catch(() => {});
+    expect(changes.at(-1)).toMatchObject({ from: 'half-open', to: 'open', reason: 'probe-timeout' });
+    clock.advance(1_000);
+    await expect(exec.execute(ok)).resolves.toBe('ok');
+    expect(breaker.snapshot().halfOpen.successes).toBe(1);
+  });
+
+  it('lets exactly one probe through among 100 concurrent callers; the rest fail fast', async () => {
+    const { clock, breaker, exec, trip } = setup();
+    await trip();
+    clock.advance(1_000);
+    const probe = deferred<string>();
+    let started = 0;
+    const calls = Array.from({ length: 100 }, () =>
+      exec.execute(() => {
+        started++;
+        return probe.promise;
+      }),
+    );
+    expect(started).toBe(1);
+    const results = await Promise.allSettled(calls.slice(1));
+    expect(results.every((r) => r.status === 'rejected' && isCircuitOpenError(r.reason))).toBe(true);
+    probe.resolve('ok');
+    await calls[0];
+    expect(breaker.snapshot().halfOpen).toEqual({ probes: 0, successes: 1 });
+  });
+
+  it('ignores a late result from an earlier period: statistics only, never a state change', async () => {
+    const { clock, breaker, exec, trip } = setup();
+    const slow = deferred<string>();
+    const late = exec.execute(() => slow.promise).catch(() => {});
+    await trip();
+    clock.advance(1_000);
+    const probe = deferred<string>();
+    const probeCall = exec.execute(() => probe.promise);
+    slow.reject(new Error('late failure'));
+    await late;
+    expect(breaker.state).toBe('half-open');
+    expect(breaker.snapshot().totals.late).toBe(1);
+    probe.resolve('ok');
+    await probeCall;
+    await exec.execute(ok);
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('counts ignored errors and caller aborts as neither success nor failure', async () => {
+    const notFound = Object.assign(new Error('no such thing'), { kind: 'not-found' });
+    const { breaker, exec } = setup({
+      classify: (e) => ((e as { kind?: string }).kind === 'not-found' ? 'ignored' : 'failure'),
+    });
+    for (let i = 0; i < 10; i++) await exec.execute(() => Promise.reject(notFound)).catch(() => {});
+    const controller = new AbortController();
+    const aborted = exec.execute(
+      ({ signal }) =>
+        new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+      controller.signal,
+    );
+    controller.abort(new Error('caller gave up'));
+    await aborted.catch(() => {});
+    expect(breaker.state).toBe('closed');
+    expect(breaker.snapshot().totals).toMatchObject({ failures: 0, ignored: 11 });
+  });
+
+  it('opens on a failure rate over a count window once minimumCalls is reached', async () => {
+    const { breaker, exec } = setup({
+      consecutiveFailures: 0,
+      failureRate: { threshold: 0.5, minimumCalls: 4, window: { type: 'count', size: 4 } },
+    });
+    await exec.execute(ok);
+    await exec.execute(boom).catch(() => {});
+    await exec.execute(ok);
+    expect(breaker.state).toBe('closed');
+    await exec.execute(boom).catch(() => {});
+    expect(breaker.state).toBe('open');
+  });
+
+  it('forgets failures that slid out of a time window', async () => {
+    const { clock, breaker, exec } = setup({
+      consecutiveFailures: 0,
+      failureRate: { threshold: 0.5, minimumCalls: 2, window: { type: 'time', sizeMs: 1_000, buckets: 10 } },
+    });
+    await exec.execute(boom).catch(() => {});
+    clock.advance(1_500);
+    await exec.execute(ok);
+    await exec.execute(ok);
+    expect(breaker.snapshot().window).toEqual({ calls: 2, failures: 0 });
+    await exec.execute(boom).catch(() => {});
+    expect(breaker.state).toBe('closed');
+    await exec.execute(boom).catch(() => {});
+    expect(breaker.state).toBe('open');
+  });
+
+  it('counts a slow success as a failure', async () => {
+    const { clock, breaker, exec } = setup({ consecutiveFailures: 1, slowCallMs: 100 });
+    await exec.execute(async () => {
+      clock.advance(100);
+      return 1;
+    });
+    expect(breaker.state).toBe('open');
+  });
+
+  it('grows the open duration on repeated trips, up to its maximum', async () => {
+    const { clock, breaker, exec, trip } = setup({ openBackoff: { multiplier: 2, maxMs: 3_000 } });
+    await trip();
+    const retryAfter = [breaker.snapshot().retryAfterMs];
+    for (let i = 0; i < 2; i++) {
+      clock.advance(retryAfter.at(-1)!);
+      await exec.execute(boom).catch(() => {});
+      retryAfter.push(breaker.snapshot().retryAfterMs);
+    }
+    expect(retryAfter).toEqual([1_000, 2_000, 3_000]);
+  });
+
+  it('isolates and resets by hand', async () => {
+    const { clock, breaker, exec } = setup();
+    breaker.isolate();
+    clock.advance(1_000_000);
+    const refused = await exec.execute(ok).catch((e: unknown) => e);
+    expect((refused as CircuitOpenError).retryAfterMs).toBe(Number.POSITIVE_INFINITY);
+    breaker.reset();
+    await expect(exec.execute(ok)).resolves.toBe('ok');
+  });
+
+  it('keeps working when a listener throws, and reports the error', async () => {
+    const reported: unknown[] = [];
+    setListenerErrorHandler((e) => reported.push(e));
+    const { breaker, trip } = setup();
+    breaker.onStateChange.on(() => {
+      throw new Error('listener bug');
+    });
+    await trip();
+    expect(breaker.state).toBe('open');
+    expect(reported).toHaveLength(1);
+    setListenerErrorHandler(() => {});
+  });
+
+  it('builds fail-fast errors without a stack, recognised by code and brand across copies', async () => {
+    const { exec, trip } = setup();
+    await trip();
+    const error = (await exec.execute(ok).catch((e: unknown) => e)) as CircuitOpenError;
+    expect(error.code).toBe(ResilienceErrorCode.CircuitOpen);
+    expect(error.stack?.split('\n')).toHaveLength(1);
+    const fromOtherCopy = { code: 'ERR_CIRCUIT_OPEN', [Symbol.for('stratus.resilience.error')]: true };
+    expect(isCircuitOpenError(fromOtherCopy)).toBe(true);
+    expect(isCircuitOpenError({ code: 'ERR_CIRCUIT_OPEN' })).toBe(false);
+  });
+});
