@@ -112,6 +112,8 @@ export function queueContract(adapter: string, setup: () => Promise<QueueFixture
       await a!.receive(1, 1_000);
       // Touch by a consumer that does not hold it must not take it over.
       await b!.touch([id]);
+      await b!.release(id, 0); // b would hold it now if its touch had taken it over
+      expect(await a!.stats()).toMatchObject({ length: 1, pending: 1, lag: 0 });
       const until = Date.now() + 1_800;
       while (Date.now() < until) {
         await a!.touch([id]);
