@@ -1,0 +1,127 @@
+// A leader process for the multi-process tests and the failover benchmark: campaigns for
+// the given keys with the real PostgreSQL elector and LeaderGuard, and while it leads a key
+// writes fenced rows continuously. Reports every event as one JSON line on stdout (times
+// are wall-clock ms with sub-ms precision, comparable across processes of this machine).
+// Reads commands as JSON lines on stdin: {"cmd":"write-stale","key":"k"} makes one fenced
+// write with the last term it held for that key, led or not; {"cmd":"stop"} shuts down.
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { createPgDatabase } from '../../src/ha/db/pg.js';
+import { sleep } from '../../src/ha/leader/backoff.js';
+import { coerceError, isStaleEpochError } from '../../src/ha/leader/errors.js';
+import { fencedTransaction } from '../../src/ha/leader/fence.js';
+import { LeaderGuard } from '../../src/ha/leader/guard.js';
+import type { LeaderKey } from '../../src/ha/leader/keys.js';
+import { PgElector } from '../../src/ha/leader/pg-elector.js';
+import type { LeaderTerm } from '../../src/ha/leader/port.js';
+import type { ElectorSettings } from '../../src/ha/leader/settings.js';
+
+export interface CampaignerConfig {
+  nodeId: string;
+  /** Connection string for the lock sessions. */
+  lockUrl: string;
+  /** Connection string for the pool that makes fenced writes. */
+  poolUrl: string;
+  keys: LeaderKey[];
+  /** Pause between two fenced writes of one key. */
+  writeEveryMs: number;
+  /** Time spent inside each fenced transaction between the fence and the insert. */
+  holdInTxMs: number;
+  settings?: Partial<ElectorSettings>;
+}
+
+const config = JSON.parse(process.argv[2] ?? '{}') as CampaignerConfig;
+const wallNow = () => performance.timeOrigin + performance.now();
+const emit = (event: Record<string, unknown>) => {
+  process.stdout.write(`${JSON.stringify({ ...event, node: config.nodeId, t: wallNow() })}\n`);
+};
+
+const db = createPgDatabase({
+  connectionString: config.poolUrl,
+  max: Math.max(2, config.keys.length),
+  applicationName: `campaigner-pool:${config.nodeId}`,
+  connectionTimeoutMillis: 3_000,
+  onError: () => {},
+});
+const elector = new PgElector({
+  connectionString: config.lockUrl,
+  nodeId: config.nodeId,
+  settings: config.settings,
+});
+const lastTerm = new Map<string, LeaderTerm>();
+let writes = 0;
+
+async function write(term: LeaderTerm): Promise<void> {
+  const n = ++writes;
+  try {
+    await fencedTransaction(db, term, async (tx) => {
+      if (config.holdInTxMs > 0) await sleep(config.holdInTxMs, new AbortController().signal);
+      await tx.query('INSERT INTO fenced_writes (key_id, epoch, node, n) VALUES ($1, $2, $3, $4)', [
+        term.keyId,
+        term.epoch,
+        config.nodeId,
+        n,
+      ]);
+    });
+    emit({ ev: 'write', key: term.key, epoch: term.epoch, n, ok: true });
+  } catch (err) {
+    const e = coerceError(err);
+    emit({
+      ev: 'write',
+      key: term.key,
+      epoch: term.epoch,
+      n,
+      ok: false,
+      code: isStaleEpochError(e) ? e.code : ((e as { code?: string }).code ?? 'ERROR'),
+      message: e.message,
+    });
+  }
+}
+
+const stop = new AbortController();
+const guards = config.keys.map(
+  (key) =>
+    new LeaderGuard({
+      elector,
+      key,
+      backoff: { initialMs: 100, maxMs: 1_000, floorMs: 20 },
+      onEvent: (e) => {
+        if (e.type === 'elected') emit({ ev: 'elected', key: e.key, epoch: e.epoch });
+        else if (e.type === 'ended') emit({ ev: 'ended', key: e.key, epoch: e.epoch, reason: e.reason });
+        else emit({ ev: e.type, key: e.key, error: e.error.message });
+      },
+      // Deliberately ignores term.isCurrent(): a deposed leader that keeps writing is what
+      // the fence must stop.
+      run: async (signal, term) => {
+        lastTerm.set(term.key, term);
+        emit({ ev: 'started', key: term.key, epoch: term.epoch, pid: elector.holderPid });
+        while (!signal.aborted) {
+          await write(term);
+          await sleep(config.writeEveryMs, signal);
+        }
+      },
+    }),
+);
+
+const running = guards.map((g) => g.start(stop.signal));
+
+async function shutdown(): Promise<void> {
+  stop.abort();
+  await Promise.all(running);
+  await elector.close();
+  await db.close();
+  emit({ ev: 'exit' });
+  process.exit(0);
+}
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  const cmd = JSON.parse(line) as { cmd: string; key?: string };
+  if (cmd.cmd === 'stop') void shutdown();
+  if (cmd.cmd === 'write-stale') {
+    const term = lastTerm.get(cmd.key ?? '');
+    if (term) void write(term);
+    else emit({ ev: 'no-term', key: cmd.key });
+  }
+});
+process.on('SIGTERM', () => void shutdown());
+emit({ ev: 'ready', pid: process.pid });

@@ -1,0 +1,236 @@
+// Spawns and watches campaigner processes (campaigner.ts) for the multi-process tests and
+// the failover benchmark. Events arrive as parsed JSON lines; waits are event-driven with
+// deadlines, never sleeps.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { CampaignerConfig } from './campaigner.js';
+
+export interface CampaignerEvent {
+  ev: string;
+  node: string;
+  /** Wall-clock ms of the child. */
+  t: number;
+  key?: string;
+  epoch?: number;
+  ok?: boolean;
+  code?: string;
+  n?: number;
+  reason?: string;
+  pid?: number;
+  [more: string]: unknown;
+}
+
+type Waiter = { match: (e: CampaignerEvent) => boolean; resolve: (e: CampaignerEvent) => void };
+
+const entry = new URL('./campaigner.ts', import.meta.url).pathname;
+
+/** One campaigner child process. */
+export class Campaigner {
+  readonly events: CampaignerEvent[] = [];
+  readonly child: ChildProcess;
+  readonly exited: Promise<void>;
+  #waiters: Waiter[] = [];
+  #stopped = false;
+  stderr = '';
+
+  constructor(
+    readonly config: CampaignerConfig,
+    onEvent?: (e: CampaignerEvent) => void,
+  ) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', entry, JSON.stringify(config)], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.child.stdin!.on('error', () => {});
+    this.child.stderr!.on('data', (c: Buffer) => {
+      this.stderr = (this.stderr + c.toString()).slice(-4_000);
+    });
+    createInterface({ input: this.child.stdout! }).on('line', (line) => {
+      if (!line.startsWith('{')) return;
+      const event = JSON.parse(line) as CampaignerEvent;
+      this.events.push(event);
+      onEvent?.(event);
+      for (const w of [...this.#waiters]) {
+        if (w.match(event)) {
+          this.#waiters.splice(this.#waiters.indexOf(w), 1);
+          w.resolve(event);
+        }
+      }
+    });
+    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
+  }
+
+  get nodeId(): string {
+    return this.config.nodeId;
+  }
+
+  /** Whether the process was stopped with SIGSTOP and not continued. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Resolves with the first event (past or future) matching `match`. */
+  waitFor(match: (e: CampaignerEvent) => boolean, timeoutMs: number, what: string): Promise<CampaignerEvent> {
+    const seen = this.events.find(match);
+    if (seen) return Promise.resolve(seen);
+    return this.next(match, timeoutMs, what);
+  }
+
+  /** Resolves with the next future event matching `match`. */
+  next(match: (e: CampaignerEvent) => boolean, timeoutMs: number, what: string): Promise<CampaignerEvent> {
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        match,
+        resolve: (e) => {
+          clearTimeout(timer);
+          resolve(e);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+        reject(
+          new Error(`${this.nodeId}: timed out after ${timeoutMs} ms waiting for ${what}\n${this.stderr}`),
+        );
+      }, timeoutMs);
+      this.#waiters.push(waiter);
+    });
+  }
+
+  signal(sig: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT' | 'SIGTERM'): number {
+    const at = performance.timeOrigin + performance.now();
+    if (!this.alive) return at;
+    this.child.kill(sig);
+    if (sig === 'SIGSTOP') this.#stopped = true;
+    if (sig === 'SIGCONT' || sig === 'SIGKILL') this.#stopped = false;
+    return at;
+  }
+
+  send(command: Record<string, unknown>): void {
+    this.child.stdin!.write(`${JSON.stringify(command)}\n`);
+  }
+
+  /** The current term this process believes it holds for `key` (from its events). */
+  believedEpoch(key: string): number | undefined {
+    let epoch: number | undefined;
+    for (const e of this.events) {
+      if (e.key !== key) continue;
+      if (e.ev === 'elected') epoch = e.epoch;
+      if (e.ev === 'ended' && e.epoch === epoch) epoch = undefined;
+    }
+    return epoch;
+  }
+
+  /** Ends the process: continues it if stopped, asks it to stop, kills it after `graceMs`. */
+  async end(graceMs = 3_000): Promise<void> {
+    if (!this.alive) return;
+    if (this.#stopped) this.signal('SIGCONT');
+    this.send({ cmd: 'stop' });
+    const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A set of campaigners sharing one configuration, with one merged event stream. A killed
+ * member stays in `members` (its events are history); `replace` starts a successor.
+ */
+export class Cluster {
+  readonly members: Campaigner[] = [];
+  readonly events: CampaignerEvent[] = [];
+  #waiters: Waiter[] = [];
+
+  constructor(readonly base: Omit<CampaignerConfig, 'nodeId'>) {}
+
+  spawn(nodeId: string, overrides: Partial<CampaignerConfig> = {}): Campaigner {
+    const member = new Campaigner({ ...this.base, ...overrides, nodeId }, (e) => {
+      this.events.push(e);
+      for (const w of [...this.#waiters]) {
+        if (w.match(e)) {
+          this.#waiters.splice(this.#waiters.indexOf(w), 1);
+          w.resolve(e);
+        }
+      }
+    });
+    this.members.push(member);
+    return member;
+  }
+
+  /** Members still running (stopped ones included). */
+  get alive(): Campaigner[] {
+    return this.members.filter((m) => m.alive);
+  }
+
+  /** Resolves with the first event of any member, past or future, matching `match`. */
+  waitFor(match: (e: CampaignerEvent) => boolean, timeoutMs: number, what: string): Promise<CampaignerEvent> {
+    const seen = this.events.find(match);
+    if (seen) return Promise.resolve(seen);
+    return this.next(match, timeoutMs, what);
+  }
+
+  /** Resolves with the next future event of any member matching `match`. */
+  next(match: (e: CampaignerEvent) => boolean, timeoutMs: number, what: string): Promise<CampaignerEvent> {
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        match,
+        resolve: (e) => {
+          clearTimeout(timer);
+          resolve(e);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+        const stderr = this.members.map((m) => `${m.nodeId}: ${m.stderr}`).join('\n');
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${stderr}`));
+      }, timeoutMs);
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /** Running members that believe they lead `key`. */
+  believedLeaders(key: string): Campaigner[] {
+    return this.alive.filter((m) => m.believedEpoch(key) !== undefined);
+  }
+
+  /** Waits until every key has a member whose singleton started, and returns them. */
+  async leadersOf(keys: readonly string[], timeoutMs: number): Promise<Map<string, Campaigner>> {
+    const out = new Map<string, Campaigner>();
+    for (const key of keys) {
+      await this.waitFor(
+        (e) => e.ev === 'started' && e.key === key && this.believedLeaders(key).length > 0,
+        timeoutMs,
+        `a leader of ${key}`,
+      ).catch(async () => {
+        // The started event may predate a later loss: wait for the next election instead.
+        await this.next((e) => e.ev === 'started' && e.key === key, timeoutMs, `a leader of ${key}`);
+      });
+      const leaders = this.believedLeaders(key);
+      if (leaders.length !== 1) throw new Error(`${key} has ${leaders.length} leaders`);
+      out.set(key, leaders[0]!);
+    }
+    return out;
+  }
+
+  /** Ends every member still running. */
+  async end(): Promise<void> {
+    await Promise.all(this.members.map((m) => m.end()));
+  }
+}
+
+/** Wall-clock now, comparable with the children's event times. */
+export function wallNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** Schema the children write to (beyond the migrations). */
+export const fencedWritesTable = `CREATE TABLE fenced_writes (
+  id     bigserial PRIMARY KEY,
+  key_id integer NOT NULL,
+  epoch  bigint NOT NULL,
+  node   text NOT NULL,
+  n      integer NOT NULL,
+  at     timestamptz NOT NULL DEFAULT clock_timestamp()
+)`;
