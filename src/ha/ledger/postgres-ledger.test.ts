@@ -1,9 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DriverName, drivers, openTestDatabase } from '../../../test/helpers/db.js';
-import { migrations } from '../../migrations/index.js';
 import type { Database } from '../db/database.js';
-import { migrate } from '../db/migrate.js';
+import { migrate, readMigrations } from '../db/migrate.js';
 import { isStaleLeaseError } from './errors.js';
 import type { ExecutionLedger } from './port.js';
 import { createPostgresLedger } from './postgres-ledger.js';
@@ -26,7 +25,7 @@ describe.each(drivers)('postgres ledger on %s', (driver: DriverName) => {
 
   beforeAll(async () => {
     ({ db, dispose } = await openTestDatabase(driver));
-    await migrate(db, migrations);
+    await migrate(db, readMigrations(new URL('../../migrations/', import.meta.url)));
     ledger = createPostgresLedger(db);
   });
   afterAll(async () => {

@@ -1,0 +1,91 @@
+import type { Database } from '../db/database.js';
+import { loadText } from '../db/sql-loader.js';
+import type { Runnable } from '../lifecycle/runnable.js';
+import type { QueueProducer } from '../queue/port.js';
+import { coerceError, type JobLogger, silentLogger } from '../worker/logger.js';
+import { delay } from '../worker/wake.js';
+
+const sql = {
+  markDone: loadText(new URL('./sql/mark-done.sql', import.meta.url)),
+  claimStranded: loadText(new URL('./sql/claim-stranded.sql', import.meta.url)),
+};
+
+export interface OutboxSweeperOptions {
+  db: Database;
+  queue: QueueProducer;
+  /**
+   * How long a dispatched job may stay without progress (no live lease, no scheduled retry)
+   * before it is dispatched again. Several visibility timeouts, so that the queue's own
+   * reclaim (one visibility timeout) handles a crashed worker first. Default 30 000 ms.
+   */
+  graceMs?: number;
+  /** Pause between sweeps. Default graceMs / 3. */
+  intervalMs?: number;
+  /** Rows re-dispatched per transaction. Default 500. */
+  batchSize?: number;
+  logger?: JobLogger;
+}
+
+export interface SweepReport {
+  /** Rows marked done because the ledger shows their job finished. */
+  markedDone: number;
+  /** Jobs put on the queue again. */
+  redispatched: number;
+}
+
+export interface OutboxSweeper extends Runnable {
+  /** One full sweep now. */
+  sweepOnce(): Promise<SweepReport>;
+}
+
+/**
+ * Re-dispatches jobs the queue lost: a job in the outbox that is neither finished nor leased
+ * nor scheduled, and was last dispatched more than a grace ago. This is what makes a Redis
+ * restart that lost every key harmless: Postgres still knows every unfinished job. A job the
+ * queue still holds gets a duplicate message at worst, which the ledger dedupes.
+ */
+export function createOutboxSweeper(options: OutboxSweeperOptions): OutboxSweeper {
+  const graceMs = options.graceMs ?? 30_000;
+  const intervalMs = options.intervalMs ?? Math.max(100, Math.round(graceMs / 3));
+  const batchSize = options.batchSize ?? 500;
+  const logger = options.logger ?? silentLogger;
+
+  async function sweepOnce(): Promise<SweepReport> {
+    let markedDone = 0;
+    for (;;) {
+      const res = await options.db.query(sql.markDone, [5_000]);
+      markedDone += res.rowCount;
+      if (res.rowCount < 5_000) break;
+    }
+    let redispatched = 0;
+    for (;;) {
+      const moved = await options.db.transaction(async (tx) => {
+        const res = await tx.query<{ id: number; body: string }>(sql.claimStranded, [graceMs, batchSize]);
+        if (res.rows.length === 0) return 0;
+        const rows = res.rows.sort((a, b) => Number(a.id) - Number(b.id));
+        await options.queue.addBatch(rows.map((r) => r.body));
+        return rows.length;
+      });
+      redispatched += moved;
+      if (moved < batchSize) break;
+    }
+    if (redispatched > 0) logger.warn({ redispatched }, 'outbox sweeper: re-dispatched stranded jobs');
+    return { markedDone, redispatched };
+  }
+
+  return {
+    name: 'outbox-sweeper',
+    needsLeadership: true,
+    sweepOnce,
+    async start(signal) {
+      while (!signal.aborted) {
+        try {
+          await sweepOnce();
+        } catch (err) {
+          logger.warn({ err: coerceError(err) }, 'outbox sweeper: sweep failed');
+        }
+        await delay(intervalMs, signal);
+      }
+    },
+  };
+}

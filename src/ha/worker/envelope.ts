@@ -1,0 +1,72 @@
+/**
+ * The job envelope: the body of every queue message. Versioned so that a rolling upgrade can
+ * read what older replicas wrote; anything that does not parse is dead-lettered with the
+ * reason, never acknowledged silently.
+ */
+export interface JobEnvelope {
+  readonly v: 1;
+  /** The job key: the ledger's key and the client token handed to backends. */
+  readonly key: string;
+  /** Selects the handler. */
+  readonly kind: string;
+  readonly payload: unknown;
+  /** Overrides the handler's max attempts for this job. */
+  readonly maxAttempts?: number;
+  /** When the producer committed the job (producer clock, ms since epoch): latency metrics only. */
+  readonly enqueuedAt: number;
+}
+
+/** What a producer hands to the outbox. */
+export interface NewJob {
+  readonly key: string;
+  readonly kind: string;
+  readonly payload?: unknown;
+  readonly maxAttempts?: number;
+}
+
+/** Serialises a job as a queue message body. */
+export function encodeEnvelope(job: NewJob, enqueuedAt: number = Date.now()): string {
+  const envelope: JobEnvelope = {
+    v: 1,
+    key: job.key,
+    kind: job.kind,
+    payload: job.payload ?? null,
+    ...(job.maxAttempts === undefined ? {} : { maxAttempts: job.maxAttempts }),
+    enqueuedAt,
+  };
+  return JSON.stringify(envelope);
+}
+
+export type ParsedEnvelope = { ok: true; job: JobEnvelope } | { ok: false; reason: string };
+
+/** Parses a message body, or says precisely why it is not a job. */
+export function parseEnvelope(body: string): ParsedEnvelope {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (err) {
+    return { ok: false, reason: `body is not JSON: ${(err as Error).message}` };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, reason: 'body is not a JSON object' };
+  }
+  const e = value as Record<string, unknown>;
+  if (e.v !== 1) return { ok: false, reason: `unsupported envelope version ${JSON.stringify(e.v)}` };
+  if (typeof e.key !== 'string' || e.key.length === 0) return { ok: false, reason: 'envelope has no key' };
+  if (typeof e.kind !== 'string' || e.kind.length === 0) return { ok: false, reason: 'envelope has no kind' };
+  if (e.maxAttempts !== undefined && !(Number.isInteger(e.maxAttempts) && (e.maxAttempts as number) >= 1)) {
+    return { ok: false, reason: 'maxAttempts must be a positive integer' };
+  }
+  const enqueuedAt = typeof e.enqueuedAt === 'number' ? e.enqueuedAt : 0;
+  return {
+    ok: true,
+    job: {
+      v: 1,
+      key: e.key,
+      kind: e.kind,
+      payload: e.payload ?? null,
+      ...(e.maxAttempts === undefined ? {} : { maxAttempts: e.maxAttempts as number }),
+      enqueuedAt,
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Errors that steer the worker. Each has a stable `code` and a guard that tests the code, so
+ * they are recognised across two copies of this package.
+ */
+
+function hasCode(err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
+}
+
+const TERMINAL = 'STRATUS_TERMINAL_JOB';
+const TIMEOUT = 'STRATUS_JOB_TIMEOUT';
+const LEASE_LOST = 'STRATUS_LEASE_LOST';
+const SHUTDOWN = 'STRATUS_WORKER_SHUTDOWN';
+
+/** Thrown by a handler when retrying cannot help (invalid input, resource gone): no retries. */
+export class TerminalJobError extends Error {
+  readonly code = TERMINAL;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TerminalJobError';
+  }
+}
+
+export function isTerminalJobError(err: unknown): err is TerminalJobError {
+  return hasCode(err, TERMINAL);
+}
+
+/** The abort reason when a handler runs past its timeout. */
+export class JobTimeoutError extends Error {
+  readonly code = TIMEOUT;
+  constructor(readonly timeoutMs: number) {
+    super(`job ran past its timeout of ${timeoutMs} ms`);
+    this.name = 'JobTimeoutError';
+  }
+}
+
+export function isJobTimeoutError(err: unknown): err is JobTimeoutError {
+  return hasCode(err, TIMEOUT);
+}
+
+/** The abort reason when the worker lost the job's lease: another worker may run it now. */
+export class LeaseLostError extends Error {
+  readonly code = LEASE_LOST;
+  constructor(readonly jobKey: string) {
+    super(`lease of job ${jobKey} was lost`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+export function isLeaseLostError(err: unknown): err is LeaseLostError {
+  return hasCode(err, LEASE_LOST);
+}
+
+/** The abort reason when the worker shuts down before the handler finished. */
+export class WorkerShutdownError extends Error {
+  readonly code = SHUTDOWN;
+  constructor() {
+    super('worker shut down before the job finished');
+    this.name = 'WorkerShutdownError';
+  }
+}
+
+export function isWorkerShutdownError(err: unknown): err is WorkerShutdownError {
+  return hasCode(err, SHUTDOWN);
+}

@@ -1,0 +1,15 @@
+export { type BackoffOptions, fullJitterBackoff } from './backoff.js';
+export { encodeEnvelope, type JobEnvelope, type NewJob, parseEnvelope } from './envelope.js';
+export {
+  isJobTimeoutError,
+  isLeaseLostError,
+  isTerminalJobError,
+  isWorkerShutdownError,
+  JobTimeoutError,
+  LeaseLostError,
+  TerminalJobError,
+  WorkerShutdownError,
+} from './errors.js';
+export { coerceError, type JobLogger, silentLogger } from './logger.js';
+export type * from './types.js';
+export { createWorker, type Worker } from './worker.js';

@@ -1,0 +1,109 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { QueueAdmin } from '../queue/port.js';
+
+export interface WorkerMetrics {
+  started: Counter<'kind'>;
+  succeeded: Counter<'kind'>;
+  failed: Counter<'kind'>;
+  retried: Counter<'kind'>;
+  deadLettered: Counter<'kind'>;
+  duration: Histogram<'kind' | 'outcome'>;
+  dispatchLatency: Histogram<'kind'>;
+  inFlight: Gauge;
+}
+
+/** Returns the metric already registered under `name` (several workers may share a registry). */
+function once<T>(registry: Registry, name: string, create: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? create();
+}
+
+/** The worker's metrics, registered on `registry` (never the global one). */
+export function workerMetrics(registry: Registry): WorkerMetrics {
+  const counter = (name: string, help: string) =>
+    once(
+      registry,
+      name,
+      () => new Counter({ name, help, labelNames: ['kind'] as const, registers: [registry] }),
+    );
+  return {
+    started: counter('stratus_jobs_started_total', 'Job attempts started (a lease was taken).'),
+    succeeded: counter('stratus_jobs_succeeded_total', 'Jobs completed in the ledger and acknowledged.'),
+    failed: counter('stratus_jobs_failed_total', 'Job attempts that failed (thrown, timed out).'),
+    retried: counter('stratus_jobs_retried_total', 'Failed attempts scheduled for a delayed retry.'),
+    deadLettered: counter(
+      'stratus_jobs_dead_lettered_total',
+      'Messages moved to the dead-letter store (last attempt, terminal error, unparseable, unknown kind).',
+    ),
+    duration: once(
+      registry,
+      'stratus_job_duration_seconds',
+      () =>
+        new Histogram({
+          name: 'stratus_job_duration_seconds',
+          help: 'Handler run time by outcome.',
+          labelNames: ['kind', 'outcome'] as const,
+          buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 1, 5, 30, 120],
+          registers: [registry],
+        }),
+    ),
+    dispatchLatency: once(
+      registry,
+      'stratus_job_dispatch_latency_seconds',
+      () =>
+        new Histogram({
+          name: 'stratus_job_dispatch_latency_seconds',
+          help: 'From the enqueue (producer clock) to the handler start.',
+          labelNames: ['kind'] as const,
+          buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+          registers: [registry],
+        }),
+    ),
+    inFlight: once(
+      registry,
+      'stratus_worker_jobs_in_flight',
+      () =>
+        new Gauge({
+          name: 'stratus_worker_jobs_in_flight',
+          help: 'Messages this worker holds.',
+          registers: [registry],
+        }),
+    ),
+  };
+}
+
+/**
+ * Queue gauges read at scrape time from `queue.stats()`, so no timer polls Redis for a
+ * dashboard nobody looks at.
+ */
+export function registerQueueGauges(registry: Registry, queue: Pick<QueueAdmin, 'stats'>): void {
+  if (registry.getSingleMetric('stratus_queue_depth')) return;
+  let last: Promise<Awaited<ReturnType<QueueAdmin['stats']>> | undefined> | undefined;
+  // One stats() call per scrape serves every gauge of the scrape.
+  const stats = () => {
+    last ??= queue
+      .stats()
+      .catch(() => undefined)
+      .finally(() => setTimeout(() => (last = undefined), 100).unref());
+    return last;
+  };
+  const gauge = (name: string, help: string, pick: (s: Awaited<ReturnType<QueueAdmin['stats']>>) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const s = await stats();
+        if (s) this.set(pick(s));
+      },
+    });
+  gauge('stratus_queue_depth', 'Messages in the queue, pending or not.', (s) => s.length);
+  gauge('stratus_queue_pending', 'Messages handed out and not acknowledged.', (s) => s.pending);
+  gauge('stratus_queue_lag', 'Messages not yet handed out.', (s) => s.lag);
+  gauge(
+    'stratus_queue_oldest_pending_seconds',
+    'Age of the oldest pending message.',
+    (s) => s.oldestPendingMs / 1000,
+  );
+  gauge('stratus_queue_delayed', 'Messages waiting for a delayed retry.', (s) => s.delayed);
+  gauge('stratus_queue_dead_letters', 'Size of the dead-letter store.', (s) => s.deadLetters);
+}

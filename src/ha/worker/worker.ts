@@ -1,0 +1,334 @@
+import { Registry } from 'prom-client';
+import type { AcquireResult, ExecutionLedger, Lease } from '../ledger/port.js';
+import { createPostgresLedger } from '../ledger/postgres-ledger.js';
+import type { Runnable } from '../lifecycle/runnable.js';
+import type { Delivery } from '../queue/port.js';
+import { parseEnvelope } from './envelope.js';
+import { LeaseLostError, WorkerShutdownError } from './errors.js';
+import { type Execution, execute } from './execution.js';
+import { coerceError, silentLogger } from './logger.js';
+import { registerQueueGauges, workerMetrics } from './metrics.js';
+import { type ResolvedHandler, resolveHandlers } from './registrations.js';
+import type { WorkerOptions } from './types.js';
+import { createVerdicts, type Held } from './verdicts.js';
+import { delay, Waker } from './wake.js';
+
+export interface Worker extends Runnable {
+  /** Messages held now (waiting, running or completing): for tests and health. */
+  held(): number;
+}
+
+/** Pause after a failed round of the consume loop, growing to 5 s: an outage is not hammered. */
+function loopBackoff(failures: number): number {
+  return Math.random() * Math.min(5_000, 100 * 2 ** Math.min(failures, 6));
+}
+
+/**
+ * The durable worker: ONE consume / lease / heartbeat / ack loop for every job kind.
+ *
+ * - receive at most as many messages as there are free slots (no unbounded prefetch);
+ * - take the ledger leases of a batch in one statement, run each handler with an AbortSignal;
+ * - heartbeat every second: one statement extends every lease held, then the messages'
+ *   idle times are reset; a lost lease aborts its handler;
+ * - success: ledger complete (batched), THEN ack (batched); failure: delayed retry with
+ *   full-jitter backoff; last attempt or terminal error: dead letter with the reason;
+ * - on shutdown: stop receiving, let in-flight jobs finish until the drain deadline, then
+ *   give their leases and messages back.
+ */
+export function createWorker(options: WorkerOptions): Worker {
+  const maybeLedger = options.ledger ?? (options.db ? createPostgresLedger(options.db) : undefined);
+  if (!maybeLedger) throw new TypeError('createWorker needs a ledger or a db');
+  const ledger: ExecutionLedger = maybeLedger;
+  const { queue, nodeId } = options;
+  const logger = options.logger ?? silentLogger;
+  const registry = options.registry ?? new Registry();
+  const concurrency = options.concurrency ?? 50;
+  const batchSize = options.batchSize ?? 100;
+  const heartbeatMs = options.heartbeatMs ?? 1_000;
+  const reclaimMs = options.reclaimMs ?? 1_000;
+  const promoteMs = options.promoteMs ?? 250;
+  const receiveBlockMs = options.receiveBlockMs ?? 1_000;
+  const drainMs = options.drainMs ?? 10_000;
+  const abortGraceMs = options.abortGraceMs ?? 1_000;
+  const handlers = resolveHandlers(options.handlers, concurrency);
+  const metrics = workerMetrics(registry);
+  registerQueueGauges(registry, queue);
+
+  /** Every message this worker holds, by message id. */
+  const held = new Map<string, Held>();
+  /** The message this worker holds for each job key (a second copy is not run alongside). */
+  const byKey = new Map<string, Held>();
+  /** Messages waiting for a slot of their kind, FIFO per kind. */
+  const waiting = new Map<string, Held[]>();
+  const runningByKind = new Map<string, number>();
+  const slotFreed = new Waker();
+  let stopping = false;
+
+  const forget = (h: Held) => {
+    if (held.get(h.delivery.id) === h) held.delete(h.delivery.id);
+    if (byKey.get(h.job.key) === h) byKey.delete(h.job.key);
+    metrics.inFlight.set(held.size);
+    slotFreed.wake();
+  };
+  const verdicts = createVerdicts({
+    ledger,
+    queue,
+    logger,
+    metrics,
+    forget,
+    onDeadLetter: options.onDeadLetter,
+    random: options.random ?? Math.random,
+    isStopping: () => stopping,
+    onCompleted: () => slotFreed.wake(),
+  });
+
+  const running = (kind: string) => runningByKind.get(kind) ?? 0;
+  const addRunning = (kind: string, n: number) => runningByKind.set(kind, running(kind) + n);
+
+  function run(h: Held, lease: Lease): void {
+    h.lease = lease;
+    h.phase = 'running';
+    const { job, reg } = h;
+    metrics.started.inc({ kind: job.kind });
+    if (lease.attempt === 1 && job.enqueuedAt > 0) {
+      metrics.dispatchLatency.observe({ kind: job.kind }, Math.max(0, Date.now() - job.enqueuedAt) / 1000);
+    }
+    logger.debug({ jobKey: job.key, attempt: lease.attempt, kind: job.kind }, 'job started');
+    const startedAt = performance.now();
+    const execution: Execution = execute(
+      reg.handler,
+      { job, attempt: lease.attempt, token: lease.token, clientToken: job.key },
+      reg.timeoutMs,
+      abortGraceMs,
+    );
+    h.execution = execution;
+    void execution.done
+      .then(async (outcome) => {
+        if (held.get(h.delivery.id) !== h) return;
+        addRunning(job.kind, -1);
+        slotFreed.wake();
+        void pump().catch((err: unknown) =>
+          logger.warn({ err: coerceError(err) }, 'worker: lease batch failed'),
+        );
+        metrics.duration.observe(
+          { kind: job.kind, outcome: outcome.kind },
+          (performance.now() - startedAt) / 1000,
+        );
+        await verdicts.settle(h, outcome);
+      })
+      .catch((err: unknown) =>
+        logger.error({ err: coerceError(err), jobKey: job.key }, 'worker: settle failed'),
+      );
+  }
+
+  /** Takes the leases of waiting messages that have a free slot of their kind, in one statement. */
+  async function pump(): Promise<void> {
+    if (stopping) return;
+    const batch: Held[] = [];
+    for (const [kind, list] of waiting) {
+      const reg = handlers.get(kind)!;
+      while (list.length > 0 && running(kind) < reg.concurrency) {
+        const h = list.shift()!;
+        h.phase = 'acquiring';
+        addRunning(kind, 1);
+        batch.push(h);
+      }
+    }
+    if (batch.length === 0) return;
+    const sentAt = Date.now();
+    let results: AcquireResult[];
+    try {
+      results = await ledger.tryAcquireBatch(
+        batch.map((h) => ({ jobKey: h.job.key, leaseMs: h.reg.leaseMs })),
+        nodeId,
+      );
+    } catch (err) {
+      // Without the ledger nothing may run: drop the messages here; they stay pending in the
+      // queue and come back by reclaim after the visibility timeout.
+      for (const h of batch) {
+        addRunning(h.job.kind, -1);
+        forget(h);
+      }
+      throw err;
+    }
+    const refused: Held[] = [];
+    batch.forEach((h, i) => {
+      const r = results[i]!;
+      if (r.acquired) {
+        h.renewedAt = sentAt;
+        const max = h.job.maxAttempts ?? h.reg.maxAttempts;
+        if (r.lease.attempt > max) {
+          // Earlier attempts never reported back (their workers died): the job may be what kills them.
+          h.lease = r.lease;
+          addRunning(h.job.kind, -1);
+          void verdicts.deadLetterJob(
+            h,
+            `attempt ${r.lease.attempt} exceeds max attempts ${max}: earlier attempts never finished`,
+          );
+        } else run(h, r.lease);
+      } else {
+        addRunning(h.job.kind, -1);
+        h.refusal = r.refusal;
+        refused.push(h);
+      }
+    });
+    await verdicts.refused(refused);
+  }
+
+  /** Parses received messages and queues them for a slot; dead-letters what is not a job. */
+  async function admit(deliveries: readonly Delivery[]): Promise<void> {
+    for (const d of deliveries) {
+      if (held.has(d.id)) continue; // our own message came back by reclaim: we still hold it
+      const parsed = parseEnvelope(d.body);
+      if (!parsed.ok) {
+        await verdicts.deadLetterMessage(d, undefined, `unparseable message: ${parsed.reason}`);
+        continue;
+      }
+      const job = parsed.job;
+      const reg: ResolvedHandler | undefined = handlers.get(job.kind);
+      if (!reg) {
+        await verdicts.deadLetterMessage(d, job, `unknown job kind "${job.kind}"`);
+        continue;
+      }
+      if (byKey.has(job.key)) {
+        // A second copy of a job we are running: bring it back once our lease has ended.
+        await queue.release(d.id, reg.leaseMs).catch((err: unknown) => {
+          logger.warn({ err: coerceError(err), jobKey: job.key }, 'worker: release of a duplicate failed');
+        });
+        continue;
+      }
+      const h: Held = { delivery: d, job, reg, phase: 'waiting', lost: false, renewedAt: 0 };
+      held.set(d.id, h);
+      byKey.set(job.key, h);
+      const list = waiting.get(job.kind) ?? [];
+      if (list.length === 0) waiting.set(job.kind, list);
+      list.push(h);
+    }
+    metrics.inFlight.set(held.size);
+    await pump();
+  }
+
+  async function consume(signal: AbortSignal): Promise<void> {
+    let lastReclaim = 0;
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        const free = concurrency - (held.size - verdicts.completing());
+        if (free <= 0 || verdicts.completing() >= concurrency) {
+          await slotFreed.wait(receiveBlockMs, signal);
+          continue;
+        }
+        let got: Delivery[] = [];
+        if (Date.now() - lastReclaim >= reclaimMs) {
+          lastReclaim = Date.now();
+          got = await queue.reclaim(free);
+          if (got.length > 0) logger.info({ count: got.length }, 'worker: reclaimed idle messages');
+        }
+        if (got.length === 0) got = await queue.receive(Math.min(free, batchSize), receiveBlockMs, signal);
+        await admit(got);
+        failures = 0;
+      } catch (err) {
+        failures++;
+        logger.warn({ err: coerceError(err), failures }, 'worker: consume round failed, backing off');
+        await delay(loopBackoff(failures), signal);
+      }
+    }
+  }
+
+  function markLost(h: Held, why: string): void {
+    if (h.lost) return;
+    h.lost = true;
+    logger.warn(
+      { jobKey: h.job.key, attempt: h.lease?.attempt, why },
+      'worker: lease lost, aborting the job',
+    );
+    h.execution?.controller.abort(new LeaseLostError(h.job.key));
+  }
+
+  async function heartbeat(): Promise<void> {
+    const leased = [...held.values()].filter((h) => h.lease && !h.lost);
+    if (leased.length > 0) {
+      const sentAt = Date.now();
+      try {
+        const lost = new Set(
+          await ledger.heartbeat(
+            leased.map((h) => ({ jobKey: h.job.key, token: h.lease!.token, leaseMs: h.reg.leaseMs })),
+          ),
+        );
+        for (const h of leased) {
+          if (lost.has(h.job.key)) markLost(h, 'the ledger refused the heartbeat');
+          else h.renewedAt = sentAt;
+        }
+      } catch (err) {
+        logger.warn({ err: coerceError(err), leases: leased.length }, 'worker: ledger heartbeat failed');
+      }
+      // Not renewed for a whole lease: it has expired on the database clock by now.
+      for (const h of leased) {
+        if (!h.lost && Date.now() - h.renewedAt > h.reg.leaseMs) markLost(h, 'lease not renewed in time');
+      }
+    }
+    if (held.size > 0) {
+      await queue.touch([...held.keys()]).catch((err: unknown) => {
+        logger.warn({ err: coerceError(err) }, 'worker: touch failed');
+      });
+    }
+  }
+
+  async function every(ms: number, signal: AbortSignal, what: string, fn: () => Promise<unknown>) {
+    while (!signal.aborted) {
+      await delay(ms, signal);
+      if (signal.aborted) break;
+      try {
+        await fn();
+      } catch (err) {
+        logger.warn({ err: coerceError(err) }, `worker: ${what} failed`);
+      }
+    }
+  }
+
+  async function drain(): Promise<void> {
+    stopping = true;
+    // Messages that never started go back at once.
+    const unstarted = [...waiting.values()].flat();
+    waiting.clear();
+    await Promise.all(
+      unstarted.map((h) => {
+        forget(h);
+        return queue.release(h.delivery.id, 0).catch(() => {});
+      }),
+    );
+    const deadline = Date.now() + drainMs;
+    while (held.size > verdicts.completing() && Date.now() < deadline) {
+      await slotFreed.wait(Math.min(100, deadline - Date.now()));
+    }
+    const late = [...held.values()].filter((h) => h.phase === 'running');
+    if (late.length > 0) logger.warn({ jobs: late.length }, 'worker: drain deadline passed, releasing jobs');
+    for (const h of late) h.execution?.controller.abort(new WorkerShutdownError());
+    const giveUp = Date.now() + abortGraceMs + 2_000;
+    while (held.size > 0 && Date.now() < giveUp) await slotFreed.wait(Math.min(100, giveUp - Date.now()));
+    await verdicts.flushed();
+    for (const h of held.values()) forget(h);
+  }
+
+  return {
+    name: 'job-worker',
+    held: () => held.size,
+    async start(signal) {
+      const timers = new AbortController();
+      const loops = [
+        every(heartbeatMs, timers.signal, 'heartbeat', heartbeat),
+        every(promoteMs, timers.signal, 'promotion of delayed retries', () => queue.promoteDelayed()),
+        every(60_000, timers.signal, 'removal of dead consumers', () => queue.removeDeadConsumers(300_000)),
+      ];
+      logger.info({ nodeId, kinds: [...handlers.keys()], concurrency }, 'worker: started');
+      try {
+        await consume(signal);
+      } finally {
+        await drain();
+        timers.abort();
+        await Promise.all(loops);
+        logger.info({ nodeId }, 'worker: stopped');
+      }
+    },
+  };
+}
