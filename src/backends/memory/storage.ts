@@ -1,0 +1,90 @@
+// In-memory storage backend.
+
+import { ConflictError, InvalidInputError, NotFoundError } from '../../core/errors/backend-errors.js';
+import type { CallOptions, ListOptions, MutationOptions, Page } from '../../core/ports/common.js';
+import type { StoragePort, Volume, VolumeAttachment, VolumeSpec } from '../../core/ports/storage.js';
+import { type MemoryCloud, page } from './cloud.js';
+
+/** In-memory volumes. */
+export class MemoryStorage implements StoragePort {
+  private readonly volumes = new Map<string, Volume>();
+
+  /** @param cloud shared state of the in-memory cloud */
+  constructor(private readonly cloud: MemoryCloud) {}
+
+  /** @inheritdoc */
+  async ping(options?: CallOptions): Promise<void> {
+    await this.cloud.enter('storage', 'ping', options);
+  }
+
+  /** @inheritdoc */
+  createVolume(spec: VolumeSpec, options: MutationOptions): Promise<Volume> {
+    return this.cloud.mutate('storage', 'createVolume', `volume/name:${spec.name}`, spec, options, () => {
+      if (!(spec.sizeGiB > 0)) throw new InvalidInputError('sizeGiB must be positive');
+      return this.save({ ...spec, id: this.cloud.newId('vol'), createdAt: this.cloud.wallClock() });
+    });
+  }
+
+  /** @inheritdoc */
+  async getVolume(id: string, options?: CallOptions): Promise<Volume> {
+    await this.cloud.enter('storage', 'getVolume', options);
+    return this.find(id);
+  }
+
+  /** @inheritdoc */
+  async listVolumes(options?: ListOptions): Promise<Page<Volume>> {
+    await this.cloud.enter('storage', 'listVolumes', options);
+    return page(this.volumes.values(), options);
+  }
+
+  /** @inheritdoc */
+  deleteVolume(id: string, options: MutationOptions): Promise<void> {
+    return this.cloud.mutate('storage', 'deleteVolume', `volume/${id}`, { id }, options, () => {
+      const volume = this.find(id);
+      if (volume.attachedTo !== undefined)
+        throw new ConflictError(`volume/${id} is attached to ${volume.attachedTo}`);
+      this.volumes.delete(id);
+    });
+  }
+
+  /** @inheritdoc */
+  attachVolume(attachment: VolumeAttachment, options: MutationOptions): Promise<Volume> {
+    const resource = `volume/${attachment.volumeId}`;
+    return this.cloud.mutate('storage', 'attachVolume', resource, attachment, options, () => {
+      const volume = this.find(attachment.volumeId);
+      if (volume.attachedTo === attachment.instanceId) return volume;
+      if (volume.attachedTo !== undefined)
+        throw new ConflictError(`${resource} is attached to ${volume.attachedTo}`);
+      return this.save({ ...volume, attachedTo: attachment.instanceId });
+    });
+  }
+
+  /** @inheritdoc */
+  detachVolume(attachment: VolumeAttachment, options: MutationOptions): Promise<Volume> {
+    const resource = `volume/${attachment.volumeId}`;
+    return this.cloud.mutate('storage', 'detachVolume', resource, attachment, options, () => {
+      const { attachedTo: _, ...volume } = this.find(attachment.volumeId);
+      return this.save(volume);
+    });
+  }
+
+  /** @inheritdoc */
+  resizeVolume(id: string, sizeGiB: number, options: MutationOptions): Promise<Volume> {
+    return this.cloud.mutate('storage', 'resizeVolume', `volume/${id}`, { id, sizeGiB }, options, () => {
+      const volume = this.find(id);
+      if (sizeGiB < volume.sizeGiB) throw new InvalidInputError('volumes only grow');
+      return this.save({ ...volume, sizeGiB });
+    });
+  }
+
+  private save(volume: Volume): Volume {
+    this.volumes.set(volume.id, volume);
+    return volume;
+  }
+
+  private find(id: string): Volume {
+    const volume = this.volumes.get(id);
+    if (volume === undefined) throw new NotFoundError(`volume/${id}`);
+    return volume;
+  }
+}

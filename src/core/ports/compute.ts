@@ -1,0 +1,74 @@
+// The compute port: instances, their power state, logs and stats.
+
+import type { CallOptions, ListOptions, MutationOptions, Page, Pingable } from './common.js';
+
+/** Power state of an instance as the backend reports it. */
+export type InstanceState = 'pending' | 'running' | 'stopped' | 'terminated';
+
+/** What to create. */
+export interface InstanceSpec {
+  /** Human name, unique per caller's convention (not enforced). */
+  readonly name: string;
+  /** Image to boot. */
+  readonly image: string;
+  /** Size class, e.g. `small`. */
+  readonly size: string;
+  /** Free-form labels, used for listing. */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** An instance. */
+export interface Instance extends InstanceSpec {
+  /** Backend-assigned id. */
+  readonly id: string;
+  /** Power state. */
+  readonly state: InstanceState;
+  /** Creation time (ms since the epoch, backend clock). */
+  readonly createdAt: number;
+}
+
+/** One log line. */
+export interface LogLine {
+  /** Time of the line (ms since the epoch, backend clock). */
+  readonly at: number;
+  /** The text. */
+  readonly line: string;
+}
+
+/** One stats sample. */
+export interface InstanceStats {
+  /** Sample time (ms since the epoch, backend clock). */
+  readonly at: number;
+  /** CPU use in [0, 1]. */
+  readonly cpu: number;
+  /** Memory in use, bytes. */
+  readonly memoryBytes: number;
+}
+
+/** Options of a log stream. */
+export interface LogOptions extends CallOptions {
+  /** Keep the stream open and yield new lines as they come. */
+  readonly follow?: boolean;
+  /** Start with the last `tail` lines. */
+  readonly tail?: number;
+}
+
+/** Compute backend. */
+export interface ComputePort extends Pingable {
+  /** Creates an instance; a repeat with the same client token returns the first instance. */
+  createInstance(spec: InstanceSpec, options: MutationOptions): Promise<Instance>;
+  /** Reads an instance; NotFound when it does not exist. */
+  getInstance(id: string, options?: CallOptions): Promise<Instance>;
+  /** Lists instances. */
+  listInstances(options?: ListOptions): Promise<Page<Instance>>;
+  /** Deletes an instance; deleting a deleted one succeeds (the repeat returns the first result). */
+  deleteInstance(id: string, options: MutationOptions): Promise<void>;
+  /** Powers an instance on. */
+  startInstance(id: string, options: MutationOptions): Promise<Instance>;
+  /** Powers an instance off. */
+  stopInstance(id: string, options: MutationOptions): Promise<Instance>;
+  /** Opens the instance's log stream; it lives until closed, not until a deadline. */
+  streamLogs(id: string, options?: LogOptions): Promise<AsyncIterable<LogLine>>;
+  /** Opens the instance's stats stream; it lives until closed. */
+  streamStats(id: string, options?: CallOptions): Promise<AsyncIterable<InstanceStats>>;
+}
