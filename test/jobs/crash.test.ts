@@ -1,0 +1,105 @@
+// G1/G2/G4 with real SIGKILLs: a worker killed in the middle of a job, and one killed between
+// the backend call and `complete`. Default lease and visibility timeout (5 s).
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/ha/db/database.js';
+import type { TestDatabase } from '../helpers/db.js';
+import { testRedisPrefix } from '../helpers/redis.js';
+import { REDIS_URL } from '../helpers/services.js';
+import { enqueueJobs, jobsDatabase, tally, until, WorkerFleet } from './harness.js';
+
+/** Default visibility timeout and lease. */
+const VISIBILITY_MS = 5_000;
+/** Reclaim scan period (1 s) plus scheduling on a loaded two-core machine. */
+const MARGIN_MS = 5_000;
+
+let t: TestDatabase;
+let db: Database;
+let fleet: WorkerFleet;
+const redisPrefix = testRedisPrefix();
+
+beforeAll(async () => {
+  ({ t, db } = await jobsDatabase());
+  fleet = new WorkerFleet({ DATABASE_URL: t.url, REDIS_URL, QUEUE_PREFIX: redisPrefix.prefix });
+});
+afterEach(async () => {
+  await fleet.killAll();
+});
+afterAll(async () => {
+  await fleet.killAll();
+  await db.close();
+  await t.drop();
+  await redisPrefix.cleanup();
+});
+
+async function twoWorkers(tag: string) {
+  const a = fleet.spawn(`${tag}-a`);
+  const b = fleet.spawn(`${tag}-b`);
+  await Promise.all([fleet.ready(a), fleet.ready(b)]);
+  return [a, b] as const;
+}
+
+describe('a worker killed with SIGKILL', () => {
+  it('in the middle of a job: another worker runs it again within the visibility timeout, once', async () => {
+    const workers = await twoWorkers('mid');
+    await enqueueJobs(db, [{ key: 'mid-job', kind: 'effect', payload: { holdFirstAttempt: true } }]);
+    const first = await fleet.waitFor(
+      (e) => e.event === 'started' && e.key === 'mid-job',
+      20_000,
+      'first start',
+    );
+    const victim = workers.find((w) => w.nodeId === first.nodeId)!;
+    const killedAt = Date.now();
+    victim.kill('SIGKILL');
+    const second = await fleet.waitFor(
+      (e) => e.event === 'started' && e.key === 'mid-job' && e.attempt === 2,
+      VISIBILITY_MS + MARGIN_MS + 10_000,
+      'the second attempt',
+    );
+    expect(second.nodeId).not.toBe(victim.nodeId);
+    expect(second.at - killedAt).toBeLessThan(VISIBILITY_MS + MARGIN_MS);
+    await until(async () => (await tally(db)).ledger.completed === 1, 15_000, 'completion');
+    const audit = await db.query('SELECT * FROM fake_audit WHERE client_token = $1', ['mid-job']);
+    expect(audit.rows).toHaveLength(1);
+    expect(audit.rows[0]).toMatchObject({ attempt: 2, effect: true, node: second.nodeId });
+  });
+
+  it('between the backend call and complete: the retry reuses the client token, one effect', async () => {
+    const workers = await twoWorkers('gap');
+    await enqueueJobs(db, [{ key: 'gap-job', kind: 'effect', payload: { hangAfterEffect: true } }]);
+    const first = await fleet.waitFor(
+      (e) => e.event === 'effect' && e.key === 'gap-job',
+      20_000,
+      'first effect',
+    );
+    workers.find((w) => w.nodeId === first.nodeId)!.kill('SIGKILL');
+    await fleet.waitFor(
+      (e) => e.event === 'effect' && e.key === 'gap-job' && e.attempt === 2,
+      VISIBILITY_MS + MARGIN_MS + 10_000,
+      'the retry reaching the backend',
+    );
+    await until(
+      async () =>
+        (await db.query(`SELECT 1 FROM stratus_ledger WHERE job_key = 'gap-job' AND state = 'completed'`))
+          .rowCount === 1,
+      15_000,
+      'completion',
+    );
+    const audit = await db.query<{
+      client_token: string;
+      effect: boolean;
+      attempt: number;
+      fencing_token: number;
+    }>(
+      'SELECT client_token, effect, attempt, fencing_token FROM fake_audit WHERE client_token = $1 ORDER BY id',
+      ['gap-job'],
+    );
+    // Two calls reached the backend with the same client token; only the first had an effect.
+    expect(audit.rows.map((r) => [r.client_token, r.attempt, r.effect])).toEqual([
+      ['gap-job', 1, true],
+      ['gap-job', 2, false],
+    ]);
+    expect(audit.rows[1]!.fencing_token).toBeGreaterThan(audit.rows[0]!.fencing_token);
+    const effects = await db.query(`SELECT 1 FROM fake_effects WHERE client_token = 'gap-job'`);
+    expect(effects.rowCount).toBe(1);
+  });
+});
