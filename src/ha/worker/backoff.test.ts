@@ -1,0 +1,38 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { fullJitterBackoff } from './backoff.js';
+import { encodeEnvelope, parseEnvelope } from './envelope.js';
+
+describe('fullJitterBackoff', () => {
+  it('draws over the whole range [0, ceiling), not its upper half', () => {
+    expect(fullJitterBackoff(1, { baseMs: 1000 }, () => 0)).toBe(0);
+    expect(fullJitterBackoff(3, { baseMs: 1000 }, () => 0.999_999)).toBe(3999);
+    expect(fullJitterBackoff(30, { baseMs: 1000, capMs: 60_000 }, () => 0.5)).toBe(30_000);
+  });
+
+  it('stays within [0, min(cap, base * 2^(attempt-1))) for any draw', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 100 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true }),
+        (a, r) => {
+          const d = fullJitterBackoff(a, { baseMs: 100, capMs: 10_000 }, () => r);
+          return d >= 0 && d < Math.min(10_000, 100 * 2 ** (a - 1));
+        },
+      ),
+    );
+  });
+});
+
+describe('job envelope', () => {
+  it('round-trips and rejects what is not a job, saying why', () => {
+    const body = encodeEnvelope({ key: 'k', kind: 'provision', payload: { a: 1 }, maxAttempts: 3 }, 42);
+    expect(parseEnvelope(body)).toEqual({
+      ok: true,
+      job: { v: 1, key: 'k', kind: 'provision', payload: { a: 1 }, maxAttempts: 3, enqueuedAt: 42 },
+    });
+    expect(parseEnvelope('[]')).toEqual({ ok: false, reason: 'body is not a JSON object' });
+    expect(parseEnvelope('{"v":1,"kind":"x"}')).toEqual({ ok: false, reason: 'envelope has no key' });
+    expect(parseEnvelope('{"v":1,"key":"k","kind":"x","maxAttempts":0}')).toMatchObject({ ok: false });
+  });
+});
