@@ -1,0 +1,77 @@
+// The default policy of every backend operation. Reads are idempotent and retried; every
+// mutation carries a client token and could be repeated safely, but it is not retried
+// here: a job retries the whole step under its lease with backoff, and retrying inside
+// the step as well would multiply attempts while the lease clock runs.
+
+import type { ComputePort } from '../core/ports/compute.js';
+import type { DnsPort } from '../core/ports/dns.js';
+import type { LoadBalancerPort } from '../core/ports/load-balancer.js';
+import type { NetworkPort } from '../core/ports/network.js';
+import type { StoragePort } from '../core/ports/storage.js';
+import type { OperationTable } from './resilient.js';
+
+const READ = { timeoutMs: 10_000, idempotent: true } as const;
+const PING = { timeoutMs: 5_000, idempotent: false, optionsAt: 0 } as const;
+const LIST = { ...READ, optionsAt: 0 } as const;
+const GET = { ...READ, optionsAt: 1 } as const;
+
+/** Compute: creates boot a machine (2 min), power changes and deletes take up to a minute. */
+export const computeOperations: OperationTable<ComputePort> = {
+  ping: PING,
+  createInstance: { timeoutMs: 120_000, idempotent: false, optionsAt: 1 },
+  getInstance: GET,
+  listInstances: LIST,
+  deleteInstance: { timeoutMs: 60_000, idempotent: false, optionsAt: 1 },
+  startInstance: { timeoutMs: 60_000, idempotent: false, optionsAt: 1 },
+  stopInstance: { timeoutMs: 60_000, idempotent: false, optionsAt: 1 },
+  streamLogs: { timeoutMs: 10_000, idempotent: true, stream: true, optionsAt: 1 },
+  streamStats: { timeoutMs: 10_000, idempotent: true, stream: true, optionsAt: 1 },
+};
+
+/** Network: 30 s for every mutation, as the predecessor had. */
+export const networkOperations: OperationTable<NetworkPort> = {
+  ping: PING,
+  createNetwork: { timeoutMs: 30_000, idempotent: false, optionsAt: 1 },
+  getNetwork: GET,
+  listNetworks: LIST,
+  deleteNetwork: { timeoutMs: 30_000, idempotent: false, optionsAt: 1 },
+  allocateIp: { timeoutMs: 30_000, idempotent: false, optionsAt: 1 },
+  releaseIp: { timeoutMs: 30_000, idempotent: false, optionsAt: 1 },
+  attach: { timeoutMs: 30_000, idempotent: false, optionsAt: 1 },
+  detach: { timeoutMs: 30_000, idempotent: false, optionsAt: 1 },
+};
+
+/** Storage: provisioning a volume takes up to a minute, attachments 30 s. */
+export const storageOperations: OperationTable<StoragePort> = {
+  ping: PING,
+  createVolume: { timeoutMs: 60_000, idempotent: false, optionsAt: 1 },
+  getVolume: GET,
+  listVolumes: LIST,
+  deleteVolume: { timeoutMs: 60_000, idempotent: false, optionsAt: 1 },
+  attachVolume: { timeoutMs: 30_000, idempotent: false, optionsAt: 1 },
+  detachVolume: { timeoutMs: 30_000, idempotent: false, optionsAt: 1 },
+  resizeVolume: { timeoutMs: 60_000, idempotent: false, optionsAt: 2 },
+};
+
+/** DNS: 10 s for everything, as the predecessor had. */
+export const dnsOperations: OperationTable<DnsPort> = {
+  ping: PING,
+  createZone: { timeoutMs: 10_000, idempotent: false, optionsAt: 1 },
+  getZone: GET,
+  listZones: LIST,
+  deleteZone: { timeoutMs: 10_000, idempotent: false, optionsAt: 1 },
+  upsertRecord: { timeoutMs: 10_000, idempotent: false, optionsAt: 2 },
+  deleteRecord: { timeoutMs: 10_000, idempotent: false, optionsAt: 1 },
+  listRecords: { ...READ, optionsAt: 1 },
+};
+
+/** Load balancers: 30 s normally, 2 min for a target update (a deploy). */
+export const loadBalancerOperations: OperationTable<LoadBalancerPort> = {
+  ping: PING,
+  createLoadBalancer: { timeoutMs: 30_000, idempotent: false, optionsAt: 1 },
+  getLoadBalancer: GET,
+  listLoadBalancers: LIST,
+  deleteLoadBalancer: { timeoutMs: 30_000, idempotent: false, optionsAt: 1 },
+  updateTargets: { timeoutMs: 120_000, idempotent: false, optionsAt: 2 },
+  getTargetHealth: GET,
+};

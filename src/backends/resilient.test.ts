@@ -1,0 +1,128 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { isNotFoundError, UnavailableError } from '../core/errors/backend-errors.js';
+import { ManualClock } from '../ha/resilience/clock.js';
+import { isBulkheadRejectedError, isCircuitOpenError, isTimeoutError } from '../ha/resilience/errors.js';
+import { settle } from '../ha/resilience/test-support.js';
+import { createBackends } from './index.js';
+import { createMemoryBackends } from './memory/index.js';
+
+const spec = { name: 'web', image: 'ubuntu', size: 'small' };
+
+function setup(options: Parameters<typeof createBackends>[0] = {}) {
+  const clock = new ManualClock();
+  const memory = createMemoryBackends({ scheduler: clock });
+  const backends = createBackends({ memory, scheduler: clock, ...options });
+  return { clock, memory, cloud: memory.cloud, backends };
+}
+
+describe('resilient backends', () => {
+  it('passes calls through to the raw port with the client token intact', async () => {
+    const { backends, cloud } = setup();
+    const instance = await backends.compute.createInstance(spec, { clientToken: 'job-1' });
+    await expect(backends.compute.getInstance(instance.id)).resolves.toEqual(instance);
+    expect(cloud.auditOf('job-1')).toHaveLength(1);
+  });
+
+  it('aborts the underlying operation at its timeout (the backend observes the abort)', async () => {
+    const { backends, cloud, clock } = setup();
+    cloud.inject('storage.createVolume', { kind: 'hang' });
+    const call = backends.storage
+      .createVolume({ name: 'v', sizeGiB: 1 }, { clientToken: 't' })
+      .catch((e) => e);
+    clock.advance(59_999);
+    await settle();
+    expect(cloud.aborts).toHaveLength(0);
+    clock.advance(1);
+    expect(isTimeoutError(await call)).toBe(true);
+    expect(cloud.aborts).toMatchObject([{ backend: 'storage', op: 'createVolume' }]);
+    expect(cloud.auditOf('t')).toHaveLength(0);
+  });
+
+  it('does not let a saturated compute bulkhead delay network calls', async () => {
+    const { backends, cloud } = setup({ compute: { bulkhead: { maxConcurrent: 2, maxQueued: 0 } } });
+    cloud.inject('compute.*', { kind: 'hang' });
+    const stuck = [backends.compute.ping(), backends.compute.ping()];
+    const refused = await backends.compute.ping().catch((e) => e);
+    expect(isBulkheadRejectedError(refused)).toBe(true);
+    // No clock moves: network answers while compute is full.
+    await expect(backends.network.listNetworks()).resolves.toEqual({ items: [] });
+    expect(backends.health().compute.bulkhead.inFlight).toBe(2);
+    expect(backends.health().network.bulkhead.inFlight).toBe(0);
+    void stuck;
+  });
+
+  it('trips the breaker on backend failures, not on not-found answers, and recovers', async () => {
+    const { backends, cloud, clock } = setup();
+    for (let i = 0; i < 10; i++)
+      expect(isNotFoundError(await backends.dns.getZone('none').catch((e) => e))).toBe(true);
+    expect(backends.health().dns.breaker.state).toBe('closed');
+    cloud.inject('dns.createZone', { kind: 'error', error: () => new UnavailableError('dns down') });
+    for (let i = 0; i < 5; i++)
+      await backends.dns.createZone({ domain: 'a.test' }, { clientToken: `z${i}` }).catch(() => {});
+    expect(backends.health().dns.breaker.state).toBe('open');
+    expect(isCircuitOpenError(await backends.dns.ping().catch((e) => e))).toBe(true);
+    cloud.clearFaults();
+    clock.advance(30_000);
+    await backends.dns.ping();
+    await backends.dns.ping();
+    expect(backends.health().dns.breaker.state).toBe('closed');
+  });
+
+  it('retries idempotent reads on transient errors, and never a mutation', async () => {
+    const { backends, cloud, clock } = setup();
+    cloud.inject('loadBalancer.listLoadBalancers', { kind: 'error', times: 2 });
+    const listing = backends.loadBalancer.listLoadBalancers();
+    for (let i = 0; i < 5; i++) {
+      await settle();
+      clock.advance(2_000);
+    }
+    await expect(listing).resolves.toEqual({ items: [] });
+
+    cloud.inject('loadBalancer.createLoadBalancer', { kind: 'error', times: 1 });
+    const created = backends.loadBalancer
+      .createLoadBalancer({ name: 'lb', listenPort: 80 }, { clientToken: 'lb-1' })
+      .catch((e) => e);
+    expect((await created) as Error).toBeInstanceOf(UnavailableError);
+    expect(cloud.auditOf('lb-1')).toHaveLength(0);
+  });
+
+  it('refuses an already-aborted signal without reaching the backend', async () => {
+    const { backends, cloud } = setup();
+    const reason = new Error('cancelled');
+    await expect(
+      backends.compute.createInstance(spec, { clientToken: 'never', signal: AbortSignal.abort(reason) }),
+    ).rejects.toBe(reason);
+    expect(cloud.audit).toHaveLength(0);
+  });
+
+  it('keeps a log stream readable past the opening deadline until it is closed', async () => {
+    const { backends, memory, clock } = setup();
+    const instance = await backends.compute.createInstance(spec, { clientToken: 'c' });
+    const logs = await backends.compute.streamLogs(instance.id, { follow: true });
+    clock.advance(600_000);
+    memory.compute.appendLog(instance.id, 'still here');
+    const iterator = logs[Symbol.asyncIterator]();
+    expect((await iterator.next()).value?.line).toContain('created');
+    expect((await iterator.next()).value?.line).toBe('still here');
+    await iterator.return?.();
+    expect(memory.cloud.aborts).toHaveLength(0);
+  });
+
+  it('sends health pings through the same bulkhead', async () => {
+    const { backends, cloud } = setup({ dns: { bulkhead: { maxConcurrent: 1, maxQueued: 0 } } });
+    cloud.inject('dns.listZones', { kind: 'hang' });
+    void backends.dns.listZones().catch(() => {});
+    expect(isBulkheadRejectedError(await backends.dns.ping().catch((e) => e))).toBe(true);
+  });
+
+  it('exports metrics for every backend into the given registry', async () => {
+    const registry = new Registry();
+    const { backends } = setup({ registry });
+    await backends.compute.ping();
+    const text = await registry.metrics();
+    for (const kind of ['compute', 'network', 'storage', 'dns', 'loadBalancer']) {
+      expect(text).toContain(`stratus_breaker_state{policy="${kind}",state="closed"} 1`);
+    }
+  });
+});

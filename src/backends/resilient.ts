@@ -1,0 +1,205 @@
+// ONE generic resilient wrapper for every backend port: a breaker and a bulkhead per
+// backend, a timeout per operation, and retries only for operations declared idempotent.
+// Health pings go through the same breaker and bulkhead as everything else, so a ping
+// reports what a real call would meet.
+
+import {
+  isConflictError,
+  isInvalidInputError,
+  isNotFoundError,
+  isStaleFencingTokenError,
+  isUnavailableError,
+} from '../core/errors/backend-errors.js';
+import type { CallOptions } from '../core/ports/common.js';
+import { fullJitter } from '../ha/resilience/backoff.js';
+import { CircuitBreaker } from '../ha/resilience/breaker/circuit-breaker.js';
+import type { CircuitBreakerOptions } from '../ha/resilience/breaker/options.js';
+import { Bulkhead } from '../ha/resilience/bulkhead.js';
+import type { Scheduler } from '../ha/resilience/clock.js';
+import type { CallScope } from '../ha/resilience/context.js';
+import { isBulkheadRejectedError, isCircuitOpenError, isTimeoutError } from '../ha/resilience/errors.js';
+import { compose, type Policy } from '../ha/resilience/policy.js';
+import { Retry } from '../ha/resilience/retry.js';
+import { Timeout } from '../ha/resilience/timeout.js';
+
+/** A method of a port: every one returns a promise. */
+type PortMethod = (...args: never[]) => Promise<unknown>;
+
+/** Names of the methods of a port. */
+export type OperationName<P> = {
+  [K in keyof P]: P[K] extends PortMethod ? K : never;
+}[keyof P] &
+  string;
+
+/** Position of the options parameter: always the method's last declared parameter. */
+export type OptionsIndex<F> = F extends (...args: infer A) => unknown
+  ? Required<A> extends [...infer Init, unknown]
+    ? Init['length']
+    : never
+  : never;
+
+/** How the wrapper treats one operation. */
+export interface OperationPolicy<I extends number = number> {
+  /** Deadline of the call (for a stream, of opening it). */
+  readonly timeoutMs: number;
+  /** Safe to repeat: the wrapper retries it on transient failures. */
+  readonly idempotent: boolean;
+  /** The operation opens a stream that outlives the call. */
+  readonly stream?: boolean;
+  /** Index of the options parameter; the type checks it against the method. */
+  readonly optionsAt: I;
+}
+
+/** The policy of every operation of port `P`. */
+export type OperationTable<P> = {
+  readonly [K in OperationName<P>]: OperationPolicy<OptionsIndex<P[K]>>;
+};
+
+/** Per-operation overrides; `optionsAt` is fixed by the port and cannot be overridden. */
+export type OperationOverrides<P> = {
+  readonly [K in OperationName<P>]?: Partial<Omit<OperationPolicy, 'optionsAt'>>;
+};
+
+/** Resilience settings of one backend. */
+export interface BackendResilienceOptions {
+  /** Breaker settings; defaults: 5 consecutive failures, 30 s open, 2 successes to close. */
+  readonly breaker?: Omit<CircuitBreakerOptions, 'name' | 'clock' | 'classify'>;
+  /** Bulkhead settings; the queue defaults to as many waiters as slots, waiting up to 5 s. */
+  readonly bulkhead?: {
+    readonly maxConcurrent?: number;
+    readonly maxQueued?: number;
+    readonly queueTimeoutMs?: number;
+  };
+  /** Retry settings for idempotent operations; defaults: 3 attempts, full jitter 100 ms–2 s. */
+  readonly retry?: { readonly maxAttempts?: number; readonly baseMs?: number; readonly capMs?: number };
+}
+
+/** A port wrapped in its policies, with the policies exposed for health and metrics. */
+export interface ResilientBackend<P> {
+  /** The wrapped port: the only way to reach the raw one. */
+  readonly port: P;
+  /** The backend's breaker. */
+  readonly breaker: CircuitBreaker;
+  /** The backend's bulkhead. */
+  readonly bulkhead: Bulkhead;
+  /** The retry policy of idempotent operations. */
+  readonly retry: Retry;
+  /** Timeout policy per operation. */
+  readonly timeouts: ReadonlyMap<string, Timeout>;
+}
+
+/**
+ * Classifies backend errors for the breaker: the caller's mistakes and the state of one
+ * resource (not found, invalid, conflict, a stale fencing token) say nothing about the
+ * backend's health, and neither do the refusals of our own policies.
+ */
+export function classifyBackendError(error: unknown): 'failure' | 'ignored' {
+  return isNotFoundError(error) ||
+    isInvalidInputError(error) ||
+    isConflictError(error) ||
+    isStaleFencingTokenError(error) ||
+    isCircuitOpenError(error) ||
+    isBulkheadRejectedError(error)
+    ? 'ignored'
+    : 'failure';
+}
+
+/** Retry only what may pass on its own: an unavailable backend or a timed-out attempt. */
+export function isTransientBackendError(error: unknown): boolean {
+  return isUnavailableError(error) || isTimeoutError(error);
+}
+
+/**
+ * Wraps `port` so that every operation in `operations` runs under, outermost first:
+ * retry (idempotent operations only) → breaker → bulkhead → timeout. Each call gets one
+ * AbortSignal that combines the caller's signal (from the options argument) with the
+ * deadline; the raw port receives it in place of the caller's.
+ *
+ * @param name backend name, used for the policies' names and metrics
+ * @param port the raw port
+ * @param operations the policy of every operation
+ * @param bulkheadSize default concurrency of the backend
+ * @param options overrides of the defaults
+ * @param scheduler clock and timers; default the process's
+ */
+export function resilient<P extends object>(
+  name: string,
+  port: P,
+  operations: OperationTable<P>,
+  bulkheadSize: number,
+  options: BackendResilienceOptions = {},
+  scheduler?: Scheduler,
+): ResilientBackend<P> {
+  const clock = scheduler === undefined ? {} : { clock: scheduler };
+  const timers = scheduler === undefined ? {} : { scheduler };
+  const breaker = new CircuitBreaker({
+    consecutiveFailures: 5,
+    openMs: 30_000,
+    ...options.breaker,
+    halfOpen: { successesToClose: 2, ...options.breaker?.halfOpen },
+    name,
+    classify: classifyBackendError,
+    ...clock,
+  });
+  const maxConcurrent = options.bulkhead?.maxConcurrent ?? bulkheadSize;
+  const bulkhead = new Bulkhead({
+    name,
+    maxConcurrent,
+    maxQueued: options.bulkhead?.maxQueued ?? maxConcurrent,
+    queueTimeoutMs: options.bulkhead?.queueTimeoutMs ?? 5_000,
+    ...timers,
+  });
+  const retry = new Retry({
+    name,
+    maxAttempts: options.retry?.maxAttempts ?? 3,
+    backoff: fullJitter({ baseMs: options.retry?.baseMs ?? 100, capMs: options.retry?.capMs ?? 2_000 }),
+    shouldRetry: isTransientBackendError,
+    ...timers,
+  });
+  const timeouts = new Map<string, Timeout>();
+  const wrapped: Record<string, unknown> = {};
+  const methods = port as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  for (const [op, policy] of Object.entries(operations) as [string, OperationPolicy][]) {
+    const method = methods[op];
+    if (typeof method !== 'function') throw new TypeError(`${name} has no operation ${op}`);
+    const timeout = new Timeout({ name: `${name}.${op}`, timeoutMs: policy.timeoutMs, ...timers });
+    timeouts.set(op, timeout);
+    const stack: Policy[] = policy.idempotent
+      ? [retry, breaker, bulkhead, timeout]
+      : [breaker, bulkhead, timeout];
+    const executor = compose(...stack);
+    const at = policy.optionsAt;
+    wrapped[op] = (...args: unknown[]) => {
+      const callerOptions = args[at] as CallOptions | undefined;
+      const run = (scope: CallScope) => {
+        // The raw port sees the call's combined signal instead of the caller's.
+        const callArgs = args.slice(0, at);
+        callArgs.length = at;
+        callArgs.push({ ...callerOptions, signal: scope.signal });
+        return method.apply(port, callArgs);
+      };
+      return policy.stream
+        ? executor.stream(run as (scope: CallScope) => Promise<AsyncIterable<unknown>>, callerOptions?.signal)
+        : executor.execute(run, callerOptions?.signal);
+    };
+  }
+  return { port: wrapped as P, breaker, bulkhead, retry, timeouts };
+}
+
+/** Applies per-operation overrides to a table. */
+export function withOverrides<P>(
+  table: OperationTable<P>,
+  overrides: OperationOverrides<P> | undefined,
+): OperationTable<P> {
+  if (overrides === undefined) return table;
+  const merged: Record<string, OperationPolicy> = { ...(table as Record<string, OperationPolicy>) };
+  for (const [op, override] of Object.entries(overrides) as [
+    string,
+    Partial<OperationPolicy> | undefined,
+  ][]) {
+    const base = merged[op];
+    if (base !== undefined && override !== undefined)
+      merged[op] = { ...base, ...override, optionsAt: base.optionsAt };
+  }
+  return merged as OperationTable<P>;
+}
