@@ -5,6 +5,9 @@
 
 import type { Scheduler, TimerHandle } from './clock.js';
 
+/** Timers have millisecond resolution: a timer this much late is not worth re-arming. */
+const TIMER_SLACK_MS = 1;
+
 /** An item with a deadline, linked into a {@link DeadlineQueue}. */
 export abstract class DeadlineEntry {
   /** When the entry expires, on the queue's clock. */
@@ -55,8 +58,10 @@ export class DeadlineQueue {
     if (after === null) this.head = entry;
     else after.next = entry;
     // An armed timer that fires no later than this deadline serves it too (it re-arms for
-    // the head when it fires); re-arming per call would cost a setTimeout per call.
-    if (this.timer === undefined || this.armedAt > deadline) this.arm();
+    // the head when it fires); re-arming per call would cost a setTimeout per call. The
+    // slack absorbs the rounding of timer delays to whole milliseconds, without which
+    // every call made within a millisecond of the last re-arm would re-arm again.
+    if (this.timer === undefined || this.armedAt > deadline + TIMER_SLACK_MS) this.arm();
   }
 
   /** Unlinks `entry`; a no-op when it is not queued. */
@@ -88,10 +93,11 @@ export class DeadlineQueue {
       this.armedAt = Number.POSITIVE_INFINITY;
       return;
     }
-    this.timer = this.scheduler.setTimer(
-      this.fire,
-      Math.max(0, Math.ceil(head.deadline - this.scheduler.now())),
-    );
+    const now = this.scheduler.now();
+    const delay = Math.max(0, Math.ceil(head.deadline - now));
+    this.timer = this.scheduler.setTimer(this.fire, delay);
+    this.armedAt = now + delay;
+    this.held = true;
   }
 
   private readonly fire = (): void => {
