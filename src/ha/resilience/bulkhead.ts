@@ -137,7 +137,7 @@ export class Bulkhead implements Policy {
     return this.enqueue(ctx, next);
   }
 
-  /** Removes a waiter that timed out or aborted and rejects it. */
+  /** Removes a waiter that timed out or aborted and rejects it. @internal called by the waiter */
   refuseWaiter(waiter: Waiter, reason: BulkheadRejection, cause: unknown): void {
     if (!waiter.waiting) return;
     this.unlink(waiter);

@@ -124,7 +124,7 @@ export class Timeout implements Policy {
     return promise;
   }
 
-  /** Rejects a call whose deadline passed and aborts its signal. */
+  /** Rejects a call whose deadline passed and aborts its signal. @internal called by the call's queue entry */
   expired<T>(call: TimedCall<T>): void {
     call.settled = true;
     call.ctx.removeHook(call);
@@ -135,7 +135,7 @@ export class Timeout implements Policy {
     call.reject(error);
   }
 
-  /** Takes a settled call off the deadline queue and its context. */
+  /** Takes a settled call off the deadline queue and its context. @internal */
   detach<T>(call: TimedCall<T>): void {
     this.deadlines.remove(call);
     call.ctx.removeHook(call);
