@@ -94,6 +94,29 @@ describe('Timeout', () => {
     expect(isTimeoutError(await opening)).toBe(true);
   });
 
+  it('serves the deadlines of every call with one timer', async () => {
+    const clock = new ManualClock();
+    const timeout = new Timeout({ timeoutMs: 1_000, scheduler: clock });
+    const exec = compose(timeout);
+    for (let i = 0; i < 1_000; i++) {
+      await exec.execute(() => i);
+      clock.advance(0.25);
+    }
+    expect(clock.pendingTimers).toBe(1);
+    expect(timeout.pending).toBe(0);
+    const seen: unknown[] = [];
+    const calls = [exec.execute(abortable(seen)).catch(() => {})];
+    clock.advance(500);
+    calls.push(exec.execute(abortable(seen)).catch(() => {}));
+    expect(clock.pendingTimers).toBe(1);
+    clock.advance(500);
+    expect(seen).toHaveLength(1);
+    clock.advance(500);
+    expect(seen).toHaveLength(2);
+    await Promise.all(calls);
+    expect(timeout.pending).toBe(0);
+  });
+
   it('leaves no abort listener behind across 10^6 calls through the whole stack', async () => {
     const exec = compose(
       new CircuitBreaker({ name: 'leak' }),
