@@ -77,6 +77,11 @@ export interface ExecutionLedger {
   completeBatch(leases: readonly HeldLease[]): Promise<string[]>;
   /** Records a failed attempt. Throws a `StaleLeaseError` when the lease is no longer live. */
   fail(jobKey: string, token: number, options: FailOptions): Promise<void>;
+  /**
+   * Gives back leases that were never used (prefetched jobs on shutdown): the jobs are due at
+   * once and the attempt is not counted. Returns the keys that were refused (stale leases).
+   */
+  release(leases: readonly HeldLease[]): Promise<string[]>;
   /** The entry of one job, or undefined when it never started. */
   get(jobKey: string): Promise<LedgerEntry | undefined>;
 }

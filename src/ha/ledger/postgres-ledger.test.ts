@@ -131,6 +131,17 @@ describe.each(drivers)('postgres ledger on %s', (driver: DriverName) => {
     ).rejects.toThrow(/distinct/);
   });
 
+  it('takes back unused leases without counting the attempt', async () => {
+    const r = await ledger.tryAcquire('unused-1', 'w', 60_000);
+    if (!r.acquired) throw new Error('refused');
+    expect(await ledger.release([{ jobKey: 'unused-1', token: r.lease.token }])).toEqual([]);
+    expect(await ledger.release([{ jobKey: 'unused-1', token: r.lease.token }])).toEqual(['unused-1']);
+    const again = await ledger.tryAcquire('unused-1', 'v', 60_000);
+    if (!again.acquired) throw new Error('not due at once');
+    expect(again.lease.attempt).toBe(1);
+    expect(again.lease.token).toBeGreaterThan(r.lease.token);
+  });
+
   it('schedules a retryable failure and fails a terminal one for good', async () => {
     const first = await ledger.tryAcquire('fail-1', 'w', 60_000);
     if (!first.acquired) throw new Error('refused');

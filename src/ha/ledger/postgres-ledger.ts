@@ -19,6 +19,7 @@ const sql = {
   heartbeat: loadText(new URL('./sql/heartbeat.sql', import.meta.url)),
   complete: loadText(new URL('./sql/complete.sql', import.meta.url)),
   fail: loadText(new URL('./sql/fail.sql', import.meta.url)),
+  release: loadText(new URL('./sql/release.sql', import.meta.url)),
 };
 
 type LeaseRow = { job_key: string; token: number; attempt: number; lease_expires_at: Date };
@@ -77,6 +78,17 @@ function toLease(row: LeaseRow): Lease {
  * statement, all times are the database's, tokens come from one sequence.
  */
 export function createPostgresLedger(db: Queryable): ExecutionLedger {
+  /** Runs one of the batched statements keyed by (job_key, token); returns the keys it refused. */
+  async function batchByToken(statement: string, leases: readonly HeldLease[]): Promise<string[]> {
+    if (leases.length === 0) return [];
+    const res = await db.query<{ job_key: string }>(statement, [
+      leases.map((l) => l.jobKey),
+      leases.map((l) => l.token),
+    ]);
+    const done = new Set(res.rows.map((r) => r.job_key));
+    return leases.filter((l) => !done.has(l.jobKey)).map((l) => l.jobKey);
+  }
+
   async function tryAcquireBatch(
     requests: readonly AcquireRequest[],
     owner: string,
@@ -136,15 +148,8 @@ export function createPostgresLedger(db: Queryable): ExecutionLedger {
       const res = await db.query(sql.complete, [[jobKey], [token]]);
       if (res.rows.length === 0) throw new StaleLeaseError(jobKey, token, 'complete');
     },
-    async completeBatch(leases: readonly HeldLease[]) {
-      if (leases.length === 0) return [];
-      const res = await db.query<{ job_key: string }>(sql.complete, [
-        leases.map((l) => l.jobKey),
-        leases.map((l) => l.token),
-      ]);
-      const done = new Set(res.rows.map((r) => r.job_key));
-      return leases.filter((l) => !done.has(l.jobKey)).map((l) => l.jobKey);
-    },
+    completeBatch: (leases) => batchByToken(sql.complete, leases),
+    release: (leases) => batchByToken(sql.release, leases),
     async fail(jobKey, token, options: FailOptions) {
       const res = await db.query(sql.fail, [
         jobKey,

@@ -7,6 +7,7 @@ import { delay, Waker } from '../worker/wake.js';
 import { OUTBOX_CHANNEL } from './outbox.js';
 
 const claimSql = loadText(new URL('./sql/claim.sql', import.meta.url));
+const relaxedCommitSql = loadText(new URL('./sql/relaxed-commit.sql', import.meta.url));
 
 export interface OutboxRelayOptions {
   db: Database;
@@ -40,6 +41,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   async function dispatchOnce(): Promise<number> {
     return options.db.transaction(async (tx) => {
+      await tx.query(relaxedCommitSql);
       const res = await tx.query<ClaimedRow>(claimSql, [batchSize]);
       if (res.rows.length === 0) return 0;
       const rows = res.rows.sort((a, b) => Number(a.id) - Number(b.id));

@@ -14,7 +14,7 @@ describe('fullJitterBackoff', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 100 }),
-        fc.double({ min: 0, max: 1, maxExcluded: true }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
         (a, r) => {
           const d = fullJitterBackoff(a, { baseMs: 100, capMs: 10_000 }, () => r);
           return d >= 0 && d < Math.min(10_000, 100 * 2 ** (a - 1));

@@ -12,6 +12,46 @@ export interface WorkerMetrics {
   inFlight: Gauge;
 }
 
+/** The metrics of one job kind, with their label children resolved once (hot path: every job). */
+export interface KindMetrics {
+  started: Counter.Internal;
+  succeeded: Counter.Internal;
+  failed: Counter.Internal;
+  retried: Counter.Internal;
+  deadLettered: Counter.Internal;
+  dispatchLatency: Histogram.Internal<'kind'>;
+  duration: (outcome: string) => Histogram.Internal<'kind' | 'outcome'>;
+}
+
+/** Caches `KindMetrics` per kind. */
+export function kindMetrics(metrics: WorkerMetrics): (kind: string) => KindMetrics {
+  const cache = new Map<string, KindMetrics>();
+  return (kind) => {
+    let m = cache.get(kind);
+    if (!m) {
+      const durations = new Map<string, Histogram.Internal<'kind' | 'outcome'>>();
+      m = {
+        started: metrics.started.labels(kind),
+        succeeded: metrics.succeeded.labels(kind),
+        failed: metrics.failed.labels(kind),
+        retried: metrics.retried.labels(kind),
+        deadLettered: metrics.deadLettered.labels(kind),
+        dispatchLatency: metrics.dispatchLatency.labels(kind),
+        duration: (outcome) => {
+          let h = durations.get(outcome);
+          if (!h) {
+            h = metrics.duration.labels(kind, outcome);
+            durations.set(outcome, h);
+          }
+          return h;
+        },
+      };
+      cache.set(kind, m);
+    }
+    return m;
+  };
+}
+
 /** Returns the metric already registered under `name` (several workers may share a registry). */
 function once<T>(registry: Registry, name: string, create: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? create();

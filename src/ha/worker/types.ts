@@ -57,9 +57,12 @@ export interface WorkerOptions {
   nodeId: string;
   logger?: JobLogger;
   registry?: Registry;
-  /** Messages held at once (running or waiting for their kind's slot). Default 50. */
+  /**
+   * Handlers running at once. The worker also leases up to as many more jobs ahead (prefetch),
+   * so it holds at most twice this many messages before completion. Default 50.
+   */
   concurrency?: number;
-  /** Most messages read per receive. Default: the free slots, at most 100. */
+  /** Most messages read per receive. Default: twice the concurrency. */
   batchSize?: number;
   /** Between two heartbeats (ledger leases and message idle times). Default 1000 ms. */
   heartbeatMs?: number;

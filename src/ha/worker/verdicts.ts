@@ -6,7 +6,7 @@ import type { JobEnvelope } from './envelope.js';
 import { isTerminalJobError, isWorkerShutdownError } from './errors.js';
 import type { Execution, ExecutionOutcome } from './execution.js';
 import { coerceError, type JobLogger } from './logger.js';
-import type { WorkerMetrics } from './metrics.js';
+import type { KindMetrics } from './metrics.js';
 import type { ResolvedHandler } from './registrations.js';
 import type { DeadLetterInfo } from './types.js';
 import { delay } from './wake.js';
@@ -16,7 +16,7 @@ export interface Held {
   readonly delivery: Delivery;
   readonly job: JobEnvelope;
   readonly reg: ResolvedHandler;
-  phase: 'waiting' | 'acquiring' | 'running' | 'completing';
+  phase: 'waiting' | 'acquiring' | 'leased' | 'running' | 'completing';
   lease?: Lease;
   /** Local time the last successful lease renewal was SENT (a lower bound of the lease's start). */
   renewedAt: number;
@@ -29,7 +29,7 @@ export interface VerdictDeps {
   ledger: ExecutionLedger;
   queue: QueueConsumer & Pick<QueueAdmin, 'stats'>;
   logger: JobLogger;
-  metrics: WorkerMetrics;
+  metrics: (kind: string) => KindMetrics;
   forget: (h: Held) => void;
   onDeadLetter: ((info: DeadLetterInfo) => unknown) | undefined;
   random: () => number;
@@ -67,7 +67,7 @@ export function createVerdicts(deps: VerdictDeps) {
   async function deadLetterMessage(d: Delivery, job: JobEnvelope | undefined, reason: string): Promise<void> {
     await callHook({ messageId: d.id, job, reason, attempt: undefined });
     await queue.deadLetter(d.id, reason);
-    metrics.deadLettered.inc({ kind: job?.kind ?? 'unparseable' });
+    metrics(job?.kind ?? 'unparseable').deadLettered.inc();
     logger.error({ messageId: d.id, jobKey: job?.key, reason }, 'worker: message dead-lettered');
   }
 
@@ -77,7 +77,7 @@ export function createVerdicts(deps: VerdictDeps) {
       await ledger.fail(h.job.key, h.lease!.token, { retryable: false, error: reason });
       await callHook({ messageId: h.delivery.id, job: h.job, reason, attempt: h.lease!.attempt });
       await queue.deadLetter(h.delivery.id, reason);
-      metrics.deadLettered.inc({ kind: h.job.kind });
+      metrics(h.job.kind).deadLettered.inc();
       logger.error({ ...logFields(h), reason }, 'job dead-lettered');
     } catch (err) {
       // Stale lease: someone else owns the job now. Anything else: the message stays pending
@@ -95,7 +95,7 @@ export function createVerdicts(deps: VerdictDeps) {
     try {
       await ledger.fail(h.job.key, h.lease!.token, { retryable: true, retryInMs, error: error.message });
       await queue.release(h.delivery.id, retryInMs);
-      metrics.retried.inc({ kind: h.job.kind });
+      metrics(h.job.kind).retried.inc();
       logger.warn({ ...logFields(h), err: error, retryInMs }, 'job failed, retry scheduled');
     } catch (err) {
       if (!isStaleLeaseError(err)) {
@@ -165,7 +165,7 @@ export function createVerdicts(deps: VerdictDeps) {
         });
       }
       for (const h of done) {
-        metrics.succeeded.inc({ kind: h.job.kind });
+        metrics(h.job.kind).succeeded.inc();
         logger.debug(logFields(h), 'job completed');
       }
       completing -= batch.length;
@@ -217,7 +217,7 @@ export function createVerdicts(deps: VerdictDeps) {
         await handBack(h);
         return;
       }
-      metrics.failed.inc({ kind: h.job.kind });
+      metrics(h.job.kind).failed.inc();
       const max = h.job.maxAttempts ?? h.reg.maxAttempts;
       if (isTerminalJobError(error)) await deadLetterJob(h, `terminal error: ${error.message}`);
       else if (h.lease!.attempt >= max) {

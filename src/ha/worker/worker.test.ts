@@ -309,7 +309,8 @@ describe('worker runtime', () => {
     await until(() => broker.messages().length === 0, 30_000);
     expect(peak).toBeLessThanOrEqual(8);
     expect(peak).toBeGreaterThan(1);
-    expect(maxHeld).toBeLessThanOrEqual(16);
+    // Running + leased ahead (2x) + being completed (1x): bounded whatever the backlog.
+    expect(maxHeld).toBeLessThanOrEqual(24);
   });
 
   it('drains on shutdown: finishes what ends in time, hands back what does not', async () => {

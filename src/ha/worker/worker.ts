@@ -7,7 +7,7 @@ import { parseEnvelope } from './envelope.js';
 import { LeaseLostError, WorkerShutdownError } from './errors.js';
 import { type Execution, execute } from './execution.js';
 import { coerceError, silentLogger } from './logger.js';
-import { registerQueueGauges, workerMetrics } from './metrics.js';
+import { kindMetrics, registerQueueGauges, workerMetrics } from './metrics.js';
 import { type ResolvedHandler, resolveHandlers } from './registrations.js';
 import type { WorkerOptions } from './types.js';
 import { createVerdicts, type Held } from './verdicts.js';
@@ -43,7 +43,7 @@ export function createWorker(options: WorkerOptions): Worker {
   const logger = options.logger ?? silentLogger;
   const registry = options.registry ?? new Registry();
   const concurrency = options.concurrency ?? 50;
-  const batchSize = options.batchSize ?? 100;
+  const batchSize = options.batchSize ?? 2 * concurrency;
   const heartbeatMs = options.heartbeatMs ?? 1_000;
   const reclaimMs = options.reclaimMs ?? 1_000;
   const promoteMs = options.promoteMs ?? 250;
@@ -52,14 +52,19 @@ export function createWorker(options: WorkerOptions): Worker {
   const abortGraceMs = options.abortGraceMs ?? 1_000;
   const handlers = resolveHandlers(options.handlers, concurrency);
   const metrics = workerMetrics(registry);
+  const perKind = kindMetrics(metrics);
   registerQueueGauges(registry, queue);
 
   /** Every message this worker holds, by message id. */
   const held = new Map<string, Held>();
   /** The message this worker holds for each job key (a second copy is not run alongside). */
   const byKey = new Map<string, Held>();
-  /** Messages waiting for a slot of their kind, FIFO per kind. */
+  /** Messages without a lease yet, FIFO per kind. */
   const waiting = new Map<string, Held[]>();
+  /** Leased messages waiting for a handler slot, FIFO per kind. */
+  const ready = new Map<string, Held[]>();
+  /** Per kind: leases being taken, leases held and not started, handlers running. */
+  const leasedByKind = new Map<string, number>();
   const runningByKind = new Map<string, number>();
   const slotFreed = new Waker();
   let stopping = false;
@@ -74,7 +79,7 @@ export function createWorker(options: WorkerOptions): Worker {
     ledger,
     queue,
     logger,
-    metrics,
+    metrics: perKind,
     forget,
     onDeadLetter: options.onDeadLetter,
     random: options.random ?? Math.random,
@@ -82,16 +87,28 @@ export function createWorker(options: WorkerOptions): Worker {
     onCompleted: () => slotFreed.wake(),
   });
 
-  const running = (kind: string) => runningByKind.get(kind) ?? 0;
-  const addRunning = (kind: string, n: number) => runningByKind.set(kind, running(kind) + n);
+  const count = (m: Map<string, number>, kind: string) => m.get(kind) ?? 0;
+  const add = (m: Map<string, number>, kind: string, n: number) => m.set(kind, count(m, kind) + n);
+  const fifo = (m: Map<string, Held[]>, kind: string) => {
+    let list = m.get(kind);
+    if (!list) {
+      list = [];
+      m.set(kind, list);
+    }
+    return list;
+  };
+  const kick = () => {
+    void pump().catch((err: unknown) => logger.warn({ err: coerceError(err) }, 'worker: lease batch failed'));
+  };
 
   function run(h: Held, lease: Lease): void {
-    h.lease = lease;
     h.phase = 'running';
     const { job, reg } = h;
-    metrics.started.inc({ kind: job.kind });
+    add(runningByKind, job.kind, 1);
+    const m = perKind(job.kind);
+    m.started.inc();
     if (lease.attempt === 1 && job.enqueuedAt > 0) {
-      metrics.dispatchLatency.observe({ kind: job.kind }, Math.max(0, Date.now() - job.enqueuedAt) / 1000);
+      m.dispatchLatency.observe(Math.max(0, Date.now() - job.enqueuedAt) / 1000);
     }
     logger.debug({ jobKey: job.key, attempt: lease.attempt, kind: job.kind }, 'job started');
     const startedAt = performance.now();
@@ -105,15 +122,10 @@ export function createWorker(options: WorkerOptions): Worker {
     void execution.done
       .then(async (outcome) => {
         if (held.get(h.delivery.id) !== h) return;
-        addRunning(job.kind, -1);
-        slotFreed.wake();
-        void pump().catch((err: unknown) =>
-          logger.warn({ err: coerceError(err) }, 'worker: lease batch failed'),
-        );
-        metrics.duration.observe(
-          { kind: job.kind, outcome: outcome.kind },
-          (performance.now() - startedAt) / 1000,
-        );
+        add(runningByKind, job.kind, -1);
+        add(leasedByKind, job.kind, -1);
+        kick();
+        m.duration(outcome.kind).observe((performance.now() - startedAt) / 1000);
         await verdicts.settle(h, outcome);
       })
       .catch((err: unknown) =>
@@ -121,16 +133,34 @@ export function createWorker(options: WorkerOptions): Worker {
       );
   }
 
-  /** Takes the leases of waiting messages that have a free slot of their kind, in one statement. */
+  /** Starts leased jobs while their kind has a free handler slot. */
+  function startReady(): void {
+    if (stopping) return; // the drain hands leased, unstarted jobs back
+    for (const [kind, list] of ready) {
+      const reg = handlers.get(kind)!;
+      while (list.length > 0 && count(runningByKind, kind) < reg.concurrency) {
+        const h = list.shift()!;
+        run(h, h.lease!);
+      }
+    }
+  }
+
+  /**
+   * Starts what can start, then takes the leases of waiting messages in ONE statement. A kind
+   * may hold leases for up to twice its concurrency: the next batch is leased while the current
+   * one runs, and such prefetched leases are short (5 s), so after a crash they come back in
+   * seconds.
+   */
   async function pump(): Promise<void> {
+    startReady();
     if (stopping) return;
     const batch: Held[] = [];
     for (const [kind, list] of waiting) {
       const reg = handlers.get(kind)!;
-      while (list.length > 0 && running(kind) < reg.concurrency) {
+      while (list.length > 0 && count(leasedByKind, kind) < 2 * reg.concurrency) {
         const h = list.shift()!;
         h.phase = 'acquiring';
-        addRunning(kind, 1);
+        add(leasedByKind, kind, 1);
         batch.push(h);
       }
     }
@@ -146,7 +176,7 @@ export function createWorker(options: WorkerOptions): Worker {
       // Without the ledger nothing may run: drop the messages here; they stay pending in the
       // queue and come back by reclaim after the visibility timeout.
       for (const h of batch) {
-        addRunning(h.job.kind, -1);
+        add(leasedByKind, h.job.kind, -1);
         forget(h);
       }
       throw err;
@@ -155,23 +185,27 @@ export function createWorker(options: WorkerOptions): Worker {
     batch.forEach((h, i) => {
       const r = results[i]!;
       if (r.acquired) {
+        h.lease = r.lease;
         h.renewedAt = sentAt;
         const max = h.job.maxAttempts ?? h.reg.maxAttempts;
         if (r.lease.attempt > max) {
           // Earlier attempts never reported back (their workers died): the job may be what kills them.
-          h.lease = r.lease;
-          addRunning(h.job.kind, -1);
+          add(leasedByKind, h.job.kind, -1);
           void verdicts.deadLetterJob(
             h,
             `attempt ${r.lease.attempt} exceeds max attempts ${max}: earlier attempts never finished`,
           );
-        } else run(h, r.lease);
+        } else {
+          h.phase = 'leased';
+          fifo(ready, h.job.kind).push(h);
+        }
       } else {
-        addRunning(h.job.kind, -1);
+        add(leasedByKind, h.job.kind, -1);
         h.refusal = r.refusal;
         refused.push(h);
       }
     });
+    startReady();
     await verdicts.refused(refused);
   }
 
@@ -200,9 +234,7 @@ export function createWorker(options: WorkerOptions): Worker {
       const h: Held = { delivery: d, job, reg, phase: 'waiting', lost: false, renewedAt: 0 };
       held.set(d.id, h);
       byKey.set(job.key, h);
-      const list = waiting.get(job.kind) ?? [];
-      if (list.length === 0) waiting.set(job.kind, list);
-      list.push(h);
+      fifo(waiting, job.kind).push(h);
     }
     metrics.inFlight.set(held.size);
     await pump();
@@ -213,8 +245,14 @@ export function createWorker(options: WorkerOptions): Worker {
     let failures = 0;
     while (!signal.aborted) {
       try {
-        const free = concurrency - (held.size - verdicts.completing());
-        if (free <= 0 || verdicts.completing() >= concurrency) {
+        // Up to twice the concurrency held before completion (running + prefetched), and room for
+        // one more concurrency's worth being completed: the completion of one batch overlaps the
+        // receive and leases of the next. Memory stays bounded by three times the concurrency.
+        const free = Math.min(
+          2 * concurrency - (held.size - verdicts.completing()),
+          3 * concurrency - held.size,
+        );
+        if (free <= 0) {
           await slotFreed.wait(receiveBlockMs, signal);
           continue;
         }
@@ -286,20 +324,35 @@ export function createWorker(options: WorkerOptions): Worker {
     }
   }
 
-  async function drain(): Promise<void> {
-    stopping = true;
-    // Messages that never started go back at once.
-    const unstarted = [...waiting.values()].flat();
+  /** Gives back what never started: unleased messages at once, prefetched leases uncounted. */
+  async function handBackUnstarted(): Promise<void> {
+    const unleased = [...waiting.values()].flat();
+    const leased = [...ready.values()].flat();
     waiting.clear();
+    ready.clear();
+    for (const h of leased) add(leasedByKind, h.job.kind, -1);
+    if (leased.length > 0) {
+      await ledger
+        .release(leased.map((h) => ({ jobKey: h.job.key, token: h.lease!.token })))
+        .catch((err: unknown) =>
+          logger.warn({ err: coerceError(err) }, 'worker: releasing unused leases failed'),
+        );
+    }
     await Promise.all(
-      unstarted.map((h) => {
+      [...unleased, ...leased].map((h) => {
         forget(h);
         return queue.release(h.delivery.id, 0).catch(() => {});
       }),
     );
+  }
+
+  async function drain(): Promise<void> {
+    stopping = true;
+    await handBackUnstarted();
     const deadline = Date.now() + drainMs;
     while (held.size > verdicts.completing() && Date.now() < deadline) {
       await slotFreed.wait(Math.min(100, deadline - Date.now()));
+      await handBackUnstarted(); // leases a batch in flight took after the drain began
     }
     const late = [...held.values()].filter((h) => h.phase === 'running');
     if (late.length > 0) logger.warn({ jobs: late.length }, 'worker: drain deadline passed, releasing jobs');

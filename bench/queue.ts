@@ -1,0 +1,348 @@
+// End-to-end job throughput and dispatch latency: Stratus on Redis Streams and on the Postgres
+// queue (outbox -> relay -> queue -> worker with the ledger -> complete -> ack), against BullMQ
+// and Graphile Worker running the same no-op jobs at the same concurrency, in one run on one
+// machine, each on its own fresh database / Redis prefix. Then the time a SIGKILLed worker's
+// job takes to start again in another worker, with default settings.
+//
+//   npm run bench:queue            # 50,000 jobs per contender, 3 kill samples
+//   npm run bench:queue -- --quick # 10,000 jobs, 1 kill sample, under 60 s
+//
+// The last line is one JSON object with every figure.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { Queue as BullQueue, Worker as BullWorker } from 'bullmq';
+import { Logger as GraphileLogger, makeWorkerUtils, run as runGraphile } from 'graphile-worker';
+import { Redis } from 'ioredis';
+import type { Database } from '../src/ha/db/database.js';
+import { migrate } from '../src/ha/db/migrate.js';
+import { createPgDatabase } from '../src/ha/db/pg.js';
+import { enqueueBatch } from '../src/ha/outbox/outbox.js';
+import { createOutboxRelay } from '../src/ha/outbox/relay.js';
+import type { Queue } from '../src/ha/queue/port.js';
+import { createPostgresQueue } from '../src/ha/queue/postgres/postgres-queue.js';
+import { createRedisStreamsQueue } from '../src/ha/queue/redis-streams/redis-streams-queue.js';
+import { createRedis } from '../src/ha/redis/connection.js';
+import { createWorker } from '../src/ha/worker/worker.js';
+import { migrations } from '../src/migrations/index.js';
+import { createTestDatabase } from '../test/helpers/db.js';
+import { REDIS_URL } from '../test/helpers/services.js';
+
+const quick = process.argv.includes('--quick');
+const CONCURRENCY = 50;
+const JOBS = quick ? 10_000 : 50_000;
+/** Jobs of the paced latency phase, one per transaction at about 500/s. */
+const LATENCY_JOBS = quick ? 500 : 2_000;
+const KILL_SAMPLES = quick ? 1 : 3;
+const ENQUEUE_BATCH = 500;
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const round = (x: number, digits = 0) => Number(x.toFixed(digits));
+
+async function freshDatabase() {
+  const t = await createTestDatabase();
+  const db = createPgDatabase({ connectionString: t.url, max: 10 });
+  await migrate(db, migrations);
+  return { t, db };
+}
+
+/** Stratus end to end: throughput of N no-op jobs, then paced dispatch latency. */
+async function stratus(backend: 'redis' | 'pg'): Promise<{ jobsPerS: number; p50: number; p99: number }> {
+  const { t, db } = await freshDatabase();
+  const redis = backend === 'redis' ? createRedis({ url: REDIS_URL, onError: () => {} }) : undefined;
+  const prefix = `stratus-bench:${randomUUID()}:`;
+  const base: Queue = redis
+    ? createRedisStreamsQueue({ redis, name: 'jobs', consumer: 'bench-1', prefix })
+    : createPostgresQueue({ db, name: 'jobs', consumer: 'bench-1' });
+  let acked = 0;
+  let target = 0;
+  let allAcked = deferred();
+  // Counts acknowledgements: a job counts once it is completed in the ledger AND acked.
+  const queue: Queue = {
+    ...base,
+    async ack(ids) {
+      await base.ack(ids);
+      acked += ids.length;
+      if (acked >= target) allAcked.resolve();
+    },
+  };
+  const started = new Map<string, number>();
+  const worker = createWorker({
+    queue,
+    db,
+    nodeId: 'bench-1',
+    concurrency: CONCURRENCY,
+    handlers: {
+      noop: async ({ job }) => {
+        started.set(job.key, performance.now());
+      },
+    },
+  });
+  const relay = createOutboxRelay({ db, queue });
+  const controller = new AbortController();
+  const running = Promise.all([worker.start(controller.signal), relay.start(controller.signal)]);
+
+  target = JOBS;
+  const t0 = performance.now();
+  for (let i = 0; i < JOBS; i += ENQUEUE_BATCH) {
+    const jobs = Array.from({ length: Math.min(ENQUEUE_BATCH, JOBS - i) }, (_, j) => ({
+      key: `t-${i + j}`,
+      kind: 'noop',
+    }));
+    await db.transaction((tx) => enqueueBatch(tx, jobs));
+  }
+  await allAcked.promise;
+  const jobsPerS = JOBS / ((performance.now() - t0) / 1000);
+
+  // Latency, paced well below capacity so that it measures dispatch, not a backlog.
+  acked = 0;
+  target = LATENCY_JOBS;
+  allAcked = deferred();
+  const committed = new Map<string, number>();
+  for (let i = 0; i < LATENCY_JOBS; i++) {
+    const key = `l-${i}`;
+    await db.transaction((tx) => enqueueBatch(tx, [{ key, kind: 'noop' }]));
+    committed.set(key, performance.now());
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  await allAcked.promise;
+  const latencies = [...committed].map(([k, c]) => Math.max(0, started.get(k)! - c)).sort((a, b) => a - b);
+
+  controller.abort();
+  await running;
+  await base.close();
+  redis?.disconnect();
+  await db.close();
+  await t.drop();
+  return { jobsPerS, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+async function bullmq(): Promise<number> {
+  const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const workerConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const prefix = `bullmq-bench-${randomUUID()}`;
+  const queue = new BullQueue('bench', {
+    connection,
+    prefix,
+    defaultJobOptions: { removeOnComplete: true, removeOnFail: true },
+  });
+  let done = 0;
+  const all = deferred();
+  const worker = new BullWorker('bench', async () => {}, {
+    connection: workerConnection,
+    prefix,
+    concurrency: CONCURRENCY,
+  });
+  worker.on('completed', () => {
+    if (++done === JOBS) all.resolve();
+  });
+  await worker.waitUntilReady();
+  const t0 = performance.now();
+  for (let i = 0; i < JOBS; i += ENQUEUE_BATCH) {
+    await queue.addBulk(
+      Array.from({ length: Math.min(ENQUEUE_BATCH, JOBS - i) }, (_, j) => ({
+        name: 'noop',
+        data: { i: i + j },
+      })),
+    );
+  }
+  await all.promise;
+  const jobsPerS = JOBS / ((performance.now() - t0) / 1000);
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  connection.disconnect();
+  workerConnection.disconnect();
+  return jobsPerS;
+}
+
+async function graphile(): Promise<number> {
+  const t = await createTestDatabase();
+  const logger = new GraphileLogger(() => () => {});
+  let done = 0;
+  const all = deferred();
+  const runner = await runGraphile({
+    connectionString: t.url,
+    concurrency: CONCURRENCY,
+    // Each of its concurrent workers takes a pooled connection to fetch a job.
+    maxPoolSize: 20,
+    noHandleSignals: true,
+    logger,
+    taskList: { noop: async () => {} },
+  });
+  runner.events.on('job:success', () => {
+    if (++done === JOBS) all.resolve();
+  });
+  const utils = await makeWorkerUtils({ connectionString: t.url, logger });
+  const t0 = performance.now();
+  for (let i = 0; i < JOBS; i += ENQUEUE_BATCH) {
+    await utils.addJobs(
+      Array.from({ length: Math.min(ENQUEUE_BATCH, JOBS - i) }, (_, j) => ({
+        identifier: 'noop',
+        payload: { i: i + j },
+      })),
+    );
+  }
+  await all.promise;
+  const jobsPerS = JOBS / ((performance.now() - t0) / 1000);
+  await runner.stop();
+  await utils.release();
+  await t.drop();
+  return jobsPerS;
+}
+
+// ---- resume after SIGKILL -----------------------------------------------------------------
+
+/** Child mode: a worker with DEFAULT settings whose `hold` job blocks its first attempt. */
+async function child(): Promise<void> {
+  const nodeId = process.env.NODE_ID!;
+  const db = createPgDatabase({ connectionString: process.env.DATABASE_URL!, max: 4 });
+  const redis = createRedis({ url: REDIS_URL, onError: () => {} });
+  const queue = createRedisStreamsQueue({
+    redis,
+    name: 'jobs',
+    consumer: nodeId,
+    prefix: process.env.QUEUE_PREFIX,
+  });
+  const say = (o: object) => process.stdout.write(`${JSON.stringify({ ...o, nodeId })}\n`);
+  const worker = createWorker({
+    queue,
+    db,
+    nodeId,
+    handlers: {
+      hold: async ({ job, attempt, signal }) => {
+        say({ event: 'started', key: job.key, attempt });
+        if (attempt === 1) {
+          await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+        }
+      },
+    },
+  });
+  const relay = createOutboxRelay({ db, queue });
+  const controller = new AbortController();
+  process.on('SIGTERM', () => controller.abort());
+  const running = Promise.all([worker.start(controller.signal), relay.start(controller.signal)]);
+  say({ event: 'ready' });
+  await running;
+  process.exit(0);
+}
+
+interface Started {
+  event: string;
+  nodeId: string;
+  key?: string;
+  attempt?: number;
+  at: number;
+}
+
+async function resumeAfterKill(): Promise<number[]> {
+  const { t, db } = await freshDatabase();
+  const prefix = `stratus-bench:${randomUUID()}:`;
+  const events: Started[] = [];
+  const children = new Map<string, ChildProcess>();
+  let generation = 0;
+  const spawnChild = () => {
+    const nodeId = `bench-child-${++generation}`;
+    const c = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--child'], {
+      env: { ...process.env, NODE_ID: nodeId, DATABASE_URL: t.url, QUEUE_PREFIX: prefix },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    createInterface({ input: c.stdout! }).on('line', (l) => {
+      try {
+        events.push({ ...(JSON.parse(l) as Started), at: performance.now() });
+      } catch {}
+    });
+    children.set(nodeId, c);
+    return nodeId;
+  };
+  const waitFor = async (match: (e: Started) => boolean, timeoutMs: number): Promise<Started> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const e = events.find(match);
+      if (e) return e;
+      if (Date.now() > deadline) throw new Error('resume measurement timed out');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  const samples: number[] = [];
+  try {
+    const ids = [spawnChild(), spawnChild()];
+    await Promise.all(ids.map((id) => waitFor((e) => e.event === 'ready' && e.nodeId === id, 60_000)));
+    for (let s = 0; s < KILL_SAMPLES; s++) {
+      const key = `hold-${s}`;
+      await db.transaction((tx) => enqueueBatch(tx, [{ key, kind: 'hold' }]));
+      const first = await waitFor((e) => e.key === key && e.attempt === 1, 30_000);
+      const killedAt = performance.now();
+      children.get(first.nodeId)!.kill('SIGKILL');
+      children.delete(first.nodeId);
+      const again = await waitFor((e) => e.key === key && e.attempt === 2, 60_000);
+      samples.push(again.at - killedAt);
+      if (s + 1 < KILL_SAMPLES) {
+        const id = spawnChild();
+        await waitFor((e) => e.event === 'ready' && e.nodeId === id, 60_000);
+      }
+    }
+  } finally {
+    for (const c of children.values()) c.kill('SIGKILL');
+    await db.close();
+    await t.drop();
+  }
+  return samples;
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  log(`bench:queue ${quick ? '--quick ' : ''}: ${JOBS} no-op jobs per contender, concurrency ${CONCURRENCY}`);
+  const sr = await stratus('redis');
+  log(
+    `stratus (redis streams + ledger): ${round(sr.jobsPerS)} jobs/s, dispatch p50 ${round(sr.p50, 2)} ms, p99 ${round(sr.p99, 2)} ms`,
+  );
+  const sp = await stratus('pg');
+  log(
+    `stratus (postgres queue + ledger): ${round(sp.jobsPerS)} jobs/s, dispatch p50 ${round(sp.p50, 2)} ms, p99 ${round(sp.p99, 2)} ms`,
+  );
+  const bull = await bullmq();
+  log(`bullmq: ${round(bull)} jobs/s`);
+  const gw = await graphile();
+  log(`graphile-worker: ${round(gw)} jobs/s`);
+  const resume = await resumeAfterKill();
+  log(`resume after SIGKILL (default settings): ${resume.map((r) => `${round(r)} ms`).join(', ')}`);
+  const result = {
+    quick,
+    jobs: JOBS,
+    concurrency: CONCURRENCY,
+    stratus_redis_jobs_per_s: round(sr.jobsPerS),
+    stratus_pg_jobs_per_s: round(sp.jobsPerS),
+    bullmq_jobs_per_s: round(bull),
+    graphile_jobs_per_s: round(gw),
+    stratus_redis_vs_bullmq: round(sr.jobsPerS / bull, 2),
+    stratus_p50_ms: round(sr.p50, 2),
+    stratus_p99_ms: round(sr.p99, 2),
+    stratus_pg_p50_ms: round(sp.p50, 2),
+    stratus_pg_p99_ms: round(sp.p99, 2),
+    resume_after_kill_ms: round(Math.max(...resume)),
+    resume_after_kill_samples_ms: resume.map((r) => round(r)),
+    wall_s: round((performance.now() - started) / 1000, 1),
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+if (process.argv.includes('--child')) await child();
+else {
+  await main();
+  process.exit(0);
+}
