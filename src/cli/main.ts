@@ -70,42 +70,54 @@ async function runStart(config: Config): Promise<number> {
   const { startApp } = await import('../runtime/app.js');
   const logger = createLogger({ level: config.logLevel, nodeId: config.nodeId, role: config.role });
   // A Redis or database outage must never crash the process; anything else that escapes is a bug
-  // worth a loud log line and a non-zero exit, not a silent hang.
+  // worth a loud log line, not a silent exit.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 
-  let app: Awaited<ReturnType<typeof startApp>>;
+  // Signals are handled from the first moment: one that arrives while the process is still
+  // starting is kept and acted on as soon as the start completes.
+  let app: Awaited<ReturnType<typeof startApp>> | undefined;
+  let firstSignal: NodeJS.Signals | undefined;
+  let stopped: (code: number) => void = () => {};
+  const done = new Promise<number>((resolve) => {
+    stopped = resolve;
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    app!.shutdown(signal).then(
+      (clean) => {
+        logger.info({ clean }, 'stopped');
+        stopped(clean ? 0 : 1);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        stopped(1);
+      },
+    );
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (firstSignal !== undefined) {
+      logger.warn({ signal }, 'second signal: exiting at once');
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    firstSignal = signal;
+    if (app) stop(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
   try {
     app = await startApp(config, { logger });
   } catch (err) {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
     if (isDataDirInUseError(err)) return fail(err.message);
     logger.fatal({ err }, 'could not start');
     return 1;
   }
-
-  return new Promise<number>((resolve) => {
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals += 1;
-      if (signals > 1) {
-        logger.warn({ signal }, 'second signal: exiting at once');
-        process.exit(signal === 'SIGINT' ? 130 : 143);
-      }
-      app.shutdown(signal).then(
-        (clean) => {
-          process.off('SIGTERM', onSignal);
-          process.off('SIGINT', onSignal);
-          logger.info({ clean }, 'stopped');
-          resolve(clean ? 0 : 1);
-        },
-        (err: unknown) => {
-          logger.error({ err }, 'shutdown failed');
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  if (firstSignal !== undefined) stop(firstSignal);
+  const code = await done;
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  return code;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -1,0 +1,117 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+/** A `stratus` child process with its output collected line by line. */
+export interface StratusProcess {
+  child: ChildProcess;
+  /** stdout lines parsed as JSON log records (non-JSON lines are kept as `{ raw }`). */
+  logs: Array<Record<string, unknown>>;
+  stderr: string[];
+  /** Resolves with the first log record (seen or future) that matches, or rejects at the deadline. */
+  waitForLog(
+    match: (r: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
+  /** Resolves with the exit code (or 128 + signal number style name) once the process ends. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const running = new Set<ChildProcess>();
+
+/** Starts `stratus <args>` through tsx, with a clean environment plus `env`. */
+export function spawnStratus(args: string[], env: Record<string, string> = {}): StratusProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  const logs: Array<Record<string, unknown>> = [];
+  const stderr: string[] = [];
+  const waiters: Array<{
+    match: (r: Record<string, unknown>) => boolean;
+    resolve: (r: Record<string, unknown>) => void;
+  }> = [];
+  let buffered = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    buffered += chunk;
+    let nl = buffered.indexOf('\n');
+    while (nl >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      let record: Record<string, unknown>;
+      try {
+        record = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        record = { raw: line };
+      }
+      logs.push(record);
+      for (const w of [...waiters]) {
+        if (w.match(record)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(record);
+        }
+      }
+      nl = buffered.indexOf('\n');
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    });
+  });
+  return {
+    child,
+    logs,
+    stderr,
+    exited,
+    waitForLog(match, timeoutMs = 30_000) {
+      const seen = logs.find(match);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(
+            new Error(
+              `no matching log line within ${timeoutMs} ms; stderr: ${stderr.join('')}; last logs: ${JSON.stringify(logs.slice(-5))}`,
+            ),
+          );
+        }, timeoutMs);
+        const waiter = {
+          match,
+          resolve: (r: Record<string, unknown>) => {
+            clearTimeout(timer);
+            resolve(r);
+          },
+        };
+        waiters.push(waiter);
+        void exited.then(() => {
+          if (waiters.includes(waiter)) {
+            clearTimeout(timer);
+            reject(new Error(`process exited before a matching log line; stderr: ${stderr.join('')}`));
+          }
+        });
+      });
+    },
+  };
+}
+
+/** Kills every stratus child still running (afterEach/afterAll). */
+export async function killAllStratus(): Promise<void> {
+  const children = [...running];
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          c.once('exit', () => resolve());
+          c.kill('SIGKILL');
+        }),
+    ),
+  );
+}
+
+export const isReady = (r: Record<string, unknown>) =>
+  typeof r.msg === 'string' && r.msg.startsWith('stratus ready');
