@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { buildServer } from '../api/server.js';
+import { type Backends, createBackends } from '../backends/index.js';
 import type { Config, Role } from '../cli/config.js';
 import type { Runnable } from '../ha/lifecycle/runnable.js';
 import { ServiceManager } from '../ha/lifecycle/service-manager.js';
@@ -28,6 +29,11 @@ export interface App {
   /** Names of the background services this process runs. */
   readonly services: string[];
   readonly stores: Stores;
+  /**
+   * The infrastructure backends, each behind its breaker, bulkhead, timeouts and retries:
+   * the only handle to them the process has.
+   */
+  readonly backends: Backends;
   readonly server: FastifyInstance | undefined;
   /** Stops gracefully; resolves true when everything stopped within the deadline. Idempotent. */
   shutdown(reason: string): Promise<boolean>;
@@ -63,6 +69,9 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
     registry.setDefaultLabels({ node: config.nodeId });
     collectDefaultMetrics({ register: registry });
     const readiness = new Readiness(stores.readinessChecks);
+    // The in-process cloud until the simulator server is configurable; either way the raw
+    // ports stay inside createBackends and the process sees only the wrapped ones.
+    const backends = createBackends({ registry });
 
     const manager = new ServiceManager({
       onExit: (name, err) =>
@@ -133,7 +142,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
       { url, services: manager.names, stores: stores.description, version: VERSION },
       `stratus ready: ${url ? `listening on ${url}` : 'no HTTP listener'}, role ${config.role}, ${stores.description}`,
     );
-    return { config, url, services: manager.names, stores, server, shutdown };
+    return { config, url, services: manager.names, stores, backends, server, shutdown };
   } catch (err) {
     await server?.close().catch(() => {});
     await stores.close().catch(() => {});

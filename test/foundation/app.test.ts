@@ -203,6 +203,32 @@ describe('graceful shutdown', () => {
   });
 });
 
+describe('backends', () => {
+  it('reaches every backend only through its resilience policies, whose series are exported', async () => {
+    const app = await startApp(config({ role: 'all', nodeId: 'backends-1' }), { logger: quiet });
+    try {
+      const { compute, policies } = app.backends;
+      const signal = new AbortController().signal;
+      const made = await compute.createInstance(
+        { name: 'web-1', image: 'debian-12', size: 'small' },
+        { clientToken: 'job-1', signal },
+      );
+      expect(made.name).toBe('web-1');
+      policies.compute.breaker.isolate();
+      await expect(compute.getInstance(made.id, { signal })).rejects.toMatchObject({
+        code: 'ERR_CIRCUIT_OPEN',
+      });
+      expect(app.backends.health().compute.breaker.state).toBe('isolated');
+      // Another backend is not affected by the compute breaker.
+      await expect(app.backends.network.ping({ signal })).resolves.toBeUndefined();
+      const text = await (await fetch(`${app.url}/metrics`)).text();
+      expect(text).toMatch(/stratus_breaker_transitions_total\{[^}]*compute[^}]*\} 1/);
+    } finally {
+      await app.shutdown('test');
+    }
+  });
+});
+
 describe('metrics', () => {
   it('exposes process metrics and the request duration histogram by route and status', async () => {
     const app = await startApp(config({ role: 'api', nodeId: 'metrics-1' }), { logger: quiet });
