@@ -2,11 +2,11 @@
 // the given keys with the real PostgreSQL elector and LeaderGuard, and while it leads a key
 // writes fenced rows continuously. Reports every event as one JSON line on stdout (times
 // are wall-clock ms with sub-ms precision, comparable across processes of this machine).
-// Reads commands as JSON lines on stdin: {"cmd":"write-stale","key":"k"} makes one fenced
-// write with the last term it held for that key, led or not; {"cmd":"stop"} shuts down.
+// Reads commands as JSON lines on stdin: {"cmd":"write-stale","key":"k","req":1} makes one
+// fenced write with the last term it held for that key, led or not, and reports it with the
+// same req; {"cmd":"stop"} shuts down.
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { createPgDatabase } from '../../src/ha/db/pg.js';
 import { sleep } from '../../src/ha/leader/backoff.js';
 import { coerceError, isStaleEpochError } from '../../src/ha/leader/errors.js';
 import { fencedTransaction } from '../../src/ha/leader/fence.js';
@@ -15,6 +15,7 @@ import type { LeaderKey } from '../../src/ha/leader/keys.js';
 import { PgElector } from '../../src/ha/leader/pg-elector.js';
 import type { LeaderTerm } from '../../src/ha/leader/port.js';
 import type { ElectorSettings } from '../../src/ha/leader/settings.js';
+import { createTestPool } from './pool.js';
 
 export interface CampaignerConfig {
   nodeId: string;
@@ -36,23 +37,29 @@ const emit = (event: Record<string, unknown>) => {
   process.stdout.write(`${JSON.stringify({ ...event, node: config.nodeId, t: wallNow() })}\n`);
 };
 
-const db = createPgDatabase({
-  connectionString: config.poolUrl,
-  max: Math.max(2, config.keys.length),
-  applicationName: `campaigner-pool:${config.nodeId}`,
-  connectionTimeoutMillis: 3_000,
-  onError: () => {},
-});
+const db = createTestPool(
+  config.poolUrl,
+  `campaigner-pool:${config.nodeId}`,
+  Math.max(2, config.keys.length),
+);
+const log =
+  (level: string) =>
+  (obj: object, msg: string): void => {
+    process.stderr.write(`${JSON.stringify({ level, t: wallNow(), node: config.nodeId, msg, ...obj })}\n`);
+  };
+const logger = { info: log('info'), warn: log('warn'), error: log('error'), debug: () => {} };
 const elector = new PgElector({
   connectionString: config.lockUrl,
   nodeId: config.nodeId,
   settings: config.settings,
+  logger,
 });
 const lastTerm = new Map<string, LeaderTerm>();
 let writes = 0;
 
-async function write(term: LeaderTerm): Promise<void> {
+async function write(term: LeaderTerm, req?: number): Promise<void> {
   const n = ++writes;
+  const begunAt = wallNow();
   try {
     await fencedTransaction(db, term, async (tx) => {
       if (config.holdInTxMs > 0) await sleep(config.holdInTxMs, new AbortController().signal);
@@ -63,7 +70,7 @@ async function write(term: LeaderTerm): Promise<void> {
         n,
       ]);
     });
-    emit({ ev: 'write', key: term.key, epoch: term.epoch, n, ok: true });
+    emit({ ev: 'write', key: term.key, epoch: term.epoch, n, req, begunAt, ok: true });
   } catch (err) {
     const e = coerceError(err);
     emit({
@@ -71,6 +78,8 @@ async function write(term: LeaderTerm): Promise<void> {
       key: term.key,
       epoch: term.epoch,
       n,
+      req,
+      begunAt,
       ok: false,
       code: isStaleEpochError(e) ? e.code : ((e as { code?: string }).code ?? 'ERROR'),
       message: e.message,
@@ -84,9 +93,11 @@ const guards = config.keys.map(
     new LeaderGuard({
       elector,
       key,
+      logger,
       backoff: { initialMs: 100, maxMs: 1_000, floorMs: 20 },
       onEvent: (e) => {
         if (e.type === 'elected') emit({ ev: 'elected', key: e.key, epoch: e.epoch });
+        else if (e.type === 'lost') emit({ ev: 'lost', key: e.key, epoch: e.epoch, reason: e.reason });
         else if (e.type === 'ended') emit({ ev: 'ended', key: e.key, epoch: e.epoch, reason: e.reason });
         else emit({ ev: e.type, key: e.key, error: e.error.message });
       },
@@ -115,12 +126,12 @@ async function shutdown(): Promise<void> {
 }
 
 createInterface({ input: process.stdin }).on('line', (line) => {
-  const cmd = JSON.parse(line) as { cmd: string; key?: string };
+  const cmd = JSON.parse(line) as { cmd: string; key?: string; req?: number };
   if (cmd.cmd === 'stop') void shutdown();
   if (cmd.cmd === 'write-stale') {
     const term = lastTerm.get(cmd.key ?? '');
-    if (term) void write(term);
-    else emit({ ev: 'no-term', key: cmd.key });
+    if (term) void write(term, cmd.req);
+    else emit({ ev: 'no-term', key: cmd.key, req: cmd.req });
   }
 });
 process.on('SIGTERM', () => void shutdown());

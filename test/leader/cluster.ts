@@ -118,7 +118,7 @@ export class Campaigner {
     for (const e of this.events) {
       if (e.key !== key) continue;
       if (e.ev === 'elected') epoch = e.epoch;
-      if (e.ev === 'ended' && e.epoch === epoch) epoch = undefined;
+      if ((e.ev === 'lost' || e.ev === 'ended') && e.epoch === epoch) epoch = undefined;
     }
     return epoch;
   }
@@ -212,6 +212,27 @@ export class Cluster {
       out.set(key, leaders[0]!);
     }
     return out;
+  }
+
+  /**
+   * Waits until `count` candidate sessions are blocked in the lock queues of `db`'s
+   * database: with n members and k keys, (n - 1) * k once every non-leader has queued.
+   */
+  static async waitQueued(
+    db: { query(sql: string): Promise<{ rows: unknown[] }> },
+    count: number,
+    timeoutMs: number,
+  ): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const res = await db.query(
+        `SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+         AND application_name LIKE 'stratus-candidate:%' AND wait_event_type = 'Lock'`,
+      );
+      if (res.rows.length >= count) return;
+      if (Date.now() > deadline) throw new Error(`only ${res.rows.length} of ${count} candidates queued`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
   }
 
   /** Ends every member still running. */

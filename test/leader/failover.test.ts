@@ -37,6 +37,7 @@ describe('leader election across three processes', () => {
     cluster = new Cluster({ lockUrl: env.t.url, poolUrl: env.t.url, keys, writeEveryMs: 20, holdInTxMs: 0 });
     for (const node of ['a', 'b', 'c']) cluster.spawn(node);
     const leaders = await cluster.leadersOf(names, 20_000);
+    await Cluster.waitQueued(env.db, 2 * keys.length, 20_000);
 
     // The database agrees with the processes: one lock per key, on the believed leader's session.
     const holders = await lockHolders();

@@ -14,6 +14,9 @@ export type Singleton = (signal: AbortSignal, term: LeaderTerm) => Promise<void>
 /** What a guard reports, in order, for tests, drills and logs. */
 export type GuardEvent =
   | { type: 'elected'; key: string; epoch: number }
+  /** The term was lost (not released): the singleton is being aborted. */
+  | { type: 'lost'; key: string; epoch: number; reason: string }
+  /** The term is over and its singleton has returned. */
   | { type: 'ended'; key: string; epoch: number; reason: string }
   | { type: 'campaign-failed'; key: string; error: Error; retryInMs: number }
   | { type: 'singleton-failed'; key: string; epoch: number; error: Error };
@@ -97,6 +100,12 @@ export class LeaderGuard implements Runnable {
     const { elector, key } = this.#o;
     this.#o.metrics?.elected(key.name);
     this.#emit({ type: 'elected', key: key.name, epoch: term.epoch });
+    const onLost = () => {
+      const lost = term.signal.reason;
+      const reason = isLeadershipLostError(lost) ? lost.reason : 'lost';
+      if (reason !== 'released') this.#emit({ type: 'lost', key: key.name, epoch: term.epoch, reason });
+    };
+    term.signal.addEventListener('abort', onLost, { once: true });
     const signal = AbortSignal.any([term.signal, stop]);
     let failure: Error | undefined;
     try {
@@ -108,6 +117,7 @@ export class LeaderGuard implements Runnable {
       this.#logger.error({ key: key.name, epoch: term.epoch, err: failure.message }, 'singleton failed');
       this.#emit({ type: 'singleton-failed', key: key.name, epoch: term.epoch, error: failure });
     }
+    term.signal.removeEventListener('abort', onLost);
     let reason: string;
     if (term.signal.aborted) {
       const lost = term.signal.reason;
