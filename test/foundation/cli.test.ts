@@ -65,6 +65,8 @@ describe('embedded default', () => {
 
     first.child.kill('SIGTERM');
     expect((await first.exited).code).toBe(0);
+    // Every log line names its node and role.
+    expect(first.logs.filter((l) => typeof l.node !== 'string' || l.role !== 'all')).toEqual([]);
     const steps = first.logs.filter((l) => typeof l.step === 'string').map((l) => l.step);
     expect(steps).toEqual(['readiness-off', 'http-closed', 'services-stopped', 'stores-closed']);
 
