@@ -1,6 +1,7 @@
 import type { Role } from '../cli/config.js';
 import type { Queryable } from '../ha/db/database.js';
 import type { Runnable } from '../ha/lifecycle/runnable.js';
+import { sleep } from '../ha/lifecycle/sleep.js';
 
 /** Records this process in stratus_nodes at start; marks it stopped on a clean exit. */
 export async function registerNode(db: Queryable, node: { nodeId: string; role: Role; version: string }) {
@@ -15,18 +16,6 @@ export async function registerNode(db: Queryable, node: { nodeId: string; role: 
 
 export async function markNodeStopped(db: Queryable, nodeId: string): Promise<void> {
   await db.query('UPDATE stratus_nodes SET stopped_at = now() WHERE node_id = $1', [nodeId]);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /**
