@@ -1,6 +1,11 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { isNotFoundError, UnavailableError } from '../core/errors/backend-errors.js';
+import {
+  isConflictError,
+  isInvalidInputError,
+  isNotFoundError,
+  UnavailableError,
+} from '../core/errors/backend-errors.js';
 import { ManualClock } from '../ha/resilience/clock.js';
 import { isBulkheadRejectedError, isCircuitOpenError, isTimeoutError } from '../ha/resilience/errors.js';
 import { settle } from '../ha/resilience/test-support.js';
@@ -52,21 +57,55 @@ describe('resilient backends', () => {
     void stuck;
   });
 
-  it('trips the breaker on backend failures, not on not-found answers, and recovers', async () => {
-    const { backends, cloud, clock } = setup();
+  it('trips the breaker on backend failures, not on not-found, invalid input or conflicts', async () => {
+    const { backends, cloud } = setup();
     for (let i = 0; i < 10; i++)
       expect(isNotFoundError(await backends.dns.getZone('none').catch((e) => e))).toBe(true);
-    expect(backends.health().dns.breaker.state).toBe('closed');
+    for (let i = 0; i < 10; i++) {
+      const error = await backends.dns
+        .createZone({ domain: 'nodot' }, { clientToken: `bad${i}` })
+        .catch((e) => e);
+      expect(isInvalidInputError(error)).toBe(true);
+    }
+    await backends.dns.createZone({ domain: 'a.test' }, { clientToken: 'reused' });
+    for (let i = 0; i < 10; i++) {
+      const error = await backends.dns
+        .createZone({ domain: 'b.test' }, { clientToken: 'reused' })
+        .catch((e) => e);
+      expect(isConflictError(error)).toBe(true);
+    }
+    expect(backends.health().dns.breaker).toMatchObject({
+      state: 'closed',
+      totals: { failures: 0, ignored: 30 },
+    });
     cloud.inject('dns.createZone', { kind: 'error', error: () => new UnavailableError('dns down') });
-    for (let i = 0; i < 5; i++)
+    // One unavailable answer, then ignored errors: these must not reset the failure count.
+    await backends.dns.createZone({ domain: 'c.test' }, { clientToken: 'z' }).catch(() => {});
+    await backends.dns.getZone('none').catch(() => {});
+    expect(backends.health().dns.breaker.consecutiveFailures).toBe(1);
+  });
+
+  it('uses the default limits: 5 failures trip for 30 s, 2 successes close, bulkheads 20/15/10', async () => {
+    const { backends, cloud, clock } = setup();
+    cloud.inject('dns.createZone', { kind: 'error', error: () => new UnavailableError('dns down') });
+    for (let i = 0; i < 4; i++)
       await backends.dns.createZone({ domain: 'a.test' }, { clientToken: `z${i}` }).catch(() => {});
+    expect(backends.health().dns.breaker.state).toBe('closed');
+    await backends.dns.createZone({ domain: 'a.test' }, { clientToken: 'z4' }).catch(() => {});
     expect(backends.health().dns.breaker.state).toBe('open');
     expect(isCircuitOpenError(await backends.dns.ping().catch((e) => e))).toBe(true);
     cloud.clearFaults();
-    clock.advance(30_000);
+    clock.advance(29_999);
+    expect(isCircuitOpenError(await backends.dns.ping().catch((e) => e))).toBe(true);
+    clock.advance(1);
     await backends.dns.ping();
+    expect(backends.health().dns.breaker.state).toBe('half-open');
     await backends.dns.ping();
     expect(backends.health().dns.breaker.state).toBe('closed');
+    const health = backends.health();
+    expect(health.compute.bulkhead).toMatchObject({ maxConcurrent: 20, maxQueued: 20 });
+    expect(health.network.bulkhead).toMatchObject({ maxConcurrent: 15, maxQueued: 15 });
+    expect(health.storage.bulkhead).toMatchObject({ maxConcurrent: 10, maxQueued: 10 });
   });
 
   it('retries idempotent reads on transient errors, and never a mutation', async () => {
@@ -107,6 +146,21 @@ describe('resilient backends', () => {
     expect((await iterator.next()).value?.line).toBe('still here');
     await iterator.return?.();
     expect(memory.cloud.aborts).toHaveLength(0);
+  });
+
+  it("passes the caller's abort to a log stream it opened, after the opening deadline", async () => {
+    const { backends, memory, clock } = setup();
+    const instance = await backends.compute.createInstance(spec, { clientToken: 'c' });
+    const controller = new AbortController();
+    const logs = await backends.compute.streamLogs(instance.id, { follow: true, signal: controller.signal });
+    clock.advance(600_000);
+    const iterator = logs[Symbol.asyncIterator]();
+    await iterator.next();
+    const waiting = iterator.next().catch((e: unknown) => e);
+    const reason = new Error('viewer left');
+    controller.abort(reason);
+    expect(await waiting).toBe(reason);
+    expect(memory.cloud.aborts).toMatchObject([{ backend: 'compute', op: 'streamLogs', reason }]);
   });
 
   it('sends health pings through the same bulkhead', async () => {

@@ -104,8 +104,14 @@ export class Retry implements Policy {
     for (let attempt = 0; ; attempt++) {
       if (ctx.aborted) throw ctx.reason;
       const child = ctx.fork(attempt);
+      let opened = false;
       try {
-        return await next(child);
+        const value = await next(child);
+        // The attempt that opened a stream hands the stream its signal: it must keep
+        // hearing the call's aborts until the stream is closed, and the executor disposes
+        // the call (which unlinks this attempt with it) at that moment.
+        opened = ctx.stream;
+        return value;
       } catch (error) {
         errors.push(error);
         // Never another attempt once the call itself is aborted (a caller's abort, or a
@@ -117,7 +123,7 @@ export class Retry implements Policy {
         delayMs = Math.max(0, this.backoff.delay(attempt, delayMs));
         if (this.onRetry.active) this.onRetry.emit({ policy: this.name, attempt, delayMs, error });
       } finally {
-        child.dispose();
+        if (!opened) child.dispose();
         ctx.adopt(child);
       }
       await new Sleep(this.scheduler, ctx, delayMs).done;

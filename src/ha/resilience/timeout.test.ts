@@ -5,6 +5,7 @@ import { Bulkhead } from './bulkhead.js';
 import { ManualClock } from './clock.js';
 import { isTimeoutError } from './errors.js';
 import { compose } from './policy.js';
+import { Retry } from './retry.js';
 import { deferred, settle } from './test-support.js';
 import { Timeout } from './timeout.js';
 
@@ -84,6 +85,25 @@ describe('Timeout', () => {
     expect(streamSignal?.aborted).toBe(false);
     await iterator.return?.();
     expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it("passes the caller's abort to a stream opened under a retry, until the stream is closed", async () => {
+    const clock = new ManualClock();
+    const exec = compose(new Retry({ scheduler: clock }), new Timeout({ timeoutMs: 100, scheduler: clock }));
+    const caller = new AbortController();
+    let streamSignal: AbortSignal | undefined;
+    const lines = await exec.stream(async ({ signal }) => {
+      streamSignal = signal;
+      return (async function* () {
+        yield 'line';
+      })();
+    }, caller.signal);
+    clock.advance(10_000);
+    expect(streamSignal?.aborted).toBe(false);
+    const reason = new Error('viewer left');
+    caller.abort(reason);
+    expect(streamSignal?.reason).toBe(reason);
+    await lines[Symbol.asyncIterator]().return?.();
   });
 
   it('times out the opening of a stream', async () => {
