@@ -146,7 +146,13 @@ export class Bulkhead implements Policy {
   }
 
   private start<T>(ctx: CallContext, next: Next<T>): Promise<T> {
-    const result = next(ctx);
+    let result: Promise<T>;
+    try {
+      result = next(ctx);
+    } catch (error) {
+      // `next` must not throw; if it does, the slot must still come back.
+      result = Promise.reject(error);
+    }
     result.then(
       () => this.release(ctx),
       () => this.release(ctx),

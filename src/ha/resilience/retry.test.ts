@@ -136,6 +136,27 @@ describe('Retry', () => {
     expect(calls).toBe(1);
   });
 
+  it('makes no further attempt when the call aborts during an attempt', async () => {
+    const clock = new ManualClock();
+    const retry = new Retry({ maxAttempts: 5, scheduler: clock });
+    const controller = new AbortController();
+    let calls = 0;
+    const call = compose(retry)
+      .execute(({ signal }) => {
+        calls++;
+        return new Promise<never>((_, reject) => {
+          signal.addEventListener('abort', () => reject(new Error('transient, seen after the abort')));
+        });
+      }, controller.signal)
+      .catch((e: unknown) => e);
+    controller.abort(new Error('caller gone'));
+    expect(((await call) as Error).message).toBe('transient, seen after the abort');
+    expect(clock.pendingTimers).toBe(0);
+    clock.advance(1_000_000);
+    await settle();
+    expect(calls).toBe(1);
+  });
+
   it('passes an error the predicate refuses straight through', async () => {
     const retry = new Retry({ maxAttempts: 5, shouldRetry: (e) => (e as Error).message !== 'fatal' });
     let calls = 0;

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../clock.js';
-import { setListenerErrorHandler } from '../emitter.js';
+import { CallContext } from '../context.js';
+import { Emitter, setListenerErrorHandler } from '../emitter.js';
 import { type CircuitOpenError, isCircuitOpenError, ResilienceErrorCode } from '../errors.js';
 import { compose } from '../policy.js';
 import { deferred } from '../test-support.js';
@@ -212,6 +213,38 @@ describe('CircuitBreaker', () => {
     expect(breaker.state).toBe('open');
     expect(reported).toHaveLength(1);
     setListenerErrorHandler(() => {});
+  });
+
+  it('builds no event while nobody listens', async () => {
+    const emit = vi.spyOn(Emitter.prototype, 'emit');
+    try {
+      const clock = new ManualClock();
+      const breaker = new CircuitBreaker({ consecutiveFailures: 1, openMs: 10, clock });
+      const exec = compose(breaker);
+      await exec.execute(boom).catch(() => {});
+      await exec.execute(ok).catch(() => {});
+      expect(breaker.state).toBe('open');
+      expect(emit).not.toHaveBeenCalled();
+      breaker.onRejected.on(() => {});
+      await exec.execute(ok).catch(() => {});
+      expect(emit).toHaveBeenCalledTimes(1);
+    } finally {
+      emit.mockRestore();
+    }
+  });
+
+  it('hands the permit back when the next step throws synchronously', async () => {
+    const { clock, breaker, trip } = setup();
+    await trip();
+    clock.advance(1_000);
+    const ctx = new CallContext(() => 0, false, undefined);
+    const thrown = await breaker
+      .run(ctx, () => {
+        throw new Error('sync');
+      })
+      .catch((e: unknown) => e);
+    expect((thrown as Error).message).toBe('sync');
+    expect(breaker.snapshot()).toMatchObject({ state: 'open', halfOpen: { probes: 0 } });
   });
 
   it('builds fail-fast errors without a stack, recognised by code and brand across copies', async () => {

@@ -146,7 +146,14 @@ export class CircuitBreaker implements Policy {
   run<T>(ctx: CallContext, next: Next<T>): Promise<T> {
     const permit = this.tryAcquire();
     if (permit === null) return Promise.reject(CircuitOpenError.fast(this.name, this.lastRetryAfterMs));
-    const result = next(ctx);
+    let result: Promise<T>;
+    try {
+      result = next(ctx);
+    } catch (error) {
+      // `next` must not throw, but a permit that is never handed back would hold a
+      // half-open breaker until its probe deadline: count the throw as the call's result.
+      result = Promise.reject(error);
+    }
     result.then(
       () => this.release(permit, SUCCESS),
       (error: unknown) => this.release(permit, ctx.source === 'caller' ? IGNORED : this.classify(error)),
