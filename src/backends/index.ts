@@ -19,6 +19,7 @@ import {
 import {
   type BackendResilienceOptions,
   type OperationOverrides,
+  type OperationTable,
   type ResilientBackend,
   resilient,
   withOverrides,
@@ -92,88 +93,66 @@ function merge(defaults: BackendResilienceOptions | undefined, own: BackendResil
   };
 }
 
+/** The default operation table of each backend. */
+const OPERATIONS: { readonly [K in BackendKind]: OperationTable<BackendPorts[K]> } = {
+  compute: computeOperations,
+  network: networkOperations,
+  storage: storageOperations,
+  dns: dnsOperations,
+  loadBalancer: loadBalancerOperations,
+};
+
+/** Every backend kind, in a fixed order. */
+const KINDS = Object.keys(OPERATIONS) as BackendKind[];
+
+type Wrapped = { [K in BackendKind]: ResilientBackend<BackendPorts[K]> };
+
 /** Builds the five backends, each wrapped in its breaker, bulkhead, timeouts and retries. */
 export function createBackends(options: CreateBackendsOptions = {}): Backends {
   const memory = options.raw === undefined ? (options.memory ?? createMemoryBackends()) : undefined;
   const raw: BackendPorts = options.raw ?? memory!;
-  const s = options.scheduler;
-  const compute = resilient(
-    'compute',
-    raw.compute,
-    withOverrides(computeOperations, options.compute?.operations),
-    DEFAULT_BULKHEADS.compute,
-    merge(options.defaults, options.compute),
-    s,
-  );
-  const network = resilient(
-    'network',
-    raw.network,
-    withOverrides(networkOperations, options.network?.operations),
-    DEFAULT_BULKHEADS.network,
-    merge(options.defaults, options.network),
-    s,
-  );
-  const storage = resilient(
-    'storage',
-    raw.storage,
-    withOverrides(storageOperations, options.storage?.operations),
-    DEFAULT_BULKHEADS.storage,
-    merge(options.defaults, options.storage),
-    s,
-  );
-  const dns = resilient(
-    'dns',
-    raw.dns,
-    withOverrides(dnsOperations, options.dns?.operations),
-    DEFAULT_BULKHEADS.dns,
-    merge(options.defaults, options.dns),
-    s,
-  );
-  const loadBalancer = resilient(
-    'loadBalancer',
-    raw.loadBalancer,
-    withOverrides(loadBalancerOperations, options.loadBalancer?.operations),
-    DEFAULT_BULKHEADS.loadBalancer,
-    merge(options.defaults, options.loadBalancer),
-    s,
-  );
-  const all = { compute, network, storage, dns, loadBalancer };
+  // Generic in the kind, so that each port meets its own operation table and overrides
+  // and the result keeps its port type (a loop over the kinds would need a cast).
+  const wrap = <K extends BackendKind>(kind: K): ResilientBackend<BackendPorts[K]> => {
+    const own: BackendOptions<BackendPorts[K]> | undefined = options[kind];
+    return resilient(
+      kind,
+      raw[kind],
+      withOverrides(OPERATIONS[kind], own?.operations),
+      DEFAULT_BULKHEADS[kind],
+      merge(options.defaults, own),
+      options.scheduler,
+    );
+  };
+  const wrapped: Wrapped = {
+    compute: wrap('compute'),
+    network: wrap('network'),
+    storage: wrap('storage'),
+    dns: wrap('dns'),
+    loadBalancer: wrap('loadBalancer'),
+  };
+  const backends = KINDS.map((kind) => [kind, wrapped[kind]] as const);
   if (options.registry !== undefined) {
     const metrics = createResilienceMetrics(options.registry);
-    for (const backend of Object.values(all)) {
+    for (const [, backend] of backends) {
       metrics.observeBreaker(backend.breaker);
       metrics.observeBulkhead(backend.bulkhead);
       metrics.observeRetry(backend.retry);
       for (const timeout of backend.timeouts.values()) metrics.observeTimeout(timeout);
     }
   }
-  const policies = Object.fromEntries(
-    Object.entries(all).map(([kind, { port: _, ...rest }]) => [kind, rest]),
-  ) as Backends['policies'];
+  const byKind = <T>(view: (backend: Wrapped[BackendKind]) => T) =>
+    Object.fromEntries(backends.map(([kind, backend]) => [kind, view(backend)])) as Record<BackendKind, T>;
+  const policies = byKind(({ port: _, ...rest }) => rest) as Backends['policies'];
   return {
-    compute: compute.port,
-    network: network.port,
-    storage: storage.port,
-    dns: dns.port,
-    loadBalancer: loadBalancer.port,
+    compute: wrapped.compute.port,
+    network: wrapped.network.port,
+    storage: wrapped.storage.port,
+    dns: wrapped.dns.port,
+    loadBalancer: wrapped.loadBalancer.port,
     policies,
     ...(memory === undefined ? {} : { memory: memory.cloud }),
-    health() {
-      const view = (b: {
-        breaker: ResilientBackend<object>['breaker'];
-        bulkhead: ResilientBackend<object>['bulkhead'];
-      }) => ({
-        breaker: b.breaker.snapshot(),
-        bulkhead: b.bulkhead.snapshot(),
-      });
-      return {
-        compute: view(compute),
-        network: view(network),
-        storage: view(storage),
-        dns: view(dns),
-        loadBalancer: view(loadBalancer),
-      };
-    },
+    health: () => byKind((b) => ({ breaker: b.breaker.snapshot(), bulkhead: b.bulkhead.snapshot() })),
   };
 }
 
