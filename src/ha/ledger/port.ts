@@ -38,6 +38,13 @@ export interface HeldLease {
   readonly token: number;
 }
 
+export interface ExchangeResult {
+  /** Keys of the completions that were refused (stale leases). */
+  readonly refusedCompletions: string[];
+  /** One result per acquisition request, in request order. */
+  readonly acquired: AcquireResult[];
+}
+
 export interface FailOptions {
   /** true: the job may run again after `retryInMs`; false: it failed for good. */
   readonly retryable: boolean;
@@ -75,6 +82,15 @@ export interface ExecutionLedger {
   complete(jobKey: string, token: number): Promise<void>;
   /** Completes a batch in one statement; returns the keys that were refused (stale leases). */
   completeBatch(leases: readonly HeldLease[]): Promise<string[]>;
+  /**
+   * Completes one batch and takes leases for another in ONE statement: a busy worker pays one
+   * commit for both. The two sets must not share a key.
+   */
+  exchange(
+    completions: readonly HeldLease[],
+    requests: readonly AcquireRequest[],
+    owner: string,
+  ): Promise<ExchangeResult>;
   /** Records a failed attempt. Throws a `StaleLeaseError` when the lease is no longer live. */
   fail(jobKey: string, token: number, options: FailOptions): Promise<void>;
   /**

@@ -131,6 +131,26 @@ describe.each(drivers)('postgres ledger on %s', (driver: DriverName) => {
     ).rejects.toThrow(/distinct/);
   });
 
+  it('completes one batch and leases another in one exchange', async () => {
+    const a = await ledger.tryAcquire('ex-a', 'w', 60_000);
+    if (!a.acquired) throw new Error('refused');
+    const stale = { jobKey: 'ex-stale', token: 1 };
+    const r = await ledger.exchange(
+      [{ jobKey: 'ex-a', token: a.lease.token }, stale],
+      [
+        { jobKey: 'ex-b', leaseMs: 60_000 },
+        { jobKey: 'ex-a2', leaseMs: 60_000 },
+      ],
+      'w',
+    );
+    expect(r.refusedCompletions).toEqual(['ex-stale']);
+    expect(r.acquired.map((x) => x.acquired)).toEqual([true, true]);
+    expect((await ledger.get('ex-a'))?.state).toBe('completed');
+    await expect(
+      ledger.exchange([{ jobKey: 'ex-b', token: 1 }], [{ jobKey: 'ex-b', leaseMs: 1 }], 'w'),
+    ).rejects.toThrow(/cannot be completed and acquired/);
+  });
+
   it('takes back unused leases without counting the attempt', async () => {
     const r = await ledger.tryAcquire('unused-1', 'w', 60_000);
     if (!r.acquired) throw new Error('refused');

@@ -5,6 +5,7 @@ import type {
   AcquireRefusal,
   AcquireRequest,
   AcquireResult,
+  ExchangeResult,
   ExecutionLedger,
   FailOptions,
   HeldLease,
@@ -14,15 +15,20 @@ import type {
 } from './port.js';
 
 const sql = {
-  acquire: loadText(new URL('./sql/acquire.sql', import.meta.url)),
+  exchange: loadText(new URL('./sql/exchange.sql', import.meta.url)),
   status: loadText(new URL('./sql/status.sql', import.meta.url)),
   heartbeat: loadText(new URL('./sql/heartbeat.sql', import.meta.url)),
-  complete: loadText(new URL('./sql/complete.sql', import.meta.url)),
   fail: loadText(new URL('./sql/fail.sql', import.meta.url)),
   release: loadText(new URL('./sql/release.sql', import.meta.url)),
 };
 
-type LeaseRow = { job_key: string; token: number; attempt: number; lease_expires_at: Date };
+type ExchangeRow = {
+  completed: boolean;
+  job_key: string;
+  token: number;
+  attempt: number;
+  lease_expires_at: Date;
+};
 type StatusRow = {
   job_key: string;
   state: LedgerState;
@@ -64,7 +70,7 @@ function refusalOf(row: StatusRow): AcquireRefusal | undefined {
   }
 }
 
-function toLease(row: LeaseRow): Lease {
+function toLease(row: ExchangeRow): Lease {
   return {
     jobKey: row.job_key,
     token: Number(row.token),
@@ -89,22 +95,46 @@ export function createPostgresLedger(db: Queryable): ExecutionLedger {
     return leases.filter((l) => !done.has(l.jobKey)).map((l) => l.jobKey);
   }
 
-  async function tryAcquireBatch(
+  /** One run of the exchange statement: the keys it completed and the leases it granted. */
+  async function exchangeOnce(
+    completions: readonly HeldLease[],
     requests: readonly AcquireRequest[],
     owner: string,
-  ): Promise<AcquireResult[]> {
-    const results = new Map<string, AcquireResult>();
-    let todo = [...requests];
-    if (new Set(todo.map((r) => r.jobKey)).size !== todo.length) {
-      throw new TypeError('tryAcquireBatch: job keys must be distinct within a batch');
+  ): Promise<{ completed: Set<string>; leases: Map<string, Lease> }> {
+    const res = await db.query<ExchangeRow>(sql.exchange, [
+      completions.map((l) => l.jobKey),
+      completions.map((l) => l.token),
+      requests.map((r) => r.jobKey),
+      owner,
+      requests.map((r) => Math.max(1, Math.round(r.leaseMs))),
+    ]);
+    const completed = new Set<string>();
+    const leases = new Map<string, Lease>();
+    for (const row of res.rows) {
+      if (row.completed) completed.add(row.job_key);
+      else leases.set(row.job_key, toLease(row));
     }
-    for (let round = 0; round < ACQUIRE_ROUNDS && todo.length > 0; round++) {
-      const leased = await db.query<LeaseRow>(sql.acquire, [
-        todo.map((r) => r.jobKey),
-        owner,
-        todo.map((r) => Math.max(1, Math.round(r.leaseMs))),
-      ]);
-      for (const row of leased.rows) results.set(row.job_key, { acquired: true, lease: toLease(row) });
+    return { completed, leases };
+  }
+
+  async function exchange(
+    completions: readonly HeldLease[],
+    requests: readonly AcquireRequest[],
+    owner: string,
+  ): Promise<ExchangeResult> {
+    const keys = new Set(requests.map((r) => r.jobKey));
+    if (keys.size !== requests.length) throw new TypeError('ledger: job keys to acquire must be distinct');
+    if (completions.some((c) => keys.has(c.jobKey))) {
+      throw new TypeError('ledger: a job cannot be completed and acquired in one exchange');
+    }
+    const results = new Map<string, AcquireResult>();
+    let refusedCompletions: string[] = [];
+    let todo = [...requests];
+    for (let round = 0; round < ACQUIRE_ROUNDS && (todo.length > 0 || round === 0); round++) {
+      const { completed, leases } = await exchangeOnce(round === 0 ? completions : [], todo, owner);
+      if (round === 0)
+        refusedCompletions = completions.filter((c) => !completed.has(c.jobKey)).map((c) => c.jobKey);
+      for (const [key, lease] of leases) results.set(key, { acquired: true, lease });
       const refused = todo.filter((r) => !results.has(r.jobKey));
       todo = [];
       if (refused.length === 0) break;
@@ -114,7 +144,7 @@ export function createPostgresLedger(db: Queryable): ExecutionLedger {
         const row = byKey.get(r.jobKey);
         const refusal = row ? refusalOf(row) : undefined;
         if (refusal) results.set(r.jobKey, { acquired: false, jobKey: r.jobKey, refusal });
-        else todo.push(r);
+        else todo.push(r); // its lease expired between the two statements: try again
       }
     }
     // Still contended after every round: report it as held, for a moment, by someone else.
@@ -125,15 +155,16 @@ export function createPostgresLedger(db: Queryable): ExecutionLedger {
         refusal: { kind: 'running', owner: '', until: new Date(), remainingMs: 0 },
       });
     }
-    return requests.map((r) => results.get(r.jobKey)!);
+    return { refusedCompletions, acquired: requests.map((r) => results.get(r.jobKey)!) };
   }
 
   return {
     async tryAcquire(jobKey, owner, leaseMs) {
-      const [result] = await tryAcquireBatch([{ jobKey, leaseMs }], owner);
-      return result!;
+      const { acquired } = await exchange([], [{ jobKey, leaseMs }], owner);
+      return acquired[0]!;
     },
-    tryAcquireBatch,
+    tryAcquireBatch: async (requests, owner) => (await exchange([], requests, owner)).acquired,
+    exchange,
     async heartbeat(leases) {
       if (leases.length === 0) return [];
       const res = await db.query<{ job_key: string }>(sql.heartbeat, [
@@ -145,10 +176,11 @@ export function createPostgresLedger(db: Queryable): ExecutionLedger {
       return leases.filter((l) => !kept.has(l.jobKey)).map((l) => l.jobKey);
     },
     async complete(jobKey, token) {
-      const res = await db.query(sql.complete, [[jobKey], [token]]);
-      if (res.rows.length === 0) throw new StaleLeaseError(jobKey, token, 'complete');
+      const { refusedCompletions } = await exchange([{ jobKey, token }], [], '');
+      if (refusedCompletions.length > 0) throw new StaleLeaseError(jobKey, token, 'complete');
     },
-    completeBatch: (leases) => batchByToken(sql.complete, leases),
+    completeBatch: async (leases) =>
+      leases.length === 0 ? [] : (await exchange(leases, [], '')).refusedCompletions,
     release: (leases) => batchByToken(sql.release, leases),
     async fail(jobKey, token, options: FailOptions) {
       const res = await db.query(sql.fail, [

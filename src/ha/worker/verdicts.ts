@@ -1,5 +1,5 @@
 import { isStaleLeaseError } from '../ledger/errors.js';
-import type { AcquireRefusal, ExecutionLedger, Lease } from '../ledger/port.js';
+import type { AcquireRefusal, ExecutionLedger, HeldLease, Lease } from '../ledger/port.js';
 import type { Delivery, QueueAdmin, QueueConsumer } from '../queue/port.js';
 import { fullJitterBackoff } from './backoff.js';
 import type { JobEnvelope } from './envelope.js';
@@ -27,6 +27,8 @@ export interface Held {
 
 export interface VerdictDeps {
   ledger: ExecutionLedger;
+  /** Completes a batch (grouped with lease requests); resolves with the refused keys. */
+  complete: (leases: readonly HeldLease[]) => Promise<string[]>;
   queue: QueueConsumer & Pick<QueueAdmin, 'stats'>;
   logger: JobLogger;
   metrics: (kind: string) => KindMetrics;
@@ -133,9 +135,7 @@ export function createVerdicts(deps: VerdictDeps) {
       const batch = completions.splice(0, COMPLETE_BATCH);
       let refused: string[];
       try {
-        refused = await ledger.completeBatch(
-          batch.map((h) => ({ jobKey: h.job.key, token: h.lease!.token })),
-        );
+        refused = await deps.complete(batch.map((h) => ({ jobKey: h.job.key, token: h.lease!.token })));
         failures = 0;
       } catch (err) {
         failures++;

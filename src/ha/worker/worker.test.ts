@@ -83,9 +83,9 @@ describe('worker runtime', () => {
     await producer.addBatch(keys.map((k) => encodeEnvelope({ key: k, kind: 'noop' })));
     const tracingLedger: ExecutionLedger = {
       ...ledger,
-      async completeBatch(leases) {
-        events.push(`complete:${leases.length}`);
-        return ledger.completeBatch(leases);
+      async exchange(completions, requests, owner) {
+        if (completions.length > 0) events.push(`complete:${completions.length}`);
+        return ledger.exchange(completions, requests, owner);
       },
     };
     const queue = broker.queue('w1');

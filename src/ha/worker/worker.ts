@@ -6,6 +6,7 @@ import type { Delivery } from '../queue/port.js';
 import { parseEnvelope } from './envelope.js';
 import { LeaseLostError, WorkerShutdownError } from './errors.js';
 import { type Execution, execute } from './execution.js';
+import { LedgerBatcher } from './ledger-batcher.js';
 import { coerceError, silentLogger } from './logger.js';
 import { kindMetrics, registerQueueGauges, workerMetrics } from './metrics.js';
 import { type ResolvedHandler, resolveHandlers } from './registrations.js';
@@ -75,8 +76,10 @@ export function createWorker(options: WorkerOptions): Worker {
     metrics.inFlight.set(held.size);
     slotFreed.wake();
   };
+  const batcher = new LedgerBatcher(ledger, nodeId);
   const verdicts = createVerdicts({
     ledger,
+    complete: (leases) => batcher.complete(leases),
     queue,
     logger,
     metrics: perKind,
@@ -97,8 +100,18 @@ export function createWorker(options: WorkerOptions): Worker {
     }
     return list;
   };
+  /** Failed lease batches in a row: the consume loop backs off while the ledger is unreachable. */
+  let ledgerFailures = 0;
   const kick = () => {
-    void pump().catch((err: unknown) => logger.warn({ err: coerceError(err) }, 'worker: lease batch failed'));
+    void pump().then(
+      (took) => {
+        if (took) ledgerFailures = 0;
+      },
+      (err: unknown) => {
+        ledgerFailures++;
+        logger.warn({ err: coerceError(err), failures: ledgerFailures }, 'worker: lease batch failed');
+      },
+    );
   };
 
   function run(h: Held, lease: Lease): void {
@@ -125,6 +138,7 @@ export function createWorker(options: WorkerOptions): Worker {
         add(runningByKind, job.kind, -1);
         add(leasedByKind, job.kind, -1);
         kick();
+        slotFreed.wake();
         m.duration(outcome.kind).observe((performance.now() - startedAt) / 1000);
         await verdicts.settle(h, outcome);
       })
@@ -146,14 +160,15 @@ export function createWorker(options: WorkerOptions): Worker {
   }
 
   /**
-   * Starts what can start, then takes the leases of waiting messages in ONE statement. A kind
+   * Starts what can start, then takes the leases of waiting messages in ONE statement (shared
+   * with the completions pending at that moment, see LedgerBatcher). A kind
    * may hold leases for up to twice its concurrency: the next batch is leased while the current
    * one runs, and such prefetched leases are short (5 s), so after a crash they come back in
    * seconds.
    */
-  async function pump(): Promise<void> {
+  async function pump(): Promise<boolean> {
     startReady();
-    if (stopping) return;
+    if (stopping) return false;
     const batch: Held[] = [];
     for (const [kind, list] of waiting) {
       const reg = handlers.get(kind)!;
@@ -164,14 +179,11 @@ export function createWorker(options: WorkerOptions): Worker {
         batch.push(h);
       }
     }
-    if (batch.length === 0) return;
+    if (batch.length === 0) return false;
     const sentAt = Date.now();
     let results: AcquireResult[];
     try {
-      results = await ledger.tryAcquireBatch(
-        batch.map((h) => ({ jobKey: h.job.key, leaseMs: h.reg.leaseMs })),
-        nodeId,
-      );
+      results = await batcher.acquire(batch.map((h) => ({ jobKey: h.job.key, leaseMs: h.reg.leaseMs })));
     } catch (err) {
       // Without the ledger nothing may run: drop the messages here; they stay pending in the
       // queue and come back by reclaim after the visibility timeout.
@@ -207,6 +219,7 @@ export function createWorker(options: WorkerOptions): Worker {
     });
     startReady();
     await verdicts.refused(refused);
+    return true;
   }
 
   /** Parses received messages and queues them for a slot; dead-letters what is not a job. */
@@ -237,7 +250,9 @@ export function createWorker(options: WorkerOptions): Worker {
       fifo(waiting, job.kind).push(h);
     }
     metrics.inFlight.set(held.size);
-    await pump();
+    // Not awaited: the loop goes on receiving while the leases are taken, and lease requests
+    // that pile up meanwhile share one statement with pending completions (LedgerBatcher).
+    kick();
   }
 
   async function consume(signal: AbortSignal): Promise<void> {
@@ -256,6 +271,7 @@ export function createWorker(options: WorkerOptions): Worker {
           await slotFreed.wait(receiveBlockMs, signal);
           continue;
         }
+        if (ledgerFailures > 0) await delay(loopBackoff(ledgerFailures), signal);
         let got: Delivery[] = [];
         if (Date.now() - lastReclaim >= reclaimMs) {
           lastReclaim = Date.now();
