@@ -95,6 +95,8 @@ export class Campaigner {
           new Error(`${this.nodeId}: timed out after ${timeoutMs} ms waiting for ${what}\n${this.stderr}`),
         );
       }, timeoutMs);
+      // A wait nobody needs any more must not keep the process alive.
+      timer.unref();
       this.#waiters.push(waiter);
     });
   }
@@ -186,6 +188,8 @@ export class Cluster {
         const stderr = this.members.map((m) => `${m.nodeId}: ${m.stderr}`).join('\n');
         reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${stderr}`));
       }, timeoutMs);
+      // A wait nobody needs any more must not keep the process alive.
+      timer.unref();
       this.#waiters.push(waiter);
     });
   }

@@ -128,7 +128,7 @@ export class PgElector implements Elector {
     const waiter = await LockSession.open(
       this.#options.connectionString,
       `stratus-candidate:${this.nodeId}:${key.name}`,
-      this.#settings,
+      { ...this.#settings, idleSessionTimeoutMs: this.#settings.candidateIdleTimeoutMs },
     );
     // Aborting cuts the waiter out of the lock queue: the server notices the closed socket
     // within client_connection_check_interval and drops its place (and any lock it got).

@@ -14,6 +14,12 @@ export interface ElectorSettings {
   renewDeadlineMs: number;
   /** Server-side `idle_session_timeout` of every lock session. */
   idleSessionTimeoutMs: number;
+  /**
+   * Server-side `idle_session_timeout` of a candidate's session. A candidate is idle only
+   * for the few milliseconds between the grant and the hand-over, so a candidate that is
+   * paused right after its grant (and would hold the key's queue) is ended within this.
+   */
+  candidateIdleTimeoutMs: number;
   /** Server-side `tcp_user_timeout`: unacknowledged data ends the session. */
   tcpUserTimeoutMs: number;
   /** Server-side TCP keepalives, in seconds: idle, interval, count. */
@@ -33,6 +39,7 @@ export const defaultElectorSettings: Readonly<ElectorSettings> = Object.freeze({
   heartbeatIntervalMs: 500,
   renewDeadlineMs: 2_000,
   idleSessionTimeoutMs: 3_000,
+  candidateIdleTimeoutMs: 1_000,
   tcpUserTimeoutMs: 3_000,
   keepalivesIdleS: 1,
   keepalivesIntervalS: 1,

@@ -1,0 +1,142 @@
+// Failover benchmark of leader election (G3, G4): three campaigner processes on a real
+// PostgreSQL, one leadership key, every leader writing fenced rows continuously. Kills the
+// current leader with SIGKILL (crash) and SIGSTOP (hang) again and again and measures, by
+// the processes' own event times:
+//   crash/hang failover: signal sent -> the new leader's singleton started;
+//   demotion lag: a stopped leader woken with SIGCONT -> it stops believing it leads;
+//   overlaps: fenced writes of epoch e committed after epoch e+1 began (must be 0).
+// Usage: npm run bench:failover [-- --quick]   (quick: 20 crashes + 5 hangs, under 60 s)
+// The last line of output is one JSON object.
+import { type Campaigner, Cluster } from '../test/leader/cluster.js';
+import { checkFencing } from '../test/leader/invariants.js';
+import { leaderTestDatabase, testKeys } from '../test/leader/setup.js';
+
+const quick = process.argv.includes('--quick');
+const CRASHES = quick ? 20 : 50;
+const HANGS = quick ? 5 : 10;
+const [key] = testKeys(1);
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+const round1 = (v: number) => Math.round(v * 10) / 10;
+const stats = (values: number[]) => ({
+  n: values.length,
+  p50: round1(percentile(values, 50)),
+  p99: round1(percentile(values, 99)),
+  max: round1(Math.max(...values)),
+});
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const env = await leaderTestDatabase();
+  const cluster = new Cluster({
+    lockUrl: env.t.url,
+    poolUrl: env.t.url,
+    keys: [key!],
+    writeEveryMs: 10,
+    holdInTxMs: 0,
+  });
+  const crash: number[] = [];
+  const hang: number[] = [];
+  const demotionLag: number[] = [];
+  let staleRefused = 0;
+  let generation = 0;
+  try {
+    const slots: Campaigner[] = ['a', 'b', 'c'].map((n) => cluster.spawn(`${n}${generation}`));
+    const steady = async () => {
+      const leaders = await cluster.leadersOf([key!.name], 20_000);
+      // Both other processes queue for the key before the next fault.
+      await Cluster.waitQueued(env.db, 2, 20_000);
+      return leaders.get(key!.name)!;
+    };
+    const takeover = (epoch: number) =>
+      cluster.next(
+        (e) => e.ev === 'started' && e.key === key!.name && e.epoch! > epoch,
+        20_000,
+        'the new leader',
+      );
+
+    for (let i = 0; i < CRASHES; i++) {
+      const leader = await steady();
+      const epoch = leader.believedEpoch(key!.name)!;
+      const next = takeover(epoch);
+      const at = leader.signal('SIGKILL');
+      crash.push((await next).t - at);
+      const slot = slots.indexOf(leader);
+      slots[slot] = cluster.spawn(`${leader.nodeId[0]}${++generation}`);
+    }
+
+    for (let i = 0; i < HANGS; i++) {
+      const leader = await steady();
+      const epoch = leader.believedEpoch(key!.name)!;
+      const next = takeover(epoch);
+      const at = leader.signal('SIGSTOP');
+      hang.push((await next).t - at);
+      const lost = leader.next(
+        (e) => e.ev === 'lost' && e.key === key!.name && e.epoch === epoch,
+        20_000,
+        'the woken leader to step down',
+      );
+      const refused = leader.next(
+        (e) => e.ev === 'write' && e.epoch === epoch && e.code === 'STALE_EPOCH',
+        20_000,
+        'its stale write to be refused',
+      );
+      const resumedAt = leader.signal('SIGCONT');
+      demotionLag.push((await lost).t - resumedAt);
+      // Its singleton may have been mid-transaction when stopped (ended by the server);
+      // otherwise its first write after waking is refused by the fence.
+      await Promise.race([
+        refused.then(() => staleRefused++),
+        leader.waitFor((e) => e.ev === 'ended', 20_000, 'end'),
+      ]);
+    }
+  } finally {
+    await cluster.end();
+  }
+  const fencing = await checkFencing(env.db);
+  await env.dispose();
+
+  // A stale write accepted is exactly an overlap: a write of epoch e committed after e+1 began.
+  const staleAccepted = fencing.overlaps;
+  const rows: [string, ReturnType<typeof stats>][] = [
+    ['crash failover (SIGKILL -> new singleton)', stats(crash)],
+    ['hang failover (SIGSTOP -> new singleton)', stats(hang)],
+    ['demotion lag (SIGCONT -> stepped down)', stats(demotionLag)],
+  ];
+  console.log(`leader failover, ${quick ? 'quick' : 'full'} run, 3 processes, 1 key, PostgreSQL`);
+  console.log('measure                                     n      p50 ms   p99 ms   max ms');
+  for (const [name, s] of rows) {
+    console.log(
+      `${name.padEnd(42)} ${String(s.n).padStart(3)} ${String(s.p50).padStart(9)} ${String(s.p99).padStart(8)} ${String(s.max).padStart(8)}`,
+    );
+  }
+  console.log(
+    `terms ${fencing.terms}, fenced writes committed ${fencing.writes}, stale writes refused after waking ${staleRefused}, ` +
+      `overlaps ${fencing.overlaps}, epoch regressions ${fencing.regressions}, wall ${Math.round((Date.now() - started) / 1000)} s`,
+  );
+  console.log(
+    JSON.stringify({
+      crash_failover_p50_ms: rows[0]![1].p50,
+      crash_failover_p99_ms: rows[0]![1].p99,
+      crash_failover_max_ms: rows[0]![1].max,
+      hang_failover_p50_ms: rows[1]![1].p50,
+      hang_failover_max_ms: rows[1]![1].max,
+      demotion_lag_p99_ms: rows[2]![1].p99,
+      overlaps: fencing.overlaps,
+      stale_writes_accepted: staleAccepted,
+      stale_writes_refused: staleRefused,
+      crashes: crash.length,
+      hangs: hang.length,
+    }),
+  );
+  if (fencing.overlaps > 0 || fencing.regressions > 0) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
