@@ -6,11 +6,12 @@ import { isLeadershipLostError, isStaleEpochError } from '../../src/ha/leader/er
 import { fencedTransaction } from '../../src/ha/leader/fence.js';
 import { readJournal, readTerms } from '../../src/ha/leader/journal.js';
 import { LeaderKeyRegistry } from '../../src/ha/leader/keys.js';
+import { MemoryElector, MemoryLeadership } from '../../src/ha/leader/memory-elector.js';
 import { PgElector } from '../../src/ha/leader/pg-elector.js';
 import type { LeaderTerm } from '../../src/ha/leader/port.js';
 import type { ElectorSettings } from '../../src/ha/leader/settings.js';
 import { migrations } from '../../src/migrations/index.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { createTestDatabase, openTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 /** Short timeouts so that outliving them takes little time. */
 const fast = {
@@ -198,5 +199,32 @@ describe('PostgreSQL elector', () => {
       5_000,
       'the candidate session to end',
     );
+  });
+});
+
+describe('in-process elector on the embedded database', () => {
+  it('begins terms in the database, so fenced writes work on PGlite and epochs survive restarts', async () => {
+    const { db, dispose } = await openTestDatabase('pglite');
+    try {
+      await migrate(db, migrations);
+      await db.exec('CREATE TABLE fenced (epoch int8)');
+      const stop = new AbortController();
+      const first = new MemoryElector('embedded', new MemoryLeadership(), db);
+      const t1 = await first.campaign(k1, stop.signal);
+      await first.close();
+      // A restart: a fresh in-memory space, the same database.
+      const second = new MemoryElector('embedded', new MemoryLeadership(), db);
+      const t2 = await second.campaign(k1, stop.signal);
+      expect(t2.epoch).toBe(t1.epoch + 1);
+      await fencedTransaction(db, t2, (tx) => tx.query('INSERT INTO fenced VALUES ($1)', [t2.epoch]));
+      await expect(
+        fencedTransaction(db, t1, (tx) => tx.query('INSERT INTO fenced VALUES (-1)')),
+      ).rejects.toSatisfy(isStaleEpochError);
+      const rows = await db.query<{ epoch: number }>('SELECT epoch FROM fenced');
+      expect(rows.rows).toEqual([{ epoch: t2.epoch }]);
+      await second.close();
+    } finally {
+      await dispose();
+    }
   });
 });

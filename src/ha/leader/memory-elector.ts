@@ -1,7 +1,11 @@
+import type { Queryable } from '../db/database.js';
+import { loadText } from '../db/sql-loader.js';
 import { ElectionError, type LossReason } from './errors.js';
 import type { LeaderKey } from './keys.js';
 import type { Elector, LeaderTerm } from './port.js';
 import { HeldTerm } from './term.js';
+
+const beginTerm = loadText(new URL('./sql/begin-term.sql', import.meta.url));
 
 /**
  * Leadership shared by the in-process electors of one process (the embedded single-process
@@ -9,6 +13,8 @@ import { HeldTerm } from './term.js';
  */
 export class MemoryLeadership {
   readonly #holders = new Map<number, HeldTerm>();
+  /** Keys taken whose term is being begun in the database. */
+  readonly #reserved = new Set<number>();
   readonly #epochs = new Map<number, number>();
   readonly #waiters = new Map<number, Array<() => void>>();
 
@@ -28,18 +34,30 @@ export class MemoryLeadership {
     if (term) this.vacate(term, reason);
   }
 
+  /** @internal Takes the key if free; the caller then begins the term or calls `unreserve`. */
+  reserve(keyId: number): boolean {
+    if (this.#holders.has(keyId) || this.#reserved.has(keyId)) return false;
+    this.#reserved.add(keyId);
+    return true;
+  }
+
   /** @internal */
-  tryTake(key: LeaderKey, nodeId: string): HeldTerm | undefined {
-    if (this.#holders.has(key.id)) return undefined;
-    const epoch = this.epoch(key.id) + 1;
-    this.#epochs.set(key.id, epoch);
+  unreserve(keyId: number): void {
+    this.#reserved.delete(keyId);
+    for (const wake of this.#waiters.get(keyId)?.splice(0) ?? []) wake();
+  }
+
+  /** @internal Installs the term of a reserved key. */
+  install(key: LeaderKey, nodeId: string, epoch: number, acquiredAt: Date): HeldTerm {
+    this.#reserved.delete(key.id);
+    this.#epochs.set(key.id, Math.max(epoch, this.epoch(key.id)));
     let term: HeldTerm | undefined;
     term = new HeldTerm(
       key.name,
       key.id,
       epoch,
       nodeId,
-      new Date(),
+      acquiredAt,
       () => this.#holders.get(key.id) === term,
     );
     this.#holders.set(key.id, term);
@@ -71,7 +89,11 @@ export class MemoryLeadership {
   }
 }
 
-/** An elector whose terms live in a `MemoryLeadership` of this process. */
+/**
+ * An elector whose terms live in a `MemoryLeadership` of this process. Given a database
+ * (the embedded PGlite), it begins every term there too, so epochs survive restarts and
+ * `fencedTransaction` works as with the PostgreSQL elector.
+ */
 export class MemoryElector implements Elector {
   readonly #terms = new Set<HeldTerm>();
   readonly #stop = new AbortController();
@@ -79,6 +101,7 @@ export class MemoryElector implements Elector {
   constructor(
     readonly nodeId: string,
     private readonly space: MemoryLeadership,
+    private readonly db?: Queryable,
   ) {}
 
   async campaign(key: LeaderKey, signal: AbortSignal): Promise<LeaderTerm> {
@@ -86,8 +109,25 @@ export class MemoryElector implements Elector {
     for (;;) {
       if (this.#stop.signal.aborted) throw new ElectionError(key.name, 'elector closed');
       signal.throwIfAborted();
-      const term = this.space.tryTake(key, this.nodeId);
-      if (term) {
+      if (this.space.reserve(key.id)) {
+        let epoch = this.space.epoch(key.id) + 1;
+        let acquiredAt = new Date();
+        try {
+          if (this.db) {
+            const res = await this.db.query<{ epoch: number; acquired_at: Date }>(beginTerm, [
+              key.id,
+              key.name,
+              this.nodeId,
+              0,
+            ]);
+            epoch = res.rows[0]!.epoch;
+            acquiredAt = res.rows[0]!.acquired_at;
+          }
+        } catch (err) {
+          this.space.unreserve(key.id);
+          throw new ElectionError(key.name, 'could not begin the term', { cause: err });
+        }
+        const term = this.space.install(key, this.nodeId, epoch, acquiredAt);
         this.#terms.add(term);
         term.signal.addEventListener('abort', () => this.#terms.delete(term), { once: true });
         return term;

@@ -56,6 +56,8 @@ export class PgElector implements Elector {
   readonly #logger: LeaderLogger;
   readonly #now: () => number;
   readonly #campaigns = new Map<number, AbortController>();
+  /** Campaigns in flight, so close() returns only once their sessions are closed. */
+  readonly #inFlight = new Set<Promise<unknown>>();
   #holder: Holder | undefined;
   #opening: Promise<Holder> | undefined;
   #closed = false;
@@ -111,14 +113,17 @@ export class PgElector implements Elector {
     const stop = () => controller.abort(signal.reason);
     signal.addEventListener('abort', stop, { once: true });
     this.#campaigns.set(key.id, controller);
+    const acquiring = this.#acquire(key, controller.signal);
+    this.#inFlight.add(acquiring);
     try {
-      return await this.#acquire(key, controller.signal);
+      return await acquiring;
     } catch (err) {
       if (controller.signal.aborted) throw controller.signal.reason;
       throw err instanceof ElectionError ? err : new ElectionError(key.name, String(err), { cause: err });
     } finally {
       signal.removeEventListener('abort', stop);
       this.#campaigns.delete(key.id);
+      this.#inFlight.delete(acquiring);
     }
   }
 
@@ -187,6 +192,7 @@ export class PgElector implements Elector {
     if (this.#closed) return;
     this.#closed = true;
     for (const c of this.#campaigns.values()) c.abort(new ElectionError('*', 'elector closed'));
+    await Promise.allSettled([...this.#inFlight]);
     const holder = this.#holder ?? (await this.#opening?.catch(() => undefined));
     await holder?.close('closed');
   }
