@@ -11,6 +11,10 @@ CREATE TABLE stratus_outbox (
   -- Last time the row was put on the queue (relay or sweeper); NULL until the first time.
   dispatched_at   timestamptz,
   dispatch_count  integer NOT NULL DEFAULT 0,
+  -- A relay or sweeper is putting the row on the queue until then; after it, a crashed
+  -- claimer's rows are claimed again. No transaction is held open across the queue call (on
+  -- PGlite, with the queue in the same single-session database, that would deadlock).
+  claimed_until   timestamptz,
   -- Set by the sweeper once the ledger shows the job completed or failed for good, so that
   -- its scan covers unfinished rows only.
   done_at         timestamptz

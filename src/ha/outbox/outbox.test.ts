@@ -86,9 +86,10 @@ describe.each(drivers)('outbox on %s', (driver: DriverName) => {
     await db.transaction((tx) => enqueue(tx, { key: 'refused-1', kind: 'k' }));
     const relay = createOutboxRelay({ db, queue });
     await expect(relay.dispatchOnce()).rejects.toThrow('redis is down');
-    const row = await db.query('SELECT 1 FROM stratus_outbox WHERE job_key = $1 AND dispatched_at IS NULL', [
-      'refused-1',
-    ]);
+    const row = await db.query(
+      'SELECT 1 FROM stratus_outbox WHERE job_key = $1 AND dispatched_at IS NULL AND claimed_until IS NULL',
+      ['refused-1'],
+    );
     expect(row.rowCount).toBe(1);
     await db.query('DELETE FROM stratus_outbox');
   });

@@ -4,10 +4,10 @@ import type { Runnable } from '../lifecycle/runnable.js';
 import type { QueueProducer } from '../queue/port.js';
 import { coerceError, type JobLogger, silentLogger } from '../worker/logger.js';
 import { delay, Waker } from '../worker/wake.js';
+import { CLAIM_MS, dispatchClaimed } from './dispatch.js';
 import { OUTBOX_CHANNEL } from './outbox.js';
 
 const claimSql = loadText(new URL('./sql/claim.sql', import.meta.url));
-const relaxedCommitSql = loadText(new URL('./sql/relaxed-commit.sql', import.meta.url));
 
 export interface OutboxRelayOptions {
   db: Database;
@@ -26,29 +26,18 @@ export interface OutboxRelay extends Runnable {
   dispatchOnce(): Promise<number>;
 }
 
-type ClaimedRow = { id: number; body: string };
-
 /**
  * Moves outbox rows into the queue in batches. Every worker runs one: rows are claimed
- * `FOR UPDATE SKIP LOCKED`, added to the queue, and marked in the same transaction. A crash
- * after the add and before COMMIT leaves the rows unmarked, so they are added again: a
- * duplicate message, which the ledger turns into a no-op.
+ * (`FOR UPDATE SKIP LOCKED`, then a short claim), added to the queue, then marked dispatched.
+ * A crash in between only means a duplicate message once the claim expires, which the ledger
+ * turns into a no-op.
  */
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const batchSize = options.batchSize ?? 500;
   const pollMs = options.pollMs ?? 1_000;
   const logger = options.logger ?? silentLogger;
 
-  async function dispatchOnce(): Promise<number> {
-    return options.db.transaction(async (tx) => {
-      await tx.query(relaxedCommitSql);
-      const res = await tx.query<ClaimedRow>(claimSql, [batchSize]);
-      if (res.rows.length === 0) return 0;
-      const rows = res.rows.sort((a, b) => Number(a.id) - Number(b.id));
-      await options.queue.addBatch(rows.map((r) => r.body));
-      return rows.length;
-    });
-  }
+  const dispatchOnce = () => dispatchClaimed(options.db, options.queue, claimSql, [batchSize, CLAIM_MS]);
 
   return {
     name: 'outbox-relay',

@@ -4,6 +4,7 @@ import type { Runnable } from '../lifecycle/runnable.js';
 import type { QueueProducer } from '../queue/port.js';
 import { coerceError, type JobLogger, silentLogger } from '../worker/logger.js';
 import { delay } from '../worker/wake.js';
+import { CLAIM_MS, dispatchClaimed } from './dispatch.js';
 
 const sql = {
   markDone: loadText(new URL('./sql/mark-done.sql', import.meta.url)),
@@ -59,13 +60,11 @@ export function createOutboxSweeper(options: OutboxSweeperOptions): OutboxSweepe
     }
     let redispatched = 0;
     for (;;) {
-      const moved = await options.db.transaction(async (tx) => {
-        const res = await tx.query<{ id: number; body: string }>(sql.claimStranded, [graceMs, batchSize]);
-        if (res.rows.length === 0) return 0;
-        const rows = res.rows.sort((a, b) => Number(a.id) - Number(b.id));
-        await options.queue.addBatch(rows.map((r) => r.body));
-        return rows.length;
-      });
+      const moved = await dispatchClaimed(options.db, options.queue, sql.claimStranded, [
+        graceMs,
+        batchSize,
+        CLAIM_MS,
+      ]);
       redispatched += moved;
       if (moved < batchSize) break;
     }

@@ -1,0 +1,37 @@
+import type { Database } from '../db/database.js';
+import { loadText } from '../db/sql-loader.js';
+import type { QueueProducer } from '../queue/port.js';
+
+const sql = {
+  markDispatched: loadText(new URL('./sql/mark-dispatched.sql', import.meta.url)),
+  unclaim: loadText(new URL('./sql/unclaim.sql', import.meta.url)),
+};
+
+/** How long a claim keeps other relays and sweepers off rows: far above one queue call. */
+export const CLAIM_MS = 10_000;
+
+/**
+ * Claims rows with `claimSql`, puts their bodies on the queue, then marks them dispatched.
+ * A crash after the queue call and before the mark means the rows are claimed again once the
+ * claim expires: a duplicate message, which the ledger turns into a no-op. Returns how many
+ * rows went on the queue.
+ */
+export async function dispatchClaimed(
+  db: Database,
+  queue: QueueProducer,
+  claimSql: string,
+  params: readonly unknown[],
+): Promise<number> {
+  const res = await db.query<{ id: number; body: string }>(claimSql, params);
+  if (res.rows.length === 0) return 0;
+  const rows = res.rows.sort((a, b) => Number(a.id) - Number(b.id));
+  const ids = rows.map((r) => r.id);
+  try {
+    await queue.addBatch(rows.map((r) => r.body));
+  } catch (err) {
+    await db.query(sql.unclaim, [ids]).catch(() => {});
+    throw err;
+  }
+  await db.query(sql.markDispatched, [ids]);
+  return rows.length;
+}

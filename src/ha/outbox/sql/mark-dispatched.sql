@@ -1,0 +1,4 @@
+-- Records that claimed rows are on the queue now (the claim ends).
+UPDATE stratus_outbox
+SET dispatched_at = now(), dispatch_count = dispatch_count + 1, claimed_until = NULL
+WHERE id = ANY($1::bigint[])
