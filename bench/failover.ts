@@ -12,8 +12,8 @@ import { checkFencing } from '../test/leader/invariants.js';
 import { leaderTestDatabase, testKeys } from '../test/leader/setup.js';
 
 const quick = process.argv.includes('--quick');
-const CRASHES = quick ? 20 : 50;
-const HANGS = quick ? 5 : 10;
+const CRASHES = quick ? 20 : 100;
+const HANGS = quick ? 5 : 20;
 const [key] = testKeys(1);
 
 function percentile(values: number[], p: number): number {

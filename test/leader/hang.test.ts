@@ -58,7 +58,7 @@ describe('a leader that hangs, is cut off, or loses its session', () => {
     throw new Error('no stale write was refused by the fence');
   };
 
-  /** No write of the node's old epochs that it reported accepted is missing, none refused is present. */
+  /** Every write a node reported accepted is committed; none it reported refused is (node ids are unique per test). */
   const expectConsistentReports = async (c: Cluster) => {
     const committed = await committedWrites(env.db);
     const writes = c.events.filter((e): e is CampaignerEvent & { n: number } => e.ev === 'write');
@@ -74,7 +74,7 @@ describe('a leader that hangs, is cut off, or loses its session', () => {
 
   it('SIGSTOP: a peer takes over within the hang bound; on SIGCONT the old leader steps down and is fenced', async () => {
     cluster = newCluster();
-    for (const node of ['a', 'b', 'c']) cluster.spawn(node);
+    for (const node of ['stop-a', 'stop-b', 'stop-c']) cluster.spawn(node);
     const leaders = await cluster.leadersOf(names, 20_000);
     await Cluster.waitQueued(env.db, 2 * keys.length, 20_000);
     const victim = leaders.get(names[0]!)!;
@@ -112,7 +112,7 @@ describe('a leader that hangs, is cut off, or loses its session', () => {
 
   it('pg_terminate_backend: a peer takes over at once, the old leader aborts within its renew deadline', async () => {
     cluster = newCluster();
-    for (const node of ['a', 'b', 'c']) cluster.spawn(node);
+    for (const node of ['term-a', 'term-b', 'term-c']) cluster.spawn(node);
     const leaders = await cluster.leadersOf(names, 20_000);
     await Cluster.waitQueued(env.db, 2 * keys.length, 20_000);
     const key = names[0]!;
@@ -146,11 +146,11 @@ describe('a leader that hangs, is cut off, or loses its session', () => {
     proxy = await startTcpProxy(env.t.url);
     cluster = newCluster();
     const viaProxy = proxy.urlFor(env.t.url);
-    const cut = cluster.spawn('a', { lockUrl: viaProxy, poolUrl: viaProxy });
+    const cut = cluster.spawn('cut-a', { lockUrl: viaProxy, poolUrl: viaProxy });
     const leaders = await cluster.leadersOf(names, 20_000);
     for (const k of names) expect(leaders.get(k)).toBe(cut);
     const epochs = new Map(names.map((k) => [k, cut.believedEpoch(k)!]));
-    for (const node of ['b', 'c']) cluster.spawn(node);
+    for (const node of ['cut-b', 'cut-c']) cluster.spawn(node);
     // Both peers queue for both keys (one holds the key's gate, the other waits for it).
     await Cluster.waitQueued(env.db, 2 * keys.length, 20_000);
 
