@@ -7,15 +7,22 @@ interface Waiting<Req, Res> {
 }
 
 /**
- * Group commit for the worker's ledger writes: while one `exchange` statement is in flight,
- * the completions and lease requests that arrive wait, then ALL go in the next statement. An
- * idle worker writes at once; a busy one pays one commit (one WAL flush, 1-3 ms on this
- * machine) for a whole batch of completions and the next batch of leases together.
+ * Group commit for the worker's ledger writes: while `exchange` statements are in flight, the
+ * completions and lease requests that arrive wait, then ALL go in the next statement. An idle
+ * worker writes at once; a busy one pays one commit (one WAL flush, 1-3 ms on this machine)
+ * for a whole batch of completions and the next batch of leases together.
  */
 export class LedgerBatcher {
   #acquires: Waiting<AcquireRequest, AcquireResult[]>[] = [];
   #completes: Waiting<HeldLease, string[]>[] = [];
-  #inFlight = false;
+  #inFlight = 0;
+  /**
+   * Two statements in flight, not one: while one commits, the next is already on its way, and
+   * PostgreSQL flushes the WAL of concurrent commits together. Measured with 30,000 no-op jobs
+   * at concurrency 50 on this two-core machine: 4,700-8,900 jobs/s with one, 9,600-11,900 with
+   * two, no better with three. The worker never puts one job key in two statements at once.
+   */
+  readonly #maxInFlight = 2;
 
   constructor(
     private readonly ledger: ExecutionLedger,
@@ -41,8 +48,9 @@ export class LedgerBatcher {
   }
 
   #kick(): void {
-    if (this.#inFlight || (this.#acquires.length === 0 && this.#completes.length === 0)) return;
-    this.#inFlight = true;
+    if (this.#inFlight >= this.#maxInFlight || (this.#acquires.length === 0 && this.#completes.length === 0))
+      return;
+    this.#inFlight++;
     const acquires = this.#acquires;
     const completes = this.#completes;
     this.#acquires = [];
@@ -69,7 +77,7 @@ export class LedgerBatcher {
         },
       )
       .finally(() => {
-        this.#inFlight = false;
+        this.#inFlight--;
         this.#kick();
       });
   }

@@ -27,8 +27,10 @@ function loopBackoff(failures: number): number {
 /**
  * The durable worker: ONE consume / lease / heartbeat / ack loop for every job kind.
  *
- * - receive at most as many messages as there are free slots (no unbounded prefetch);
- * - take the ledger leases of a batch in one statement, run each handler with an AbortSignal;
+ * - receive only what there is room for: at most twice the concurrency held before completion
+ *   (running + leased ahead), so a backlog never grows memory;
+ * - take the ledger leases of a batch in one statement, shared with the pending completions;
+ *   run each handler with an AbortSignal;
  * - heartbeat every second: one statement extends every lease held, then the messages'
  *   idle times are reset; a lost lease aborts its handler;
  * - success: ledger complete (batched), THEN ack (batched); failure: delayed retry with
