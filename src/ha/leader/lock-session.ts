@@ -2,7 +2,10 @@ import { Socket } from 'node:net';
 import pg from 'pg';
 import type { Row } from '../db/database.js';
 import { pgClientConfig } from '../db/pg.js';
+import { loadText } from '../db/sql-loader.js';
 import type { ElectorSettings } from './settings.js';
+
+const backendPid = loadText(new URL('./sql/backend-pid.sql', import.meta.url));
 
 /**
  * A dedicated, unpooled PostgreSQL session for advisory locks. Never taken from a pool and
@@ -70,7 +73,7 @@ export class LockSession {
     client.on('end', () => ended(new Error('lock session ended')));
     try {
       await client.connect();
-      const res = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      const res = await client.query<{ pid: number }>(backendPid);
       session = new LockSession(client, () => socket, res.rows[0]!.pid);
       return session;
     } catch (err) {
