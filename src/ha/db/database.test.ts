@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DriverName, drivers, openTestDatabase } from '../../../test/helpers/db.js';
+import { createTestDatabase, type DriverName, drivers, openTestDatabase } from '../../../test/helpers/db.js';
 import type { Database } from './database.js';
+import { createPgDatabase } from './pg.js';
 
 describe.each(drivers)('database on %s', (driver: DriverName) => {
   let db: Database;
@@ -55,5 +56,34 @@ describe.each(drivers)('database on %s', (driver: DriverName) => {
     await first;
     await unlisten();
     expect(got).toEqual(['hello']);
+  });
+});
+
+describe('pg driver', () => {
+  it('survives a connection that dies inside a transaction, and the pool goes on', async () => {
+    const t = await createTestDatabase();
+    const errors: string[] = [];
+    const db = createPgDatabase({ connectionString: t.url, max: 2, onError: (e) => errors.push(e.message) });
+    const admin = createPgDatabase({ connectionString: t.url, max: 1 });
+    try {
+      const outcome = await db
+        .transaction(async (tx) => {
+          const { rows } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+          await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+          await expect.poll(() => errors.length).toBeGreaterThan(0);
+          return tx.query('SELECT 1');
+        })
+        .then(
+          () => 'committed',
+          () => 'rejected',
+        );
+      expect(outcome).toBe('rejected');
+      expect(errors.join(' ')).toMatch(/terminat/);
+      expect((await db.query<{ x: number }>('SELECT 2 AS x')).rows).toEqual([{ x: 2 }]);
+    } finally {
+      await db.close();
+      await admin.close();
+      await t.drop();
+    }
   });
 });

@@ -51,7 +51,15 @@ export function createPgDatabase(options: PgDatabaseOptions): Database {
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
-      let broken = false;
+      // pg-pool listens for errors only on idle clients: a connection that dies while checked
+      // out (server restart, idle-in-transaction timeout, reset) would raise an unhandled
+      // 'error' and end the process. The query in flight rejects anyway; the client is dropped.
+      let broken: Error | boolean = false;
+      const onError = (err: Error) => {
+        broken = err;
+        options.onError?.(err);
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const tx: Queryable = {
@@ -75,6 +83,7 @@ export function createPgDatabase(options: PgDatabaseOptions): Database {
         }
         throw err;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     },
