@@ -3,10 +3,13 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { buildServer } from '../api/server.js';
 import { type Backends, createBackends } from '../backends/index.js';
-import type { Config, Role } from '../cli/config.js';
+import type { Config } from '../cli/config.js';
+import type { Elector } from '../ha/leader/port.js';
 import type { Runnable } from '../ha/lifecycle/runnable.js';
 import { ServiceManager } from '../ha/lifecycle/service-manager.js';
 import { VERSION } from '../version.js';
+import { controlPlaneKeys } from './leader-keys.js';
+import { createElector, leaderGuarded } from './leadership.js';
 import { markNodeStopped, nodeHeartbeat, nodeReaper, registerNode } from './node-registry.js';
 import { Readiness } from './readiness.js';
 import { applyMigrations, openStores, type Stores } from './stores.js';
@@ -39,16 +42,30 @@ export interface App {
   shutdown(reason: string): Promise<boolean>;
 }
 
+interface ServiceContext {
+  config: Config;
+  stores: Stores;
+  logger: Logger;
+  registry: Registry;
+  /** Present on processes that run worker services. */
+  elector: Elector | undefined;
+}
+
 /** Background services by role: which runnables a process of this role owns. */
-function backgroundServices(role: Role, stores: Stores, config: Config, logger: Logger): Runnable[] {
-  const services: Runnable[] = [
-    nodeHeartbeat(stores.db, config.nodeId, (err) =>
-      logger.warn({ err: err.message }, 'node heartbeat failed'),
-    ),
-  ];
-  if (role === 'api') return services;
+function backgroundServices({ config, stores, logger, registry, elector }: ServiceContext): Runnable[] {
+  const warn = (what: string) => (err: Error) => logger.warn({ err: err.message }, `${what} failed`);
+  const services: Runnable[] = [nodeHeartbeat(stores.db, config.nodeId, warn('node heartbeat'))];
+  if (config.role === 'api' || !elector) return services;
   // Worker side: everything that runs jobs and maintenance. The API role serves requests only.
-  services.push(nodeReaper(stores.db, (err) => logger.warn({ err: err.message }, 'node reaper failed')));
+  services.push(
+    leaderGuarded(
+      nodeReaper(stores.db, warn('node reaper')),
+      controlPlaneKeys.nodeReaper,
+      elector,
+      logger,
+      registry,
+    ),
+  );
   return services;
 }
 
@@ -79,7 +96,8 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
           ? logger.error({ err, service: name }, 'background service failed')
           : logger.warn({ service: name }, 'background service returned on its own'),
     });
-    for (const r of backgroundServices(config.role, stores, config, logger)) manager.add(r);
+    const elector = config.role === 'api' ? undefined : createElector(config, stores, logger);
+    for (const r of backgroundServices({ config, stores, logger, registry, elector })) manager.add(r);
 
     const listenPort = config.role === 'worker' ? config.healthPort : config.port;
     let url: string | undefined;
@@ -127,6 +145,10 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
           clean = false;
           logger.warn({ timedOut: report.timedOut }, 'background services outlived the shutdown deadline');
         }
+        // Guards released their keys as they stopped; closing ends the lock session itself.
+        await elector
+          ?.close()
+          .catch((err: Error) => logger.warn({ err: err.message }, 'could not close the elector'));
         step('services-stopped');
         await markNodeStopped(stores.db, config.nodeId).catch((err: Error) =>
           logger.warn({ err: err.message }, 'could not mark the node stopped'),

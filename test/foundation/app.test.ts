@@ -39,7 +39,16 @@ describe('roles', () => {
     try {
       expect(app.url).toBeUndefined();
       expect(app.server).toBeUndefined();
-      expect(app.services).toContain('node-reaper');
+      expect(app.services).toContain('leader:node-reaper');
+      // The leader-guarded reaper runs here: this node holds its term, recorded in the journal.
+      await expect
+        .poll(async () => {
+          const res = await app.stores.db.query(
+            `SELECT holder, ended_at FROM stratus_leadership_journal WHERE key = 'node-reaper' ORDER BY epoch DESC LIMIT 1`,
+          );
+          return res.rows[0];
+        })
+        .toEqual({ holder: 'worker-1', ended_at: null });
     } finally {
       await app.shutdown('test');
     }

@@ -1,0 +1,12 @@
+import { leaderKeys } from '../ha/leader/keys.js';
+
+/**
+ * The leadership keys of the control plane, with their checked-in advisory-lock ids
+ * (applications use ids from 100; never reuse or renumber one).
+ */
+export const controlPlaneKeys = {
+  /** Marks nodes that stopped heartbeating as stopped. */
+  nodeReaper: leaderKeys.register('node-reaper', 100),
+  /** Re-dispatches outbox jobs that are neither done nor leased (the Redis-data-loss path). */
+  outboxSweeper: leaderKeys.register('outbox-sweeper', 101),
+} as const;
