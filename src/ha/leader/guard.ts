@@ -1,5 +1,6 @@
 import type { Runnable } from '../lifecycle/runnable.js';
-import { type BackoffOptions, backoffDelay, defaultBackoff, sleep } from './backoff.js';
+import { sleep } from '../lifecycle/sleep.js';
+import { type BackoffOptions, backoffDelay, defaultBackoff } from './backoff.js';
 import { coerceError, isLeadershipLostError } from './errors.js';
 import type { LeaderKey } from './keys.js';
 import type { LeaderMetrics } from './metrics.js';
