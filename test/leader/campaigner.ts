@@ -7,7 +7,7 @@
 // same req; {"cmd":"stop"} shuts down.
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { sleep } from '../../src/ha/leader/backoff.js';
+import { createPgDatabase } from '../../src/ha/db/pg.js';
 import { coerceError, isStaleEpochError } from '../../src/ha/leader/errors.js';
 import { fencedTransaction } from '../../src/ha/leader/fence.js';
 import { LeaderGuard } from '../../src/ha/leader/guard.js';
@@ -15,7 +15,7 @@ import type { LeaderKey } from '../../src/ha/leader/keys.js';
 import { PgElector } from '../../src/ha/leader/pg-elector.js';
 import type { LeaderTerm } from '../../src/ha/leader/port.js';
 import type { ElectorSettings } from '../../src/ha/leader/settings.js';
-import { createTestPool } from './pool.js';
+import { sleep } from '../../src/ha/lifecycle/sleep.js';
 
 export interface CampaignerConfig {
   nodeId: string;
@@ -37,11 +37,15 @@ const emit = (event: Record<string, unknown>) => {
   process.stdout.write(`${JSON.stringify({ ...event, node: config.nodeId, t: wallNow() })}\n`);
 };
 
-const db = createTestPool(
-  config.poolUrl,
-  `campaigner-pool:${config.nodeId}`,
-  Math.max(2, config.keys.length),
-);
+// A pooled connection the server ends while this process is stopped or cut off fails the
+// transaction it is in (a connection error, nothing committed); the driver drops it.
+const db = createPgDatabase({
+  connectionString: config.poolUrl,
+  applicationName: `campaigner-pool:${config.nodeId}`,
+  max: Math.max(2, config.keys.length),
+  connectionTimeoutMillis: 3_000,
+  onError: () => {},
+});
 const log =
   (level: string) =>
   (obj: object, msg: string): void => {
