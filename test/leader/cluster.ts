@@ -22,54 +22,22 @@ export interface CampaignerEvent {
 
 type Waiter = { match: (e: CampaignerEvent) => boolean; resolve: (e: CampaignerEvent) => void };
 
-const entry = new URL('./campaigner.ts', import.meta.url).pathname;
-
-/** One campaigner child process. */
-export class Campaigner {
+/** Events as they arrive, and waits on them with deadlines (never sleeps). */
+export class EventLog {
   readonly events: CampaignerEvent[] = [];
-  readonly child: ChildProcess;
-  readonly exited: Promise<void>;
   #waiters: Waiter[] = [];
-  #stopped = false;
-  stderr = '';
 
-  constructor(
-    readonly config: CampaignerConfig,
-    onEvent?: (e: CampaignerEvent) => void,
-  ) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', entry, JSON.stringify(config)], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    this.child.stdin!.on('error', () => {});
-    this.child.stderr!.on('data', (c: Buffer) => {
-      this.stderr = (this.stderr + c.toString()).slice(-4_000);
-    });
-    createInterface({ input: this.child.stdout! }).on('line', (line) => {
-      if (!line.startsWith('{')) return;
-      const event = JSON.parse(line) as CampaignerEvent;
-      this.events.push(event);
-      onEvent?.(event);
-      for (const w of [...this.#waiters]) {
-        if (w.match(event)) {
-          this.#waiters.splice(this.#waiters.indexOf(w), 1);
-          w.resolve(event);
-        }
+  /** @param describe What a timeout message adds (the children's stderr). */
+  constructor(private readonly describe: () => string) {}
+
+  push(event: CampaignerEvent): void {
+    this.events.push(event);
+    for (const w of [...this.#waiters]) {
+      if (w.match(event)) {
+        this.#waiters.splice(this.#waiters.indexOf(w), 1);
+        w.resolve(event);
       }
-    });
-    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
-  }
-
-  get nodeId(): string {
-    return this.config.nodeId;
-  }
-
-  /** Whether the process was stopped with SIGSTOP and not continued. */
-  get stopped(): boolean {
-    return this.#stopped;
-  }
-
-  get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    }
   }
 
   /** Resolves with the first event (past or future) matching `match`. */
@@ -91,9 +59,7 @@ export class Campaigner {
       };
       const timer = setTimeout(() => {
         this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-        reject(
-          new Error(`${this.nodeId}: timed out after ${timeoutMs} ms waiting for ${what}\n${this.stderr}`),
-        );
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${this.describe()}`));
       }, timeoutMs);
       // A wait nobody needs any more must not keep the process alive.
       timer.unref();
@@ -101,8 +67,79 @@ export class Campaigner {
     });
   }
 
+  /** Resolves once `holds()` is true, checking now and after every event. */
+  async until(holds: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    if (!holds()) await this.next(() => holds(), timeoutMs, what);
+  }
+}
+
+const entry = new URL('./campaigner.ts', import.meta.url).pathname;
+
+/** One campaigner child process. */
+export class Campaigner {
+  readonly log = new EventLog(() => `${this.nodeId}: ${this.stderr}`);
+  readonly child: ChildProcess;
+  readonly exited: Promise<void>;
+  #stopped = false;
+  stderr = '';
+
+  constructor(
+    readonly config: CampaignerConfig,
+    onEvent?: (e: CampaignerEvent) => void,
+  ) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', entry, JSON.stringify(config)], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.child.stdin!.on('error', () => {});
+    this.child.stderr!.on('data', (c: Buffer) => {
+      this.stderr = (this.stderr + c.toString()).slice(-4_000);
+    });
+    createInterface({ input: this.child.stdout! }).on('line', (line) => {
+      if (!line.startsWith('{')) return;
+      const event = JSON.parse(line) as CampaignerEvent;
+      this.log.push(event);
+      onEvent?.(event);
+    });
+    this.exited = new Promise((resolve) =>
+      this.child.once('exit', () => {
+        // Recorded by the parent, so waits on who is alive are woken when a member dies.
+        const gone: CampaignerEvent = { ev: 'gone', node: config.nodeId, t: wallNow() };
+        this.log.push(gone);
+        onEvent?.(gone);
+        resolve();
+      }),
+    );
+  }
+
+  get events(): readonly CampaignerEvent[] {
+    return this.log.events;
+  }
+
+  get nodeId(): string {
+    return this.config.nodeId;
+  }
+
+  /** Whether the process was stopped with SIGSTOP and not continued. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Resolves with the first event (past or future) matching `match`. */
+  waitFor(match: (e: CampaignerEvent) => boolean, timeoutMs: number, what: string): Promise<CampaignerEvent> {
+    return this.log.waitFor(match, timeoutMs, what);
+  }
+
+  /** Resolves with the next future event matching `match`. */
+  next(match: (e: CampaignerEvent) => boolean, timeoutMs: number, what: string): Promise<CampaignerEvent> {
+    return this.log.next(match, timeoutMs, what);
+  }
+
   signal(sig: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT' | 'SIGTERM'): number {
-    const at = performance.timeOrigin + performance.now();
+    const at = wallNow();
     if (!this.alive) return at;
     this.child.kill(sig);
     if (sig === 'SIGSTOP') this.#stopped = true;
@@ -138,27 +175,23 @@ export class Campaigner {
 
 /**
  * A set of campaigners sharing one configuration, with one merged event stream. A killed
- * member stays in `members` (its events are history); `replace` starts a successor.
+ * member stays in `members` (its events are history); `spawn` starts its successor.
  */
 export class Cluster {
   readonly members: Campaigner[] = [];
-  readonly events: CampaignerEvent[] = [];
-  #waiters: Waiter[] = [];
+  readonly log = new EventLog(() => this.members.map((m) => `${m.nodeId}: ${m.stderr}`).join('\n'));
 
   constructor(readonly base: Omit<CampaignerConfig, 'nodeId'>) {}
 
   spawn(nodeId: string, overrides: Partial<CampaignerConfig> = {}): Campaigner {
-    const member = new Campaigner({ ...this.base, ...overrides, nodeId }, (e) => {
-      this.events.push(e);
-      for (const w of [...this.#waiters]) {
-        if (w.match(e)) {
-          this.#waiters.splice(this.#waiters.indexOf(w), 1);
-          w.resolve(e);
-        }
-      }
-    });
+    const member = new Campaigner({ ...this.base, ...overrides, nodeId }, (e) => this.log.push(e));
     this.members.push(member);
     return member;
+  }
+
+  /** Every member's events, in the order they arrived. */
+  get events(): readonly CampaignerEvent[] {
+    return this.log.events;
   }
 
   /** Members still running (stopped ones included). */
@@ -168,30 +201,12 @@ export class Cluster {
 
   /** Resolves with the first event of any member, past or future, matching `match`. */
   waitFor(match: (e: CampaignerEvent) => boolean, timeoutMs: number, what: string): Promise<CampaignerEvent> {
-    const seen = this.events.find(match);
-    if (seen) return Promise.resolve(seen);
-    return this.next(match, timeoutMs, what);
+    return this.log.waitFor(match, timeoutMs, what);
   }
 
   /** Resolves with the next future event of any member matching `match`. */
   next(match: (e: CampaignerEvent) => boolean, timeoutMs: number, what: string): Promise<CampaignerEvent> {
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        match,
-        resolve: (e) => {
-          clearTimeout(timer);
-          resolve(e);
-        },
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-        const stderr = this.members.map((m) => `${m.nodeId}: ${m.stderr}`).join('\n');
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${stderr}`));
-      }, timeoutMs);
-      // A wait nobody needs any more must not keep the process alive.
-      timer.unref();
-      this.#waiters.push(waiter);
-    });
+    return this.log.next(match, timeoutMs, what);
   }
 
   /** Running members that believe they lead `key`. */
@@ -199,21 +214,22 @@ export class Cluster {
     return this.alive.filter((m) => m.believedEpoch(key) !== undefined);
   }
 
-  /** Waits until every key has a member whose singleton started, and returns them. */
+  /**
+   * Waits until each key has exactly one running member that believes it leads it and has
+   * started its singleton, and returns them. A deposed member that was just woken and has
+   * not yet noticed its loss is waited out, not counted as a second leader.
+   */
   async leadersOf(keys: readonly string[], timeoutMs: number): Promise<Map<string, Campaigner>> {
     const out = new Map<string, Campaigner>();
     for (const key of keys) {
-      await this.waitFor(
-        (e) => e.ev === 'started' && e.key === key && this.believedLeaders(key).length > 0,
-        timeoutMs,
-        `a leader of ${key}`,
-      ).catch(async () => {
-        // The started event may predate a later loss: wait for the next election instead.
-        await this.next((e) => e.ev === 'started' && e.key === key, timeoutMs, `a leader of ${key}`);
-      });
-      const leaders = this.believedLeaders(key);
-      if (leaders.length !== 1) throw new Error(`${key} has ${leaders.length} leaders`);
-      out.set(key, leaders[0]!);
+      const single = () => {
+        const leaders = this.believedLeaders(key);
+        if (leaders.length !== 1 || leaders[0]!.stopped) return false;
+        const epoch = leaders[0]!.believedEpoch(key);
+        return leaders[0]!.events.some((e) => e.ev === 'started' && e.key === key && e.epoch === epoch);
+      };
+      await this.log.until(single, timeoutMs, `a single leader of ${key}`);
+      out.set(key, this.believedLeaders(key)[0]!);
     }
     return out;
   }
