@@ -32,17 +32,21 @@ export interface JournalEntry {
 
 type Raw = Record<string, unknown>;
 
-/** Every key's current term row. */
-export async function readTerms(db: Queryable): Promise<TermRow[]> {
-  const res = await db.query<Raw>(sql.terms);
-  return res.rows.map((r) => ({
+/** The columns a term row and a journal entry share. */
+function termOf(r: Raw): Omit<TermRow, 'updatedAt'> {
+  return {
     keyId: Number(r.key_id),
     key: String(r.key),
     epoch: Number(r.epoch),
     holder: String(r.holder),
     backendPid: Number(r.backend_pid),
-    updatedAt: r.updated_at as Date,
-  }));
+  };
+}
+
+/** Every key's current term row. */
+export async function readTerms(db: Queryable): Promise<TermRow[]> {
+  const res = await db.query<Raw>(sql.terms);
+  return res.rows.map((r) => ({ ...termOf(r), updatedAt: r.updated_at as Date }));
 }
 
 /** Journal entries in order of acquisition, optionally of one key and since a time. */
@@ -56,11 +60,7 @@ export async function readJournal(
     filter.limit ?? 10_000,
   ]);
   return res.rows.map((r) => ({
-    keyId: Number(r.key_id),
-    key: String(r.key),
-    epoch: Number(r.epoch),
-    holder: String(r.holder),
-    backendPid: Number(r.backend_pid),
+    ...termOf(r),
     acquiredAt: r.acquired_at as Date,
     endedAt: (r.ended_at as Date | null) ?? null,
     reason: (r.reason as string | null) ?? null,
