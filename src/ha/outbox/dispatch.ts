@@ -1,11 +1,20 @@
-import type { Database } from '../db/database.js';
+import type { Database, Row } from '../db/database.js';
 import { loadText } from '../db/sql-loader.js';
 import type { QueueProducer } from '../queue/port.js';
 
 const sql = {
+  relaxedCommit: loadText(new URL('./sql/relaxed-commit.sql', import.meta.url)),
   markDispatched: loadText(new URL('./sql/mark-dispatched.sql', import.meta.url)),
   unclaim: loadText(new URL('./sql/unclaim.sql', import.meta.url)),
 };
+
+/** Runs one statement in its own short transaction that does not wait for its WAL flush. */
+function relaxed<R extends Row>(db: Database, statement: string, params: readonly unknown[]) {
+  return db.transaction(async (tx) => {
+    await tx.query(sql.relaxedCommit);
+    return tx.query<R>(statement, params);
+  });
+}
 
 /** How long a claim keeps other relays and sweepers off rows: far above one queue call. */
 export const CLAIM_MS = 10_000;
@@ -22,16 +31,16 @@ export async function dispatchClaimed(
   claimSql: string,
   params: readonly unknown[],
 ): Promise<number> {
-  const res = await db.query<{ id: number; body: string }>(claimSql, params);
+  const res = await relaxed<{ id: number; body: string }>(db, claimSql, params);
   if (res.rows.length === 0) return 0;
   const rows = res.rows.sort((a, b) => Number(a.id) - Number(b.id));
   const ids = rows.map((r) => r.id);
   try {
     await queue.addBatch(rows.map((r) => r.body));
   } catch (err) {
-    await db.query(sql.unclaim, [ids]).catch(() => {});
+    await relaxed(db, sql.unclaim, [ids]).catch(() => {});
     throw err;
   }
-  await db.query(sql.markDispatched, [ids]);
+  await relaxed(db, sql.markDispatched, [ids]);
   return rows.length;
 }
