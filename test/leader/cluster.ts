@@ -265,13 +265,3 @@ export class Cluster {
 export function wallNow(): number {
   return performance.timeOrigin + performance.now();
 }
-
-/** Schema the children write to (beyond the migrations). */
-export const fencedWritesTable = `CREATE TABLE fenced_writes (
-  id     bigserial PRIMARY KEY,
-  key_id integer NOT NULL,
-  epoch  bigint NOT NULL,
-  node   text NOT NULL,
-  n      integer NOT NULL,
-  at     timestamptz NOT NULL DEFAULT clock_timestamp()
-)`;

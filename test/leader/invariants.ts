@@ -1,19 +1,61 @@
-// The fencing invariants of G3, checked from the database alone: the fenced writes the
-// children committed (timestamped by the server's clock_timestamp()) against the
-// leadership journal (each term's acquired_at, read by the bump after it locked the term
-// row, hence after every write of the previous term that committed).
+// The fencing invariants of G3, checked from the database alone, in COMMIT order: no clock,
+// neither the processes' nor the server's. Every fenced write the children commit and every
+// epoch bump takes, at commit time, the next number of a per-key counter whose row lock it
+// holds until its commit ends, so those numbers order the writes and bumps of a key exactly
+// as they committed. (A timestamp taken when a row is inserted would miss a write that
+// inserted before a bump and committed after it.)
 import type { Queryable } from '../../src/ha/db/database.js';
+
+/**
+ * Schema the children write to, beyond the migrations: `fenced_writes`, and the triggers that
+ * stamp each committed write and each epoch bump with its place in the key's commit order.
+ * Deferred constraint triggers run at commit; the counter row stays locked until the commit
+ * ends, so a later stamp always belongs to a later commit.
+ */
+export const fencingSchema = `
+CREATE TABLE fenced_writes (
+  id         bigserial PRIMARY KEY,
+  key_id     integer NOT NULL,
+  epoch      bigint NOT NULL,
+  node       text NOT NULL,
+  n          integer NOT NULL,
+  at         timestamptz NOT NULL DEFAULT clock_timestamp(),
+  commit_seq bigint
+);
+CREATE TABLE commit_order (key_id integer PRIMARY KEY, seq bigint NOT NULL);
+CREATE TABLE epoch_bumps (key_id integer NOT NULL, epoch bigint NOT NULL, commit_seq bigint NOT NULL,
+                          PRIMARY KEY (key_id, epoch));
+CREATE FUNCTION next_commit_seq(k integer) RETURNS bigint LANGUAGE sql AS $$
+  INSERT INTO commit_order AS c VALUES (k, 1)
+  ON CONFLICT (key_id) DO UPDATE SET seq = c.seq + 1
+  RETURNING seq
+$$;
+CREATE FUNCTION stamp_write() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE fenced_writes SET commit_seq = next_commit_seq(NEW.key_id) WHERE id = NEW.id;
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER stamp_write AFTER INSERT ON fenced_writes
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION stamp_write();
+CREATE FUNCTION stamp_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO epoch_bumps VALUES (NEW.key_id, NEW.epoch, next_commit_seq(NEW.key_id));
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER stamp_bump AFTER INSERT OR UPDATE OF epoch ON stratus_leadership
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION stamp_bump();
+`;
 
 export interface FencingReport {
   /** Writes committed. */
   writes: number;
-  /** Terms begun. */
+  /** Epoch bumps committed (terms begun). */
   terms: number;
-  /** Writes of epoch e committed at or after epoch e+1 began (must be 0). */
+  /** Writes of epoch e that committed after a bump to a newer epoch of the same key (must be 0). */
   overlaps: number;
-  /** Writes whose epoch is older than an earlier write of the same key (must be 0). */
+  /** Writes whose epoch is older than one committed before them for the same key (must be 0). */
   regressions: number;
-  /** Writes of an epoch no term was begun for (must be 0). */
+  /** Writes of an epoch no bump committed, or without a commit stamp (must be 0). */
   unknownEpochs: number;
   /** A few offending rows, for the failure message. */
   examples: unknown[];
@@ -21,29 +63,30 @@ export interface FencingReport {
 
 export async function checkFencing(db: Queryable): Promise<FencingReport> {
   const overlaps = await db.query(
-    `SELECT w.key_id, w.epoch, w.node, w.n, w.at, nt.epoch AS next_epoch, nt.acquired_at AS next_began
+    `SELECT w.key_id, w.epoch, w.node, w.n, w.commit_seq, b.epoch AS newer_epoch, b.commit_seq AS bumped_at_seq
      FROM fenced_writes w
      JOIN LATERAL (
-       SELECT j.epoch, j.acquired_at FROM stratus_leadership_journal j
-       WHERE j.key_id = w.key_id AND j.epoch > w.epoch ORDER BY j.epoch LIMIT 1
-     ) nt ON true
-     WHERE w.at >= nt.acquired_at`,
+       SELECT b.epoch, b.commit_seq FROM epoch_bumps b
+       WHERE b.key_id = w.key_id AND b.epoch > w.epoch ORDER BY b.commit_seq LIMIT 1
+     ) b ON true
+     WHERE w.commit_seq > b.commit_seq`,
   );
   const regressions = await db.query(
     `SELECT * FROM (
-       SELECT key_id, epoch, node, n, at,
-              max(epoch) OVER (PARTITION BY key_id ORDER BY at, id
+       SELECT key_id, epoch, node, n, commit_seq,
+              max(epoch) OVER (PARTITION BY key_id ORDER BY commit_seq
                                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier_max
        FROM fenced_writes) s
      WHERE epoch < earlier_max`,
   );
   const unknown = await db.query(
     `SELECT w.* FROM fenced_writes w
-     WHERE NOT EXISTS (SELECT 1 FROM stratus_leadership_journal j WHERE j.key_id = w.key_id AND j.epoch = w.epoch)`,
+     WHERE w.commit_seq IS NULL
+        OR NOT EXISTS (SELECT 1 FROM epoch_bumps b WHERE b.key_id = w.key_id AND b.epoch = w.epoch)`,
   );
   const counts = await db.query<{ writes: number; terms: number }>(
     `SELECT (SELECT count(*) FROM fenced_writes)::int AS writes,
-            (SELECT count(*) FROM stratus_leadership_journal)::int AS terms`,
+            (SELECT count(*) FROM epoch_bumps)::int AS terms`,
   );
   return {
     writes: counts.rows[0]!.writes,

@@ -1,5 +1,5 @@
 // Shared setup of the multi-process leader tests: a fresh database with the migrations and
-// the fenced_writes table, and the keys the children campaign for.
+// the fenced writes' schema, and the keys the children campaign for.
 
 import type { Database } from '../../src/ha/db/database.js';
 import { migrate } from '../../src/ha/db/migrate.js';
@@ -7,7 +7,7 @@ import { createPgDatabase } from '../../src/ha/db/pg.js';
 import { type LeaderKey, LeaderKeyRegistry } from '../../src/ha/leader/keys.js';
 import { migrations } from '../../src/migrations/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { fencedWritesTable } from './cluster.js';
+import { fencingSchema } from './invariants.js';
 
 export interface LeaderTestDatabase {
   t: TestDatabase;
@@ -19,7 +19,7 @@ export async function leaderTestDatabase(): Promise<LeaderTestDatabase> {
   const t = await createTestDatabase();
   const db = createPgDatabase({ connectionString: t.url, max: 3 });
   await migrate(db, migrations);
-  await db.exec(fencedWritesTable);
+  await db.exec(fencingSchema);
   return {
     t,
     db,

@@ -1,0 +1,73 @@
+// The checker of the fencing invariants must be able to fail: writes that bypass the fence
+// are made on purpose, and each kind of violation is counted, in commit order.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Queryable } from '../../src/ha/db/database.js';
+import { fencedTransaction } from '../../src/ha/leader/fence.js';
+import { MemoryElector, MemoryLeadership } from '../../src/ha/leader/memory-elector.js';
+import type { LeaderTerm } from '../../src/ha/leader/port.js';
+import { checkFencing } from './invariants.js';
+import { type LeaderTestDatabase, leaderTestDatabase, testKeys } from './setup.js';
+
+const [key] = testKeys(1);
+const insert = (tx: Queryable, epoch: number, n: number) =>
+  tx.query('INSERT INTO fenced_writes (key_id, epoch, node, n) VALUES ($1, $2, $3, $4)', [
+    key!.id,
+    epoch,
+    'checker',
+    n,
+  ]);
+
+describe('fencing invariant checker', () => {
+  let env: LeaderTestDatabase;
+
+  beforeAll(async () => {
+    env = await leaderTestDatabase();
+  });
+  afterAll(() => env.dispose());
+
+  it('counts a write that inserted before a bump but committed after it as an overlap, and regressions and unknown epochs', async () => {
+    const space = new MemoryLeadership();
+    const elector = new MemoryElector('checker', space, env.db);
+    const stop = new AbortController();
+    const campaign = () => elector.campaign(key!, stop.signal);
+    const next = async (term: LeaderTerm) => {
+      space.revoke(term.keyId);
+      return campaign();
+    };
+    try {
+      const t1 = await campaign();
+      await fencedTransaction(env.db, t1, (tx) => insert(tx, t1.epoch, 1));
+      expect(await checkFencing(env.db)).toMatchObject({ writes: 1, terms: 1, overlaps: 0, regressions: 0 });
+
+      // An unfenced write of epoch 1 inserts, then epoch 2 is bumped and committed, then the
+      // write commits: by insert time it came first, by commit time it overlaps epoch 2.
+      let bumped!: () => void;
+      const bumpDone = new Promise<void>((r) => {
+        bumped = r;
+      });
+      const late = env.db.transaction(async (tx) => {
+        await insert(tx, t1.epoch, 2);
+        await bumpDone;
+      });
+      const t2 = await next(t1);
+      bumped();
+      await late;
+      expect(await checkFencing(env.db)).toMatchObject({ writes: 2, terms: 2, overlaps: 1, regressions: 0 });
+
+      // An accepted write of epoch 2, then another unfenced one of epoch 1: a regression too.
+      await fencedTransaction(env.db, t2, (tx) => insert(tx, t2.epoch, 3));
+      await insert(env.db, t1.epoch, 4);
+      // A write under an epoch no term ever had.
+      await insert(env.db, 99, 5);
+      const report = await checkFencing(env.db);
+      expect(report).toMatchObject({ writes: 5, overlaps: 2, regressions: 1, unknownEpochs: 1 });
+
+      // The fence itself refuses what the unfenced writes got through.
+      await expect(fencedTransaction(env.db, t1, (tx) => insert(tx, t1.epoch, 6))).rejects.toMatchObject({
+        code: 'STALE_EPOCH',
+      });
+    } finally {
+      await elector.close();
+    }
+  });
+});
