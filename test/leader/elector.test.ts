@@ -91,13 +91,24 @@ describe('PostgreSQL elector', () => {
     expect(bBeta.epoch).toBe(2);
     expect(held[1]!.signal.aborted).toBe(true);
 
-    // Outliving the server's idle_session_timeout (1 s here) takes heartbeats that work:
-    // twice that later, a still leads alpha and gamma on the same session.
-    const before = a.holderPid;
-    await new Promise((r) => setTimeout(r, 2 * fast.idleSessionTimeoutMs));
-    expect(held[0]!.isCurrent()).toBe(true);
-    expect(held[2]!.isCurrent()).toBe(true);
-    expect(a.holderPid).toBe(before);
+    // Outliving the server's idle_session_timeout (1 s here) takes heartbeats that work: for
+    // twice that long after the release, every poll finds a leading alpha and gamma, their two
+    // locks on the same session.
+    const before = a.holderPid!;
+    const releasedAt = performance.now();
+    await waitFor(
+      async () => {
+        expect([held[0]!.isCurrent(), held[2]!.isCurrent(), a.holderPid]).toEqual([true, true, before]);
+        const locks = await db.query(
+          `SELECT 1 FROM pg_locks WHERE pid = $1 AND locktype = 'advisory' AND granted`,
+          [before],
+        );
+        expect(locks.rowCount).toBe(2);
+        return performance.now() - releasedAt > 2 * fast.idleSessionTimeoutMs;
+      },
+      10_000,
+      'twice the idle session timeout',
+    );
 
     const journal = await readJournal(db, { keyId: k2.id });
     expect(journal.map((j) => [j.epoch, j.holder, j.reason])).toEqual([
@@ -203,7 +214,10 @@ describe('PostgreSQL elector', () => {
 });
 
 describe('in-process elector on the embedded database', () => {
-  it('begins terms in the database, so fenced writes work on PGlite and epochs survive restarts', async () => {
+  // Booting PGlite and migrating it alone takes 5-13 s on a loaded 2-core machine.
+  it('begins terms in the database, so fenced writes work on PGlite and epochs survive restarts', {
+    timeout: 60_000,
+  }, async () => {
     const { db, dispose } = await openTestDatabase('pglite');
     try {
       await migrate(db, migrations);
@@ -222,6 +236,13 @@ describe('in-process elector on the embedded database', () => {
       ).rejects.toSatisfy(isStaleEpochError);
       const rows = await db.query<{ epoch: number }>('SELECT epoch FROM fenced');
       expect(rows.rows).toEqual([{ epoch: t2.epoch }]);
+      await second.release(t2, 'test-release');
+      // The leaders close their own terms in the journal, with their reasons.
+      const journal = await readJournal(db, { keyId: k1.id });
+      expect(journal.map((j) => [j.epoch, j.reason, j.endedAt !== null])).toEqual([
+        [t1.epoch, 'closed', true],
+        [t2.epoch, 'test-release', true],
+      ]);
       await second.close();
     } finally {
       await dispose();

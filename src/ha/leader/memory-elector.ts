@@ -5,7 +5,10 @@ import type { LeaderKey } from './keys.js';
 import type { Elector, LeaderTerm } from './port.js';
 import { HeldTerm } from './term.js';
 
-const beginTerm = loadText(new URL('./sql/begin-term.sql', import.meta.url));
+const sql = {
+  beginTerm: loadText(new URL('./sql/begin-term.sql', import.meta.url)),
+  endTerm: loadText(new URL('./sql/end-term.sql', import.meta.url)),
+};
 
 /**
  * Leadership shared by the in-process electors of one process (the embedded single-process
@@ -114,7 +117,7 @@ export class MemoryElector implements Elector {
         let acquiredAt = new Date();
         try {
           if (this.db) {
-            const res = await this.db.query<{ epoch: number; acquired_at: Date }>(beginTerm, [
+            const res = await this.db.query<{ epoch: number; acquired_at: Date }>(sql.beginTerm, [
               key.id,
               key.name,
               this.nodeId,
@@ -136,12 +139,26 @@ export class MemoryElector implements Elector {
     }
   }
 
-  async release(term: LeaderTerm, _reason: string): Promise<void> {
-    for (const t of this.#terms) if (t === term) this.space.vacate(t, 'released');
+  async release(term: LeaderTerm, reason: string): Promise<void> {
+    const held = [...this.#terms].find((t) => t === term);
+    if (!held) return;
+    this.space.vacate(held, 'released');
+    await this.#journalEnd(held, reason);
   }
 
   async close(): Promise<void> {
     this.#stop.abort();
-    for (const t of [...this.#terms]) this.space.vacate(t, 'closed');
+    for (const t of [...this.#terms]) {
+      this.space.vacate(t, 'closed');
+      await this.#journalEnd(t, 'closed');
+    }
+  }
+
+  /**
+   * Closes the term in the journal with its reason. Best effort: a term left open there is
+   * closed as superseded by the next one.
+   */
+  async #journalEnd(term: LeaderTerm, reason: string): Promise<void> {
+    await this.db?.query(sql.endTerm, [term.keyId, term.epoch, reason]).catch(() => {});
   }
 }
