@@ -136,8 +136,9 @@ export class Holder {
     return rows[0]?.epoch;
   }
 
-  /** Tracks a term whose lock this session now holds. */
+  /** Tracks a term whose lock this session now holds; the caller checks `dead` first. */
   adopt(term: HeldTerm): void {
+    if (this.#dead) throw new Error('a dead holder cannot adopt a term');
     this.terms.set(term.keyId, term);
   }
 

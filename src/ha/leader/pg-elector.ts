@@ -171,6 +171,10 @@ export class PgElector implements Elector {
           await holder.unlock(key.id).catch(() => holder.die('session-lost', err));
         throw err;
       }
+      // A holder that died during the hand-over has already ended the terms it tracked and
+      // lost this lock with its session: a term adopted now would never be told it ended.
+      if (holder.dead)
+        throw new ElectionError(key.name, `holder session lost in hand-over of epoch ${begun.epoch}`);
       holder.adopt(term);
       this.#logger.info({ key: key.name, epoch: term.epoch, pid: holder.pid }, 'elected leader');
       return term;
