@@ -26,7 +26,9 @@ function seeded(seed: number): () => number {
 const CONNECTION_FAILURE =
   /^(25P03|57P0[1-3]|08\d{3}|ECONNRESET|EPIPE) |Connection terminated|connection error|timeout exceeded when trying to connect/;
 
-describe('fencing under random crashes and pauses', () => {
+// The schedule alone is 15-25 s; at a load average of 16 on two cores the whole test took
+// over 30 s (spawning replacements compiles TypeScript), so it gets its own budget.
+describe('fencing under random crashes and pauses', { timeout: 120_000 }, () => {
   let env: LeaderTestDatabase;
   let cluster: Cluster;
 
@@ -43,6 +45,8 @@ describe('fencing under random crashes and pauses', () => {
     const random = seeded(seed);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
     const log: string[] = [`seed ${seed}`];
+    // Printed up front too, so a run that times out can still be replayed.
+    console.info(`chaos schedule seed ${seed} (TEST_CHAOS_SEED replays it)`);
 
     cluster = new Cluster({ lockUrl: env.t.url, poolUrl: env.t.url, keys, writeEveryMs: 15, holdInTxMs: 5 });
     const slots: Campaigner[] = ['a', 'b', 'c'].map((n) => cluster.spawn(`${n}0`));

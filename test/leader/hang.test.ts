@@ -11,7 +11,9 @@ const names = keys.map((k) => k.name);
 const HANG_BOUND_MS = 5_000;
 const RENEW_DEADLINE_MS = 2_000;
 
-describe('a leader that hangs, is cut off, or loses its session', () => {
+// Each test outlives a 3 s server timeout and starts three processes: up to 20 s each at a
+// load average of 16 on two cores. The bounds asserted inside are what matter.
+describe('a leader that hangs, is cut off, or loses its session', { timeout: 60_000 }, () => {
   let env: LeaderTestDatabase;
   let cluster: Cluster | undefined;
   let proxy: TcpProxy | undefined;
