@@ -10,6 +10,8 @@ import {
 } from '../../core/errors/backend-errors.js';
 import type { CallOptions, ListOptions, MutationOptions, Page } from '../../core/ports/common.js';
 import type { BackendKind } from '../../core/ports/index.js';
+import { EpochGate } from '../../ha/leader/epoch-gate.js';
+import { isStaleEpochError } from '../../ha/leader/errors.js';
 import { type Scheduler, systemScheduler } from '../../ha/resilience/clock.js';
 
 /** A fault injected into one operation. `times` limits how many calls it hits (default: all). */
@@ -78,7 +80,7 @@ export class MemoryCloud {
 
   private readonly faults = new Map<string, { fault: Fault; left: number }>();
   private readonly results = new Map<string, { params: string; result: unknown }>();
-  private readonly fences = new Map<string, number>();
+  private readonly fences = new EpochGate();
   private readonly latencyMs: number;
   private readonly operationLatencyMs: Readonly<Record<string, number>>;
   private ids = 0;
@@ -205,11 +207,19 @@ export class MemoryCloud {
     throw signal.reason;
   }
 
+  /**
+   * Refuses a call whose fencing token (a lease token, or a leader's epoch) is older than
+   * the newest one seen for the same resource: the kernel's epoch gate, reported as the
+   * backend error a real cloud API would answer with.
+   */
   private fence(resource: string, token: number | undefined): void {
     if (token === undefined) return;
-    const newest = this.fences.get(resource);
-    if (newest !== undefined && token < newest) throw new StaleFencingTokenError(resource, token, newest);
-    this.fences.set(resource, token);
+    try {
+      this.fences.admit(resource, token);
+    } catch (err) {
+      if (!isStaleEpochError(err)) throw err;
+      throw new StaleFencingTokenError(resource, token, this.fences.highest(resource)!);
+    }
   }
 
   private takeFault(backend: BackendKind, op: string): Fault | undefined {
