@@ -11,11 +11,7 @@ for _, entry in ipairs(res[2]) do
   -- Before Redis 7, an entry deleted from the stream came back as nil here.
   if entry and entry[2] then
     local id = entry[1]
-    local fields = entry[2]
-    local body, carried = '', 0
-    for i = 1, #fields, 2 do
-      if fields[i] == 'b' then body = fields[i + 1] elseif fields[i] == 'd' then carried = tonumber(fields[i + 1]) end
-    end
+    local body, carried = entry_fields(entry[2])
     local p = redis.call('XPENDING', KEYS[1], ARGV[1], id, id, 1)
     local deliveries = carried + tonumber(p[1][4])
     if deliveries > max then

@@ -11,8 +11,9 @@ export class LuaScript {
   readonly source: string;
   readonly sha: string;
 
-  constructor(url: URL) {
-    this.source = loadText(url);
+  /** `url` is the script; `preludes` go in front of it (shared local functions). */
+  constructor(url: URL, ...preludes: URL[]) {
+    this.source = [...preludes, url].map(loadText).join('\n');
     this.sha = createHash('sha1').update(this.source).digest('hex');
   }
 
@@ -27,13 +28,15 @@ export class LuaScript {
 }
 
 /** The scripts of the Redis Streams adapter, one statement of the port each. */
+const entry = new URL('./entry.lua', import.meta.url);
+
 export const scripts = {
   ack: new LuaScript(new URL('./ack.lua', import.meta.url)),
   touch: new LuaScript(new URL('./touch.lua', import.meta.url)),
-  release: new LuaScript(new URL('./release.lua', import.meta.url)),
+  release: new LuaScript(new URL('./release.lua', import.meta.url), entry),
   promote: new LuaScript(new URL('./promote.lua', import.meta.url)),
-  deadLetter: new LuaScript(new URL('./dead-letter.lua', import.meta.url)),
-  reclaim: new LuaScript(new URL('./reclaim.lua', import.meta.url)),
+  deadLetter: new LuaScript(new URL('./dead-letter.lua', import.meta.url), entry),
+  reclaim: new LuaScript(new URL('./reclaim.lua', import.meta.url), entry),
   stats: new LuaScript(new URL('./stats.lua', import.meta.url)),
   removeDeadConsumers: new LuaScript(new URL('./remove-dead-consumers.lua', import.meta.url)),
 };
