@@ -20,6 +20,8 @@ export interface Config {
   /** PostgreSQL URL; undefined runs the embedded database in `dataDir`. */
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /** Prefix of every Redis key, so deployments can share one Redis. */
+  redisPrefix: string;
   dataDir: string;
   logLevel: LogLevel;
   /** How long a graceful shutdown may take before it is forced. */
@@ -97,6 +99,12 @@ const settings = {
     expected: 'a redis:// or rediss:// URL',
     parse: urlWith(['redis:', 'rediss:']),
   },
+  redisPrefix: {
+    flag: 'redis-prefix',
+    env: 'REDIS_PREFIX',
+    expected: '1 to 64 letters, digits or ._:- characters',
+    parse: (raw) => (/^[A-Za-z0-9._:-]{1,64}$/.test(raw) ? raw : undefined),
+  },
   dataDir: {
     flag: 'data-dir',
     env: 'STRATUS_DATA_DIR',
@@ -168,6 +176,7 @@ export function loadConfig(args: readonly string[], env: Env = process.env, pid 
     nodeId: read('nodeId') ?? defaultNodeId(pid),
     databaseUrl: read('databaseUrl'),
     redisUrl: read('redisUrl'),
+    redisPrefix: read('redisPrefix') ?? 'stratus:',
     dataDir: read('dataDir') ?? './.stratus',
     logLevel: read('logLevel') ?? 'info',
     shutdownTimeoutMs: read('shutdownTimeoutMs') ?? 30_000,

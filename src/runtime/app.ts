@@ -8,6 +8,7 @@ import type { Elector } from '../ha/leader/port.js';
 import type { Runnable } from '../ha/lifecycle/runnable.js';
 import { ServiceManager } from '../ha/lifecycle/service-manager.js';
 import { VERSION } from '../version.js';
+import { createJobSystem, type JobHandlers, type JobSystem, type JobSystemOptions } from './jobs.js';
 import { controlPlaneKeys } from './leader-keys.js';
 import { createElector, leaderGuarded } from './leadership.js';
 import { markNodeStopped, nodeHeartbeat, nodeReaper, registerNode } from './node-registry.js';
@@ -23,6 +24,10 @@ export interface AppOptions {
   routes?: (app: FastifyInstance) => Promise<void> | void;
   /** Told of each shutdown step as it completes. */
   onShutdownStep?: (step: ShutdownStep) => void;
+  /** Job handlers by kind, run by worker processes. */
+  handlers?: JobHandlers;
+  /** Told when a job has failed for good. */
+  onDeadLetter?: JobSystemOptions['onDeadLetter'];
 }
 
 export interface App {
@@ -38,6 +43,8 @@ export interface App {
    */
   readonly backends: Backends;
   readonly server: FastifyInstance | undefined;
+  /** The job path (queue, relay, worker, sweeper) of a process that runs worker services. */
+  readonly jobs: JobSystem | undefined;
   /** Stops gracefully; resolves true when everything stopped within the deadline. Idempotent. */
   shutdown(reason: string): Promise<boolean>;
 }
@@ -49,15 +56,17 @@ interface ServiceContext {
   registry: Registry;
   /** Present on processes that run worker services. */
   elector: Elector | undefined;
+  jobs: JobSystem | undefined;
 }
 
 /** Background services by role: which runnables a process of this role owns. */
-function backgroundServices({ config, stores, logger, registry, elector }: ServiceContext): Runnable[] {
+function backgroundServices({ config, stores, logger, registry, elector, jobs }: ServiceContext): Runnable[] {
   const warn = (what: string) => (err: Error) => logger.warn({ err: err.message }, `${what} failed`);
   const services: Runnable[] = [nodeHeartbeat(stores.db, config.nodeId, warn('node heartbeat'))];
-  if (config.role === 'api' || !elector) return services;
+  if (!elector || !jobs) return services;
   // Worker side: everything that runs jobs and maintenance. The API role serves requests only.
   services.push(
+    ...jobs.runnables,
     leaderGuarded(
       nodeReaper(stores.db, warn('node reaper')),
       controlPlaneKeys.nodeReaper,
@@ -96,8 +105,20 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
           ? logger.error({ err, service: name }, 'background service failed')
           : logger.warn({ service: name }, 'background service returned on its own'),
     });
+    // The API role serves requests only: it enqueues jobs through the outbox, never runs them.
     const elector = config.role === 'api' ? undefined : createElector(config, stores, logger);
-    for (const r of backgroundServices({ config, stores, logger, registry, elector })) manager.add(r);
+    const jobs =
+      elector &&
+      createJobSystem({
+        config,
+        stores,
+        logger,
+        registry,
+        elector,
+        handlers: options.handlers ?? {},
+        ...(options.onDeadLetter ? { onDeadLetter: options.onDeadLetter } : {}),
+      });
+    for (const r of backgroundServices({ config, stores, logger, registry, elector, jobs })) manager.add(r);
 
     const listenPort = config.role === 'worker' ? config.healthPort : config.port;
     let url: string | undefined;
@@ -145,6 +166,9 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
           clean = false;
           logger.warn({ timedOut: report.timedOut }, 'background services outlived the shutdown deadline');
         }
+        await jobs
+          ?.close()
+          .catch((err: Error) => logger.warn({ err: err.message }, 'could not close the queue'));
         // Guards released their keys as they stopped; closing ends the lock session itself.
         await elector
           ?.close()
@@ -164,7 +188,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
       { url, services: manager.names, stores: stores.description, version: VERSION },
       `stratus ready: ${url ? `listening on ${url}` : 'no HTTP listener'}, role ${config.role}, ${stores.description}`,
     );
-    return { config, url, services: manager.names, stores, backends, server, shutdown };
+    return { config, url, services: manager.names, stores, backends, server, jobs, shutdown };
   } catch (err) {
     await server?.close().catch(() => {});
     await stores.close().catch(() => {});

@@ -1,0 +1,83 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Config } from '../cli/config.js';
+import type { Elector } from '../ha/leader/port.js';
+import { createPostgresLedger } from '../ha/ledger/postgres-ledger.js';
+import type { Runnable } from '../ha/lifecycle/runnable.js';
+import { createOutboxRelay } from '../ha/outbox/relay.js';
+import { createOutboxSweeper } from '../ha/outbox/sweeper.js';
+import type { Queue } from '../ha/queue/port.js';
+import { createPostgresQueue } from '../ha/queue/postgres/postgres-queue.js';
+import { createRedisStreamsQueue } from '../ha/queue/redis-streams/redis-streams-queue.js';
+import type { DeadLetterInfo, HandlerRegistration, JobHandler } from '../ha/worker/types.js';
+import { createWorker } from '../ha/worker/worker.js';
+import { controlPlaneKeys } from './leader-keys.js';
+import { leaderGuarded } from './leadership.js';
+import type { Stores } from './stores.js';
+
+/** The job handlers of the control plane, by job kind. */
+export type JobHandlers = Readonly<Record<string, JobHandler | HandlerRegistration>>;
+
+/** Name of the one job queue (stream key suffix, or queue column value). */
+export const JOB_QUEUE = 'jobs';
+
+export interface JobSystem {
+  /** The queue jobs travel on: Redis Streams when Redis is configured, the PostgreSQL table otherwise. */
+  queue: Queue;
+  /** Relay (every worker), worker runtime, and the leader-guarded sweeper. */
+  runnables: Runnable[];
+  close(): Promise<void>;
+}
+
+export interface JobSystemOptions {
+  config: Config;
+  stores: Stores;
+  logger: Logger;
+  registry: Registry;
+  elector: Elector;
+  handlers: JobHandlers;
+  /** Told when a job has failed for good (the control plane marks its resource failed). */
+  onDeadLetter?: (info: DeadLetterInfo) => unknown;
+}
+
+/**
+ * The durable job path of a worker process (DESIGN.md §4): producers write jobs into the
+ * outbox in their own transaction; the relay moves them to the queue; the worker leases each
+ * in the ledger, runs its handler, completes, then acks; the sweeper, on one worker at a time,
+ * re-dispatches jobs the queue lost.
+ */
+export function createJobSystem(options: JobSystemOptions): JobSystem {
+  const { config, stores, logger, registry, elector } = options;
+  const queueLogger = logger.child({ component: 'queue' });
+  const queue = stores.redis
+    ? createRedisStreamsQueue({
+        redis: stores.redis,
+        prefix: config.redisPrefix,
+        name: JOB_QUEUE,
+        consumer: config.nodeId,
+        logger: queueLogger,
+      })
+    : createPostgresQueue({ db: stores.db, name: JOB_QUEUE, consumer: config.nodeId, logger: queueLogger });
+  const jobLogger = logger.child({ component: 'jobs' });
+  const worker = createWorker({
+    queue,
+    ledger: createPostgresLedger(stores.db),
+    db: stores.db,
+    handlers: options.handlers,
+    nodeId: config.nodeId,
+    logger: jobLogger,
+    registry,
+    ...(options.onDeadLetter ? { onDeadLetter: options.onDeadLetter } : {}),
+  });
+  const relay = createOutboxRelay({ db: stores.db, queue, logger: jobLogger });
+  const sweeper = createOutboxSweeper({ db: stores.db, queue, logger: jobLogger });
+  return {
+    queue,
+    runnables: [
+      relay,
+      worker,
+      leaderGuarded(sweeper, controlPlaneKeys.outboxSweeper, elector, logger, registry),
+    ],
+    close: () => queue.close(),
+  };
+}
