@@ -4,7 +4,7 @@ import { type Config, loadConfig } from '../../src/cli/config.js';
 import { type App, type ShutdownStep, startApp } from '../../src/runtime/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { REDIS_URL } from '../helpers/services.js';
-import { OutageProxy } from './mini-proxy.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
 const quiet = pino({ level: 'silent' });
 
@@ -94,15 +94,18 @@ describe('roles', () => {
 
 describe('readiness follows the dependencies without a restart', () => {
   it('turns 503 naming the database while PostgreSQL is unreachable, and 200 once it is back', async () => {
-    const proxy = await new OutageProxy(5432).start();
-    const url = new URL(t.url);
-    url.port = String(proxy.port);
-    const app = await startApp(config({ role: 'api', nodeId: 'ready-pg', databaseUrl: url.toString() }), {
-      logger: quiet,
-    });
+    const proxy = await startTcpProxy(t.url);
+    const app = await startApp(
+      config({ role: 'api', nodeId: 'ready-pg', databaseUrl: proxy.urlFor(t.url) }),
+      {
+        logger: quiet,
+      },
+    );
     try {
       expect((await readyz(app)).status).toBe(200);
-      proxy.down();
+      // A partition: connections stay open but nothing gets through, and pooled connections are cut.
+      proxy.reset();
+      proxy.blackhole();
       const down = await readyz(app);
       expect(down.status).toBe(503);
       expect(down.body).toMatchObject({
@@ -111,31 +114,35 @@ describe('readiness follows the dependencies without a restart', () => {
         checks: { database: { ok: false } },
       });
       expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
-      proxy.up();
+      proxy.resume();
       await expect.poll(async () => (await readyz(app)).status, { timeout: 15_000, interval: 200 }).toBe(200);
     } finally {
-      proxy.up();
+      proxy.resume();
       await app.shutdown('test');
       await proxy.close();
     }
   });
 
   it('turns 503 naming Redis while Redis is unreachable, never crashing, and 200 once it is back', async () => {
-    const proxy = await new OutageProxy(Number(new URL(REDIS_URL).port || 6379)).start();
+    const proxy = await startTcpProxy(REDIS_URL);
     const app = await startApp(
-      config({ role: 'api', nodeId: 'ready-redis', redisUrl: `redis://127.0.0.1:${proxy.port}` }),
-      { logger: quiet },
+      config({ role: 'api', nodeId: 'ready-redis', redisUrl: proxy.urlFor(REDIS_URL) }),
+      {
+        logger: quiet,
+      },
     );
     try {
       await expect.poll(async () => (await readyz(app)).status, { timeout: 10_000, interval: 100 }).toBe(200);
-      proxy.down();
+      proxy.blackhole();
       await expect
         .poll(async () => (await readyz(app)).body, { timeout: 10_000, interval: 100 })
         .toMatchObject({ ready: false, checks: { redis: { ok: false }, database: { ok: true } } });
-      proxy.up();
+      // A connection cut while down: the client reconnects with backoff, never crashing.
+      proxy.reset();
+      proxy.resume();
       await expect.poll(async () => (await readyz(app)).status, { timeout: 15_000, interval: 200 }).toBe(200);
     } finally {
-      proxy.up();
+      proxy.resume();
       await app.shutdown('test');
       await proxy.close();
     }
