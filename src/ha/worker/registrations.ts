@@ -1,4 +1,5 @@
 import type { BackoffOptions } from './backoff.js';
+import { TerminalJobError } from './errors.js';
 import type { HandlerRegistration, JobHandler } from './types.js';
 
 /** A handler with every option resolved. */
@@ -37,4 +38,26 @@ export function resolveHandlers(
     });
   }
   return resolved;
+}
+
+/**
+ * The stand-in for a kind this worker has no handler for. Its job takes a lease like any other,
+ * so the refusals apply (a copy of a job another replica completed is acked, one running
+ * elsewhere is handed back), and a granted lease fails the job for good with the reason: the
+ * ledger records it, the message goes to the dead-letter store, `onDeadLetter` is told, and the
+ * outbox sweeper does not send the job again and again. Hence, in a rolling upgrade, replicas
+ * learn a new kind before producers start writing it.
+ */
+export function unknownKindHandler(kind: string, workerConcurrency: number): ResolvedHandler {
+  return {
+    kind,
+    handler: async () => {
+      throw new TerminalJobError(`unknown job kind "${kind}"`);
+    },
+    concurrency: workerConcurrency,
+    leaseMs: DEFAULT_LEASE_MS,
+    timeoutMs: DEFAULT_TIMEOUT_MS,
+    maxAttempts: 1,
+    backoff: {},
+  };
 }

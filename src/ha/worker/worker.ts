@@ -9,7 +9,7 @@ import { type Execution, execute } from './execution.js';
 import { LedgerBatcher } from './ledger-batcher.js';
 import { coerceError, silentLogger } from './logger.js';
 import { kindMetrics, registerQueueGauges, workerMetrics } from './metrics.js';
-import { type ResolvedHandler, resolveHandlers } from './registrations.js';
+import { type ResolvedHandler, resolveHandlers, unknownKindHandler } from './registrations.js';
 import type { WorkerOptions } from './types.js';
 import { createVerdicts, type Held } from './verdicts.js';
 import { delay, Waker } from './wake.js';
@@ -224,7 +224,10 @@ export function createWorker(options: WorkerOptions): Worker {
     return true;
   }
 
-  /** Parses received messages and queues them for a slot; dead-letters what is not a job. */
+  /**
+   * Parses received messages and queues them for a slot; dead-letters what is not a job. A job
+   * of an unknown kind goes the way of any job and is failed for good under its lease.
+   */
   async function admit(deliveries: readonly Delivery[]): Promise<void> {
     for (const d of deliveries) {
       if (held.has(d.id)) continue; // our own message came back by reclaim: we still hold it
@@ -234,10 +237,11 @@ export function createWorker(options: WorkerOptions): Worker {
         continue;
       }
       const job = parsed.job;
-      const reg: ResolvedHandler | undefined = handlers.get(job.kind);
+      let reg: ResolvedHandler | undefined = handlers.get(job.kind);
       if (!reg) {
-        await verdicts.deadLetterMessage(d, job, `unknown job kind "${job.kind}"`);
-        continue;
+        logger.error({ messageId: d.id, jobKey: job.key, kind: job.kind }, 'worker: unknown job kind');
+        reg = unknownKindHandler(job.kind, concurrency);
+        handlers.set(job.kind, reg);
       }
       if (byKey.has(job.key)) {
         // A second copy of a job we are running: bring it back once our lease has ended.
