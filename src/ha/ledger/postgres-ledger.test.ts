@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DriverName, drivers, openTestDatabase } from '../../../test/helpers/db.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type DriverName, drivers } from '../../../test/helpers/db.js';
+import { migratedDatabase } from '../../../test/worker/databases.js';
 import type { Database } from '../db/database.js';
-import { migrate, readMigrations } from '../db/migrate.js';
 import { isStaleLeaseError } from './errors.js';
 import type { ExecutionLedger } from './port.js';
 import { createPostgresLedger } from './postgres-ledger.js';
@@ -19,17 +19,10 @@ async function expire(db: Database, jobKey: string): Promise<void> {
 }
 
 describe.each(drivers)('postgres ledger on %s', (driver: DriverName) => {
-  let db: Database;
-  let dispose: () => Promise<void>;
+  const t = migratedDatabase(driver);
   let ledger: ExecutionLedger;
-
-  beforeAll(async () => {
-    ({ db, dispose } = await openTestDatabase(driver));
-    await migrate(db, readMigrations(new URL('../../migrations/', import.meta.url)));
-    ledger = createPostgresLedger(db);
-  });
-  afterAll(async () => {
-    await dispose();
+  beforeAll(() => {
+    ledger = createPostgresLedger(t.db);
   });
 
   it('grants exactly one lease to 20 concurrent acquirers of one key', async () => {
@@ -56,7 +49,7 @@ describe.each(drivers)('postgres ledger on %s', (driver: DriverName) => {
       expect(blocked.refusal.remainingMs).toBeGreaterThan(50_000);
     } else throw new Error(`unexpected refusal ${JSON.stringify(blocked)}`);
 
-    await expire(db, 'takeover-1');
+    await expire(t.db, 'takeover-1');
     const second = await ledger.tryAcquire('takeover-1', 'b', 60_000);
     if (!second.acquired) throw new Error('takeover refused');
     expect(second.lease.token).toBeGreaterThan(first.lease.token);
@@ -95,7 +88,7 @@ describe.each(drivers)('postgres ledger on %s', (driver: DriverName) => {
     const a = await ledger.tryAcquire('hb-a', 'w', 60_000);
     const b = await ledger.tryAcquire('hb-b', 'w', 60_000);
     if (!a.acquired || !b.acquired) throw new Error('acquire refused');
-    await expire(db, 'hb-b');
+    await expire(t.db, 'hb-b');
     const lost = await ledger.heartbeat([
       { jobKey: 'hb-a', token: a.lease.token, leaseMs: 120_000 },
       { jobKey: 'hb-b', token: b.lease.token, leaseMs: 120_000 },
@@ -168,7 +161,7 @@ describe.each(drivers)('postgres ledger on %s', (driver: DriverName) => {
     await ledger.fail('fail-1', first.lease.token, { retryable: true, retryInMs: 60_000, error: 'boom' });
     const early = await ledger.tryAcquire('fail-1', 'w', 60_000);
     expect(early).toMatchObject({ acquired: false, refusal: { kind: 'scheduled' } });
-    await expire(db, 'fail-1');
+    await expire(t.db, 'fail-1');
     const second = await ledger.tryAcquire('fail-1', 'w', 60_000);
     if (!second.acquired) throw new Error('retry refused');
     expect(second.lease.attempt).toBe(2);
@@ -232,7 +225,7 @@ describe.each(drivers)('postgres ledger on %s', (driver: DriverName) => {
               expect(r.refusal.kind).toBe(expected[m!.state]);
             }
           } else if (o.op === 'expire') {
-            await expire(db, name(o.key));
+            await expire(t.db, name(o.key));
             if (m && (m.state === 'running' || m.state === 'pending')) m.live = false;
           } else {
             const current = held.at(-1);

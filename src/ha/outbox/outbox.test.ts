@@ -1,20 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DriverName, drivers, openTestDatabase } from '../../../test/helpers/db.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type DriverName, drivers } from '../../../test/helpers/db.js';
+import { jobKeysInQueue, migratedDatabase, uniqueQueueName } from '../../../test/worker/databases.js';
 import type { Database } from '../db/database.js';
-import { migrate, readMigrations } from '../db/migrate.js';
-import type { ExecutionLedger } from '../ledger/port.js';
 import { createPostgresLedger } from '../ledger/postgres-ledger.js';
-import { parseEnvelope } from '../worker/envelope.js';
-import { createMemoryQueueBroker } from '../worker/testing/memory-queue.js';
+import type { Queue } from '../queue/port.js';
+import { createPostgresQueue } from '../queue/postgres/postgres-queue.js';
 import { enqueue, enqueueBatch } from './outbox.js';
 import { createOutboxRelay } from './relay.js';
 import { createOutboxSweeper } from './sweeper.js';
-
-const keysIn = (broker: ReturnType<typeof createMemoryQueueBroker>) =>
-  broker.messages().map((m) => {
-    const p = parseEnvelope(m.body);
-    return p.ok ? p.job.key : '?';
-  });
 
 /** Moves every dispatch time of the outbox into the past: the test's stand-in for time passing. */
 const age = (db: Database, ms: number) =>
@@ -24,42 +17,43 @@ const age = (db: Database, ms: number) =>
   );
 
 describe.each(drivers)('outbox on %s', (driver: DriverName) => {
-  let db: Database;
-  let dispose: () => Promise<void>;
-  let ledger: ExecutionLedger;
-
-  beforeAll(async () => {
-    ({ db, dispose } = await openTestDatabase(driver));
-    await migrate(db, readMigrations(new URL('../../migrations/', import.meta.url)));
-    ledger = createPostgresLedger(db);
-  });
-  afterAll(async () => {
-    await dispose();
+  const t = migratedDatabase(driver);
+  const ledger = () => createPostgresLedger(t.db);
+  const opened: Queue[] = [];
+  /** A Postgres queue of the test's own on the same database: a real adapter, not a double. */
+  const openQueue = () => {
+    const name = uniqueQueueName();
+    const queue = createPostgresQueue({ db: t.db, name, consumer: 'relay' });
+    opened.push(queue);
+    return { name, queue };
+  };
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((q) => q.close()));
   });
 
   it('writes jobs only with the transaction that carries them, once per key', async () => {
     await expect(
-      db.transaction(async (tx) => {
+      t.db.transaction(async (tx) => {
         await enqueue(tx, { key: 'rolled-back', kind: 'k' });
         throw new Error('caller aborts');
       }),
     ).rejects.toThrow('caller aborts');
-    expect(await db.transaction((tx) => enqueue(tx, { key: 'kept', kind: 'k', payload: { n: 1 } }))).toBe(
+    expect(await t.db.transaction((tx) => enqueue(tx, { key: 'kept', kind: 'k', payload: { n: 1 } }))).toBe(
       true,
     );
-    expect(await db.transaction((tx) => enqueue(tx, { key: 'kept', kind: 'k' }))).toBe(false);
-    const rows = await db.query<{ job_key: string }>('SELECT job_key FROM stratus_outbox');
+    expect(await t.db.transaction((tx) => enqueue(tx, { key: 'kept', kind: 'k' }))).toBe(false);
+    const rows = await t.db.query<{ job_key: string }>('SELECT job_key FROM stratus_outbox');
     expect(rows.rows.map((r) => r.job_key)).toEqual(['kept']);
-    await db.query('DELETE FROM stratus_outbox');
+    await t.db.query('DELETE FROM stratus_outbox');
   });
 
   it('relays rows into the queue in batches, woken by NOTIFY', async () => {
-    const broker = createMemoryQueueBroker();
-    const relay = createOutboxRelay({ db, queue: broker.queue('relay'), batchSize: 7, pollMs: 60_000 });
+    const { name, queue } = openQueue();
+    const relay = createOutboxRelay({ db: t.db, queue, batchSize: 7, pollMs: 60_000 });
     const controller = new AbortController();
     const running = relay.start(controller.signal);
     try {
-      await db.transaction((tx) =>
+      await t.db.transaction((tx) =>
         enqueueBatch(
           tx,
           Array.from({ length: 20 }, (_, i) => ({ key: `r-${i}`, kind: 'k' })),
@@ -67,9 +61,11 @@ describe.each(drivers)('outbox on %s', (driver: DriverName) => {
       );
       // pollMs is a minute: only the NOTIFY can wake the relay within this deadline.
       const deadline = Date.now() + 10_000;
-      while (broker.messages().length < 20 && Date.now() < deadline)
+      while ((await jobKeysInQueue(t.db, name)).length < 20 && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 10));
-      expect(keysIn(broker).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `r-${i}`).sort());
+      expect((await jobKeysInQueue(t.db, name)).sort()).toEqual(
+        Array.from({ length: 20 }, (_, i) => `r-${i}`).sort(),
+      );
       expect(await relay.dispatchOnce()).toBe(0);
     } finally {
       controller.abort();
@@ -78,26 +74,26 @@ describe.each(drivers)('outbox on %s', (driver: DriverName) => {
   });
 
   it('keeps rows undispatched when the queue refuses them', async () => {
-    const broker = createMemoryQueueBroker();
-    const queue = broker.queue('relay');
-    queue.addBatch = async () => {
-      throw new Error('redis is down');
+    const queue = {
+      ...openQueue().queue,
+      addBatch: async (): Promise<string[]> => {
+        throw new Error('redis is down');
+      },
     };
-    await db.transaction((tx) => enqueue(tx, { key: 'refused-1', kind: 'k' }));
-    const relay = createOutboxRelay({ db, queue });
+    await t.db.transaction((tx) => enqueue(tx, { key: 'refused-1', kind: 'k' }));
+    const relay = createOutboxRelay({ db: t.db, queue });
     await expect(relay.dispatchOnce()).rejects.toThrow('redis is down');
-    const row = await db.query(
+    const row = await t.db.query(
       'SELECT 1 FROM stratus_outbox WHERE job_key = $1 AND dispatched_at IS NULL AND claimed_until IS NULL',
       ['refused-1'],
     );
     expect(row.rowCount).toBe(1);
-    await db.query('DELETE FROM stratus_outbox');
+    await t.db.query('DELETE FROM stratus_outbox');
   });
 
   it('re-dispatches stranded jobs only, and marks finished ones done', async () => {
-    const broker = createMemoryQueueBroker();
-    const queue = broker.queue('relay');
-    await db.transaction((tx) =>
+    const { name, queue } = openQueue();
+    await t.db.transaction((tx) =>
       enqueueBatch(
         tx,
         ['never-started', 'running', 'crashed', 'completed', 'retry-later'].map((key) => ({
@@ -106,34 +102,34 @@ describe.each(drivers)('outbox on %s', (driver: DriverName) => {
         })),
       ),
     );
-    await createOutboxRelay({ db, queue }).dispatchOnce();
+    await createOutboxRelay({ db: t.db, queue }).dispatchOnce();
     const lease = async (key: string) => {
-      const r = await ledger.tryAcquire(key, 'w', 60_000);
+      const r = await ledger().tryAcquire(key, 'w', 60_000);
       if (!r.acquired) throw new Error('refused');
       return r.lease;
     };
     await lease('running');
     await lease('crashed');
-    await ledger.complete('completed', (await lease('completed')).token);
-    await ledger.fail('retry-later', (await lease('retry-later')).token, {
+    await ledger().complete('completed', (await lease('completed')).token);
+    await ledger().fail('retry-later', (await lease('retry-later')).token, {
       retryable: true,
       retryInMs: 3_600_000,
       error: 'e',
     });
-    await db.query(
+    await t.db.query(
       `UPDATE stratus_ledger SET lease_expires_at = now() - interval '1 minute' WHERE job_key = 'crashed'`,
     );
 
-    const sweeper = createOutboxSweeper({ db, queue, graceMs: 30_000 });
+    const sweeper = createOutboxSweeper({ db: t.db, queue, graceMs: 30_000 });
     expect(await sweeper.sweepOnce()).toEqual({ markedDone: 1, redispatched: 0 });
-    await age(db, 31_000);
-    const before = broker.messages().length;
+    await age(t.db, 31_000);
+    const before = (await jobKeysInQueue(t.db, name)).length;
     expect(await sweeper.sweepOnce()).toEqual({ markedDone: 0, redispatched: 2 });
-    expect(keysIn(broker).slice(before).sort()).toEqual(['crashed', 'never-started']);
+    expect((await jobKeysInQueue(t.db, name)).slice(before).sort()).toEqual(['crashed', 'never-started']);
     // A re-dispatched row waits twice the grace before its next re-dispatch.
-    await age(db, 31_000);
+    await age(t.db, 31_000);
     expect((await sweeper.sweepOnce()).redispatched).toBe(0);
-    await age(db, 31_000);
+    await age(t.db, 31_000);
     expect((await sweeper.sweepOnce()).redispatched).toBe(2);
   });
 });

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../db/database.js';
-import { migrate, readMigrations } from '../db/migrate.js';
-import { createPgliteDatabase } from '../db/pglite.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { migratedDatabase, uniqueQueueName } from '../../../test/worker/databases.js';
 import type { ExecutionLedger } from '../ledger/port.js';
 import { createPostgresLedger } from '../ledger/postgres-ledger.js';
+import type { Queue } from '../queue/port.js';
+import { createPostgresQueue } from '../queue/postgres/postgres-queue.js';
 import { encodeEnvelope } from './envelope.js';
 import { isJobTimeoutError, isLeaseLostError, TerminalJobError } from './errors.js';
-import { createMemoryQueueBroker, type MemoryQueueBroker } from './testing/memory-queue.js';
 import type { DeadLetterInfo, JobContext, WorkerOptions } from './types.js';
 import { createWorker } from './worker.js';
 
@@ -29,30 +28,65 @@ function deferred<T = void>() {
   return { promise, resolve };
 }
 
-let db: Database;
+// The worker runs on real adapters, the embedded default's: the Postgres queue and the ledger on
+// one in-process PGlite. No test double of the queue: one that drifted from the contract would
+// let these tests pass on rules the real queues do not keep.
+const t = migratedDatabase('pglite');
 let ledger: ExecutionLedger;
 const stops: (() => Promise<void>)[] = [];
+const queues: Queue[] = [];
 
-beforeAll(async () => {
-  db = await createPgliteDatabase();
-  await migrate(db, readMigrations(new URL('../../migrations/', import.meta.url)));
-  ledger = createPostgresLedger(db);
+beforeAll(() => {
+  ledger = createPostgresLedger(t.db);
 });
 afterEach(async () => {
   await Promise.all(stops.splice(0).map((s) => s()));
-});
-afterAll(async () => {
-  await db.close();
+  await Promise.all(queues.splice(0).map((q) => q.close()));
 });
 
-/** Starts a worker on `broker`, stopped after the test. Fast timings: the rules, not the defaults. */
-function startWorker(
-  broker: MemoryQueueBroker,
-  options: Partial<WorkerOptions> & Pick<WorkerOptions, 'handlers'>,
-) {
+interface MessageRow {
+  held: boolean;
+  delayed: boolean;
+  /** Until the message is due, for a delayed one. */
+  dueInMs: number;
+}
+
+/** A queue of the test's own: handles per consumer, and what it holds, read from its table. */
+function testQueue() {
+  const name = uniqueQueueName();
+  const consumer = (id: string): Queue => {
+    const q = createPostgresQueue({ db: t.db, name, consumer: id });
+    queues.push(q);
+    return q;
+  };
+  const producer = consumer('producer');
+  return {
+    name,
+    producer,
+    consumer,
+    async messages(): Promise<MessageRow[]> {
+      const res = await t.db.query<{ held: boolean; delayed: boolean; due_in_ms: number }>(
+        `SELECT locked_until IS NOT NULL AS held, available_at > now() AS delayed,
+                extract(epoch FROM available_at - now()) * 1000 AS due_in_ms
+         FROM stratus_queue_messages WHERE queue = $1 ORDER BY id`,
+        [name],
+      );
+      return res.rows.map((r) => ({ held: r.held, delayed: r.delayed, dueInMs: Number(r.due_in_ms) }));
+    },
+    deadLetters: () => producer.deadLetters(100),
+    /** Makes every delayed message due now: the test's stand-in for time passing. */
+    async expireDelays(): Promise<void> {
+      await t.db.query('UPDATE stratus_queue_messages SET available_at = now() WHERE queue = $1', [name]);
+    },
+  };
+}
+type TestQueue = ReturnType<typeof testQueue>;
+
+/** Starts a worker on `q`, stopped after the test. Fast timings: the rules, not the defaults. */
+function startWorker(q: TestQueue, options: Partial<WorkerOptions> & Pick<WorkerOptions, 'handlers'>) {
   const controller = new AbortController();
   const worker = createWorker({
-    queue: broker.queue(options.nodeId ?? 'w1'),
+    queue: q.consumer(options.nodeId ?? 'w1'),
     ledger,
     nodeId: 'w1',
     registry: new Registry(),
@@ -72,13 +106,15 @@ function startWorker(
   return { worker, stop, done };
 }
 
+const empty = (q: TestQueue) => async () => (await q.messages()).length === 0;
+
 const key = () => `job-${randomUUID()}`;
 
 describe('worker runtime', () => {
   it('completes in the ledger, then acks', async () => {
-    const broker = createMemoryQueueBroker();
+    const q = testQueue();
     const events: string[] = [];
-    const producer = broker.queue('producer');
+    const producer = q.producer;
     const keys = [key(), key(), key()];
     await producer.addBatch(keys.map((k) => encodeEnvelope({ key: k, kind: 'noop' })));
     const tracingLedger: ExecutionLedger = {
@@ -88,14 +124,16 @@ describe('worker runtime', () => {
         return ledger.exchange(completions, requests, owner);
       },
     };
-    const queue = broker.queue('w1');
-    const ack = queue.ack.bind(queue);
-    queue.ack = async (ids) => {
-      events.push(`ack:${ids.length}`);
-      return ack(ids);
+    const base = q.consumer('w1');
+    const queue: Queue = {
+      ...base,
+      ack: async (ids) => {
+        events.push(`ack:${ids.length}`);
+        return base.ack(ids);
+      },
     };
     const seen: JobContext[] = [];
-    startWorker(broker, {
+    startWorker(q, {
       queue,
       ledger: tracingLedger,
       handlers: {
@@ -104,7 +142,7 @@ describe('worker runtime', () => {
         },
       },
     });
-    await until(() => broker.messages().length === 0);
+    await until(empty(q));
     for (const k of keys) expect((await ledger.get(k))?.state).toBe('completed');
     expect(events[0]).toMatch(/^complete:/);
     expect(events.indexOf(events.find((e) => e.startsWith('ack'))!)).toBeGreaterThan(0);
@@ -113,29 +151,37 @@ describe('worker runtime', () => {
   });
 
   it('dead-letters unparseable messages and unknown kinds with the reason, never acks them', async () => {
-    const broker = createMemoryQueueBroker();
-    const producer = broker.queue('producer');
-    await producer.add('{not json');
-    await producer.add(JSON.stringify({ v: 2, key: 'k', kind: 'noop' }));
-    await producer.add(encodeEnvelope({ key: key(), kind: 'no-such-kind' }));
+    const q = testQueue();
+    const unknown = key();
+    await q.producer.add('{not json');
+    await q.producer.add(JSON.stringify({ v: 2, key: 'k', kind: 'noop' }));
+    await q.producer.add(encodeEnvelope({ key: unknown, kind: 'no-such-kind' }));
     const hooked: DeadLetterInfo[] = [];
-    startWorker(broker, { handlers: { noop: async () => {} }, onDeadLetter: (i) => hooked.push(i) });
-    await until(() => broker.deadLetters().length === 3);
-    const reasons = broker.deadLetters().map((d) => d.reason);
-    expect(reasons[0]).toMatch(/unparseable message: body is not JSON/);
-    expect(reasons[1]).toMatch(/unsupported envelope version 2/);
-    expect(reasons[2]).toMatch(/unknown job kind "no-such-kind"/);
+    startWorker(q, { handlers: { noop: async () => {} }, onDeadLetter: (i) => hooked.push(i) });
+    await until(async () => (await q.deadLetters()).length === 3);
+    const reasons = (await q.deadLetters()).map((d) => d.reason).sort();
+    expect(reasons).toEqual([
+      expect.stringMatching(/^terminal error: unknown job kind "no-such-kind"$/),
+      expect.stringMatching(/^unparseable message: body is not JSON/),
+      expect.stringMatching(/^unparseable message: unsupported envelope version 2/),
+    ]);
     expect(hooked).toHaveLength(3);
-    expect(broker.messages()).toHaveLength(0);
+    expect(await q.messages()).toHaveLength(0);
+    // The unknown kind's job is failed for good in the ledger, with the reason: the outbox
+    // sweeper counts it finished instead of sending it again.
+    expect(await ledger.get(unknown)).toMatchObject({
+      state: 'failed',
+      lastError: 'terminal error: unknown job kind "no-such-kind"',
+    });
   });
 
   it('retries a throwing handler with the ledger attempt, then dead-letters after the last attempt', async () => {
-    const broker = createMemoryQueueBroker();
+    const q = testQueue();
     const k = key();
-    await broker.queue('p').add(encodeEnvelope({ key: k, kind: 'flaky' }));
+    await q.producer.add(encodeEnvelope({ key: k, kind: 'flaky' }));
     const attempts: number[] = [];
     const hooked: DeadLetterInfo[] = [];
-    startWorker(broker, {
+    startWorker(q, {
       handlers: {
         flaky: {
           maxAttempts: 3,
@@ -147,19 +193,19 @@ describe('worker runtime', () => {
       },
       onDeadLetter: (i) => hooked.push(i),
     });
-    await until(() => broker.deadLetters().length === 1);
+    await until(async () => (await q.deadLetters()).length === 1);
     expect(attempts).toEqual([1, 2, 3]);
-    expect(broker.deadLetters()[0]!.reason).toBe('failed after 3 attempts: boom 3');
+    expect((await q.deadLetters())[0]!.reason).toBe('failed after 3 attempts: boom 3');
     expect(hooked).toMatchObject([{ job: { key: k }, attempt: 3 }]);
     expect(await ledger.get(k)).toMatchObject({ state: 'failed', attempt: 3 });
-    expect(broker.messages()).toHaveLength(0);
+    expect(await q.messages()).toHaveLength(0);
   });
 
   it('succeeds on a retry', async () => {
-    const broker = createMemoryQueueBroker();
+    const q = testQueue();
     const k = key();
-    await broker.queue('p').add(encodeEnvelope({ key: k, kind: 'flaky' }));
-    startWorker(broker, {
+    await q.producer.add(encodeEnvelope({ key: k, kind: 'flaky' }));
+    startWorker(q, {
       handlers: {
         flaky: async ({ attempt }) => {
           if (attempt < 2) throw new Error('first time fails');
@@ -168,15 +214,15 @@ describe('worker runtime', () => {
     });
     await until(async () => (await ledger.get(k))?.state === 'completed');
     expect((await ledger.get(k))?.attempt).toBe(2);
-    await until(() => broker.messages().length === 0);
+    await until(empty(q));
   });
 
   it('does not retry a terminal error', async () => {
-    const broker = createMemoryQueueBroker();
+    const q = testQueue();
     const k = key();
-    await broker.queue('p').add(encodeEnvelope({ key: k, kind: 'bad' }));
+    await q.producer.add(encodeEnvelope({ key: k, kind: 'bad' }));
     let calls = 0;
-    startWorker(broker, {
+    startWorker(q, {
       handlers: {
         bad: async () => {
           calls++;
@@ -184,24 +230,22 @@ describe('worker runtime', () => {
         },
       },
     });
-    await until(() => broker.deadLetters().length === 1);
+    await until(async () => (await q.deadLetters()).length === 1);
     expect(calls).toBe(1);
-    expect(broker.deadLetters()[0]!.reason).toBe('terminal error: invalid input');
+    expect((await q.deadLetters())[0]!.reason).toBe('terminal error: invalid input');
   });
 
   it('aborts a handler that hangs past its timeout, and abandons one that ignores the abort', async () => {
-    const broker = createMemoryQueueBroker();
+    const q = testQueue();
     const polite = key();
     const rude = key();
-    await broker
-      .queue('p')
-      .addBatch([
-        encodeEnvelope({ key: polite, kind: 'polite' }),
-        encodeEnvelope({ key: rude, kind: 'rude' }),
-      ]);
+    await q.producer.addBatch([
+      encodeEnvelope({ key: polite, kind: 'polite' }),
+      encodeEnvelope({ key: rude, kind: 'rude' }),
+    ]);
     const reasons: unknown[] = [];
     const rudeStarts: number[] = [];
-    startWorker(broker, {
+    startWorker(q, {
       abortGraceMs: 100,
       handlers: {
         polite: {
@@ -225,44 +269,45 @@ describe('worker runtime', () => {
         },
       },
     });
-    await until(() => broker.deadLetters().length === 2);
+    await until(async () => (await q.deadLetters()).length === 2);
     expect(isJobTimeoutError(reasons[0])).toBe(true);
-    const byKey = new Map(broker.deadLetters().map((d) => [JSON.parse(d.body).key as string, d.reason]));
+    const byKey = new Map((await q.deadLetters()).map((d) => [JSON.parse(d.body).key as string, d.reason]));
     expect(byKey.get(polite)).toMatch(/failed after 1 attempts: job ran past its timeout of 100 ms/);
     expect(byKey.get(rude)).toMatch(/failed after 2 attempts: job ran past its timeout/);
     expect(rudeStarts).toEqual([1, 2]);
   });
 
   it('neither acks nor drops a message whose job runs elsewhere under a live lease', async () => {
-    const broker = createMemoryQueueBroker();
+    const q = testQueue();
     const k = key();
     const other = await ledger.tryAcquire(k, 'other-node', 60_000);
     if (!other.acquired) throw new Error('setup failed');
-    await broker.queue('p').add(encodeEnvelope({ key: k, kind: 'noop' }));
+    await q.producer.add(encodeEnvelope({ key: k, kind: 'noop' }));
     let ran = 0;
-    startWorker(broker, {
+    startWorker(q, {
       handlers: {
         noop: async () => {
           ran++;
         },
       },
     });
-    await until(() => broker.messages()[0]?.state === 'delayed');
-    expect(broker.messages()).toHaveLength(1);
-    expect(broker.messages()[0]!.dueAt - Date.now()).toBeGreaterThan(50_000);
+    await until(async () => (await q.messages())[0]?.delayed === true);
+    const [parked, ...more] = await q.messages();
+    expect(more).toHaveLength(0);
+    expect(parked!.dueInMs).toBeGreaterThan(50_000);
     // The other owner finishes: the copy here is then a duplicate and is acked without running.
     await ledger.complete(k, other.lease.token);
-    broker.expireDelays();
-    await until(() => broker.messages().length === 0);
+    await q.expireDelays();
+    await until(empty(q));
     expect(ran).toBe(0);
   });
 
   it('aborts the handler when its lease is lost and does not ack the message', async () => {
-    const broker = createMemoryQueueBroker();
+    const q = testQueue();
     const k = key();
-    await broker.queue('p').add(encodeEnvelope({ key: k, kind: 'slow' }));
+    await q.producer.add(encodeEnvelope({ key: k, kind: 'slow' }));
     const started = deferred<AbortSignal>();
-    startWorker(broker, {
+    startWorker(q, {
       handlers: {
         slow: {
           leaseMs: 60_000,
@@ -274,7 +319,7 @@ describe('worker runtime', () => {
       },
     });
     const signal = await started.promise;
-    await db.query(
+    await t.db.query(
       `UPDATE stratus_ledger SET lease_expires_at = now() - interval '1 second' WHERE job_key = $1`,
       [k],
     );
@@ -282,19 +327,19 @@ describe('worker runtime', () => {
     expect(thief.acquired).toBe(true);
     await until(() => signal.aborted);
     expect(isLeaseLostError(signal.reason)).toBe(true);
-    expect(broker.messages()).toHaveLength(1);
+    expect(await q.messages()).toMatchObject([{ held: true }]);
     expect((await ledger.get(k))?.owner).toBe('thief');
   });
 
   it('keeps at most `concurrency` handlers running under a large backlog', async () => {
-    const broker = createMemoryQueueBroker();
-    await broker
-      .queue('p')
-      .addBatch(Array.from({ length: 500 }, () => encodeEnvelope({ key: key(), kind: 'noop', payload: {} })));
+    const q = testQueue();
+    await q.producer.addBatch(
+      Array.from({ length: 500 }, () => encodeEnvelope({ key: key(), kind: 'noop', payload: {} })),
+    );
     let running = 0;
     let peak = 0;
     let maxHeld = 0;
-    const { worker } = startWorker(broker, {
+    const { worker } = startWorker(q, {
       concurrency: 8,
       handlers: {
         noop: async () => {
@@ -306,7 +351,7 @@ describe('worker runtime', () => {
         },
       },
     });
-    await until(() => broker.messages().length === 0, 30_000);
+    await until(empty(q), 30_000);
     expect(peak).toBeLessThanOrEqual(8);
     expect(peak).toBeGreaterThan(1);
     // Running + leased ahead (2x) + being completed (1x): bounded whatever the backlog.
@@ -314,18 +359,16 @@ describe('worker runtime', () => {
   });
 
   it('drains on shutdown: finishes what ends in time, hands back what does not', async () => {
-    const broker = createMemoryQueueBroker();
+    const q = testQueue();
     const quick = key();
     const stuck = key();
-    await broker
-      .queue('p')
-      .addBatch([
-        encodeEnvelope({ key: quick, kind: 'quick' }),
-        encodeEnvelope({ key: stuck, kind: 'stuck' }),
-      ]);
+    await q.producer.addBatch([
+      encodeEnvelope({ key: quick, kind: 'quick' }),
+      encodeEnvelope({ key: stuck, kind: 'stuck' }),
+    ]);
     const release = deferred();
     const bothStarted = { quick: deferred(), stuck: deferred() };
-    const { stop } = startWorker(broker, {
+    const { stop } = startWorker(q, {
       drainMs: 300,
       abortGraceMs: 100,
       handlers: {
@@ -345,6 +388,6 @@ describe('worker runtime', () => {
     await stopped;
     expect((await ledger.get(quick))?.state).toBe('completed');
     expect(await ledger.get(stuck)).toMatchObject({ state: 'pending', lastError: 'worker shut down' });
-    expect(broker.messages()).toMatchObject([{ state: 'ready' }]);
+    expect(await q.messages()).toMatchObject([{ held: false, delayed: false }]);
   });
 });
