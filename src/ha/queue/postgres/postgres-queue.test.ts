@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type DriverName, drivers, openTestDatabase } from '../../../../test/helpers/db.js';
+import { migratedDatabase } from '../../../../test/worker/databases.js';
 import { migrations } from '../../../migrations/index.js';
-import type { Database } from '../../db/database.js';
 import { migrate } from '../../db/migrate.js';
 import { queueContract } from '../contract.js';
 import { createPostgresQueue } from './postgres-queue.js';
@@ -19,15 +19,10 @@ describe.each(drivers)('PostgreSQL queue on %s', (driver: DriverName) => {
   });
 
   describe('wake-up', () => {
-    let db: Database;
-    let dispose: () => Promise<void>;
-    beforeAll(async () => {
-      ({ db, dispose } = await openTestDatabase(driver));
-      await migrate(db, migrations);
-    });
-    afterAll(() => dispose());
+    const t = migratedDatabase(driver);
 
     it('wakes a blocked receiver by NOTIFY, long before its poll interval', async () => {
+      const { db } = t;
       // With a 30 s poll, only the notification can end the wait within the bound below.
       const reader = createPostgresQueue({ db, name: 'wake', consumer: 'r', pollIntervalMs: 30_000 });
       const writer = createPostgresQueue({ db, name: 'wake', consumer: 'w' });
