@@ -8,10 +8,18 @@ const sql = {
   unclaim: loadText(new URL('./sql/unclaim.sql', import.meta.url)),
 };
 
-/** Runs one statement in its own short transaction that does not wait for its WAL flush. */
-function relaxed<R extends Row>(db: Database, statement: string, params: readonly unknown[]) {
+/**
+ * Runs one statement in its own short transaction that does not wait for its WAL flush;
+ * `settings` is the statement that says so (and may set more for this transaction).
+ */
+function relaxed<R extends Row>(
+  db: Database,
+  statement: string,
+  params: readonly unknown[],
+  settings: string = sql.relaxedCommit,
+) {
   return db.transaction(async (tx) => {
-    await tx.query(sql.relaxedCommit);
+    await tx.query(settings);
     return tx.query<R>(statement, params);
   });
 }
@@ -23,15 +31,16 @@ export const CLAIM_MS = 10_000;
  * Claims rows with `claimSql`, puts their bodies on the queue, then marks them dispatched.
  * A crash after the queue call and before the mark means the rows are claimed again once the
  * claim expires: a duplicate message, which the ledger turns into a no-op. Returns how many
- * rows went on the queue.
+ * rows went on the queue. `claimSettings` replaces the relaxed-commit statement before the claim.
  */
 export async function dispatchClaimed(
   db: Database,
   queue: QueueProducer,
   claimSql: string,
   params: readonly unknown[],
+  claimSettings?: string,
 ): Promise<number> {
-  const res = await relaxed<{ id: number; body: string }>(db, claimSql, params);
+  const res = await relaxed<{ id: number; body: string }>(db, claimSql, params, claimSettings);
   if (res.rows.length === 0) return 0;
   const rows = res.rows.sort((a, b) => Number(a.id) - Number(b.id));
   const ids = rows.map((r) => r.id);

@@ -8,6 +8,7 @@ import { CLAIM_MS, dispatchClaimed } from './dispatch.js';
 import { OUTBOX_CHANNEL } from './outbox.js';
 
 const claimSql = loadText(new URL('./sql/claim.sql', import.meta.url));
+const claimSettings = loadText(new URL('./sql/claim-settings.sql', import.meta.url));
 
 export interface OutboxRelayOptions {
   db: Database;
@@ -37,7 +38,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const pollMs = options.pollMs ?? 1_000;
   const logger = options.logger ?? silentLogger;
 
-  const dispatchOnce = () => dispatchClaimed(options.db, options.queue, claimSql, [batchSize, CLAIM_MS]);
+  const dispatchOnce = () =>
+    dispatchClaimed(options.db, options.queue, claimSql, [batchSize, CLAIM_MS], claimSettings);
 
   return {
     name: 'outbox-relay',
