@@ -149,14 +149,12 @@ export function createRedisStreamsQueue(options: RedisStreamsQueueOptions): Queu
     },
 
     async addBatch(bodies) {
-      if (bodies.length === 0) return [];
-      const pipeline = redis.pipeline();
-      for (const body of bodies) pipeline.xadd(stream, '*', 'b', body);
-      const results = (await pipeline.exec()) ?? [];
-      return results.map(([err, id]) => {
-        if (err) throw err;
-        return id as string;
-      });
+      const ids: string[] = [];
+      for (let i = 0; i < bodies.length; i += MAX_IDS_PER_CALL) {
+        const part = bodies.slice(i, i + MAX_IDS_PER_CALL);
+        ids.push(...((await scripts.addBatch.run(redis, [stream], part)) as string[]));
+      }
+      return ids;
     },
 
     async receive(max, blockMs, signal) {

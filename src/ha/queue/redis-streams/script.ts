@@ -31,6 +31,7 @@ export class LuaScript {
 const entry = new URL('./entry.lua', import.meta.url);
 
 export const scripts = {
+  addBatch: new LuaScript(new URL('./add-batch.lua', import.meta.url)),
   ack: new LuaScript(new URL('./ack.lua', import.meta.url)),
   touch: new LuaScript(new URL('./touch.lua', import.meta.url)),
   release: new LuaScript(new URL('./release.lua', import.meta.url), entry),
