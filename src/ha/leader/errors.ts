@@ -1,3 +1,4 @@
+import { hasCode } from '../errors.js';
 /**
  * The errors of leader election. Each has a stable `code` and a type guard that checks the
  * code, not the prototype, so two copies of this module still recognise each other's errors.
@@ -9,10 +10,6 @@ export const LeaderErrorCode = {
   leadershipLost: 'LEADERSHIP_LOST',
   election: 'ELECTION_FAILED',
 } as const;
-
-function hasCode(err: unknown, code: string): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
-}
 
 /**
  * A write carried an epoch that is no longer the key's current one: a newer leader has been
@@ -88,8 +85,4 @@ export function isElectionError(err: unknown): err is ElectionError {
   return hasCode(err, LeaderErrorCode.election);
 }
 
-/** Turns anything thrown into an Error, once, keeping the original as `cause`. */
-export function coerceError(err: unknown): Error {
-  if (err instanceof Error) return err;
-  return new Error(typeof err === 'string' ? err : JSON.stringify(err), { cause: err });
-}
+export { coerceError } from '../errors.js';

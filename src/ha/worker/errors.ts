@@ -3,9 +3,7 @@
  * they are recognised across two copies of this package.
  */
 
-function hasCode(err: unknown, code: string): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
-}
+import { hasCode } from '../errors.js';
 
 const TERMINAL = 'STRATUS_TERMINAL_JOB';
 const TIMEOUT = 'STRATUS_JOB_TIMEOUT';

@@ -14,10 +14,4 @@ export const silentLogger: JobLogger = {
   debug() {},
 };
 
-/** Turns anything thrown into an Error once, keeping the original as `cause`. */
-export function coerceError(value: unknown): Error {
-  if (value instanceof Error) return value;
-  return new Error(typeof value === 'string' ? value : `non-error thrown: ${String(value)}`, {
-    cause: value,
-  });
-}
+export { coerceError } from '../errors.js';
