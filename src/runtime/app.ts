@@ -86,6 +86,8 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
   const { logger } = options;
   const stores = await openStores(config, logger);
   let server: FastifyInstance | undefined;
+  let elector: Elector | undefined;
+  let jobs: JobSystem | undefined;
   try {
     const applied = await applyMigrations(stores.db);
     if (applied.length > 0) logger.info({ applied }, 'applied migrations');
@@ -106,8 +108,8 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
           : logger.warn({ service: name }, 'background service returned on its own'),
     });
     // The API role serves requests only: it enqueues jobs through the outbox, never runs them.
-    const elector = config.role === 'api' ? undefined : createElector(config, stores, logger);
-    const jobs =
+    elector = config.role === 'api' ? undefined : createElector(config, stores, logger);
+    jobs =
       elector &&
       createJobSystem({
         config,
@@ -191,6 +193,8 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
     return { config, url, services: manager.names, stores, backends, server, jobs, shutdown };
   } catch (err) {
     await server?.close().catch(() => {});
+    await jobs?.close().catch(() => {});
+    await elector?.close().catch(() => {});
     await stores.close().catch(() => {});
     throw err;
   }

@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Config, loadConfig } from '../../src/cli/config.js';
@@ -88,6 +89,27 @@ describe('roles', () => {
       expect(after.rows[0]!.stopped_at).toBeInstanceOf(Date);
     } finally {
       await check.shutdown('test');
+    }
+  });
+});
+
+describe('a start that fails', () => {
+  it('refuses a port in use, closes what it opened, and a later start on the same stores works', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      await expect(
+        startApp(config({ role: 'all', nodeId: 'busy-port', port }), { logger: quiet }),
+      ).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+    const app = await startApp(config({ role: 'all', nodeId: 'busy-port', port }), { logger: quiet });
+    try {
+      expect((await readyz(app)).status).toBe(200);
+    } finally {
+      await app.shutdown('test');
     }
   });
 });
