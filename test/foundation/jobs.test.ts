@@ -73,6 +73,10 @@ describe('the job path of a worker process', () => {
         expect.arrayContaining(['outbox-relay', 'job-worker', 'leader:outbox-sweeper', 'leader:node-reaper']),
       );
       await exercise(app, runs, deadLetters);
+      const metrics = await (await fetch(`${app.url}/metrics`)).text();
+      expect(metrics).toMatch(/stratus_job_duration_seconds_count\{[^}]*kind="echo"[^}]*\} 1/);
+      expect(metrics).toMatch(/stratus_queue_depth\{[^}]*\} \d+/);
+      expect(metrics).toMatch(/stratus_leader\{[^}]*key="outbox-sweeper"[^}]*\} 1/);
     } finally {
       await app.shutdown('test');
     }
