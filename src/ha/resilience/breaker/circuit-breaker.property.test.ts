@@ -160,12 +160,19 @@ describe('CircuitBreaker properties', () => {
 
   // A probe that outlived its deadline was given up on (the breaker reopened): it belongs to
   // an earlier period and no longer counts as in flight; only that path admits a new one.
-  it('never lets two probes of one half-open period run at once in single-flight mode', () => {
+  it('never lets two probes of one half-open period run at once in single-flight mode, whatever listeners do', () => {
     fc.assert(
-      fc.property(fc.array(command, { maxLength: 200 }), (commands) => {
+      fc.property(fc.array(command, { maxLength: 200 }), fc.boolean(), (commands, reentrant) => {
         const clock = new ManualClock();
         const breaker = new CircuitBreaker({ clock, consecutiveFailures: 1, openMs: 100 });
         const pending: BreakerPermit[] = [];
+        // A listener that calls the breaker back on every change, as a health check might.
+        if (reentrant) {
+          breaker.onStateChange.on(() => {
+            const permit = breaker.tryAcquire();
+            if (permit !== null) pending.push(permit);
+          });
+        }
         for (const cmd of commands) {
           if (cmd.kind === 'advance') clock.advance(cmd.ms);
           else if (cmd.kind === 'call') {

@@ -106,6 +106,45 @@ describe('CircuitBreaker', () => {
     expect(breaker.snapshot().halfOpen).toEqual({ probes: 0, successes: 1 });
   });
 
+  it('keeps single flight when a half-open listener calls the breaker back', async () => {
+    const { clock, breaker, trip } = setup({ halfOpen: { permits: 1 } });
+    await trip();
+    clock.advance(1_000);
+    const fromListener: (unknown | null)[] = [];
+    const retryAfter: number[] = [];
+    breaker.onStateChange.on((change) => {
+      if (change.to !== 'half-open') return;
+      fromListener.push(breaker.tryAcquire());
+      retryAfter.push(breaker.retryAfterMs);
+    });
+    const fromCaller = breaker.tryAcquire();
+    expect(fromCaller).not.toBeNull();
+    expect(fromListener).toEqual([null]);
+    // The listener was told when the caller's probe deadline passes (probeTimeoutMs 30 s).
+    expect(retryAfter).toEqual([30_000]);
+    expect(breaker.snapshot().halfOpen.probes).toBe(1);
+  });
+
+  it('announces changes in order when a listener causes another one', async () => {
+    const { clock, breaker, changes, trip } = setup({ halfOpen: { permits: 1, successesToClose: 1 } });
+    await trip();
+    clock.advance(1_000);
+    const seen: string[] = [];
+    breaker.onStateChange.on((change) => {
+      seen.push(`${change.from}>${change.to}`);
+      // Reopens the breaker from inside the announcement of half-open.
+      if (change.to === 'half-open') breaker.isolate();
+    });
+    const probe = breaker.tryAcquire();
+    expect(probe).not.toBeNull();
+    expect(breaker.state).toBe('isolated');
+    expect(seen).toEqual(['open>half-open', 'half-open>isolated']);
+    expect(changes.map((c) => c.to)).toEqual(['open', 'half-open', 'isolated']);
+    // The probe belongs to a period that ended: its success moves nothing.
+    breaker.record(probe!, 'success');
+    expect(breaker.state).toBe('isolated');
+  });
+
   it('ignores a late result from an earlier period: statistics only, never a state change', async () => {
     const { clock, breaker, exec, trip } = setup();
     const slow = deferred<string>();
@@ -122,6 +161,47 @@ describe('CircuitBreaker', () => {
     await probeCall;
     await exec.execute(ok);
     expect(breaker.state).toBe('closed');
+  });
+
+  it('keeps a late failure out of the failure-rate window of the next closed period', async () => {
+    const { clock, breaker, exec } = setup({
+      consecutiveFailures: 0,
+      failureRate: { threshold: 0.5, minimumCalls: 2, window: { type: 'count', size: 10 } },
+      halfOpen: { successesToClose: 1 },
+    });
+    const slow = deferred<string>();
+    const late = exec.execute(() => slow.promise).catch(() => {});
+    await exec.execute(boom).catch(() => {});
+    await exec.execute(boom).catch(() => {});
+    expect(breaker.state).toBe('open');
+    clock.advance(1_000);
+    await exec.execute(ok);
+    expect(breaker.state).toBe('closed');
+    slow.reject(new Error('late failure'));
+    await late;
+    expect(breaker.snapshot().window).toEqual({ calls: 0, failures: 0 });
+    expect(breaker.snapshot().totals.late).toBe(1);
+    // One genuine failure is below minimumCalls: the breaker must stay closed.
+    await exec.execute(boom).catch(() => {});
+    expect(breaker.snapshot().window).toEqual({ calls: 1, failures: 1 });
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('keeps a late success out of the window too', async () => {
+    const { clock, breaker, exec } = setup({
+      consecutiveFailures: 0,
+      failureRate: { threshold: 0.5, minimumCalls: 2, window: { type: 'count', size: 10 } },
+      halfOpen: { successesToClose: 1 },
+    });
+    const slow = deferred<string>();
+    const late = exec.execute(() => slow.promise);
+    await exec.execute(boom).catch(() => {});
+    await exec.execute(boom).catch(() => {});
+    clock.advance(1_000);
+    await exec.execute(ok);
+    slow.resolve('late');
+    await late;
+    expect(breaker.snapshot().window).toEqual({ calls: 0, failures: 0 });
   });
 
   it('counts ignored errors and caller aborts as neither success nor failure', async () => {

@@ -1,7 +1,10 @@
 // The circuit breaker: closed → open → half-open → closed, with no timer of its own.
 // Every transition happens lazily, when a call arrives or settles, on an injectable
 // monotonic clock. Every permit carries the state period it was granted in, so a result
-// from an earlier period updates statistics but never moves the state.
+// from an earlier period updates the lifetime totals but never moves the state or enters
+// the failure-rate window. State changes are announced only once the state they lead to is
+// complete (the probe that caused them granted), so a listener that calls the breaker back
+// meets a consistent breaker: single flight holds whatever listeners do.
 
 import { type Clock, systemScheduler } from '../clock.js';
 import type { CallContext } from '../context.js';
@@ -109,6 +112,10 @@ export class CircuitBreaker implements Policy {
   private ignored = 0;
   private rejected = 0;
   private late = 0;
+  /** State changes made but not yet announced (see {@link announce}). */
+  private pending: StateChange[] | undefined = undefined;
+  /** True while {@link announce} runs listeners; a nested call leaves the queue to it. */
+  private announcing = false;
 
   /** @param options configuration; see {@link CircuitBreakerOptions} for the defaults */
   constructor(options: CircuitBreakerOptions = {}) {
@@ -173,7 +180,11 @@ export class CircuitBreaker implements Policy {
         const now = this.clock.now();
         if (now < this.openUntil) return this.refuse(this.openUntil - now);
         this.transition('half-open', 'open-elapsed', now);
-        return this.grantProbe(now);
+        // Granted before the change is announced: a listener that calls back finds the
+        // probe slot taken, instead of taking it ahead of the caller that opened it.
+        const probe = this.grantProbe(now);
+        this.announce();
+        return probe;
       }
       case 'half-open': {
         const now = this.clock.now();
@@ -204,11 +215,13 @@ export class CircuitBreaker implements Policy {
   /** Holds the breaker open until {@link reset}, refusing every call. */
   isolate(): void {
     if (this.current !== 'isolated') this.transition('isolated', 'isolate', this.clock.now());
+    this.announce();
   }
 
   /** Closes the breaker and forgets its statistics. */
   reset(): void {
     this.close('reset', this.clock.now());
+    this.announce();
   }
 
   /** A plain view of the breaker's state and counters. */
@@ -251,10 +264,13 @@ export class CircuitBreaker implements Policy {
 
   private refuse(retryAfterMs: number): null {
     this.rejected++;
-    this.lastRetryAfterMs = Math.max(0, retryAfterMs);
-    if (this.onRejected.active) {
-      this.onRejected.emit({ breaker: this.name, state: this.current, retryAfterMs: this.lastRetryAfterMs });
-    }
+    const wait = Math.max(0, retryAfterMs);
+    this.announce();
+    if (this.onRejected.active)
+      this.onRejected.emit({ breaker: this.name, state: this.current, retryAfterMs: wait });
+    // Set after the listeners ran: one that calls back and is refused must not change what
+    // this caller is told.
+    this.lastRetryAfterMs = wait;
     return null;
   }
 
@@ -281,15 +297,18 @@ export class CircuitBreaker implements Policy {
     }
     if (outcome === SUCCESS) this.successes++;
     else this.failures++;
-    const current = permit.period === this.period;
-    if (this.current === 'closed') this.window?.record(outcome === FAILURE, now);
-    if (!current) {
-      // A result from an earlier period: statistics only, never a state change.
+    if (permit.period !== this.period) {
+      // A result from an earlier period: lifetime totals only. It never moves the state and
+      // never enters the window, which belongs to the current closed period: a call that
+      // failed before the breaker last opened says nothing about the backend since it closed.
       this.late++;
       return;
     }
-    if (this.current === 'closed') this.afterClosedCall(outcome, now);
-    else if (this.current === 'half-open') this.afterProbe(outcome);
+    if (this.current === 'closed') {
+      this.window?.record(outcome === FAILURE, now);
+      this.afterClosedCall(outcome, now);
+    } else if (this.current === 'half-open') this.afterProbe(outcome);
+    if (this.pending !== undefined) this.announce();
   }
 
   private afterClosedCall(outcome: OutcomeCode, now: number): void {
@@ -342,7 +361,23 @@ export class CircuitBreaker implements Policy {
     this.probeSuccesses = 0;
     if (to !== 'closed') this.consecutive = 0;
     if (this.onStateChange.active) {
-      this.onStateChange.emit({ breaker: this.name, from, to, reason, period: this.period, at: now });
+      const change: StateChange = { breaker: this.name, from, to, reason, period: this.period, at: now };
+      if (this.pending === undefined) this.pending = [change];
+      else this.pending.push(change);
     }
+  }
+
+  /**
+   * Emits the state changes made so far, in order. Every public entry point calls it last,
+   * once the state is complete. A listener that calls the breaker and causes another change
+   * has it queued behind the current one, so every listener sees the changes in order.
+   */
+  private announce(): void {
+    const queue = this.pending;
+    if (queue === undefined || this.announcing) return;
+    this.announcing = true;
+    for (let i = 0; i < queue.length; i++) this.onStateChange.emit(queue[i]!);
+    this.pending = undefined;
+    this.announcing = false;
   }
 }
