@@ -11,6 +11,7 @@ export const ResilienceErrorCode = {
   BulkheadRejected: 'ERR_BULKHEAD_REJECTED',
   Timeout: 'ERR_TIMEOUT',
   RetryExhausted: 'ERR_RETRY_EXHAUSTED',
+  StreamIdle: 'ERR_STREAM_IDLE',
 } as const;
 
 /** One of {@link ResilienceErrorCode}. */
@@ -150,6 +151,20 @@ export class RetryExhaustedError extends ResilienceError {
   }
 }
 
+/**
+ * An open stream was released because its reader asked for nothing for too long (a client
+ * that went away without closing it); the stream's signal was aborted with this error.
+ */
+export class StreamIdleError extends ResilienceError {
+  readonly code = ResilienceErrorCode.StreamIdle;
+  override readonly name = 'StreamIdleError';
+
+  /** @param idleMs how long the stream waited for a read */
+  constructor(readonly idleMs: number) {
+    super(`stream released after ${idleMs} ms without a read`);
+  }
+}
+
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -172,6 +187,11 @@ export function isTimeoutError(error: unknown): error is TimeoutError {
 /** True if `error` is a {@link RetryExhaustedError} from any copy of this package. */
 export function isRetryExhaustedError(error: unknown): error is RetryExhaustedError {
   return hasCode(error, ResilienceErrorCode.RetryExhausted);
+}
+
+/** True if `error` is a {@link StreamIdleError} from any copy of this package. */
+export function isStreamIdleError(error: unknown): error is StreamIdleError {
+  return hasCode(error, ResilienceErrorCode.StreamIdle);
 }
 
 /**

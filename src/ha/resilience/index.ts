@@ -33,6 +33,16 @@ export type { AbortSource, CallScope } from './context.js';
 export { Emitter, type Listener, setListenerErrorHandler } from './emitter.js';
 export * from './errors.js';
 export { createResilienceMetrics, type ResilienceMetrics } from './metrics.js';
-export { compose, Executor, type Next, type OpenStream, type Policy, type Work } from './policy.js';
+export {
+  compose,
+  DEFAULT_STREAM_IDLE_MS,
+  Executor,
+  type ExecutorOptions,
+  type Next,
+  type OpenStream,
+  type Policy,
+  type Work,
+} from './policy.js';
 export { Retry, type RetryEvent, type RetryOptions } from './retry.js';
+export type { GuardedStream } from './stream.js';
 export { Timeout, type TimeoutEvent, type TimeoutOptions } from './timeout.js';

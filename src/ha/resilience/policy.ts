@@ -1,7 +1,10 @@
 // Composition: policies stacked outermost first into one executor. The chain of `next`
 // functions is built once, when the stack is composed; a call allocates only its context.
 
+import { type Scheduler, systemScheduler } from './clock.js';
 import { CallContext, type CallScope } from './context.js';
+import { DeadlineQueue } from './deadline-queue.js';
+import { GuardedStream, type IdleBound } from './stream.js';
 
 /** Runs the rest of the stack for a call. */
 export type Next<T> = (ctx: CallContext) => Promise<T>;
@@ -31,12 +34,40 @@ function invoke(ctx: CallContext): Promise<unknown> {
   }
 }
 
+/** Options of an {@link Executor}. */
+export interface ExecutorOptions {
+  /**
+   * An open stream whose reader asks for nothing this long is released: its signal aborts
+   * with a `StreamIdleError` and its context lets go of the caller's signal. Counted from
+   * the opening and from the end of each read. Default 60 000; `Infinity` turns it off.
+   */
+  readonly streamIdleMs?: number;
+  /** Clock and timers of the idle bound; default the process's. */
+  readonly scheduler?: Scheduler;
+}
+
+/** Default idle bound of an open stream. */
+export const DEFAULT_STREAM_IDLE_MS = 60_000;
+
 /** Runs functions under a fixed stack of policies. */
 export class Executor {
   private readonly head: Next<unknown>;
+  private readonly streamIdleMs: number;
+  private readonly scheduler: Scheduler;
+  private idle: IdleBound | undefined = undefined;
 
-  /** @param policies the stack, outermost first */
-  constructor(readonly policies: readonly Policy[]) {
+  /**
+   * @param policies the stack, outermost first
+   * @param options the streams' idle bound and its clock
+   */
+  constructor(
+    readonly policies: readonly Policy[],
+    options: ExecutorOptions = {},
+  ) {
+    const idleMs = options.streamIdleMs ?? DEFAULT_STREAM_IDLE_MS;
+    if (!(idleMs > 0)) throw new RangeError('streamIdleMs must be positive (Infinity turns it off)');
+    this.streamIdleMs = idleMs;
+    this.scheduler = options.scheduler ?? systemScheduler;
     let next: Next<unknown> = invoke;
     for (let i = policies.length - 1; i >= 0; i--) {
       const policy = policies[i]!;
@@ -67,9 +98,11 @@ export class Executor {
 
   /**
    * Opens a stream under the stack. Deadlines cover the opening only; the call's signal
-   * stays alive, and linked to `signal`, until the stream ends, fails or is closed.
+   * stays alive, and linked to `signal`, until the stream ends, fails or is closed
+   * (`return()`), until `signal` aborts, or until its reader has asked for nothing for
+   * `streamIdleMs`; whichever comes first releases everything the call holds.
    */
-  async stream<T>(open: OpenStream<T>, signal?: AbortSignal): Promise<AsyncIterable<T>> {
+  async stream<T>(open: OpenStream<T>, signal?: AbortSignal): Promise<AsyncIterableIterator<T>> {
     if (signal?.aborted) throw signal.reason;
     const ctx = new CallContext(open, true, signal);
     let iterable: AsyncIterable<T>;
@@ -79,53 +112,25 @@ export class Executor {
       ctx.dispose();
       throw error;
     }
-    return guardStream(iterable, ctx);
+    return new GuardedStream(iterable, ctx, this.idleBound());
+  }
+
+  /** The idle bound shared by this executor's streams, built with the first stream. */
+  private idleBound(): IdleBound | undefined {
+    if (!Number.isFinite(this.streamIdleMs)) return undefined;
+    if (this.idle === undefined) {
+      const scheduler = this.scheduler;
+      this.idle = {
+        idleMs: this.streamIdleMs,
+        deadlines: new DeadlineQueue(scheduler),
+        now: () => scheduler.now(),
+      };
+    }
+    return this.idle;
   }
 }
 
 /** Stacks `policies`, outermost first, into one executor. */
 export function compose(...policies: Policy[]): Executor {
   return new Executor(policies);
-}
-
-/** Wraps a stream so that the call's context is disposed when the stream finishes, fails or is closed. */
-function guardStream<T>(iterable: AsyncIterable<T>, ctx: CallContext): AsyncIterable<T> {
-  return {
-    [Symbol.asyncIterator](): AsyncIterator<T> {
-      const inner = iterable[Symbol.asyncIterator]();
-      let open = true;
-      const close = (): void => {
-        if (!open) return;
-        open = false;
-        ctx.dispose();
-      };
-      return {
-        async next(): Promise<IteratorResult<T>> {
-          try {
-            const step = await inner.next();
-            if (step.done) close();
-            return step;
-          } catch (error) {
-            close();
-            throw error;
-          }
-        },
-        async return(value?: unknown): Promise<IteratorResult<T>> {
-          try {
-            return inner.return ? await inner.return(value) : { done: true, value: undefined };
-          } finally {
-            close();
-          }
-        },
-        async throw(error?: unknown): Promise<IteratorResult<T>> {
-          try {
-            if (inner.throw) return await inner.throw(error);
-            throw error;
-          } finally {
-            close();
-          }
-        },
-      };
-    },
-  };
 }
