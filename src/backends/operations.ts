@@ -1,7 +1,10 @@
-// The default policy of every backend operation. Reads are idempotent and retried; every
-// mutation carries a client token and could be repeated safely, but it is not retried
-// here: a job retries the whole step under its lease with backoff, and retrying inside
-// the step as well would multiply attempts while the lease clock runs.
+// The default policy of every backend operation. `timeoutMs` is the deadline of the whole
+// call (bulkhead queue, attempts and backoff included); `attemptTimeoutMs` bounds one
+// attempt. Reads are idempotent and retried: an attempt gets half the deadline, so one hung
+// attempt still leaves room for another before the deadline. Every mutation carries a
+// client token and could be repeated safely, but it is not retried here: a job retries the
+// whole step under its lease with backoff, and retrying inside the step as well would
+// multiply attempts while the lease clock runs.
 
 import type { ComputePort } from '../core/ports/compute.js';
 import type { DnsPort } from '../core/ports/dns.js';
@@ -10,7 +13,7 @@ import type { NetworkPort } from '../core/ports/network.js';
 import type { StoragePort } from '../core/ports/storage.js';
 import type { OperationTable } from './resilient.js';
 
-const READ = { timeoutMs: 10_000, idempotent: true } as const;
+const READ = { timeoutMs: 10_000, attemptTimeoutMs: 5_000, idempotent: true } as const;
 const PING = { timeoutMs: 5_000, idempotent: false, optionsAt: 0 } as const;
 const LIST = { ...READ, optionsAt: 0 } as const;
 const GET = { ...READ, optionsAt: 1 } as const;
@@ -24,8 +27,8 @@ export const computeOperations: OperationTable<ComputePort> = {
   deleteInstance: { timeoutMs: 60_000, idempotent: false, optionsAt: 1 },
   startInstance: { timeoutMs: 60_000, idempotent: false, optionsAt: 1 },
   stopInstance: { timeoutMs: 60_000, idempotent: false, optionsAt: 1 },
-  streamLogs: { timeoutMs: 10_000, idempotent: true, stream: true, optionsAt: 1 },
-  streamStats: { timeoutMs: 10_000, idempotent: true, stream: true, optionsAt: 1 },
+  streamLogs: { ...READ, stream: true, optionsAt: 1 },
+  streamStats: { ...READ, stream: true, optionsAt: 1 },
 };
 
 /** Network: 30 s for every mutation, as the predecessor had. */

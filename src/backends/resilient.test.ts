@@ -1,3 +1,4 @@
+import { getEventListeners, setMaxListeners } from 'node:events';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import {
@@ -7,12 +8,34 @@ import {
   UnavailableError,
 } from '../core/errors/backend-errors.js';
 import { ManualClock } from '../ha/resilience/clock.js';
-import { isBulkheadRejectedError, isCircuitOpenError, isTimeoutError } from '../ha/resilience/errors.js';
+import {
+  isBulkheadRejectedError,
+  isCircuitOpenError,
+  isStreamIdleError,
+  isTimeoutError,
+  type TimeoutError,
+} from '../ha/resilience/errors.js';
 import { settle } from '../ha/resilience/test-support.js';
 import { createBackends } from './index.js';
 import { createMemoryBackends } from './memory/index.js';
 
 const spec = { name: 'web', image: 'ubuntu', size: 'small' };
+
+/** Moves the clock in steps of `stepMs` until `call` settles; returns when it did (on the clock). */
+async function settledAt(clock: ManualClock, call: Promise<unknown>, stepMs = 100, limitMs = 120_000) {
+  let done = false;
+  void call.then(
+    () => {
+      done = true;
+    },
+    () => {
+      done = true;
+    },
+  );
+  const start = clock.now();
+  for (await settle(); !done && clock.now() - start < limitMs; await settle()) clock.advance(stepMs);
+  return clock.now() - start;
+}
 
 function setup(options: Parameters<typeof createBackends>[0] = {}) {
   const clock = new ManualClock();
@@ -139,7 +162,8 @@ describe('resilient backends', () => {
     const { backends, memory, clock } = setup();
     const instance = await backends.compute.createInstance(spec, { clientToken: 'c' });
     const logs = await backends.compute.streamLogs(instance.id, { follow: true });
-    clock.advance(600_000);
+    // Past the 10 s opening deadline, within the 60 s idle bound.
+    clock.advance(30_000);
     memory.compute.appendLog(instance.id, 'still here');
     const iterator = logs[Symbol.asyncIterator]();
     expect((await iterator.next()).value?.line).toContain('created');
@@ -153,7 +177,8 @@ describe('resilient backends', () => {
     const instance = await backends.compute.createInstance(spec, { clientToken: 'c' });
     const controller = new AbortController();
     const logs = await backends.compute.streamLogs(instance.id, { follow: true, signal: controller.signal });
-    clock.advance(600_000);
+    // Past the 10 s opening deadline, within the 60 s idle bound.
+    clock.advance(30_000);
     const iterator = logs[Symbol.asyncIterator]();
     await iterator.next();
     const waiting = iterator.next().catch((e: unknown) => e);
@@ -178,5 +203,87 @@ describe('resilient backends', () => {
     for (const kind of ['compute', 'network', 'storage', 'dns', 'loadBalancer']) {
       expect(text).toContain(`stratus_breaker_state{policy="${kind}",state="closed"} 1`);
     }
+  });
+
+  it('bounds a read by its deadline over bulkhead queueing, attempts and backoff', async () => {
+    const { backends, cloud, clock } = setup({ compute: { bulkhead: { maxConcurrent: 1, maxQueued: 1 } } });
+    const instance = await backends.compute.createInstance(spec, { clientToken: 'c' });
+    // The only slot is held for 4 s by a call its caller then gives up on.
+    cloud.inject('compute.ping', { kind: 'hang' });
+    const holder = new AbortController();
+    const held = backends.compute.ping({ signal: holder.signal }).catch(() => {});
+    clock.setTimer(() => holder.abort(new Error('gave up')), 4_000);
+    cloud.inject('compute.getInstance', { kind: 'hang' });
+    const read = backends.compute.getInstance(instance.id).catch((e: unknown) => e);
+    const elapsed = await settledAt(clock, read);
+    const error = await read;
+    // 4 s queued + 6 s of attempts: the 10 s deadline, not 4 + 3 × 10 s + backoff.
+    expect(elapsed).toBeLessThanOrEqual(10_000);
+    expect(isTimeoutError(error)).toBe(true);
+    expect((error as TimeoutError).policy).toBe('compute.getInstance');
+    await held;
+    // Every attempt the backend saw was aborted, and the slot came back.
+    expect(cloud.aborts.filter((a) => a.op === 'getInstance').length).toBeGreaterThanOrEqual(1);
+    await settle();
+    expect(backends.health().compute.bulkhead).toMatchObject({ inFlight: 0, queued: 0 });
+  });
+
+  it('abandons a hung attempt of a read at its attempt timeout and retries within the deadline', async () => {
+    const { backends, cloud, clock } = setup();
+    const instance = await backends.compute.createInstance(spec, { clientToken: 'c' });
+    cloud.inject('compute.getInstance', { kind: 'hang', times: 1 });
+    const read = backends.compute.getInstance(instance.id);
+    const elapsed = await settledAt(clock, read, 50);
+    await expect(read).resolves.toEqual(instance);
+    // The first attempt is given up at 5 s; the second answers after a backoff of ≤ 100 ms.
+    expect(elapsed).toBeGreaterThanOrEqual(5_000);
+    expect(elapsed).toBeLessThan(5_500);
+    expect(backends.health().compute.breaker.consecutiveFailures).toBe(0);
+  });
+
+  it('counts the bulkhead queue in the deadline of a mutation', async () => {
+    const { backends, cloud, clock } = setup({
+      dns: {
+        bulkhead: { maxConcurrent: 1, maxQueued: 1, queueTimeoutMs: 60_000 },
+        operations: { ping: { timeoutMs: 60_000 } },
+      },
+    });
+    cloud.inject('dns.ping', { kind: 'hang' });
+    void backends.dns.ping().catch(() => {});
+    const create = backends.dns
+      .createZone({ domain: 'a.test' }, { clientToken: 'z' })
+      .catch((e: unknown) => e);
+    const elapsed = await settledAt(clock, create);
+    // DNS mutations have a 10 s deadline; the call spent all of it in the queue.
+    expect(elapsed).toBe(10_000);
+    const error = await create;
+    expect(isTimeoutError(error)).toBe(true);
+    expect((error as TimeoutError).policy).toBe('dns.createZone');
+    expect(backends.health().dns.bulkhead.queued).toBe(0);
+    expect(cloud.auditOf('z')).toHaveLength(0);
+  });
+
+  it('releases 100 log streams opened and never read: idle bound, or the caller going away', async () => {
+    setMaxListeners(0);
+    const { backends, clock } = setup();
+    const instance = await backends.compute.createInstance(spec, { clientToken: 'c' });
+    const server = new AbortController();
+    for (let i = 0; i < 100; i++) await backends.compute.streamLogs(instance.id, { signal: server.signal });
+    expect(getEventListeners(server.signal, 'abort')).toHaveLength(100);
+    clock.advance(60_000);
+    expect(getEventListeners(server.signal, 'abort')).toHaveLength(0);
+
+    const client = new AbortController();
+    const streams = [];
+    for (let i = 0; i < 100; i++)
+      streams.push(await backends.compute.streamLogs(instance.id, { follow: true, signal: client.signal }));
+    client.abort(new Error('client disconnected'));
+    expect(getEventListeners(client.signal, 'abort')).toHaveLength(0);
+    const late = await streams[0]!
+      [Symbol.asyncIterator]()
+      .next()
+      .catch((e: unknown) => e);
+    expect((late as Error).message).toBe('client disconnected');
+    expect(isStreamIdleError(late)).toBe(false);
   });
 });

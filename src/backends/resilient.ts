@@ -18,7 +18,7 @@ import { Bulkhead } from '../ha/resilience/bulkhead.js';
 import type { Scheduler } from '../ha/resilience/clock.js';
 import type { CallScope } from '../ha/resilience/context.js';
 import { isBulkheadRejectedError, isCircuitOpenError, isTimeoutError } from '../ha/resilience/errors.js';
-import { compose, type Policy } from '../ha/resilience/policy.js';
+import { Executor, type Policy } from '../ha/resilience/policy.js';
 import { Retry } from '../ha/resilience/retry.js';
 import { Timeout } from '../ha/resilience/timeout.js';
 
@@ -40,12 +40,27 @@ export type OptionsIndex<F> = F extends (...args: infer A) => unknown
 
 /** How the wrapper treats one operation. */
 export interface OperationPolicy<I extends number = number> {
-  /** Deadline of the call (for a stream, of opening it). */
+  /**
+   * Deadline of the whole call, from the moment it is made: time queued in the bulkhead,
+   * every attempt and the backoff sleeps between them all count (for a stream, the deadline
+   * of opening it). The caller never waits longer than this.
+   */
   readonly timeoutMs: number;
+  /**
+   * Timeout of one attempt, once it holds a bulkhead slot; default `timeoutMs`. Below the
+   * deadline it lets an idempotent operation abandon a hung attempt and retry while the
+   * deadline still allows.
+   */
+  readonly attemptTimeoutMs?: number;
   /** Safe to repeat: the wrapper retries it on transient failures. */
   readonly idempotent: boolean;
   /** The operation opens a stream that outlives the call. */
   readonly stream?: boolean;
+  /**
+   * For a stream: released (its signal aborted with a `StreamIdleError`) when its reader has
+   * asked for nothing this long; default 60 000.
+   */
+  readonly streamIdleMs?: number;
   /** Index of the options parameter; the type checks it against the method. */
   readonly optionsAt: I;
 }
@@ -84,7 +99,10 @@ export interface ResilientBackend<P> {
   readonly bulkhead: Bulkhead;
   /** The retry policy of idempotent operations. */
   readonly retry: Retry;
-  /** Timeout policy per operation. */
+  /**
+   * Timeout policies: the deadline of each operation under its name (`getInstance`), the
+   * timeout of one attempt under the name with `.attempt` (`getInstance.attempt`).
+   */
   readonly timeouts: ReadonlyMap<string, Timeout>;
 }
 
@@ -111,9 +129,11 @@ export function isTransientBackendError(error: unknown): boolean {
 
 /**
  * Wraps `port` so that every operation in `operations` runs under, outermost first:
- * retry (idempotent operations only) → breaker → bulkhead → timeout. Each call gets one
- * AbortSignal that combines the caller's signal (from the options argument) with the
- * deadline; the raw port receives it in place of the caller's.
+ * deadline → retry (idempotent operations only) → breaker → bulkhead → attempt timeout.
+ * The deadline bounds the whole call; the attempt timeout, inside the bulkhead, bounds one
+ * attempt and tells the breaker of a hung backend at once, even one that ignores its abort.
+ * Each call gets one AbortSignal that combines the caller's signal (from the options
+ * argument) with both; the raw port receives it in place of the caller's.
  *
  * @param name backend name, used for the policies' names and metrics
  * @param port the raw port
@@ -162,12 +182,18 @@ export function resilient<P extends object>(
   for (const [op, policy] of Object.entries(operations) as [string, OperationPolicy][]) {
     const method = methods[op];
     if (typeof method !== 'function') throw new TypeError(`${name} has no operation ${op}`);
-    const timeout = new Timeout({ name: `${name}.${op}`, timeoutMs: policy.timeoutMs, ...timers });
-    timeouts.set(op, timeout);
+    const deadline = new Timeout({ name: `${name}.${op}`, timeoutMs: policy.timeoutMs, ...timers });
+    const attemptMs = Math.min(policy.attemptTimeoutMs ?? policy.timeoutMs, policy.timeoutMs);
+    const attempt = new Timeout({ name: `${name}.${op}.attempt`, timeoutMs: attemptMs, ...timers });
+    timeouts.set(op, deadline);
+    timeouts.set(`${op}.attempt`, attempt);
     const stack: Policy[] = policy.idempotent
-      ? [retry, breaker, bulkhead, timeout]
-      : [breaker, bulkhead, timeout];
-    const executor = compose(...stack);
+      ? [deadline, retry, breaker, bulkhead, attempt]
+      : [deadline, breaker, bulkhead, attempt];
+    const executor = new Executor(stack, {
+      ...(policy.streamIdleMs === undefined ? {} : { streamIdleMs: policy.streamIdleMs }),
+      ...timers,
+    });
     const at = policy.optionsAt;
     wrapped[op] = (...args: unknown[]) => {
       const callerOptions = args[at] as CallOptions | undefined;
