@@ -40,6 +40,11 @@ export class CallContext implements CallScope, AbortHook {
    * A bulkhead keeps its slot until all of it settles, so its limit stays real.
    */
   orphans: Promise<unknown>[] | undefined = undefined;
+  /**
+   * True once a policy with a deadline runs on this context: an outer timeout can then abort
+   * it, so the policies inside must hook its aborts even with no caller signal or parent.
+   */
+  timed = false;
   private controller: AbortController | undefined = undefined;
   private hooks: AbortHook[] | undefined = undefined;
 
@@ -62,9 +67,12 @@ export class CallContext implements CallScope, AbortHook {
     if (parent !== undefined) parent.addHook(this);
   }
 
-  /** True when something outside the stack can abort this call (a caller signal or a parent). */
+  /**
+   * True when something other than the policy asking can abort this call: a caller signal,
+   * a parent, or a timeout further out on the same context.
+   */
   get abortable(): boolean {
-    return this.callerSignal !== undefined || this.parent !== undefined;
+    return this.timed || this.callerSignal !== undefined || this.parent !== undefined;
   }
 
   /** The call's signal, created on first use: a call that never reads it costs no controller. */

@@ -114,6 +114,24 @@ describe('Timeout', () => {
     expect(isTimeoutError(await opening)).toBe(true);
   });
 
+  it('lets an inner timeout hear the deadline of an outer one on the same call', async () => {
+    const clock = new ManualClock();
+    const breaker = new CircuitBreaker({ name: 'b', clock });
+    const exec = compose(
+      new Timeout({ name: 'deadline', timeoutMs: 100, scheduler: clock }),
+      breaker,
+      new Timeout({ name: 'attempt', timeoutMs: 1_000, scheduler: clock }),
+    );
+    // Work that ignores its abort and never settles: only the policies can end the call.
+    const call = exec.execute(() => new Promise<never>(() => {})).catch((e: unknown) => e);
+    clock.advance(100);
+    const error = await call;
+    expect(isTimeoutError(error) && error.policy).toBe('deadline');
+    await settle();
+    // The breaker learns of the failure at the deadline, not when the attempt timeout passes.
+    expect(breaker.snapshot().totals.failures).toBe(1);
+  });
+
   it('serves the deadlines of every call with one timer', async () => {
     const clock = new ManualClock();
     const timeout = new Timeout({ timeoutMs: 1_000, scheduler: clock });

@@ -110,6 +110,8 @@ export class Timeout implements Policy {
     });
     this.deadlines.push(call, this.scheduler.now() + this.timeoutMs);
     if (ctx.abortable) ctx.addHook(call);
+    // Policies further in (another timeout, a bulkhead) must now hear this deadline's abort.
+    ctx.timed = true;
     // Pushed before the work starts, so a synchronous abort inside it finds the call queued.
     const work = next(ctx);
     call.work = work;
