@@ -25,6 +25,30 @@ export type CallFunction = (scope: CallScope) => unknown;
 /**
  * State of one call (or one attempt, under a retry) as it passes through a policy stack.
  * Policies read and abort it; only the executor and the retry policy create one.
+ *
+ * The life of one call, in order:
+ * 1. **Create.** `Executor.execute`/`stream` makes the call's context; with a caller signal
+ *    the context itself is that signal's one abort listener.
+ * 2. **Hook.** A policy that waits (a timeout racing its deadline, a bulkhead waiter, a
+ *    retry's backoff sleep, an open stream) registers an {@link AbortHook} with
+ *    {@link addHook}, and removes it with {@link removeHook} the moment it stops waiting.
+ *    A hook added to an aborted context runs at once, inside `addHook`.
+ * 3. **Fork.** A retry gives each attempt a child ({@link fork}): the child is a hook of its
+ *    parent and never listens to the caller's signal itself.
+ * 4. **Abort** ({@link abort}; the first one wins, later ones are no-ops): `aborted`,
+ *    `reason` and `source` are set, then the call's own signal fires (the work's listeners
+ *    run first), then every hook runs once. Hooks run in no guaranteed order (removal
+ *    reorders them) and must not throw, so no policy may rely on another's hook running
+ *    before its own. A child's hook is its abort, so aborts run depth first.
+ * 5. **Settle.** Each policy attaches to the promise of the step inside it before returning
+ *    it outward, so the policies inside see a settled attempt first: the bulkhead reads an
+ *    attempt's {@link orphans} (work a timeout stopped waiting for) before the retry moves
+ *    them up with {@link adopt}, and holds its slot until they settle.
+ * 6. **Dispose.** After each attempt the retry disposes the child (unless it opened a
+ *    stream), then adopts its orphans. When the call settles the executor disposes the
+ *    call's context; an open stream does it instead when it ends, is closed, aborts or goes
+ *    idle. {@link dispose} unhooks the caller's signal and the parent and drops the hooks;
+ *    it never aborts: work still holding the signal simply hears nothing more.
  */
 export class CallContext implements CallScope, AbortHook {
   /** @inheritdoc */
