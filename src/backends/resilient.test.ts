@@ -222,8 +222,12 @@ describe('resilient backends', () => {
     expect(isTimeoutError(error)).toBe(true);
     expect((error as TimeoutError).policy).toBe('compute.getInstance');
     await held;
-    // Every attempt the backend saw was aborted, and the slot came back.
-    expect(cloud.aborts.filter((a) => a.op === 'getInstance').length).toBeGreaterThanOrEqual(1);
+    // Two attempts: the first abandoned at its 5 s attempt timeout, the second cut by the
+    // deadline; the backend saw both aborts, and the slot came back.
+    const reasons = cloud.aborts
+      .filter((a) => a.op === 'getInstance')
+      .map((a) => (a.reason as TimeoutError).policy);
+    expect(reasons).toEqual(['compute.getInstance.attempt', 'compute.getInstance']);
     await settle();
     expect(backends.health().compute.bulkhead).toMatchObject({ inFlight: 0, queued: 0 });
   });

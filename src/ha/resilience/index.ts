@@ -44,5 +44,4 @@ export {
   type Work,
 } from './policy.js';
 export { Retry, type RetryEvent, type RetryOptions } from './retry.js';
-export type { GuardedStream } from './stream.js';
 export { Timeout, type TimeoutEvent, type TimeoutOptions } from './timeout.js';

@@ -79,11 +79,6 @@ export class GuardedStream<T> implements AsyncIterableIterator<T>, AbortHook {
     ctx.addHook(this);
   }
 
-  /** True while the stream holds its context (not yet ended, closed, aborted or idle). */
-  get holding(): boolean {
-    return this.open;
-  }
-
   [Symbol.asyncIterator](): this {
     return this;
   }
