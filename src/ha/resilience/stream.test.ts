@@ -88,9 +88,12 @@ describe('Executor.stream', () => {
   it('releases a stream closed with return() before its first read', async () => {
     const { exec } = setup();
     const caller = new AbortController();
-    const stream = await exec.stream(opener([]), caller.signal);
+    const sources: Source[] = [];
+    const stream = await exec.stream(opener(sources), caller.signal);
     await stream.return?.();
     expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+    expect(sources[0]).toMatchObject({ closed: true, reads: 0 });
+    expect(sources[0]!.signal?.aborted).toBe(false);
     expect(await stream.next()).toEqual({ done: true, value: undefined });
   });
 

@@ -106,16 +106,18 @@ export class GuardedStream<T> implements AsyncIterableIterator<T>, AbortHook {
 
   /** Closes the stream and releases its context. */
   async return(value?: unknown): Promise<IteratorResult<T>> {
-    const inner = this.inner;
     this.release();
-    return inner?.return ? await inner.return(value) : DONE;
+    // Even a source never read is closed through its iterator: that is how a Node
+    // Readable, or an HTTP body, lets go of its connection.
+    const inner = this.iterator();
+    return inner.return ? await inner.return(value) : DONE;
   }
 
   /** Passes `error` to the source and releases the context. */
   async throw(error?: unknown): Promise<IteratorResult<T>> {
-    const inner = this.inner;
     this.release();
-    if (inner?.throw) return await inner.throw(error);
+    const inner = this.iterator();
+    if (inner.throw) return await inner.throw(error);
     throw error;
   }
 
