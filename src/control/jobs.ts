@@ -1,0 +1,22 @@
+/** The job kind of the one reconcile handler, for every resource kind. */
+export const RECONCILE_JOB = 'reconcile';
+
+/** The payload of a reconcile job. */
+export interface ReconcilePayload {
+  readonly kind: string;
+  readonly id: string;
+  readonly generation: number;
+}
+
+/** `reconcile/<kind>/<id>/<generation>`: the ledger key, and the client token backends see. */
+export function reconcileJobKey(p: ReconcilePayload): string {
+  return `reconcile/${p.kind}/${p.id}/${p.generation}`;
+}
+
+/** The payload of a reconcile job, or undefined when it is not one. */
+export function parseReconcilePayload(value: unknown): ReconcilePayload | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const p = value as Record<string, unknown>;
+  if (typeof p.kind !== 'string' || typeof p.id !== 'string' || !Number.isInteger(p.generation)) return undefined;
+  return { kind: p.kind, id: p.id, generation: p.generation as number };
+}

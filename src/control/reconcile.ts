@@ -1,0 +1,169 @@
+// The one reconcile job (DESIGN.md §4 steps 4-5), for every kind. Level-based: it reads the
+// resource as it is now, and a newer generation supersedes it without touching the backend.
+// Every write is conditional on the generation and the job's lease, so a deposed worker and a
+// stale pass write nothing.
+
+import type { BackendPorts } from '../core/ports/index.js';
+import type { Driver, DriverContext, KindDefinition } from '../core/resources/kind.js';
+import { ReconcileError } from '../core/resources/reconcile-error.js';
+import type { KindRegistry } from '../core/resources/registry.js';
+import { type Resource, type ResourceStatus, setCondition } from '../core/resources/resource.js';
+import type { Database } from '../ha/db/database.js';
+import { TerminalJobError } from '../ha/worker/errors.js';
+import { coerceError, type JobLogger, silentLogger } from '../ha/worker/logger.js';
+import type { HandlerRegistration, HandlerOptions, JobContext } from '../ha/worker/types.js';
+import { describeFailure } from './failure.js';
+import { parseReconcilePayload } from './jobs.js';
+import * as store from './store.js';
+
+/** Options of {@link createReconcileHandler}. */
+export interface ReconcilerOptions {
+  readonly db: Database;
+  readonly kinds: KindRegistry;
+  /** The backends, already behind their resilience policies. */
+  readonly ports: BackendPorts;
+  /** Attempts before a job fails for good; must match what the service writes into jobs. Default 5. */
+  readonly maxAttempts?: number;
+  /** Worker options of the handler (lease, timeout, backoff). */
+  readonly handler?: Omit<HandlerOptions, 'maxAttempts'>;
+  readonly logger?: JobLogger;
+  /** Condition times; default the process clock. */
+  readonly now?: () => Date;
+}
+
+/** How one pass ended, for logs and tests. */
+export type PassOutcome = 'applied' | 'deleted' | 'superseded' | 'gone' | 'stale';
+
+/** The worker registration of the reconcile job. */
+export function createReconcileHandler(options: ReconcilerOptions): HandlerRegistration {
+  const { db, kinds, ports } = options;
+  const logger = options.logger ?? silentLogger;
+  const now = options.now ?? (() => new Date());
+  const maxAttempts = options.maxAttempts ?? 5;
+  const drivers = new Map<KindDefinition, Driver<unknown, unknown>>();
+  const driverOf = (kind: KindDefinition) => {
+    let driver = drivers.get(kind);
+    if (!driver) {
+      driver = kind.driver(ports) as Driver<unknown, unknown>;
+      drivers.set(kind, driver);
+    }
+    return driver;
+  };
+
+  async function pass(ctx: JobContext): Promise<PassOutcome> {
+    const payload = parseReconcilePayload(ctx.job.payload);
+    if (!payload) throw new TerminalJobError(`job ${ctx.job.key} carries no reconcile payload`);
+    const kind = kinds.get(payload.kind);
+    if (!kind) throw new TerminalJobError(`job ${ctx.job.key} names the unknown kind "${payload.kind}"`);
+    const lease: store.LeaseRef = { jobKey: ctx.job.key, token: ctx.token };
+    const resource = await store.loadResource(db, payload.id);
+    // Gone: a later delete already finished. Its own operation said so.
+    if (!resource) return 'gone';
+    if (resource.generation > payload.generation) {
+      await store.markOperation(db, lease, 'superseded', null);
+      return 'superseded';
+    }
+    if (resource.generation < payload.generation)
+      throw new TerminalJobError(`${resource.id} is at generation ${resource.generation}, behind its job`);
+    await store.markOperation(db, lease, 'running', null);
+
+    const driver = driverOf(kind);
+    const dctx: DriverContext = {
+      clientToken: ctx.clientToken,
+      fencingToken: ctx.token,
+      signal: ctx.signal,
+      reference: async (field) => {
+        const id = resource.spec[field];
+        return typeof id === 'string' ? store.loadResource(db, id) : undefined;
+      },
+    };
+    try {
+      return await apply(resource, driver, dctx, lease);
+    } catch (err) {
+      // Aborted (timeout, lost lease, shutdown): the attempt did not fail on its own merits, and
+      // a lost lease could not write anyway.
+      if (!ctx.signal.aborted) await recordFailure(resource, ctx, lease, err);
+      throw err;
+    }
+  }
+
+  async function apply(
+    resource: Resource,
+    driver: Driver<unknown, unknown>,
+    dctx: DriverContext,
+    lease: store.LeaseRef,
+  ): Promise<PassOutcome> {
+    const observed = await driver.observe(resource, dctx);
+    if (resource.deletionRequestedAt) {
+      if (observed.exists) {
+        await driver.delete(resource, observed.outputs, dctx);
+        if ((await driver.observe(resource, dctx)).exists)
+          throw new ReconcileError('DeletionPending', 'the backend still shows the resource after deleting it');
+      }
+      return (await store.finalizeDelete(db, resource.id, resource.generation, lease)) ? 'deleted' : 'stale';
+    }
+    const outputs = !observed.exists
+      ? await driver.create(resource, dctx)
+      : observed.upToDate
+        ? observed.outputs
+        : await driver.update(resource, observed.outputs, dctx);
+    const status: ResourceStatus<unknown> = {
+      phase: 'Ready',
+      conditions: setCondition(
+        resource.status.conditions,
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'Available',
+          message: `generation ${resource.generation} applied`,
+          observedGeneration: resource.generation,
+        },
+        now(),
+      ),
+      observedGeneration: resource.generation,
+      outputs,
+    };
+    const written = await store.writeStatus(db, resource.id, resource.generation, lease, status, 'succeeded', null);
+    return written ? 'applied' : 'stale';
+  }
+
+  /** Ready=False with the reason on every failed attempt; the last one fails the operation. */
+  async function recordFailure(resource: Resource, ctx: JobContext, lease: store.LeaseRef, err: unknown) {
+    const failure = describeFailure(err);
+    if (failure.reason === 'ReconcileFailed')
+      logger.error({ job: ctx.job.key, err: coerceError(err).message }, 'reconcile pass failed unexpectedly');
+    const last = failure.terminal || ctx.attempt >= (ctx.job.maxAttempts ?? maxAttempts);
+    const status: ResourceStatus<unknown> = {
+      ...resource.status,
+      phase: last ? 'Failed' : resource.deletionRequestedAt ? 'Deleting' : 'Provisioning',
+      conditions: setCondition(
+        resource.status.conditions,
+        {
+          type: 'Ready',
+          status: 'False',
+          reason: failure.reason,
+          message: failure.message,
+          observedGeneration: resource.generation,
+        },
+        now(),
+      ),
+    };
+    const error = { reason: failure.reason, message: failure.message };
+    await store
+      .writeStatus(db, resource.id, resource.generation, lease, status, last ? 'failed' : 'running', error)
+      .catch((writeErr: unknown) =>
+        logger.warn({ job: ctx.job.key, err: coerceError(writeErr).message }, 'could not record a reconcile failure'),
+      );
+    if (failure.terminal) throw new TerminalJobError(failure.message, { cause: err });
+  }
+
+  return {
+    ...options.handler,
+    maxAttempts,
+    handler: async (ctx) => {
+      const outcome = await pass(ctx);
+      logger.debug({ job: ctx.job.key, outcome }, 'reconcile pass');
+      return outcome;
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import type { FieldError } from '../core/resources/field-error.js';
+import type { KindDefinition } from '../core/resources/kind.js';
+import type { KindRegistry } from '../core/resources/registry.js';
+import type { Queryable } from '../ha/db/database.js';
+import { ValidationError } from './errors.js';
+import { lockReference } from './store.js';
+
+/**
+ * Resolves the reference fields of a spec inside the writing transaction: each must name a
+ * resource of the right kind in the same tenant that is not being deleted. A missing id and
+ * another tenant's id get the same answer, so ids of other tenants cannot be probed. Each
+ * target stays share-locked until the write commits (see lock-reference.sql). Returns the
+ * referenced ids.
+ */
+export async function resolveReferences(
+  tx: Queryable,
+  registry: KindRegistry,
+  kind: KindDefinition,
+  tenant: string,
+  spec: Record<string, unknown>,
+): Promise<string[]> {
+  const ids: string[] = [];
+  const errors: FieldError[] = [];
+  for (const ref of kind.references ?? []) {
+    const value = spec[ref.field];
+    if (value === undefined) continue;
+    const path = `/spec/${ref.field}`;
+    const target = registry.get(ref.kind);
+    if (typeof value !== 'string' || !target || !value.startsWith(`${target.idPrefix}_`)) {
+      errors.push({ path, message: `must be the id of one of your ${ref.kind}` });
+      continue;
+    }
+    const found = await lockReference(tx, tenant, value);
+    if (!found || found.kind !== ref.kind) errors.push({ path, message: `no ${ref.kind} ${value} in this tenant` });
+    else if (found.deleting) errors.push({ path, message: `${ref.kind} ${value} is being deleted` });
+    else ids.push(value);
+  }
+  if (errors.length > 0) throw new ValidationError(errors);
+  return ids;
+}

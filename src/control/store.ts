@@ -1,0 +1,303 @@
+// The one resource store: every kind's rows in one table, every statement in ./sql. Functions
+// take a Queryable so the service can run several of them in one transaction.
+
+import type { Queryable, Row } from '../ha/db/database.js';
+import { loadText } from '../ha/db/sql-loader.js';
+import type { Resource, ResourceStatus } from '../core/resources/resource.js';
+
+const sql = (name: string) => loadText(new URL(`./sql/${name}.sql`, import.meta.url));
+const SQL = {
+  insertResource: sql('insert-resource'),
+  getResource: sql('get-resource'),
+  lockResource: sql('lock-resource'),
+  loadResource: sql('load-resource'),
+  listResources: sql('list-resources'),
+  updateResource: sql('update-resource'),
+  lockReference: sql('lock-reference'),
+  referrers: sql('referrers'),
+  insertOperation: sql('insert-operation'),
+  getOperation: sql('get-operation'),
+  latestOperation: sql('latest-operation'),
+  markOperation: sql('mark-operation'),
+  writeStatus: sql('write-status'),
+  finalizeDelete: sql('finalize-delete'),
+};
+
+/** State of an operation; all but pending and running are terminal. */
+export type OperationState = 'pending' | 'running' | 'succeeded' | 'failed' | 'superseded';
+
+/** What a mutation did. */
+export type OperationVerb = 'create' | 'update' | 'delete';
+
+/** One accepted mutation and how it is going. */
+export interface Operation {
+  readonly id: string;
+  readonly kind: string;
+  readonly resourceId: string;
+  readonly verb: OperationVerb;
+  /** The resource generation this operation applies. */
+  readonly generation: number;
+  readonly state: OperationState;
+  /** Why it failed (or last failed, while retrying). */
+  readonly error: { readonly reason: string; readonly message: string } | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly finishedAt: string | null;
+}
+
+/** Whether an operation has reached its end. */
+export function isTerminal(state: OperationState): boolean {
+  return state === 'succeeded' || state === 'failed' || state === 'superseded';
+}
+
+const iso = (value: unknown): string => (value instanceof Date ? value : new Date(String(value))).toISOString();
+
+function toResource(row: Row): Resource {
+  return {
+    id: row.id as string,
+    kind: row.kind as string,
+    tenant: row.tenant as string,
+    name: row.name as string,
+    labels: row.labels as Record<string, string>,
+    spec: row.spec as Record<string, unknown>,
+    status: row.status as ResourceStatus,
+    generation: Number(row.generation),
+    resourceVersion: String(row.resource_version),
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+    deletionRequestedAt: row.deletion_requested_at == null ? null : iso(row.deletion_requested_at),
+  };
+}
+
+function toOperation(row: Row): Operation {
+  return {
+    id: row.id as string,
+    kind: row.kind as string,
+    resourceId: row.resource_id as string,
+    verb: row.verb as OperationVerb,
+    generation: Number(row.generation),
+    state: row.state as OperationState,
+    error: (row.error as Operation['error']) ?? null,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+    finishedAt: row.finished_at == null ? null : iso(row.finished_at),
+  };
+}
+
+const json = (value: unknown) => JSON.stringify(value);
+/** SQL NULL for null, so that `error IS NULL` holds (a jsonb 'null' would not). */
+const jsonOrNull = (value: unknown) => (value === null ? null : JSON.stringify(value));
+
+/** A resource about to be inserted. */
+export interface NewResource {
+  readonly id: string;
+  readonly tenant: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly spec: unknown;
+  readonly status: ResourceStatus<unknown>;
+  readonly refIds: readonly string[];
+}
+
+/** Inserts at generation 1; undefined when the name is taken in the tenant and kind. */
+export async function insertResource(q: Queryable, r: NewResource): Promise<Resource | undefined> {
+  const res = await q.query(SQL.insertResource, [
+    r.id,
+    r.tenant,
+    r.kind,
+    r.name,
+    json(r.labels),
+    json(r.spec),
+    json(r.status),
+    r.refIds,
+  ]);
+  return res.rows[0] && toResource(res.rows[0]);
+}
+
+/** One resource of the tenant and kind. */
+export async function getResource(
+  q: Queryable,
+  tenant: string,
+  kind: string,
+  id: string,
+): Promise<Resource | undefined> {
+  const res = await q.query(SQL.getResource, [id, tenant, kind]);
+  return res.rows[0] && toResource(res.rows[0]);
+}
+
+/** `getResource`, locking the row for the rest of the transaction. */
+export async function lockResource(
+  tx: Queryable,
+  tenant: string,
+  kind: string,
+  id: string,
+): Promise<Resource | undefined> {
+  const res = await tx.query(SQL.lockResource, [id, tenant, kind]);
+  return res.rows[0] && toResource(res.rows[0]);
+}
+
+/** A resource by id alone (the reconciler's read). */
+export async function loadResource(q: Queryable, id: string): Promise<Resource | undefined> {
+  const res = await q.query(SQL.loadResource, [id]);
+  return res.rows[0] && toResource(res.rows[0]);
+}
+
+/** Filter and page of a listing. */
+export interface ListQuery {
+  /** The last id of the previous page. */
+  readonly after?: string;
+  /** Labels every row must carry. */
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly limit: number;
+}
+
+/** One page, ordered by id. */
+export async function listResources(
+  q: Queryable,
+  tenant: string,
+  kind: string,
+  query: ListQuery,
+): Promise<Resource[]> {
+  const res = await q.query(SQL.listResources, [
+    tenant,
+    kind,
+    query.after ?? null,
+    json(query.labels ?? {}),
+    query.limit,
+  ]);
+  return res.rows.map(toResource);
+}
+
+/** What a PATCH or delete request writes over a locked row. */
+export interface ResourceChange {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly spec: unknown;
+  readonly status: ResourceStatus<unknown>;
+  readonly refIds: readonly string[];
+  /** Sets deletion_requested_at (kept when already set). */
+  readonly deleting: boolean;
+  /** Adds one to the generation. */
+  readonly bumpGeneration: boolean;
+}
+
+/** Writes a change over a row the transaction locked with {@link lockResource}. */
+export async function updateResource(tx: Queryable, id: string, change: ResourceChange): Promise<Resource> {
+  const res = await tx.query(SQL.updateResource, [
+    id,
+    json(change.labels),
+    json(change.spec),
+    json(change.status),
+    change.refIds,
+    change.deleting,
+    change.bumpGeneration ? 1 : 0,
+  ]);
+  return toResource(res.rows[0]!);
+}
+
+/** A referenced resource of the tenant, share-locked until the transaction ends. */
+export async function lockReference(
+  tx: Queryable,
+  tenant: string,
+  id: string,
+): Promise<{ id: string; kind: string; deleting: boolean } | undefined> {
+  const res = await tx.query(SQL.lockReference, [id, tenant]);
+  const row = res.rows[0];
+  return row && { id: row.id as string, kind: row.kind as string, deleting: row.deletion_requested_at != null };
+}
+
+/** Up to 20 resources of the tenant referencing `id`, as `kind/name (id)`. */
+export async function referrers(q: Queryable, tenant: string, id: string): Promise<string[]> {
+  const res = await q.query(SQL.referrers, [tenant, id]);
+  return res.rows.map((r) => `${r.kind as string}/${r.name as string} (${r.id as string})`);
+}
+
+/** An operation about to be inserted. */
+export interface NewOperation {
+  readonly id: string;
+  readonly tenant: string;
+  readonly kind: string;
+  readonly resourceId: string;
+  readonly verb: OperationVerb;
+  readonly generation: number;
+  readonly jobKey: string;
+}
+
+/** Inserts a pending operation. */
+export async function insertOperation(tx: Queryable, op: NewOperation): Promise<Operation> {
+  const res = await tx.query(SQL.insertOperation, [
+    op.id,
+    op.tenant,
+    op.kind,
+    op.resourceId,
+    op.verb,
+    op.generation,
+    op.jobKey,
+  ]);
+  return toOperation(res.rows[0]!);
+}
+
+/** One operation of the tenant. */
+export async function getOperation(q: Queryable, tenant: string, id: string): Promise<Operation | undefined> {
+  const res = await q.query(SQL.getOperation, [id, tenant]);
+  return res.rows[0] && toOperation(res.rows[0]);
+}
+
+/** The newest operation of a resource. */
+export async function latestOperation(q: Queryable, resourceId: string): Promise<Operation | undefined> {
+  const res = await q.query(SQL.latestOperation, [resourceId]);
+  return res.rows[0] && toOperation(res.rows[0]);
+}
+
+/** The lease a reconcile pass holds: its job key and fencing token. */
+export interface LeaseRef {
+  readonly jobKey: string;
+  readonly token: number;
+}
+
+/** Moves a job's operation to `state` while its lease is live; false when nothing changed. */
+export async function markOperation(
+  q: Queryable,
+  lease: LeaseRef,
+  state: OperationState,
+  error: Operation['error'],
+): Promise<boolean> {
+  const res = await q.query(SQL.markOperation, [lease.jobKey, lease.token, state, jsonOrNull(error)]);
+  return res.rowCount > 0;
+}
+
+/**
+ * The conditional status write: only at `generation` and under a live `lease`; the job's
+ * operation moves to `opState` in the same statement. False when nothing was written.
+ */
+export async function writeStatus(
+  q: Queryable,
+  id: string,
+  generation: number,
+  lease: LeaseRef,
+  status: ResourceStatus<unknown>,
+  opState: OperationState,
+  error: Operation['error'],
+): Promise<boolean> {
+  const res = await q.query<{ written: number }>(SQL.writeStatus, [
+    id,
+    generation,
+    lease.jobKey,
+    lease.token,
+    json(status),
+    opState,
+    jsonOrNull(error),
+  ]);
+  return Number(res.rows[0]?.written ?? 0) > 0;
+}
+
+/** Drops a deleted resource at `generation` under a live `lease`; false when nothing was dropped. */
+export async function finalizeDelete(
+  q: Queryable,
+  id: string,
+  generation: number,
+  lease: LeaseRef,
+): Promise<boolean> {
+  const res = await q.query<{ written: number }>(SQL.finalizeDelete, [id, generation, lease.jobKey, lease.token]);
+  return Number(res.rows[0]?.written ?? 0) > 0;
+}

@@ -1,0 +1,15 @@
+// The resource model and the kind definitions' types (DESIGN.md §7, §8).
+export type { FieldError } from './field-error.js';
+export { newId } from './ids.js';
+export {
+  type ActionDefinition,
+  defineKind,
+  type Driver,
+  type DriverContext,
+  type KindDefinition,
+  type Observation,
+  type ReferenceDefinition,
+} from './kind.js';
+export { isReconcileError, ReconcileError } from './reconcile-error.js';
+export { KindRegistry } from './registry.js';
+export * from './resource.js';

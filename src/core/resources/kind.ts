@@ -1,0 +1,82 @@
+// A kind is a definition, not code (DESIGN.md §8): schemas, references, actions and a driver.
+// The one store, the one API plugin and the one reconcile job serve every kind from it.
+
+import type { Static, TObject } from 'typebox';
+import type { BackendPorts } from '../ports/index.js';
+import type { FieldError } from './field-error.js';
+import type { Resource } from './resource.js';
+
+/** A spec field that holds the id of another resource. */
+export interface ReferenceDefinition {
+  /** Top-level spec property holding the id, e.g. `network`. */
+  readonly field: string;
+  /** The referenced kind's name, e.g. `networks`. */
+  readonly kind: string;
+}
+
+/** An action a kind declares (`stop`, `attach`, …): routed and reconciled by a later slice of the API. */
+export interface ActionDefinition {
+  /** One line for the API reference. */
+  readonly description: string;
+}
+
+/** What a driver call gets besides the resource. */
+export interface DriverContext {
+  /** Idempotency key for every backend mutation of this pass: the reconcile job's key. */
+  readonly clientToken: string;
+  /** The lease token of the pass: backends refuse an older one per resource. */
+  readonly fencingToken: number;
+  /** Aborts on timeout, lost lease and shutdown: pass it to every backend call. */
+  readonly signal: AbortSignal;
+  /** The resource a reference field of the spec names, as stored now (undefined if gone). */
+  reference(field: string): Promise<Resource | undefined>;
+}
+
+/** What `observe` found in the backend. */
+export type Observation<Outputs> =
+  | { readonly exists: false }
+  | { readonly exists: true; readonly upToDate: boolean; readonly outputs: Outputs };
+
+/**
+ * The four idempotent verbs against a backend port, after crossplane-runtime's
+ * `ExternalClient`: `create` called again after a crash must not fail because the first call
+ * succeeded, `delete` of something gone succeeds. Backend resources are found by the
+ * resource id (a label or a deterministic name), never by guessing.
+ */
+export interface Driver<Spec, Outputs> {
+  /** Whether the backend resource exists and matches the spec. */
+  observe(resource: Resource<Spec, Outputs>, ctx: DriverContext): Promise<Observation<Outputs>>;
+  /** Creates the backend resource; returns its outputs. */
+  create(resource: Resource<Spec, Outputs>, ctx: DriverContext): Promise<Outputs>;
+  /** Brings an existing backend resource to the spec; returns its outputs. */
+  update(resource: Resource<Spec, Outputs>, observed: Outputs, ctx: DriverContext): Promise<Outputs>;
+  /** Deletes the backend resource; succeeds when it is already gone. */
+  delete(resource: Resource<Spec, Outputs>, observed: Outputs, ctx: DriverContext): Promise<void>;
+}
+
+/** The definition of one kind. */
+export interface KindDefinition<S extends TObject = TObject, O extends TObject = TObject> {
+  /** Plural, lower case: the URL segment and the job key part (`networks`). */
+  readonly name: string;
+  /** Prefix of the ids (`net`). */
+  readonly idPrefix: string;
+  /** The spec schema: the request validation and the type of `spec`. */
+  readonly spec: S;
+  /** The schema of `status.outputs`. */
+  readonly outputs: O;
+  /** Spec fields that name other resources; checked at create and update. */
+  readonly references?: readonly ReferenceDefinition[];
+  /** Spec fields a PATCH may not change. */
+  readonly immutable?: readonly string[];
+  /** Checks the schema cannot express (a CIDR's prefix length); paths relative to the body. */
+  validate?(spec: Static<S>): FieldError[];
+  /** Declared actions. */
+  readonly actions?: Readonly<Record<string, ActionDefinition>>;
+  /** Builds the driver over the backend ports (already behind their resilience policies). */
+  driver(ports: BackendPorts): Driver<Static<S>, Static<O>>;
+}
+
+/** Identity helper that keeps a definition's schema types. */
+export function defineKind<S extends TObject, O extends TObject>(definition: KindDefinition<S, O>) {
+  return definition;
+}

@@ -1,0 +1,44 @@
+import type { KindDefinition } from './kind.js';
+
+const NAME = /^[a-z][a-z0-9-]{1,40}$/;
+const PREFIX = /^[a-z]{2,8}$/;
+
+/** The kinds a process serves, by name. Registering is all a kind needs to get routes and jobs. */
+export class KindRegistry {
+  private readonly kinds = new Map<string, KindDefinition>();
+
+  /** @param kinds registered in order */
+  constructor(kinds: readonly KindDefinition[] = []) {
+    for (const kind of kinds) this.register(kind);
+  }
+
+  /** Adds a kind; refuses a second kind with the same name or id prefix. */
+  register(kind: KindDefinition): this {
+    if (!NAME.test(kind.name)) throw new RangeError(`kind name "${kind.name}" must match ${NAME}`);
+    if (!PREFIX.test(kind.idPrefix)) throw new RangeError(`id prefix "${kind.idPrefix}" must match ${PREFIX}`);
+    if (this.kinds.has(kind.name)) throw new RangeError(`kind "${kind.name}" is registered twice`);
+    for (const other of this.kinds.values()) {
+      if (other.idPrefix === kind.idPrefix)
+        throw new RangeError(`kinds "${other.name}" and "${kind.name}" share the id prefix "${kind.idPrefix}"`);
+    }
+    this.kinds.set(kind.name, kind);
+    return this;
+  }
+
+  /** The kind of this name, if registered. */
+  get(name: string): KindDefinition | undefined {
+    return this.kinds.get(name);
+  }
+
+  /** The kind whose ids carry this prefix (`net_…` → networks). */
+  byId(id: string): KindDefinition | undefined {
+    const prefix = id.slice(0, id.indexOf('_'));
+    for (const kind of this.kinds.values()) if (kind.idPrefix === prefix) return kind;
+    return undefined;
+  }
+
+  /** Every kind, in registration order. */
+  all(): KindDefinition[] {
+    return [...this.kinds.values()];
+  }
+}
