@@ -1,11 +1,7 @@
 // Turns what a reconcile pass threw into the words its resource shows:
 // `Ready=False, reason=<reason>, message=<message>`, and whether retrying can help.
 
-import {
-  BackendErrorCode,
-  isBackendError,
-  isInvalidInputError,
-} from '../core/errors/backend-errors.js';
+import { BackendErrorCode, isBackendError, isInvalidInputError } from '../core/errors/backend-errors.js';
 import { isReconcileError } from '../core/resources/reconcile-error.js';
 import { findCause, isResilienceError } from '../ha/resilience/errors.js';
 
@@ -30,7 +26,8 @@ const BACKEND_REASONS: Readonly<Record<string, string>> = {
 /** Classifies an error thrown by a driver (possibly through the resilience wrapper). */
 export function describeFailure(err: unknown): Failure {
   const reconcile = findCause(err, isReconcileError);
-  if (reconcile) return { reason: reconcile.reason, message: reconcile.message, terminal: reconcile.terminal };
+  if (reconcile)
+    return { reason: reconcile.reason, message: reconcile.message, terminal: reconcile.terminal };
   const backend = findCause(err, isBackendError);
   if (backend) {
     return {
@@ -40,5 +37,9 @@ export function describeFailure(err: unknown): Failure {
     };
   }
   if (isResilienceError(err)) return { reason: 'BackendUnavailable', message: err.message, terminal: false };
-  return { reason: 'ReconcileFailed', message: 'unexpected error while reconciling (see the worker log)', terminal: false };
+  return {
+    reason: 'ReconcileFailed',
+    message: 'unexpected error while reconciling (see the worker log)',
+    terminal: false,
+  };
 }

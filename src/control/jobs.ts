@@ -17,6 +17,7 @@ export function reconcileJobKey(p: ReconcilePayload): string {
 export function parseReconcilePayload(value: unknown): ReconcilePayload | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const p = value as Record<string, unknown>;
-  if (typeof p.kind !== 'string' || typeof p.id !== 'string' || !Number.isInteger(p.generation)) return undefined;
+  if (typeof p.kind !== 'string' || typeof p.id !== 'string' || !Number.isInteger(p.generation))
+    return undefined;
   return { kind: p.kind, id: p.id, generation: p.generation as number };
 }

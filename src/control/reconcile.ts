@@ -11,7 +11,7 @@ import { type Resource, type ResourceStatus, setCondition } from '../core/resour
 import type { Database } from '../ha/db/database.js';
 import { TerminalJobError } from '../ha/worker/errors.js';
 import { coerceError, type JobLogger, silentLogger } from '../ha/worker/logger.js';
-import type { HandlerRegistration, HandlerOptions, JobContext } from '../ha/worker/types.js';
+import type { HandlerOptions, HandlerRegistration, JobContext } from '../ha/worker/types.js';
 import { describeFailure } from './failure.js';
 import { parseReconcilePayload } from './jobs.js';
 import * as store from './store.js';
@@ -98,7 +98,10 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
       if (observed.exists) {
         await driver.delete(resource, observed.outputs, dctx);
         if ((await driver.observe(resource, dctx)).exists)
-          throw new ReconcileError('DeletionPending', 'the backend still shows the resource after deleting it');
+          throw new ReconcileError(
+            'DeletionPending',
+            'the backend still shows the resource after deleting it',
+          );
       }
       return (await store.finalizeDelete(db, resource.id, resource.generation, lease)) ? 'deleted' : 'stale';
     }
@@ -123,7 +126,15 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
       observedGeneration: resource.generation,
       outputs,
     };
-    const written = await store.writeStatus(db, resource.id, resource.generation, lease, status, 'succeeded', null);
+    const written = await store.writeStatus(
+      db,
+      resource.id,
+      resource.generation,
+      lease,
+      status,
+      'succeeded',
+      null,
+    );
     return written ? 'applied' : 'stale';
   }
 
@@ -152,7 +163,10 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
     await store
       .writeStatus(db, resource.id, resource.generation, lease, status, last ? 'failed' : 'running', error)
       .catch((writeErr: unknown) =>
-        logger.warn({ job: ctx.job.key, err: coerceError(writeErr).message }, 'could not record a reconcile failure'),
+        logger.warn(
+          { job: ctx.job.key, err: coerceError(writeErr).message },
+          'could not record a reconcile failure',
+        ),
       );
     if (failure.terminal) throw new TerminalJobError(failure.message, { cause: err });
   }

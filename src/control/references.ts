@@ -31,7 +31,8 @@ export async function resolveReferences(
       continue;
     }
     const found = await lockReference(tx, tenant, value);
-    if (!found || found.kind !== ref.kind) errors.push({ path, message: `no ${ref.kind} ${value} in this tenant` });
+    if (!found || found.kind !== ref.kind)
+      errors.push({ path, message: `no ${ref.kind} ${value} in this tenant` });
     else if (found.deleting) errors.push({ path, message: `${ref.kind} ${value} is being deleted` });
     else ids.push(value);
   }

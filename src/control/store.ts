@@ -1,9 +1,9 @@
 // The one resource store: every kind's rows in one table, every statement in ./sql. Functions
 // take a Queryable so the service can run several of them in one transaction.
 
+import type { Resource, ResourceStatus } from '../core/resources/resource.js';
 import type { Queryable, Row } from '../ha/db/database.js';
 import { loadText } from '../ha/db/sql-loader.js';
-import type { Resource, ResourceStatus } from '../core/resources/resource.js';
 
 const sql = (name: string) => loadText(new URL(`./sql/${name}.sql`, import.meta.url));
 const SQL = {
@@ -50,7 +50,8 @@ export function isTerminal(state: OperationState): boolean {
   return state === 'succeeded' || state === 'failed' || state === 'superseded';
 }
 
-const iso = (value: unknown): string => (value instanceof Date ? value : new Date(String(value))).toISOString();
+const iso = (value: unknown): string =>
+  (value instanceof Date ? value : new Date(String(value))).toISOString();
 
 function toResource(row: Row): Resource {
   return {
@@ -203,7 +204,9 @@ export async function lockReference(
 ): Promise<{ id: string; kind: string; deleting: boolean } | undefined> {
   const res = await tx.query(SQL.lockReference, [id, tenant]);
   const row = res.rows[0];
-  return row && { id: row.id as string, kind: row.kind as string, deleting: row.deletion_requested_at != null };
+  return (
+    row && { id: row.id as string, kind: row.kind as string, deleting: row.deletion_requested_at != null }
+  );
 }
 
 /** Up to 20 resources of the tenant referencing `id`, as `kind/name (id)`. */
@@ -298,6 +301,11 @@ export async function finalizeDelete(
   generation: number,
   lease: LeaseRef,
 ): Promise<boolean> {
-  const res = await q.query<{ written: number }>(SQL.finalizeDelete, [id, generation, lease.jobKey, lease.token]);
+  const res = await q.query<{ written: number }>(SQL.finalizeDelete, [
+    id,
+    generation,
+    lease.jobKey,
+    lease.token,
+  ]);
   return Number(res.rows[0]?.written ?? 0) > 0;
 }

@@ -8,6 +8,7 @@ import type { Elector } from '../ha/leader/port.js';
 import type { Runnable } from '../ha/lifecycle/runnable.js';
 import { ServiceManager } from '../ha/lifecycle/service-manager.js';
 import { VERSION } from '../version.js';
+import { createControlPlane } from './control-plane.js';
 import { createJobSystem, type JobHandlers, type JobSystem, type JobSystemOptions } from './jobs.js';
 import { controlPlaneKeys } from './leader-keys.js';
 import { createElector, leaderGuarded } from './leadership.js';
@@ -100,6 +101,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
     // The in-process cloud until the simulator server is configurable; either way the raw
     // ports stay inside createBackends and the process sees only the wrapped ones.
     const backends = createBackends({ registry });
+    const controlPlane = createControlPlane({ db: stores.db, ports: backends, logger });
 
     const manager = new ServiceManager({
       onExit: (name, err) =>
@@ -117,7 +119,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
         logger,
         registry,
         elector,
-        handlers: options.handlers ?? {},
+        handlers: { ...controlPlane.handlers, ...options.handlers },
         ...(options.onDeadLetter ? { onDeadLetter: options.onDeadLetter } : {}),
       });
     for (const r of backgroundServices({ config, stores, logger, registry, elector, jobs })) manager.add(r);
@@ -129,7 +131,14 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
         logger,
         readiness,
         registry,
-        ...(config.role !== 'worker' && options.routes ? { routes: options.routes } : {}),
+        ...(config.role !== 'worker'
+          ? {
+              routes: async (app: FastifyInstance) => {
+                await controlPlane.routes(app);
+                await options.routes?.(app);
+              },
+            }
+          : {}),
       });
       url = await server.listen({ host: config.host, port: listenPort });
     }

@@ -3,9 +3,9 @@ export type { FieldError } from './field-error.js';
 export { newId } from './ids.js';
 export {
   type ActionDefinition,
-  defineKind,
   type Driver,
   type DriverContext,
+  defineKind,
   type KindDefinition,
   type Observation,
   type ReferenceDefinition,

@@ -15,11 +15,14 @@ export class KindRegistry {
   /** Adds a kind; refuses a second kind with the same name or id prefix. */
   register(kind: KindDefinition): this {
     if (!NAME.test(kind.name)) throw new RangeError(`kind name "${kind.name}" must match ${NAME}`);
-    if (!PREFIX.test(kind.idPrefix)) throw new RangeError(`id prefix "${kind.idPrefix}" must match ${PREFIX}`);
+    if (!PREFIX.test(kind.idPrefix))
+      throw new RangeError(`id prefix "${kind.idPrefix}" must match ${PREFIX}`);
     if (this.kinds.has(kind.name)) throw new RangeError(`kind "${kind.name}" is registered twice`);
     for (const other of this.kinds.values()) {
       if (other.idPrefix === kind.idPrefix)
-        throw new RangeError(`kinds "${other.name}" and "${kind.name}" share the id prefix "${kind.idPrefix}"`);
+        throw new RangeError(
+          `kinds "${other.name}" and "${kind.name}" share the id prefix "${kind.idPrefix}"`,
+        );
     }
     this.kinds.set(kind.name, kind);
     return this;

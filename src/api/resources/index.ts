@@ -1,0 +1,41 @@
+// The control-plane API under `/v1`: problem+json errors, the tenant of each request, the
+// routes of every kind and the operations. Health and metrics stay outside this scope.
+
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import type { ResourceService } from '../../control/service.js';
+import type { KindRegistry } from '../../core/resources/registry.js';
+import { installProblemHandlers } from '../problem.js';
+import { localTenant, type TenantResolver } from '../tenant.js';
+import { operationRoutes } from './operations.js';
+import { resourceRoutes } from './plugin.js';
+
+/** Options of {@link controlApi}. */
+export interface ControlApiOptions {
+  readonly service: ResourceService;
+  readonly kinds: KindRegistry;
+  /** Default: every request is the local tenant's (see ../tenant.ts). */
+  readonly tenant?: TenantResolver;
+  /** Between two reads of an operation held by `?wait=`. */
+  readonly pollMs?: number;
+}
+
+/** Registers the `/v1` API on `app`. */
+export async function controlApi(app: FastifyInstance, options: ControlApiOptions): Promise<void> {
+  await app.register(
+    async (scope) => {
+      // Query strings and params are checked by TypeBox itself (with string conversion); bodies
+      // are checked by the service against the kind, so no ajv default quietly drops or coerces.
+      scope.setValidatorCompiler(TypeBoxValidatorCompiler);
+      installProblemHandlers(scope);
+      const tenant = options.tenant ?? localTenant;
+      await resourceRoutes(scope, { service: options.service, kinds: options.kinds, tenant });
+      await operationRoutes(scope, {
+        service: options.service,
+        tenant,
+        ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
+      });
+    },
+    { prefix: '/v1' },
+  );
+}

@@ -1,0 +1,68 @@
+// `GET /v1/operations/:id`: how an accepted mutation is going, with the resource as it is now.
+// `?wait=5s` holds the answer until the operation is terminal or the time is up.
+
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import { isControlError } from '../../control/errors.js';
+import type { ResourceService } from '../../control/service.js';
+import { isTerminal, type Operation } from '../../control/store.js';
+import type { Resource } from '../../core/resources/resource.js';
+import type { TenantResolver } from '../tenant.js';
+import { parseWait } from './query.js';
+
+/** Options of {@link operationRoutes}. */
+export interface OperationRoutesOptions {
+  readonly service: ResourceService;
+  readonly tenant: TenantResolver;
+  /** Between two reads of a held operation. Default 50 ms. */
+  readonly pollMs?: number;
+}
+
+/** An operation with its resource (null once deleted). */
+export interface OperationView extends Operation {
+  readonly resource: Resource | null;
+}
+
+/** Registers the operation routes (inside the `/v1` scope). */
+export async function operationRoutes(app: FastifyInstance, options: OperationRoutesOptions): Promise<void> {
+  const { service, tenant } = options;
+  const pollMs = options.pollMs ?? 50;
+  // Held requests end when the server closes, so they never hold a shutdown up.
+  const closing = new AbortController();
+  app.addHook('preClose', async () => closing.abort());
+
+  const view = async (t: string, op: Operation): Promise<OperationView> => {
+    const resource = await service.get(t, op.kind, op.resourceId).catch((err: unknown) => {
+      if (isControlError(err) && err.status === 404) return null;
+      throw err;
+    });
+    return { ...op, resource };
+  };
+
+  app.get(
+    '/operations/:id',
+    {
+      schema: {
+        params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+        querystring: Type.Object(
+          { wait: Type.Optional(Type.String({ maxLength: 16 })) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const { wait } = request.query as { wait?: string };
+      const t = tenant(request);
+      let op = await service.getOperation(t, id);
+      if (wait !== undefined) {
+        const deadline = performance.now() + parseWait(wait);
+        while (!isTerminal(op.state) && performance.now() < deadline && !closing.signal.aborted) {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, deadline - performance.now())));
+          op = await service.getOperation(t, id);
+        }
+      }
+      return view(t, op);
+    },
+  );
+}

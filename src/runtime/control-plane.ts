@@ -1,0 +1,66 @@
+// Wires the resource machinery into a process: the `/v1` API on API processes, the one
+// reconcile job on worker processes, both over the same kinds and the same store.
+
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { controlApi } from '../api/resources/index.js';
+import type { TenantResolver } from '../api/tenant.js';
+import { RECONCILE_JOB } from '../control/jobs.js';
+import { createReconcileHandler } from '../control/reconcile.js';
+import { createResourceService, type ResourceService } from '../control/service.js';
+import type { BackendPorts } from '../core/ports/index.js';
+import type { KindRegistry } from '../core/resources/registry.js';
+import type { Database } from '../ha/db/database.js';
+import type { HandlerRegistration } from '../ha/worker/types.js';
+import { builtinRegistry } from '../kinds/index.js';
+
+/** Attempts of a reconcile job before its resource shows Failed: the worker's default. */
+export const RECONCILE_MAX_ATTEMPTS = 5;
+
+/** Options of {@link createControlPlane}. */
+export interface ControlPlaneOptions {
+  readonly db: Database;
+  /** The backends behind their resilience policies. */
+  readonly ports: BackendPorts;
+  readonly logger: Logger;
+  /** Default: the built-in kinds. */
+  readonly kinds?: KindRegistry;
+  /** Default: every request is the local tenant's. */
+  readonly tenant?: TenantResolver;
+  readonly maxAttempts?: number;
+}
+
+/** The API routes and the job handlers of the control plane. */
+export interface ControlPlane {
+  readonly kinds: KindRegistry;
+  readonly service: ResourceService;
+  /** Registers `/v1` on a server. */
+  routes(app: FastifyInstance): Promise<void>;
+  /** The reconcile job, by job kind. */
+  readonly handlers: Readonly<Record<string, HandlerRegistration>>;
+}
+
+/** Builds the control plane of one process. */
+export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
+  const kinds = options.kinds ?? builtinRegistry();
+  const maxAttempts = options.maxAttempts ?? RECONCILE_MAX_ATTEMPTS;
+  const service = createResourceService({ db: options.db, kinds, maxAttempts });
+  const reconcile = createReconcileHandler({
+    db: options.db,
+    kinds,
+    ports: options.ports,
+    maxAttempts,
+    logger: options.logger.child({ component: 'reconcile' }),
+  });
+  return {
+    kinds,
+    service,
+    routes: (app) =>
+      controlApi(app, {
+        service,
+        kinds,
+        ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+      }),
+    handlers: { [RECONCILE_JOB]: reconcile },
+  };
+}
