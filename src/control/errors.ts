@@ -8,6 +8,7 @@ const BRAND: unique symbol = Symbol.for('stratus.control.error');
 /** Stable codes of the control errors. */
 export const ControlErrorCode = {
   Validation: 'VALIDATION_FAILED',
+  BadRequest: 'INVALID_REQUEST',
   NotFound: 'NOT_FOUND',
   NameTaken: 'NAME_TAKEN',
   HasReferrers: 'HAS_REFERRERS',
@@ -40,6 +41,19 @@ export class ValidationError extends ControlError {
   constructor(errors: readonly FieldError[]) {
     super(errors.map((e) => `${e.path || '/'}: ${e.message}`).join('; '));
     this.errors = errors;
+  }
+}
+
+/** A query parameter or header is malformed (the body is fine or absent). */
+export class BadRequestError extends ControlError {
+  readonly code = ControlErrorCode.BadRequest;
+  readonly status = 400;
+  override readonly name = 'BadRequestError';
+  override readonly errors: readonly FieldError[];
+  /** @param path where, e.g. `/querystring/cursor` @param message what is wrong */
+  constructor(path: string, message: string) {
+    super(`${path}: ${message}`);
+    this.errors = [{ path, message }];
   }
 }
 

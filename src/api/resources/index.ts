@@ -28,6 +28,8 @@ export async function controlApi(app: FastifyInstance, options: ControlApiOption
       // are checked by the service against the kind, so no ajv default quietly drops or coerces.
       scope.setValidatorCompiler(TypeBoxValidatorCompiler);
       installProblemHandlers(scope);
+      // Bodies are JSON (or JSON merge patches): anything else is a 415, not a string to validate.
+      scope.removeContentTypeParser('text/plain');
       const tenant = options.tenant ?? localTenant;
       await resourceRoutes(scope, { service: options.service, kinds: options.kinds, tenant });
       await operationRoutes(scope, {

@@ -1,7 +1,7 @@
-// Parsing of the query and header values of the resource routes. Each throws a ValidationError
+// Parsing of the query and header values of the resource routes. Each throws a BadRequestError
 // naming the parameter, so a bad value is a 4xx with its path.
 
-import { ValidationError } from '../../control/errors.js';
+import { BadRequestError } from '../../control/errors.js';
 
 /** Default and largest page sizes of a listing. */
 export const DEFAULT_LIMIT = 50;
@@ -16,7 +16,7 @@ export function encodeCursor(lastId: string): string {
 export function decodeCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!/^[a-z]{2,8}_[0-9a-z]{26}$/.test(id))
-    throw new ValidationError([{ path: '/query/cursor', message: 'is not a cursor of this listing' }]);
+    throw new BadRequestError('/querystring/cursor', 'is not a cursor of this listing');
   return id;
 }
 
@@ -25,8 +25,7 @@ export function parseLabelSelector(selector: string): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const part of selector.split(',')) {
     const m = /^\s*([a-zA-Z0-9][-a-zA-Z0-9_./]{0,62})\s*==?\s*([-a-zA-Z0-9_.]{0,63})\s*$/.exec(part);
-    if (!m)
-      throw new ValidationError([{ path: '/query/labelSelector', message: `"${part}" is not key=value` }]);
+    if (!m) throw new BadRequestError('/querystring/labelSelector', `"${part}" is not key=value`);
     labels[m[1]!] = m[2]!;
   }
   return labels;
@@ -38,7 +37,7 @@ export function parseIfMatch(header: string | undefined): string | undefined {
   const value = header.trim();
   if (value === '*') return '*';
   const m = /^(?:W\/)?"(\d+)"$/.exec(value);
-  if (!m) throw new ValidationError([{ path: '/headers/if-match', message: 'must be an ETag such as "12"' }]);
+  if (!m) throw new BadRequestError('/headers/if-match', 'must be an ETag such as "12"');
   return m[1];
 }
 
@@ -53,10 +52,7 @@ export const MAX_WAIT_MS = 50_000;
 /** `?wait=` as milliseconds: `500ms`, `5s`, `1m` or a bare number of seconds. */
 export function parseWait(value: string): number {
   const m = /^(\d{1,6})(ms|s|m)?$/.exec(value);
-  if (!m)
-    throw new ValidationError([
-      { path: '/query/wait', message: 'must be a duration such as 500ms, 5s or 1m' },
-    ]);
+  if (!m) throw new BadRequestError('/querystring/wait', 'must be a duration such as 500ms, 5s or 1m');
   const n = Number(m[1]);
   const ms = m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
   return Math.min(ms, MAX_WAIT_MS);

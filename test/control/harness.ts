@@ -1,0 +1,114 @@
+// One control plane for a test file: a database on the named driver with every migration, the
+// kinds given (default the built-in ones), the `/v1` API on a Fastify instance for inject(),
+// and — when started — the real job path of the embedded default: outbox relay, PostgreSQL
+// table queue, worker with the one reconcile handler.
+
+import Fastify, { type FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { controlApi } from '../../src/api/resources/index.js';
+import { tenantFromHeader } from '../../src/api/tenant.js';
+import { createBackends } from '../../src/backends/index.js';
+import { RECONCILE_JOB } from '../../src/control/jobs.js';
+import { createReconcileHandler } from '../../src/control/reconcile.js';
+import { createResourceService, type ResourceService } from '../../src/control/service.js';
+import type { BackendPorts } from '../../src/core/ports/index.js';
+import type { KindRegistry } from '../../src/core/resources/registry.js';
+import type { Database } from '../../src/ha/db/database.js';
+import { migrate } from '../../src/ha/db/migrate.js';
+import { createOutboxRelay } from '../../src/ha/outbox/relay.js';
+import { createPostgresQueue } from '../../src/ha/queue/postgres/postgres-queue.js';
+import { createWorker } from '../../src/ha/worker/worker.js';
+import { builtinRegistry } from '../../src/kinds/index.js';
+import { migrations } from '../../src/migrations/index.js';
+import { type DriverName, openTestDatabase } from '../helpers/db.js';
+
+/** Header naming the tenant in these tests (see src/api/tenant.ts). */
+export const TENANT_HEADER = 'x-test-tenant';
+
+export interface ControlHarness {
+  db: Database;
+  app: FastifyInstance;
+  service: ResourceService;
+  kinds: KindRegistry;
+  /** Starts relay and worker; resolves once they run. */
+  startWorker(): void;
+  /** Stops them (if started), closes the app and the database. */
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  kinds?: KindRegistry;
+  ports?: BackendPorts;
+  maxAttempts?: number;
+}
+
+/** Builds the harness on `driver`. */
+export async function openControlHarness(
+  driver: DriverName,
+  options: HarnessOptions = {},
+): Promise<ControlHarness> {
+  const { db, dispose } = await openTestDatabase(driver);
+  await migrate(db, migrations);
+  const kinds = options.kinds ?? builtinRegistry();
+  const maxAttempts = options.maxAttempts ?? 3;
+  const service = createResourceService({ db, kinds, maxAttempts });
+  const app = Fastify({ logger: false });
+  await controlApi(app, { service, kinds, tenant: tenantFromHeader(TENANT_HEADER), pollMs: 10 });
+  await app.ready();
+  const ports = options.ports ?? createBackends();
+  const controller = new AbortController();
+  let running: Promise<unknown> | undefined;
+  let queue: ReturnType<typeof createPostgresQueue> | undefined;
+  return {
+    db,
+    app,
+    service,
+    kinds,
+    startWorker() {
+      queue = createPostgresQueue({ db, name: 'jobs', consumer: 'test-worker' });
+      const worker = createWorker({
+        queue,
+        db,
+        nodeId: 'test-worker',
+        concurrency: 8,
+        promoteMs: 20,
+        receiveBlockMs: 100,
+        handlers: {
+          [RECONCILE_JOB]: createReconcileHandler({
+            db,
+            kinds,
+            ports,
+            maxAttempts,
+            handler: { backoff: { baseMs: 10, capMs: 20 }, timeoutMs: 10_000 },
+            logger: pino({ level: 'silent' }),
+          }),
+        },
+      });
+      const relay = createOutboxRelay({ db, queue });
+      running = Promise.all([worker.start(controller.signal), relay.start(controller.signal)]);
+    },
+    async close() {
+      controller.abort();
+      await running;
+      await queue?.close();
+      await app.close();
+      await dispose();
+    },
+  };
+}
+
+/** Polls `read` until `done` holds or 15 s pass; returns the last value read. */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  what: string,
+): Promise<T> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}: last ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
