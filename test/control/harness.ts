@@ -30,7 +30,9 @@ export interface ControlHarness {
   app: FastifyInstance;
   service: ResourceService;
   kinds: KindRegistry;
-  /** Starts relay and worker; resolves once they run. */
+  /** The backends the reconciler drives. */
+  ports: BackendPorts;
+  /** Starts relay and worker. */
   startWorker(): void;
   /** Stops them (if started), closes the app and the database. */
   close(): Promise<void>;
@@ -64,6 +66,7 @@ export async function openControlHarness(
     app,
     service,
     kinds,
+    ports,
     startWorker() {
       queue = createPostgresQueue({ db, name: 'jobs', consumer: 'test-worker' });
       const worker = createWorker({
