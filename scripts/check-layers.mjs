@@ -1,6 +1,8 @@
 // Holds the layer lines of the architecture: fails when a module imports across them.
 //   src/ha    imports nothing outside src/ha (the kernel knows no cloud);
-//   src/core  imports only src/core and src/ha (ports, not adapters).
+//   src/core  imports only src/core and src/ha (ports, not adapters);
+//   src/kinds imports only src/kinds and src/core (backends through their ports);
+//   src/control imports only src/control, src/core and src/ha (no API, no adapter).
 // Test files are exempt: they may use the shared test helpers and the migrations.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -9,6 +11,8 @@ const root = resolve(new URL('..', import.meta.url).pathname);
 const rules = [
   { layer: 'src/ha', allowed: ['src/ha'] },
   { layer: 'src/core', allowed: ['src/core', 'src/ha'] },
+  { layer: 'src/kinds', allowed: ['src/kinds', 'src/core'] },
+  { layer: 'src/control', allowed: ['src/control', 'src/core', 'src/ha'] },
 ];
 
 function* files(dir) {

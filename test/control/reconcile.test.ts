@@ -14,6 +14,7 @@ import { KindRegistry } from '../../src/core/resources/registry.js';
 import { drivers } from '../helpers/db.js';
 import { type ControlHarness, eventually, openControlHarness, TENANT_HEADER } from './harness.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests read JSON answers by path
 type Json = Record<string, any>;
 
 const client = (h: ControlHarness) => ({
