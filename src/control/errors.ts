@@ -14,6 +14,8 @@ export const ControlErrorCode = {
   HasReferrers: 'HAS_REFERRERS',
   PreconditionFailed: 'PRECONDITION_FAILED',
   Deleting: 'RESOURCE_DELETING',
+  IdempotencyKeyReused: 'IDEMPOTENCY_KEY_REUSED',
+  IdempotencyInFlight: 'IDEMPOTENCY_IN_FLIGHT',
 } as const;
 
 /** One of {@link ControlErrorCode}. */
@@ -103,6 +105,20 @@ export class DeletingError extends ControlError {
   readonly code = ControlErrorCode.Deleting;
   readonly status = 409;
   override readonly name = 'DeletingError';
+}
+
+/** The Idempotency-Key was used before for another request (method, route or body). */
+export class IdempotencyKeyReusedError extends ControlError {
+  readonly code = ControlErrorCode.IdempotencyKeyReused;
+  readonly status = 422;
+  override readonly name = 'IdempotencyKeyReusedError';
+}
+
+/** A request with the same Idempotency-Key is still being served. */
+export class IdempotencyInFlightError extends ControlError {
+  readonly code = ControlErrorCode.IdempotencyInFlight;
+  readonly status = 409;
+  override readonly name = 'IdempotencyInFlightError';
 }
 
 /** True for any control error, from any copy of the code. */

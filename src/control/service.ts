@@ -17,6 +17,14 @@ import {
   PreconditionFailedError,
   ValidationError,
 } from './errors.js';
+import {
+  claimIdempotency,
+  completeIdempotency,
+  DEFAULT_IDEMPOTENCY_TTL_MS,
+  DEFAULT_IDEMPOTENCY_WAIT_MS,
+  type IdempotencyRequest,
+  type StoredAnswer,
+} from './idempotency.js';
 import { RECONCILE_JOB, reconcileJobKey } from './jobs.js';
 import { applyMergePatch, isPlainObject } from './merge-patch.js';
 import { resolveReferences } from './references.js';
@@ -30,6 +38,26 @@ export interface Accepted {
   readonly operation: store.Operation | null;
 }
 
+/**
+ * The answer to a mutation: status and JSON body as sent to the client, the same bytes on a
+ * replay of its Idempotency-Key.
+ */
+export interface Answer extends StoredAnswer {
+  /** True when this is the stored answer of an earlier request with the same key. */
+  readonly replayed: boolean;
+  /** The ETag and the operation's id of the answer, for its headers. */
+  readonly resourceVersion: string;
+  readonly operationId: string | null;
+}
+
+/** Options of one mutation. */
+export interface MutationOptions {
+  /** The resourceVersion the caller last read (`If-Match`); `*` matches any. */
+  readonly ifMatch?: string;
+  /** The request's Idempotency-Key and fingerprint. */
+  readonly idempotency?: IdempotencyRequest;
+}
+
 /** Options of {@link createResourceService}. */
 export interface ResourceServiceOptions {
   readonly db: Database;
@@ -38,18 +66,26 @@ export interface ResourceServiceOptions {
   readonly maxAttempts?: number;
   /** Condition times; default the process clock. */
   readonly now?: () => Date;
+  /** Retention of Idempotency-Key answers. Default 24 h. */
+  readonly idempotencyTtlMs?: number;
+  /** How long a retry waits for its key's first request before a 409. Default 5 s. */
+  readonly idempotencyWaitMs?: number;
 }
 
 /** The one service behind every kind's routes. */
 export interface ResourceService {
-  create(tenant: string, kind: string, body: unknown): Promise<Accepted>;
+  create(tenant: string, kind: string, body: unknown, options?: MutationOptions): Promise<Answer>;
   get(tenant: string, kind: string, id: string): Promise<Resource>;
   list(tenant: string, kind: string, query: store.ListQuery): Promise<Resource[]>;
-  /** Applies a JSON merge patch over `{ labels, spec }`; `ifMatch` is the expected resourceVersion. */
-  patch(tenant: string, kind: string, id: string, patch: unknown, ifMatch?: string): Promise<Accepted>;
+  /** Applies a JSON merge patch over `{ labels, spec }`. */
+  patch(tenant: string, kind: string, id: string, patch: unknown, options?: MutationOptions): Promise<Answer>;
   /** Asks for deletion; a repeat answers with the pending delete. */
-  delete(tenant: string, kind: string, id: string, ifMatch?: string): Promise<Accepted>;
+  delete(tenant: string, kind: string, id: string, options?: MutationOptions): Promise<Answer>;
   getOperation(tenant: string, id: string): Promise<store.Operation>;
+}
+
+function headersOf(accepted: Accepted) {
+  return { resourceVersion: accepted.resource.resourceVersion, operationId: accepted.operation?.id ?? null };
 }
 
 /** Builds the service over the database and the registered kinds. */
@@ -57,6 +93,28 @@ export function createResourceService(options: ResourceServiceOptions): Resource
   const { db, kinds } = options;
   const now = options.now ?? (() => new Date());
   const maxAttempts = options.maxAttempts ?? 5;
+  const limits = {
+    ttlMs: options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS,
+    waitMs: options.idempotencyWaitMs ?? DEFAULT_IDEMPOTENCY_WAIT_MS,
+  };
+
+  /**
+   * One mutation's transaction: the Idempotency-Key claimed first (a replay writes nothing),
+   * then the change, then its answer stored beside it.
+   */
+  const mutate = (tenant: string, opts: MutationOptions, work: (tx: Queryable) => Promise<Accepted>) =>
+    db.transaction(async (tx): Promise<Answer> => {
+      const key = opts.idempotency;
+      const stored = key && (await claimIdempotency(tx, tenant, key, limits));
+      if (stored) {
+        const body = JSON.parse(stored.body) as Accepted;
+        return { ...stored, replayed: true, ...headersOf(body) };
+      }
+      const accepted = await work(tx);
+      const answer = { status: accepted.operation ? 202 : 200, body: JSON.stringify(accepted) };
+      if (key) await completeIdempotency(tx, tenant, key.key, answer);
+      return { ...answer, replayed: false, ...headersOf(accepted) };
+    });
 
   const kindOf = (name: string): KindDefinition => {
     const kind = kinds.get(name);
@@ -112,10 +170,10 @@ export function createResourceService(options: ResourceServiceOptions): Resource
   };
 
   return {
-    async create(tenant, kindName, body) {
+    async create(tenant, kindName, body, opts = {}) {
       const kind = kindOf(kindName);
       const valid = validateBody(kind, body);
-      return db.transaction(async (tx) => {
+      return mutate(tenant, opts, async (tx) => {
         const refIds = await resolveReferences(tx, kinds, kind, tenant, valid.spec);
         const resource = await store.insertResource(tx, {
           id: newId(kind.idPrefix),
@@ -143,15 +201,15 @@ export function createResourceService(options: ResourceServiceOptions): Resource
       return store.listResources(db, tenant, kindOf(kindName).name, query);
     },
 
-    async patch(tenant, kindName, id, patch, ifMatch) {
+    async patch(tenant, kindName, id, patch, opts = {}) {
       const kind = kindOf(kindName);
       if (!isPlainObject(patch)) throw new ValidationError([{ path: '', message: 'must be a JSON object' }]);
       const refused = Object.keys(patch)
         .filter((key) => key !== 'labels' && key !== 'spec')
         .map((key) => ({ path: `/${key}`, message: key === 'name' ? 'cannot be changed' : 'unknown field' }));
       if (refused.length > 0) throw new ValidationError(refused);
-      return db.transaction(async (tx) => {
-        const current = await locked(tx, tenant, kind.name, id, ifMatch);
+      return mutate(tenant, opts, async (tx) => {
+        const current = await locked(tx, tenant, kind.name, id, opts.ifMatch);
         if (current.deletionRequestedAt) throw new DeletingError(`${id} is being deleted`);
         const merged = applyMergePatch(
           { name: current.name, labels: current.labels, spec: current.spec },
@@ -176,10 +234,10 @@ export function createResourceService(options: ResourceServiceOptions): Resource
       });
     },
 
-    async delete(tenant, kindName, id, ifMatch) {
+    async delete(tenant, kindName, id, opts = {}) {
       const kind = kindOf(kindName);
-      return db.transaction(async (tx) => {
-        const current = await locked(tx, tenant, kind.name, id, ifMatch);
+      return mutate(tenant, opts, async (tx) => {
+        const current = await locked(tx, tenant, kind.name, id, opts.ifMatch);
         if (current.deletionRequestedAt)
           return { resource: current, operation: (await store.latestOperation(tx, id)) ?? null };
         // The row is locked first and the referrers read after, so a create that references

@@ -50,3 +50,22 @@ CREATE TABLE stratus_operations (
 );
 
 CREATE INDEX stratus_operations_resource ON stratus_operations (resource_id, generation);
+
+-- Idempotency-Key (DESIGN.md §7): the first answer to a mutating request, per tenant and key,
+-- written in the same transaction as the change it answers. A retry replays it; the same key
+-- with another request (fingerprint) is refused. The row exists exactly when the change does.
+CREATE TABLE stratus_idempotency (
+  tenant          text NOT NULL,
+  key             text NOT NULL CHECK (length(key) BETWEEN 1 AND 255),
+  -- sha256 of method, route and canonical body.
+  fingerprint     text NOT NULL,
+  -- The stored answer; NULL only inside the transaction that claims the key.
+  answer_status   integer,
+  -- The body exactly as first sent (text, not jsonb, so a replay is byte for byte the same).
+  answer_body     text,
+  created_at      timestamptz NOT NULL DEFAULT now(),
+  expires_at      timestamptz NOT NULL,
+  PRIMARY KEY (tenant, key)
+);
+
+CREATE INDEX stratus_idempotency_expiry ON stratus_idempotency (expires_at);

@@ -53,7 +53,7 @@ export async function openControlHarness(
   await migrate(db, migrations);
   const kinds = options.kinds ?? builtinRegistry();
   const maxAttempts = options.maxAttempts ?? 3;
-  const service = createResourceService({ db, kinds, maxAttempts });
+  const service = createResourceService({ db, kinds, maxAttempts, idempotencyWaitMs: 500 });
   const app = Fastify({ logger: false });
   await controlApi(app, { service, kinds, tenant: tenantFromHeader(TENANT_HEADER), pollMs: 10 });
   await app.ready();

@@ -3,6 +3,7 @@
 // known-bad case: an older lease token, an expired lease, a finished lease, a newer generation.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Accepted } from '../../src/control/service.js';
 import * as store from '../../src/control/store.js';
 import type { ResourceStatus } from '../../src/core/resources/resource.js';
 import { drivers } from '../helpers/db.js';
@@ -26,10 +27,8 @@ describe.each(drivers)('the conditional status write on %s', (driver) => {
 
   /** A network at generation 1 whose job holds a lease with `token`, in `state`, expiring in `ms`. */
   const setUp = async (name: string, token: number, state = 'running', ms = 60_000) => {
-    const { resource, operation } = await h.service.create('t', 'networks', {
-      name,
-      spec: { cidr: '10.0.0.0/24' },
-    });
+    const answer = await h.service.create('t', 'networks', { name, spec: { cidr: '10.0.0.0/24' } });
+    const { resource, operation } = JSON.parse(answer.body) as Accepted;
     const jobKey = `reconcile/networks/${resource.id}/1`;
     await h.db.query(
       `INSERT INTO stratus_ledger (job_key, state, owner, token, attempt, lease_expires_at)

@@ -2,9 +2,10 @@
 // and `/v1/<kind>/:id` (get, patch, delete), all over the one service. A kind gets its routes
 // by being in the registry.
 
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import type { Accepted, ResourceService } from '../../control/service.js';
+import { fingerprintOf } from '../../control/idempotency.js';
+import type { Answer, MutationOptions, ResourceService } from '../../control/service.js';
 import type { KindDefinition } from '../../core/resources/kind.js';
 import type { KindRegistry } from '../../core/resources/registry.js';
 import type { TenantResolver } from '../tenant.js';
@@ -14,6 +15,7 @@ import {
   encodeCursor,
   etag,
   MAX_LIMIT,
+  parseIdempotencyKey,
   parseIfMatch,
   parseLabelSelector,
 } from './query.js';
@@ -35,12 +37,28 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-/** The answer to an accepted mutation: 202 with the operation to follow, 200 when there is none. */
-function sendAccepted(reply: FastifyReply, accepted: Accepted): FastifyReply {
-  reply.header('etag', etag(accepted.resource.resourceVersion));
-  if (!accepted.operation) return reply.code(200).send(accepted);
-  reply.header('location', `/v1/operations/${accepted.operation.id}`);
-  return reply.code(202).send(accepted);
+/**
+ * Sends a mutation's answer: 202 with the operation to follow, 200 when there is none; the
+ * stored bytes on an Idempotency-Key replay, marked by `Idempotent-Replayed: true`.
+ */
+function sendAnswer(reply: FastifyReply, answer: Answer): FastifyReply {
+  reply.header('etag', etag(answer.resourceVersion));
+  if (answer.operationId) reply.header('location', `/v1/operations/${answer.operationId}`);
+  if (answer.replayed) reply.header('idempotent-replayed', 'true');
+  return reply.code(answer.status).type('application/json; charset=utf-8').send(answer.body);
+}
+
+/** The mutation options of a request: `If-Match` and `Idempotency-Key`. */
+function mutationOptions(request: FastifyRequest): MutationOptions {
+  const ifMatch = parseIfMatch(request.headers['if-match']);
+  const key = parseIdempotencyKey(request.headers['idempotency-key']);
+  const path = request.url.split('?')[0]!;
+  return {
+    ...(ifMatch === undefined ? {} : { ifMatch }),
+    ...(key === undefined
+      ? {}
+      : { idempotency: { key, fingerprint: fingerprintOf(request.method, path, request.body) } }),
+  };
 }
 
 function routesOf(app: FastifyInstance, kind: KindDefinition, options: ResourceRoutesOptions): void {
@@ -62,7 +80,10 @@ function routesOf(app: FastifyInstance, kind: KindDefinition, options: ResourceR
   });
 
   app.post(base, async (request, reply) =>
-    sendAccepted(reply, await service.create(tenant(request), kind.name, request.body)),
+    sendAnswer(
+      reply,
+      await service.create(tenant(request), kind.name, request.body, mutationOptions(request)),
+    ),
   );
 
   app.get(`${base}/:id`, { schema: { params: IdParams } }, async (request, reply) => {
@@ -73,14 +94,19 @@ function routesOf(app: FastifyInstance, kind: KindDefinition, options: ResourceR
 
   app.patch(`${base}/:id`, { schema: { params: IdParams } }, async (request, reply) => {
     const { id } = request.params as { id: string };
-    const ifMatch = parseIfMatch(request.headers['if-match']);
-    return sendAccepted(reply, await service.patch(tenant(request), kind.name, id, request.body, ifMatch));
+    const answer = await service.patch(
+      tenant(request),
+      kind.name,
+      id,
+      request.body,
+      mutationOptions(request),
+    );
+    return sendAnswer(reply, answer);
   });
 
   app.delete(`${base}/:id`, { schema: { params: IdParams } }, async (request, reply) => {
     const { id } = request.params as { id: string };
-    const ifMatch = parseIfMatch(request.headers['if-match']);
-    return sendAccepted(reply, await service.delete(tenant(request), kind.name, id, ifMatch));
+    return sendAnswer(reply, await service.delete(tenant(request), kind.name, id, mutationOptions(request)));
   });
 }
 

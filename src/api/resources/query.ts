@@ -41,6 +41,17 @@ export function parseIfMatch(header: string | undefined): string | undefined {
   return m[1];
 }
 
+/** An `Idempotency-Key` header: 1 to 255 visible ASCII characters, if present. */
+export function parseIdempotencyKey(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  if (typeof header !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(header))
+    throw new BadRequestError(
+      '/headers/idempotency-key',
+      'must be 1 to 255 visible ASCII characters, sent once',
+    );
+  return header;
+}
+
 /** The ETag of a resource version. */
 export function etag(resourceVersion: string): string {
   return `"${resourceVersion}"`;
