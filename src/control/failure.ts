@@ -4,6 +4,7 @@
 import { BackendErrorCode, isBackendError, isInvalidInputError } from '../core/errors/backend-errors.js';
 import { isReconcileError } from '../core/resources/reconcile-error.js';
 import { findCause, isResilienceError } from '../ha/resilience/errors.js';
+import { isJobTimeoutError } from '../ha/worker/errors.js';
 
 /** Why a pass failed. */
 export interface Failure {
@@ -36,6 +37,7 @@ export function describeFailure(err: unknown): Failure {
       terminal: isInvalidInputError(backend),
     };
   }
+  if (isJobTimeoutError(err)) return { reason: 'Timeout', message: err.message, terminal: false };
   if (isResilienceError(err)) return { reason: 'BackendUnavailable', message: err.message, terminal: false };
   return {
     reason: 'ReconcileFailed',

@@ -9,7 +9,7 @@ import { ReconcileError } from '../core/resources/reconcile-error.js';
 import type { KindRegistry } from '../core/resources/registry.js';
 import { type Resource, type ResourceStatus, setCondition } from '../core/resources/resource.js';
 import type { Database } from '../ha/db/database.js';
-import { TerminalJobError } from '../ha/worker/errors.js';
+import { isJobTimeoutError, TerminalJobError } from '../ha/worker/errors.js';
 import { coerceError, type JobLogger, silentLogger } from '../ha/worker/logger.js';
 import type { HandlerOptions, HandlerRegistration, JobContext } from '../ha/worker/types.js';
 import { describeFailure } from './failure.js';
@@ -80,9 +80,10 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
     try {
       return await apply(resource, driver, dctx, lease);
     } catch (err) {
-      // Aborted (timeout, lost lease, shutdown): the attempt did not fail on its own merits, and
-      // a lost lease could not write anyway.
-      if (!ctx.signal.aborted) await recordFailure(resource, ctx, lease, err);
+      // A lost lease cannot write, and a shutdown is no failure of the resource: another worker
+      // runs the job again. A timeout is a failure like any other.
+      const reason: unknown = ctx.signal.reason;
+      if (!ctx.signal.aborted || isJobTimeoutError(reason)) await recordFailure(resource, ctx, lease, err);
       throw err;
     }
   }
