@@ -21,6 +21,7 @@ const SQL = {
   markOperation: sql('mark-operation'),
   writeStatus: sql('write-status'),
   finalizeDelete: sql('finalize-delete'),
+  failDeadLettered: sql('fail-dead-lettered'),
 };
 
 /** State of an operation; all but pending and running are terminal. */
@@ -308,4 +309,19 @@ export async function finalizeDelete(
     lease.token,
   ]);
   return Number(res.rows[0]?.written ?? 0) > 0;
+}
+
+/**
+ * Fails the operation of a dead-lettered job and, while the resource is still at that job's
+ * generation, writes `status`. Unconditional on any lease: the job is finished for good.
+ */
+export async function failDeadLettered(
+  q: Queryable,
+  jobKey: string,
+  resourceId: string,
+  error: NonNullable<Operation['error']>,
+  status: ResourceStatus<unknown>,
+): Promise<boolean> {
+  const res = await q.query(SQL.failDeadLettered, [jobKey, resourceId, JSON.stringify(error), json(status)]);
+  return res.rowCount > 0;
 }

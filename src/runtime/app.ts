@@ -120,7 +120,13 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
         registry,
         elector,
         handlers: { ...controlPlane.handlers, ...options.handlers },
-        ...(options.onDeadLetter ? { onDeadLetter: options.onDeadLetter } : {}),
+        onDeadLetter: async (info) => {
+          try {
+            await controlPlane.onDeadLetter(info);
+          } finally {
+            await options.onDeadLetter?.(info);
+          }
+        },
       });
     for (const r of backgroundServices({ config, stores, logger, registry, elector, jobs })) manager.add(r);
 

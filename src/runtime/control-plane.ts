@@ -5,13 +5,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { controlApi } from '../api/resources/index.js';
 import type { TenantResolver } from '../api/tenant.js';
+import { createDeadLetterHook } from '../control/dead-letter.js';
 import { RECONCILE_JOB } from '../control/jobs.js';
 import { createReconcileHandler } from '../control/reconcile.js';
 import { createResourceService, type ResourceService } from '../control/service.js';
 import type { BackendPorts } from '../core/ports/index.js';
 import type { KindRegistry } from '../core/resources/registry.js';
 import type { Database } from '../ha/db/database.js';
-import type { HandlerRegistration } from '../ha/worker/types.js';
+import type { DeadLetterInfo, HandlerRegistration } from '../ha/worker/types.js';
 import { builtinRegistry } from '../kinds/index.js';
 
 /** Attempts of a reconcile job before its resource shows Failed: the worker's default. */
@@ -38,6 +39,8 @@ export interface ControlPlane {
   routes(app: FastifyInstance): Promise<void>;
   /** The reconcile job, by job kind. */
   readonly handlers: Readonly<Record<string, HandlerRegistration>>;
+  /** Fails the operation of a reconcile job the worker dead-lettered. */
+  onDeadLetter(info: DeadLetterInfo): Promise<void>;
 }
 
 /** Builds the control plane of one process. */
@@ -62,5 +65,6 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
         ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
       }),
     handlers: { [RECONCILE_JOB]: reconcile },
+    onDeadLetter: createDeadLetterHook(options.db),
   };
 }

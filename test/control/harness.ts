@@ -8,6 +8,7 @@ import pino from 'pino';
 import { controlApi } from '../../src/api/resources/index.js';
 import { tenantFromHeader } from '../../src/api/tenant.js';
 import { createBackends } from '../../src/backends/index.js';
+import { createDeadLetterHook } from '../../src/control/dead-letter.js';
 import { RECONCILE_JOB } from '../../src/control/jobs.js';
 import { createReconcileHandler } from '../../src/control/reconcile.js';
 import { createResourceService, type ResourceService } from '../../src/control/service.js';
@@ -42,6 +43,8 @@ export interface HarnessOptions {
   kinds?: KindRegistry;
   ports?: BackendPorts;
   maxAttempts?: number;
+  /** The reconcile handler's timeout. Default 10 s. */
+  timeoutMs?: number;
 }
 
 /** Builds the harness on `driver`. */
@@ -76,13 +79,15 @@ export async function openControlHarness(
         concurrency: 8,
         promoteMs: 20,
         receiveBlockMs: 100,
+        abortGraceMs: 100,
+        onDeadLetter: createDeadLetterHook(db),
         handlers: {
           [RECONCILE_JOB]: createReconcileHandler({
             db,
             kinds,
             ports,
             maxAttempts,
-            handler: { backoff: { baseMs: 10, capMs: 20 }, timeoutMs: 10_000 },
+            handler: { backoff: { baseMs: 10, capMs: 20 }, timeoutMs: options.timeoutMs ?? 10_000 },
             logger: pino({ level: 'silent' }),
           }),
         },

@@ -241,3 +241,57 @@ describe.each(drivers)('a toy kind registered in the test on %s', (driver) => {
     expect(backend.calls.filter((c) => c.id === id)).toHaveLength(1);
   });
 });
+
+describe.each(drivers)('a pass that hangs past its timeout on %s', (driver) => {
+  let h: ControlHarness;
+  let unhang!: () => void;
+  const hung = new Promise<void>((resolve) => {
+    unhang = resolve;
+  });
+  const hanging = defineKind({
+    name: 'sloths',
+    idPrefix: 'slo',
+    spec: Type.Object({}, { additionalProperties: false }),
+    outputs: Type.Object({}),
+    driver: () => ({
+      // Ignores its abort signal, as a stuck backend client would: the worker abandons it.
+      observe: async () => {
+        await hung;
+        return { exists: false };
+      },
+      create: async () => ({}),
+      update: async () => ({}),
+      delete: async () => {},
+    }),
+  }) as unknown as KindDefinition;
+  beforeAll(async () => {
+    h = await openControlHarness(driver, {
+      kinds: new KindRegistry([hanging]),
+      maxAttempts: 1,
+      timeoutMs: 200,
+    });
+    h.startWorker();
+  });
+  afterAll(async () => {
+    unhang();
+    await h?.close();
+  });
+
+  it('is dead-lettered, and its operation and resource say so: no operation stays running', async () => {
+    const api = client(h);
+    const created = await api.send('POST', '/v1/sloths', { name: 's1', spec: {} });
+    expect(created.status).toBe(202);
+    const op = await api.settle(created.body.operation.id);
+    expect(op).toMatchObject({ state: 'failed', error: { reason: 'DeadLettered' } });
+    expect(op.error.message).toMatch(/timeout/);
+    expect(op.resource.status.phase).toBe('Failed');
+    expect(op.resource.status.conditions).toEqual([
+      expect.objectContaining({
+        type: 'Ready',
+        status: 'False',
+        reason: 'DeadLettered',
+        observedGeneration: 1,
+      }),
+    ]);
+  });
+});
