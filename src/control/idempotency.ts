@@ -17,9 +17,6 @@ const SQL = {
   complete: sql('complete-idempotency'),
 };
 
-/** Longest key accepted. */
-export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
-
 /** Default retention of a stored answer: 24 h. */
 export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 

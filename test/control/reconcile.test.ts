@@ -135,7 +135,7 @@ function gadgetKind(backend: ReturnType<typeof gadgetBackend>): KindDefinition {
         backend.gadgets.delete(r.id);
       },
     }),
-  }) as unknown as KindDefinition;
+  });
 }
 
 describe.each(drivers)('a toy kind registered in the test on %s', (driver) => {
@@ -263,7 +263,7 @@ describe.each(drivers)('a pass that hangs past its timeout on %s', (driver) => {
       update: async () => ({}),
       delete: async () => {},
     }),
-  }) as unknown as KindDefinition;
+  });
   beforeAll(async () => {
     h = await openControlHarness(driver, {
       kinds: new KindRegistry([hanging]),

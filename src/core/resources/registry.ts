@@ -33,13 +33,6 @@ export class KindRegistry {
     return this.kinds.get(name);
   }
 
-  /** The kind whose ids carry this prefix (`net_…` → networks). */
-  byId(id: string): KindDefinition | undefined {
-    const prefix = id.slice(0, id.indexOf('_'));
-    for (const kind of this.kinds.values()) if (kind.idPrefix === prefix) return kind;
-    return undefined;
-  }
-
   /** Every kind, in registration order. */
   all(): KindDefinition[] {
     return [...this.kinds.values()];
