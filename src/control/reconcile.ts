@@ -31,8 +31,12 @@ export interface ReconcilerOptions {
   readonly now?: () => Date;
 }
 
-/** How one pass ended, for logs and tests. */
-export type PassOutcome = 'applied' | 'deleted' | 'superseded' | 'gone' | 'stale';
+/**
+ * How one pass ended, for logs and tests. `stale`: the generation or the lease moved on and
+ * nothing was written; `compensated`: the resource was deleted while this pass created it in
+ * the backend, so the pass deleted it again.
+ */
+export type PassOutcome = 'applied' | 'deleted' | 'superseded' | 'gone' | 'stale' | 'compensated';
 
 /** The worker registration of the reconcile job. */
 export function createReconcileHandler(options: ReconcilerOptions): HandlerRegistration {
@@ -104,7 +108,9 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
             'the backend still shows the resource after deleting it',
           );
       }
-      return (await store.finalizeDelete(db, resource.id, resource.generation, lease)) ? 'deleted' : 'stale';
+      if (await store.finalizeDelete(db, resource.id, resource.generation, lease)) return 'deleted';
+      await store.markOperation(db, lease, 'superseded', null);
+      return 'stale';
     }
     const outputs = !observed.exists
       ? await driver.create(resource, dctx)
@@ -136,7 +142,20 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
       'succeeded',
       null,
     );
-    return written ? 'applied' : 'stale';
+    if (written) return 'applied';
+    // The row moved on while the backend call ran. If it went away (a delete request whose pass
+    // found nothing to delete yet and dropped the row), what this pass just created would be
+    // left behind in the backend: delete it here, under this pass's tokens.
+    // Its operation ends superseded (a no-op when the lease was lost: another worker owns it).
+    await store.markOperation(db, lease, 'superseded', null);
+    if (!observed.exists) {
+      const after = await store.loadResource(db, resource.id);
+      if (!after || after.deletionRequestedAt) {
+        await driver.delete(resource, outputs, dctx);
+        return 'compensated';
+      }
+    }
+    return 'stale';
   }
 
   /** Ready=False with the reason on every failed attempt; the last one fails the operation. */

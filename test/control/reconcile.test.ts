@@ -295,3 +295,68 @@ describe.each(drivers)('a pass that hangs past its timeout on %s', (driver) => {
     ]);
   });
 });
+
+describe.each(drivers)('a resource deleted while its create is in the backend on %s', (driver) => {
+  let h: ControlHarness;
+  const backend = gadgetBackend();
+  let createStarted!: () => void;
+  const started = new Promise<void>((resolve) => {
+    createStarted = resolve;
+  });
+  let releaseCreate!: () => void;
+  const released = new Promise<void>((resolve) => {
+    releaseCreate = resolve;
+  });
+  const slowKind = defineKind({
+    name: 'parcels',
+    idPrefix: 'par',
+    spec: Type.Object({}, { additionalProperties: false }),
+    outputs: Type.Object({}),
+    driver: () => ({
+      observe: async (r) =>
+        backend.gadgets.has(r.id) ? { exists: true, upToDate: true, outputs: {} } : { exists: false },
+      create: async (r, ctx) => {
+        backend.call('create', r.id, '', ctx);
+        createStarted();
+        await released;
+        backend.gadgets.set(r.id, 'made');
+        return {};
+      },
+      update: async () => ({}),
+      delete: async (r, _observed, ctx) => {
+        backend.call('delete', r.id, '', ctx);
+        backend.gadgets.delete(r.id);
+      },
+    }),
+  });
+  beforeAll(async () => {
+    h = await openControlHarness(driver, { kinds: new KindRegistry([slowKind]) });
+    h.startWorker();
+  });
+  afterAll(async () => {
+    releaseCreate();
+    await h?.close();
+  });
+
+  it('the create pass deletes what it made once it finds the row gone: nothing is left in the backend', async () => {
+    const api = client(h);
+    const created = await api.send('POST', '/v1/parcels', { name: 'p1', spec: {} });
+    const id = created.body.resource.id as string;
+    await started;
+    // The delete's pass finds nothing in the backend yet and drops the row at once.
+    const deleted = await api.send('DELETE', `/v1/parcels/${id}`);
+    expect(await api.settle(deleted.body.operation.id)).toMatchObject({ state: 'succeeded', resource: null });
+    releaseCreate();
+    expect(await api.settle(created.body.operation.id)).toMatchObject({ state: 'superseded' });
+    await eventually(
+      async () => backend.calls.filter((c) => c.id === id).map((c) => c.op),
+      (ops) => ops.includes('delete'),
+      'the compensating delete',
+    );
+    expect(backend.gadgets.has(id)).toBe(false);
+    expect(backend.calls.filter((c) => c.id === id).map((c) => [c.op, c.clientToken])).toEqual([
+      ['create', `reconcile/parcels/${id}/1`],
+      ['delete', `reconcile/parcels/${id}/1`],
+    ]);
+  });
+});
