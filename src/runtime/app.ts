@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { buildServer } from '../api/server.js';
 import { type Backends, createBackends } from '../backends/index.js';
-import type { Config } from '../cli/config.js';
+import { type Config, optionsAt } from '../config/index.js';
 import type { Elector } from '../ha/leader/port.js';
 import type { Runnable } from '../ha/lifecycle/runnable.js';
 import { ServiceManager } from '../ha/lifecycle/service-manager.js';
@@ -62,15 +62,18 @@ interface ServiceContext {
 /** Background services by role: which runnables a process of this role owns. */
 function backgroundServices({ config, stores, logger, registry, elector, jobs }: ServiceContext): Runnable[] {
   const warn = (what: string) => (err: Error) => logger.warn({ err: err.message }, `${what} failed`);
-  const services: Runnable[] = [nodeHeartbeat(stores.db, config.nodeId, warn('node heartbeat'))];
+  const services: Runnable[] = [
+    nodeHeartbeat(stores.db, config.nodeId, warn('node heartbeat'), optionsAt(config, 'nodes')),
+  ];
   if (!elector || !jobs) return services;
   // Worker side: everything that runs jobs and maintenance. The API role serves requests only.
   services.push(
     ...jobs.runnables,
     leaderGuarded(
-      nodeReaper(stores.db, warn('node reaper')),
+      nodeReaper(stores.db, warn('node reaper'), optionsAt(config, 'nodes')),
       controlPlaneKeys.nodeReaper,
       elector,
+      config,
       logger,
       registry,
     ),
@@ -99,7 +102,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
     const readiness = new Readiness(stores.readinessChecks);
     // The in-process cloud until the simulator server is configurable; either way the raw
     // ports stay inside createBackends and the process sees only the wrapped ones.
-    const backends = createBackends({ registry });
+    const backends = createBackends({ registry, ...optionsAt(config, 'backends') });
 
     const manager = new ServiceManager({
       onExit: (name, err) =>

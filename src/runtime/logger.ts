@@ -1,6 +1,6 @@
 import { type Logger, pino } from 'pino';
 import pretty from 'pino-pretty';
-import type { LogLevel, Role } from '../cli/config.js';
+import type { LogLevel, Role } from '../config/index.js';
 
 export type { Logger };
 

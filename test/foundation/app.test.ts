@@ -1,7 +1,7 @@
 import { type AddressInfo, createServer } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Config, loadConfig } from '../../src/cli/config.js';
+import { type Config, loadConfig } from '../../src/config/index.js';
 import { type App, type ShutdownStep, startApp } from '../../src/runtime/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { REDIS_URL } from '../helpers/services.js';
@@ -16,7 +16,7 @@ beforeAll(async () => {
 afterAll(() => t.drop());
 
 function config(overrides: Partial<Config>): Config {
-  return { ...loadConfig([], {}), port: 0, databaseUrl: t.url, ...overrides };
+  return { ...loadConfig(), port: 0, databaseUrl: t.url, ...overrides };
 }
 
 async function readyz(app: App): Promise<{ status: number; body: Record<string, unknown> }> {

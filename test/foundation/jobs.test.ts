@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Config, loadConfig } from '../../src/cli/config.js';
+import { type Config, loadConfig } from '../../src/config/index.js';
 import { enqueue } from '../../src/ha/outbox/outbox.js';
 import type { DeadLetterInfo, JobContext } from '../../src/ha/worker/types.js';
 import { type App, startApp } from '../../src/runtime/app.js';
@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 function config(overrides: Partial<Config>): Config {
-  return { ...loadConfig([], {}), port: 0, ...overrides };
+  return { ...loadConfig(), port: 0, ...overrides };
 }
 
 /** Starts a process with an `echo` handler that records each run, and collects dead letters. */
