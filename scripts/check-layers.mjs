@@ -46,7 +46,9 @@ for (const { layer, allowed, forbidden = [] } of rules) {
           `${relative(root, file)} imports ${spec} (${layer} may import only ${allowed.join(', ')})`,
         );
       } else if (within(target, forbidden)) {
-        violations.push(`${relative(root, file)} imports ${spec} (${layer} may not import ${forbidden.join(', ')})`);
+        violations.push(
+          `${relative(root, file)} imports ${spec} (${layer} may not import ${forbidden.join(', ')})`,
+        );
       }
     }
   }

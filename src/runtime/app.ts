@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -12,6 +13,7 @@ import { createJobSystem, type JobHandlers, type JobSystem, type JobSystemOption
 import { controlPlaneKeys } from './leader-keys.js';
 import { createElector, leaderGuarded } from './leadership.js';
 import { markNodeStopped, nodeHeartbeat, nodeReaper, registerNode } from './node-registry.js';
+import { announceReady } from './announce-ready.js';
 import { Readiness } from './readiness.js';
 import { applyMigrations, openStores, type Stores } from './stores.js';
 
@@ -138,6 +140,8 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
     }
     manager.start();
 
+    // Stops the watch for the first ready report when a shutdown begins first.
+    const announcer = new AbortController();
     let stopping: Promise<boolean> | undefined;
     const shutdown = (reason: string): Promise<boolean> => {
       stopping ??= (async () => {
@@ -150,7 +154,15 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
         logger.info({ reason, deadlineMs: config.shutdownTimeoutMs }, 'shutting down');
         let clean = true;
         readiness.markShuttingDown();
+        announcer.abort();
         step('readiness-off');
+        if (server && config.drainDelayMs > 0) {
+          // A load balancer needs to see the 503 before the port closes: until then requests are
+          // still served, so none is sent into a closed port.
+          const drainMs = Math.min(config.drainDelayMs, remaining());
+          logger.info({ drainDelayMs: drainMs }, 'draining: /readyz answers 503, requests are still served');
+          await delay(drainMs);
+        }
         if (server) {
           const s = server;
           let timer: NodeJS.Timeout | undefined;
@@ -189,10 +201,13 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
       return stopping;
     };
 
-    logger.info(
-      { url, services: manager.names, stores: stores.description, version: VERSION },
-      `stratus ready: ${url ? `listening on ${url}` : 'no HTTP listener'}, role ${config.role}, ${stores.description}`,
-    );
+    await announceReady(readiness, announcer.signal, logger, {
+      url,
+      services: manager.names,
+      stores: stores.description,
+      version: VERSION,
+      msg: `stratus ready: ${url ? `listening on ${url}` : 'no HTTP listener'}, role ${config.role}, ${stores.description}`,
+    });
     return { config, url, services: manager.names, stores, backends, server, jobs, shutdown };
   } catch (err) {
     await server?.close().catch(() => {});

@@ -1,4 +1,5 @@
 import { type AddressInfo, createServer } from 'node:net';
+import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Config, loadConfig } from '../../src/config/index.js';
@@ -163,6 +164,40 @@ describe('readiness follows the dependencies without a restart', () => {
       proxy.reset();
       proxy.resume();
       await expect.poll(async () => (await readyz(app)).status, { timeout: 15_000, interval: 200 }).toBe(200);
+    } finally {
+      proxy.resume();
+      await app.shutdown('test');
+      await proxy.close();
+    }
+  });
+});
+
+describe('the ready line', () => {
+  it('is logged only once /readyz answers 200, not while Redis is still out of reach', async () => {
+    const proxy = await startTcpProxy(REDIS_URL);
+    proxy.blackhole();
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk: Buffer, _enc, done) {
+          lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+          done();
+        },
+      }),
+    );
+    const isReadyLine = (l: Record<string, unknown>) => String(l.msg).startsWith('stratus ready');
+    const app = await startApp(
+      config({ role: 'api', nodeId: 'ready-line', redisUrl: proxy.urlFor(REDIS_URL) }),
+      { logger },
+    );
+    try {
+      expect((await readyz(app)).status).toBe(503);
+      expect(lines.filter(isReadyLine)).toEqual([]);
+      expect(lines.some((l) => l.msg === 'started, not ready yet: waiting for the dependencies')).toBe(true);
+      proxy.resume();
+      await expect.poll(() => lines.filter(isReadyLine).length, { timeout: 15_000 }).toBe(1);
+      expect((await readyz(app)).status).toBe(200);
     } finally {
       proxy.resume();
       await app.shutdown('test');
