@@ -4,7 +4,7 @@ import { settingsTable } from '../config/index.js';
 export function helpText(version: string): string {
   const rows = settingsTable().map(
     (s) =>
-      `  ${s.flag.padEnd(32)} ${s.env.padEnd(31)} ${s.name}\n      ${s.meaning}; ${s.expected}; default ${s.default}`,
+      `  ${s.flag.padEnd(32)} ${s.env.padEnd(31)} ${s.inFile ? s.name : '-'}\n      ${s.meaning}; ${s.expected}; default ${s.default}`,
   );
   return `stratus ${version}: a highly available control plane for a small cloud
 
@@ -13,7 +13,7 @@ Usage:
   stratus migrate [settings]   apply pending database migrations and exit
   stratus --help | --version
 
-Settings (flag, environment variable, name in the --config JSON file), then what each does,
+Settings (flag, environment variable, key in the --config JSON file), then what each does,
 the values it takes and its default. Flags win over the environment, which wins over the
 config file, which wins over the defaults:
 ${rows.join('\n')}

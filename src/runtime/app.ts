@@ -9,13 +9,16 @@ import type { Elector } from '../ha/leader/port.js';
 import type { Runnable } from '../ha/lifecycle/runnable.js';
 import { ServiceManager } from '../ha/lifecycle/service-manager.js';
 import { VERSION } from '../version.js';
+import { announceReady } from './announce-ready.js';
 import { createJobSystem, type JobHandlers, type JobSystem, type JobSystemOptions } from './jobs.js';
 import { controlPlaneKeys } from './leader-keys.js';
 import { createElector, leaderGuarded } from './leadership.js';
 import { markNodeStopped, nodeHeartbeat, nodeReaper, registerNode } from './node-registry.js';
-import { announceReady } from './announce-ready.js';
 import { Readiness } from './readiness.js';
 import { applyMigrations, openStores, type Stores } from './stores.js';
+
+/** The label every series of this process carries, naming its node id. */
+export const METRICS_NODE_LABEL = 'stratus_node';
 
 /** The steps of a graceful shutdown, in the order they happen. */
 export type ShutdownStep = 'readiness-off' | 'http-closed' | 'services-stopped' | 'stores-closed';
@@ -99,7 +102,9 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
     await registerNode(stores.db, { nodeId: config.nodeId, role: config.role, version: VERSION });
 
     const registry = new Registry();
-    registry.setDefaultLabels({ node: config.nodeId });
+    // Not `node`: Kubernetes scrape configs put the machine's name in a `node` label, which
+    // would overwrite this one (or be overwritten); nor `instance`, Prometheus's own target label.
+    registry.setDefaultLabels({ [METRICS_NODE_LABEL]: config.nodeId });
     collectDefaultMetrics({ register: registry });
     const readiness = new Readiness(stores.readinessChecks);
     // The in-process cloud until the simulator server is configurable; either way the raw

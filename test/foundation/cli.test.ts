@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { settingsTable } from '../../src/config/index.js';
 import { migrations } from '../../src/migrations/index.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { REDIS_URL } from '../helpers/services.js';
@@ -27,7 +28,15 @@ describe('stratus command line', () => {
     const version = spawnStratus(['--version']);
     expect((await version.exited).code).toBe(0);
     expect(version.logs.map((l) => l.raw ?? l)).toEqual([expect.stringMatching(/^\d+\.\d+\.\d+$/)]);
-    expect(help.logs.map((l) => l.raw).join('\n')).toContain('--database-url');
+    const text = help.logs.map((l) => l.raw).join('\n');
+    expect(text).toContain('--database-url');
+    // Every setting of the table, each with its default (the Redis prefix's was missing).
+    for (const line of settingsTable()) {
+      expect(text).toContain(line.flag);
+      expect(text).toContain(line.env);
+    }
+    expect(text).toMatch(/--redis-prefix[^\n]*\n[^\n]*default stratus:/);
+    expect(text).toMatch(/--drain-delay-ms[^\n]*\n[^\n]*default 5000 for api and all on PostgreSQL, else 0/);
   });
 
   it('exits 2 naming the setting, the value and the allowed roles', async () => {
