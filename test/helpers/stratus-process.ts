@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+/** The repository's root directory. */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** A `stratus` child process with its output collected line by line. */
 export interface StratusProcess {
@@ -22,7 +24,21 @@ const running = new Set<ChildProcess>();
 
 /** Starts `stratus <args>` through tsx, with a clean environment plus `env`. */
 export function spawnStratus(args: string[], env: Record<string, string> = {}): StratusProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+  return spawnCommand(process.execPath, ['--import', 'tsx', MAIN, ...args], env);
+}
+
+/**
+ * Starts any command that runs stratus (`npm start`, `node bin/stratus.js`), with a clean
+ * environment plus `env`, in `cwd` (default the repository).
+ */
+export function spawnCommand(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+  cwd = ROOT,
+): StratusProcess {
+  const child = spawn(command, args, {
+    cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
