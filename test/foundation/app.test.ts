@@ -206,6 +206,35 @@ describe('the ready line', () => {
   });
 });
 
+describe('operator settings', () => {
+  it('reach the running components: worker concurrency and bulkheads', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk: Buffer, _enc, done) {
+          lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+          done();
+        },
+      }),
+    );
+    const tuned = loadConfig({
+      args: ['--worker-concurrency', '3', '--bulkhead-dns', '4', '--drain-delay-ms', '0'],
+      env: { DATABASE_URL: t.url },
+    });
+    const app = await startApp({ ...tuned, port: 0, nodeId: 'tuned-1' }, { logger });
+    try {
+      await expect
+        .poll(() => lines.find((l) => l.msg === 'worker: started'))
+        .toMatchObject({ concurrency: 3 });
+      expect(app.backends.health().dns.bulkhead).toMatchObject({ maxConcurrent: 4 });
+      expect(app.backends.health().compute.bulkhead).toMatchObject({ maxConcurrent: 20 });
+    } finally {
+      await app.shutdown('test');
+    }
+  });
+});
+
 describe('graceful shutdown', () => {
   it('turns readiness off, lets in-flight requests finish, then stops services and stores', async () => {
     const steps: ShutdownStep[] = [];
