@@ -22,7 +22,7 @@ export interface StratusProcess {
 
 const running = new Set<ChildProcess>();
 
-/** Starts `stratus <args>` through tsx, with a clean environment plus `env`. */
+/** Starts `stratus <args>` through tsx, with a clean environment (no drain delay) plus `env`. */
 export function spawnStratus(args: string[], env: Record<string, string> = {}): StratusProcess {
   return spawnCommand(process.execPath, ['--import', 'tsx', MAIN, ...args], env);
 }
@@ -39,7 +39,15 @@ export function spawnCommand(
 ): StratusProcess {
   const child = spawn(command, args, {
     cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
+    // No drain window unless a test asks for one: a replica on PostgreSQL would otherwise spend
+    // its default 5 s answering 503 before every stop.
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      LOG_LEVEL: 'info',
+      DRAIN_DELAY_MS: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
