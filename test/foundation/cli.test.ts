@@ -114,7 +114,7 @@ describe('embedded default', () => {
     } finally {
       socket.destroy();
     }
-  });
+  }, 120_000);
 });
 
 describe('replicas on PostgreSQL and Redis', () => {

@@ -91,7 +91,8 @@ describe('the job path of a worker process', () => {
       await app.shutdown('test');
       rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+    // A first embedded start includes initdb: ~10 s, several times that on a loaded machine.
+  }, 120_000);
 
   it('an api process runs no job services', async () => {
     const app = await startApp(config({ role: 'api', nodeId: 'jobs-api', databaseUrl: t.url }), {
