@@ -36,7 +36,7 @@ async function npmStart() {
   const dir = mkdtempSync(join(tmpdir(), 'stratus-npm-'));
   dirs.push(dir);
   const p = spawnCommand('npm', ['start', '--', '--port', '0'], { STRATUS_DATA_DIR: dir });
-  const ready = await p.waitForLog(isReady, 120_000);
+  const ready = await p.waitForLog(isReady, 180_000);
   return { p, dir, port: Number(new URL(ready.url as string).port) };
 }
 
@@ -68,5 +68,5 @@ describe('npm start', () => {
     expect(await refused(port)).toBe(true);
     expect(() => readFileSync(lock)).toThrow(/ENOENT/);
     expect(p.logs.some((l) => l.msg === 'stopped' && l.clean === true)).toBe(true);
-  }, 300_000);
+  }, 450_000);
 });
