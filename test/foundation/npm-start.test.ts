@@ -6,7 +6,12 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { isReady, killAllStratus, spawnCommand } from '../helpers/stratus-process.js';
 
 const dirs: string[] = [];
-afterEach(() => killAllStratus());
+/** Server pids seen: one npm left behind would hold its port and directory past the test. */
+const servers: number[] = [];
+afterEach(async () => {
+  await killAllStratus();
+  for (const pid of servers.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
+});
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
@@ -45,6 +50,7 @@ describe('npm start', () => {
     // The first start builds if dist/ is missing or stale; the second finds it current.
     const first = await npmStart();
     const firstPid = Number(readFileSync(join(first.dir, 'stratus.pid'), 'utf8').trim());
+    servers.push(firstPid);
     first.p.child.kill('SIGTERM');
     await first.p.exited;
     await expect.poll(() => alive(firstPid), { timeout: 15_000 }).toBe(false);
@@ -54,17 +60,13 @@ describe('npm start', () => {
     const lock = join(dir, 'stratus.pid');
     const serverPid = Number(readFileSync(lock, 'utf8').trim());
     expect(serverPid).toBeGreaterThan(0);
+    servers.push(serverPid);
     expect(await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status)).toBe(200);
 
-    try {
-      // As a supervisor does: the signal goes to npm's pid only, not to its process group.
-      p.child.kill('SIGTERM');
-      await p.exited;
-      await expect.poll(() => alive(serverPid), { timeout: 15_000 }).toBe(false);
-    } finally {
-      // A server npm left behind would hold its port and directory past the test.
-      if (alive(serverPid)) process.kill(serverPid, 'SIGKILL');
-    }
+    // As a supervisor does: the signal goes to npm's pid only, not to its process group.
+    p.child.kill('SIGTERM');
+    await p.exited;
+    await expect.poll(() => alive(serverPid), { timeout: 15_000 }).toBe(false);
     expect(await refused(port)).toBe(true);
     expect(() => readFileSync(lock)).toThrow(/ENOENT/);
     expect(p.logs.some((l) => l.msg === 'stopped' && l.clean === true)).toBe(true);
