@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
+import { type Config, isConfigError, loadConfig } from '../config/index.js';
 import { isDataDirInUseError } from '../runtime/data-dir-lock.js';
 import { createLogger } from '../runtime/logger.js';
 import { VERSION } from '../version.js';
-import { type Config, isConfigError, loadConfig } from './config.js';
 import { helpText } from './help.js';
 
 /** Exit status of a command line or setting the program cannot take. */
@@ -36,7 +36,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   let config: Config;
   try {
-    config = loadConfig(rest);
+    config = loadConfig({ args: rest, env: process.env });
   } catch (err) {
     if (isConfigError(err)) return fail(err.message, EXIT_USAGE);
     throw err;

@@ -1,11 +1,38 @@
 import { describe, expect, it } from 'vitest';
-import { type Config, type ConfigError, defaultNodeId, isConfigError, loadConfig } from './config.js';
+import { defaultBackoff } from '../ha/leader/backoff.js';
+import { defaultElectorSettings } from '../ha/leader/settings.js';
+import { DEFAULT_LEASE_MS } from '../ha/worker/registrations.js';
+import { type ConfigError, isConfigError } from './errors.js';
+import { loadConfig } from './load.js';
+import { type Config, DEFAULT_DRAIN_DELAY_MS, defaultNodeId } from './settings.js';
 
 const PG = 'postgres://postgres@127.0.0.1:5432/test';
 
-function error(args: string[], env: Record<string, string> = {}): ConfigError {
+function load(
+  args: string[],
+  env: Record<string, string> = {},
+  pid?: number,
+  files: Record<string, string> = {},
+) {
+  return loadConfig({
+    args,
+    env,
+    ...(pid === undefined ? {} : { pid }),
+    readFile: (path) => {
+      const text = files[path];
+      if (text === undefined) throw new Error(`ENOENT: no such file, open '${path}'`);
+      return text;
+    },
+  });
+}
+
+function error(
+  args: string[],
+  env: Record<string, string> = {},
+  files: Record<string, string> = {},
+): ConfigError {
   try {
-    loadConfig(args, env);
+    load(args, env, undefined, files);
   } catch (err) {
     expect(isConfigError(err)).toBe(true);
     return err as ConfigError;
@@ -15,8 +42,8 @@ function error(args: string[], env: Record<string, string> = {}): ConfigError {
 
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
-    const config = loadConfig([], {}, 4242);
-    expect(config).toEqual<Config>({
+    const config = load([], {}, 4242);
+    expect(config).toMatchObject<Partial<Config>>({
       role: 'all',
       host: '127.0.0.1',
       port: 8080,
@@ -28,8 +55,12 @@ describe('loadConfig', () => {
       dataDir: './.stratus',
       logLevel: 'info',
       shutdownTimeoutMs: 30_000,
+      drainDelayMs: 0,
     });
     expect(config.nodeId).toMatch(/-4242$/);
+    expect(config.healthPort).toBeUndefined();
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.redisUrl).toBeUndefined();
   });
 
   it('takes flags over environment over defaults, setting by setting', () => {
@@ -46,7 +77,7 @@ describe('loadConfig', () => {
       HOST: '0.0.0.0',
       SHUTDOWN_TIMEOUT_MS: '5000',
     };
-    const fromEnv = loadConfig([], env);
+    const fromEnv = load([], env);
     expect(fromEnv).toMatchObject({
       role: 'worker',
       port: 9000,
@@ -60,7 +91,7 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       shutdownTimeoutMs: 5000,
     });
-    const fromFlags = loadConfig(
+    const fromFlags = load(
       [
         '--role',
         'api',
@@ -87,7 +118,7 @@ describe('loadConfig', () => {
       ],
       env,
     );
-    expect(fromFlags).toEqual<Config>({
+    expect(fromFlags).toMatchObject<Partial<Config>>({
       role: 'api',
       port: 9001,
       nodeId: 'flag-node',
@@ -103,7 +134,7 @@ describe('loadConfig', () => {
   });
 
   it('treats an empty environment variable as unset', () => {
-    expect(loadConfig([], { PORT: '', ROLE: '' }).port).toBe(8080);
+    expect(load([], { PORT: '', ROLE: '' }).port).toBe(8080);
   });
 
   it.each([
@@ -166,11 +197,85 @@ describe('loadConfig', () => {
       'embedded database serves one process that runs every role',
     );
     expect(error([], { REDIS_URL: 'redis://127.0.0.1:6379' }).message).toContain('needs a shared PostgreSQL');
-    expect(loadConfig(['--role', 'worker', '--database-url', PG], {}).role).toBe('worker');
+    expect(load(['--role', 'worker', '--database-url', PG], {}).role).toBe('worker');
   });
 
   it('derives a valid node id from any host name', () => {
     expect(defaultNodeId(1)).toMatch(/^[A-Za-z0-9._-]{1,63}$/);
     expect(defaultNodeId(123456789).length).toBeLessThanOrEqual(63);
+  });
+
+  it('takes the tuning defaults from the kernel and leaves the rest to it', () => {
+    const config = load([]);
+    expect(config.jobLeaseMs).toBe(DEFAULT_LEASE_MS);
+    expect(config.leaderHeartbeatMs).toBe(defaultElectorSettings.heartbeatIntervalMs);
+    expect(config.leaderRenewDeadlineMs).toBe(defaultElectorSettings.renewDeadlineMs);
+    expect(config.leaderIdleSessionTimeoutMs).toBe(defaultElectorSettings.idleSessionTimeoutMs);
+    expect(config.leaderBackoffMaxMs).toBe(defaultBackoff.maxMs);
+    // Unset: the kernel applies the default it keeps inside.
+    expect(config.workerConcurrency).toBeUndefined();
+    expect(config.queueVisibilityTimeoutMs).toBeUndefined();
+  });
+
+  it('reads a JSON config file below flags and environment, validating it like them', () => {
+    const files = {
+      '/etc/stratus.json': JSON.stringify({
+        port: 9100,
+        workerConcurrency: 7,
+        sweeperGraceMs: 12_000,
+        logLevel: 'warn',
+        databaseUrl: PG,
+        role: 'worker',
+      }),
+    };
+    const fromFile = load(['--config', '/etc/stratus.json'], {}, undefined, files);
+    expect(fromFile).toMatchObject({
+      port: 9100,
+      workerConcurrency: 7,
+      sweeperGraceMs: 12_000,
+      role: 'worker',
+    });
+    const envWins = load([], { STRATUS_CONFIG: '/etc/stratus.json', PORT: '9200' }, undefined, files);
+    expect(envWins.port).toBe(9200);
+    expect(envWins.workerConcurrency).toBe(7);
+    const flagWins = load(
+      ['--config', '/etc/stratus.json', '--worker-concurrency', '3'],
+      { WORKER_CONCURRENCY: '4' },
+      undefined,
+      files,
+    );
+    expect(flagWins.workerConcurrency).toBe(3);
+
+    expect(error(['--config', '/nope.json']).message).toContain('cannot read the config file /nope.json');
+    expect(error(['--config', '/c.json'], {}, { '/c.json': '{port: 1}' }).message).toContain(
+      'invalid config file /c.json',
+    );
+    expect(error(['--config', '/c.json'], {}, { '/c.json': '[1]' }).message).toContain(
+      'expected a JSON object',
+    );
+    expect(error(['--config', '/c.json'], {}, { '/c.json': '{"workerConcurency": 3}' }).message).toContain(
+      'unknown setting "workerConcurency"',
+    );
+    expect(error(['--config', '/c.json'], {}, { '/c.json': '{"configFile": "/x"}' }).message).toContain(
+      'unknown setting "configFile"',
+    );
+    expect(error(['--config', '/c.json'], {}, { '/c.json': '{"workerConcurrency": 0}' }).message).toBe(
+      'invalid workerConcurrency (config file /c.json): 0 is not an integer from 1 to 10000',
+    );
+    expect(error(['--config', '/c.json'], {}, { '/c.json': '{"role": 1}' }).message).toContain(
+      'is not one of api, worker, all',
+    );
+  });
+
+  it('drains for a few seconds in front of a load balancer and not at all embedded', () => {
+    expect(load([]).drainDelayMs).toBe(0);
+    expect(load(['--database-url', PG]).drainDelayMs).toBe(DEFAULT_DRAIN_DELAY_MS);
+    expect(load(['--database-url', PG, '--role', 'api']).drainDelayMs).toBe(DEFAULT_DRAIN_DELAY_MS);
+    expect(load(['--database-url', PG, '--role', 'worker']).drainDelayMs).toBe(0);
+    expect(load(['--database-url', PG], { DRAIN_DELAY_MS: '250' }).drainDelayMs).toBe(250);
+    expect(load(['--database-url', PG, '--shutdown-timeout-ms', '1000']).drainDelayMs).toBe(500);
+    expect(error(['--drain-delay-ms', '30000']).message).toContain(
+      'must be shorter than the shutdown timeout',
+    );
   });
 });

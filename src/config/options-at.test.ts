@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_BULKHEADS } from '../backends/index.js';
+import { loadConfig } from './load.js';
+import { optionsAt } from './options-at.js';
+import { settingsMarkdown, settingsTable } from './table.js';
+
+describe('optionsAt', () => {
+  it('hands each component the settings whose rows point at it, leaving unset ones to the kernel', () => {
+    const config = loadConfig({
+      args: ['--worker-concurrency', '4', '--job-heartbeat-ms', '200', '--bulkhead-dns', '3'],
+      env: { BREAKER_OPEN_MS: '1500', SWEEPER_GRACE_MS: '2000' },
+    });
+    expect(optionsAt(config, 'worker')).toEqual({ concurrency: 4, heartbeatMs: 200 });
+    expect(optionsAt(config, 'sweeper')).toEqual({ graceMs: 2000 });
+    expect(optionsAt(config, 'queue')).toEqual({});
+    expect(optionsAt(config, 'backends')).toEqual({
+      defaults: { breaker: { openMs: 1500 } },
+      compute: { bulkhead: { maxConcurrent: DEFAULT_BULKHEADS.compute } },
+      network: { bulkhead: { maxConcurrent: DEFAULT_BULKHEADS.network } },
+      storage: { bulkhead: { maxConcurrent: DEFAULT_BULKHEADS.storage } },
+      dns: { bulkhead: { maxConcurrent: 3 } },
+      loadBalancer: { bulkhead: { maxConcurrent: DEFAULT_BULKHEADS.loadBalancer } },
+    });
+    expect(optionsAt(config, 'elector')).toEqual({
+      heartbeatIntervalMs: 500,
+      renewDeadlineMs: 2000,
+      idleSessionTimeoutMs: 3000,
+    });
+  });
+});
+
+describe('the settings table', () => {
+  it('names every flag, variable and file key once', () => {
+    const table = settingsTable();
+    for (const column of ['name', 'flag', 'env'] as const) {
+      const values = table.map((l) => l[column]);
+      expect(new Set(values).size).toBe(values.length);
+    }
+  });
+
+  it('is the one docs/operations.md carries', () => {
+    const doc = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+    expect(doc).toContain(settingsMarkdown());
+  });
+});
