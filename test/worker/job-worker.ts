@@ -7,7 +7,7 @@ import { createOutboxRelay } from '../../src/ha/outbox/relay.js';
 import { createRedisStreamsQueue } from '../../src/ha/queue/redis-streams/redis-streams-queue.js';
 import { createRedis } from '../../src/ha/redis/connection.js';
 import type { JobContext } from '../../src/ha/worker/types.js';
-import { delay } from '../../src/ha/worker/wake.js';
+import { delay } from '../../src/ha/job/wake.js';
 import { createWorker } from '../../src/ha/worker/worker.js';
 
 const env = (name: string, fallback?: string): string => {

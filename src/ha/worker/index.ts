@@ -1,5 +1,5 @@
 export { type BackoffOptions, fullJitterBackoff } from './backoff.js';
-export { encodeEnvelope, type JobEnvelope, type NewJob, parseEnvelope } from './envelope.js';
+export { encodeEnvelope, type JobEnvelope, type NewJob, parseEnvelope } from '../job/envelope.js';
 export {
   isJobTimeoutError,
   isLeaseLostError,
@@ -10,6 +10,6 @@ export {
   TerminalJobError,
   WorkerShutdownError,
 } from './errors.js';
-export { coerceError, type JobLogger, silentLogger } from './logger.js';
+export { coerceError, type JobLogger, silentLogger } from '../job/logger.js';
 export type * from './types.js';
 export { createWorker, type Worker } from './worker.js';

@@ -3,8 +3,8 @@ import type { Database } from '../db/database.js';
 import type { ExecutionLedger } from '../ledger/port.js';
 import type { QueueAdmin, QueueConsumer } from '../queue/port.js';
 import type { BackoffOptions } from './backoff.js';
-import type { JobEnvelope } from './envelope.js';
-import type { JobLogger } from './logger.js';
+import type { JobEnvelope } from '../job/envelope.js';
+import type { JobLogger } from '../job/logger.js';
 
 /** What a handler receives for one attempt of one job. */
 export interface JobContext {

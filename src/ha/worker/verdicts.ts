@@ -2,14 +2,14 @@ import { isStaleLeaseError } from '../ledger/errors.js';
 import type { AcquireRefusal, ExecutionLedger, HeldLease, Lease } from '../ledger/port.js';
 import type { Delivery, QueueAdmin, QueueConsumer } from '../queue/port.js';
 import { fullJitterBackoff } from './backoff.js';
-import type { JobEnvelope } from './envelope.js';
+import type { JobEnvelope } from '../job/envelope.js';
 import { isTerminalJobError, isWorkerShutdownError } from './errors.js';
 import type { Execution, ExecutionOutcome } from './execution.js';
-import { coerceError, type JobLogger } from './logger.js';
+import { coerceError, type JobLogger } from '../job/logger.js';
 import type { KindMetrics } from './metrics.js';
 import type { ResolvedHandler } from './registrations.js';
 import type { DeadLetterInfo } from './types.js';
-import { delay } from './wake.js';
+import { delay } from '../job/wake.js';
 
 /** One message a worker holds, from receipt to its verdict. */
 export interface Held {

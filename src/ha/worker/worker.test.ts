@@ -6,7 +6,7 @@ import type { ExecutionLedger } from '../ledger/port.js';
 import { createPostgresLedger } from '../ledger/postgres-ledger.js';
 import type { Queue } from '../queue/port.js';
 import { createPostgresQueue } from '../queue/postgres/postgres-queue.js';
-import { encodeEnvelope } from './envelope.js';
+import { encodeEnvelope } from '../job/envelope.js';
 import { isJobTimeoutError, isLeaseLostError, TerminalJobError } from './errors.js';
 import type { DeadLetterInfo, JobContext, WorkerOptions } from './types.js';
 import { createWorker } from './worker.js';

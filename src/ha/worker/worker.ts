@@ -3,16 +3,16 @@ import type { AcquireResult, ExecutionLedger, Lease } from '../ledger/port.js';
 import { createPostgresLedger } from '../ledger/postgres-ledger.js';
 import type { Runnable } from '../lifecycle/runnable.js';
 import type { Delivery } from '../queue/port.js';
-import { parseEnvelope } from './envelope.js';
+import { parseEnvelope } from '../job/envelope.js';
 import { LeaseLostError, WorkerShutdownError } from './errors.js';
 import { type Execution, execute } from './execution.js';
 import { LedgerBatcher } from './ledger-batcher.js';
-import { coerceError, silentLogger } from './logger.js';
+import { coerceError, silentLogger } from '../job/logger.js';
 import { kindMetrics, registerQueueGauges, workerMetrics } from './metrics.js';
 import { type ResolvedHandler, resolveHandlers, unknownKindHandler } from './registrations.js';
 import type { WorkerOptions } from './types.js';
 import { createVerdicts, type Held } from './verdicts.js';
-import { delay, Waker } from './wake.js';
+import { delay, Waker } from '../job/wake.js';
 
 export interface Worker extends Runnable {
   /** Messages held now (waiting, running or completing): for tests and health. */
