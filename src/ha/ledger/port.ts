@@ -22,7 +22,12 @@ export type AcquireRefusal =
   /** Another lease is live; `remainingMs` is measured on the database clock. */
   | { readonly kind: 'running'; readonly owner: string; readonly until: Date; readonly remainingMs: number }
   /** A retry is scheduled for later; the job may not start before `until`. */
-  | { readonly kind: 'scheduled'; readonly until: Date; readonly remainingMs: number };
+  | { readonly kind: 'scheduled'; readonly until: Date; readonly remainingMs: number }
+  /**
+   * The key cannot be stored (see `job/limits.ts`): it never reaches a statement, so it cannot
+   * fail the batch it came in. It can never be leased.
+   */
+  | { readonly kind: 'invalid'; readonly reason: string };
 
 export type AcquireResult =
   | { readonly acquired: true; readonly lease: Lease }
