@@ -21,6 +21,7 @@ const sql = {
   heartbeat: loadText(new URL('./sql/heartbeat.sql', import.meta.url)),
   fail: loadText(new URL('./sql/fail.sql', import.meta.url)),
   release: loadText(new URL('./sql/release.sql', import.meta.url)),
+  markReported: loadText(new URL('./sql/mark-reported.sql', import.meta.url)),
 };
 
 type ExchangeRow = {
@@ -39,6 +40,7 @@ type StatusRow = {
   lease_expires_at: Date | null;
   retry_at: Date | null;
   last_error: string | null;
+  reported_at: Date | null;
   finished_at: Date | null;
   db_now: Date;
 };
@@ -56,7 +58,7 @@ function refusalOf(row: StatusRow): AcquireRefusal | undefined {
     case 'completed':
       return { kind: 'completed' };
     case 'failed':
-      return { kind: 'failed', error: row.last_error };
+      return { kind: 'failed', error: row.last_error, reported: row.reported_at !== null };
     case 'running':
       if (row.lease_expires_at && row.lease_expires_at.getTime() > now) {
         const until = row.lease_expires_at;
@@ -211,6 +213,10 @@ export function createPostgresLedger(db: Queryable): ExecutionLedger {
         options.error,
       ]);
       if (res.rows.length === 0) throw new StaleLeaseError(jobKey, token, 'fail');
+    },
+    async markReported(jobKey) {
+      if (identifierProblem(jobKey, 'key')) return false;
+      return (await db.query(sql.markReported, [jobKey])).rows.length > 0;
     },
     async get(jobKey): Promise<LedgerEntry | undefined> {
       if (identifierProblem(jobKey, 'key')) return undefined;
