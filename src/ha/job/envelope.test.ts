@@ -18,7 +18,10 @@ describe('job envelope', () => {
   it('refuses at enqueue the keys PostgreSQL cannot store, with the precise reason', () => {
     const bad = [
       ['nul\u0000key', 'job key contains the control character U+0000 at index 3'],
-      ['k'.repeat(MAX_JOB_KEY_BYTES + 1), `job key is ${MAX_JOB_KEY_BYTES + 1} bytes long (at most ${MAX_JOB_KEY_BYTES})`],
+      [
+        'k'.repeat(MAX_JOB_KEY_BYTES + 1),
+        `job key is ${MAX_JOB_KEY_BYTES + 1} bytes long (at most ${MAX_JOB_KEY_BYTES})`,
+      ],
       ['lone\ud800', 'job key contains an unpaired UTF-16 surrogate at index 4'],
     ] as const;
     for (const [key, reason] of bad) {
@@ -54,7 +57,9 @@ describe('job envelope', () => {
       reason: 'job key must be a non-empty string',
     });
     expect(parseEnvelope('{"v":1,"key":"k","kind":"a\\nb"}')).toMatchObject({ ok: false });
-    expect(parseEnvelope(`{"v":1,"key":"k","kind":"k","payload":"${'x'.repeat(MAX_BODY_BYTES)}"}`)).toMatchObject({
+    expect(
+      parseEnvelope(`{"v":1,"key":"k","kind":"k","payload":"${'x'.repeat(MAX_BODY_BYTES)}"}`),
+    ).toMatchObject({
       ok: false,
       reason: expect.stringMatching(/^body is \d+ bytes long/),
     });

@@ -74,7 +74,9 @@ function refusalOf(row: StatusRow): AcquireRefusal | undefined {
 }
 
 /** Leases whose key no statement could take: refused here, so they cannot fail a batch. */
-function splitInvalid<T extends { readonly jobKey: string }>(items: readonly T[]): { valid: T[]; invalid: T[] } {
+function splitInvalid<T extends { readonly jobKey: string }>(
+  items: readonly T[],
+): { valid: T[]; invalid: T[] } {
   const valid: T[] = [];
   const invalid: T[] = [];
   for (const item of items) (identifierProblem(item.jobKey, 'key') ? invalid : valid).push(item);

@@ -1,5 +1,5 @@
-import type { AcquireRefusal, Lease } from '../ledger/port.js';
 import type { JobEnvelope } from '../job/envelope.js';
+import type { AcquireRefusal, Lease } from '../ledger/port.js';
 import type { Delivery } from '../queue/port.js';
 import { IllegalTransitionError } from './errors.js';
 import type { Execution } from './execution.js';

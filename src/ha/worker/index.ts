@@ -1,5 +1,6 @@
-export { type BackoffOptions, fullJitterBackoff } from './backoff.js';
 export { encodeEnvelope, type JobEnvelope, type NewJob, parseEnvelope } from '../job/envelope.js';
+export { coerceError, type JobLogger, silentLogger } from '../job/logger.js';
+export { type BackoffOptions, fullJitterBackoff } from './backoff.js';
 export {
   isJobTimeoutError,
   isLeaseLostError,
@@ -10,6 +11,5 @@ export {
   TerminalJobError,
   WorkerShutdownError,
 } from './errors.js';
-export { coerceError, type JobLogger, silentLogger } from '../job/logger.js';
 export type * from './types.js';
 export { createWorker, type Worker } from './worker.js';

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { migratedDatabase, uniqueQueueName } from '../../../test/worker/databases.js';
+import { encodeEnvelope } from '../job/envelope.js';
 import type { ExecutionLedger } from '../ledger/port.js';
 import { createPostgresLedger } from '../ledger/postgres-ledger.js';
 import type { Queue } from '../queue/port.js';
 import { createPostgresQueue } from '../queue/postgres/postgres-queue.js';
-import { encodeEnvelope } from '../job/envelope.js';
 import { isJobTimeoutError, isLeaseLostError, TerminalJobError } from './errors.js';
 import type { DeadLetterInfo, JobContext, WorkerOptions } from './types.js';
 import { createWorker } from './worker.js';
@@ -387,7 +387,8 @@ describe('worker runtime', () => {
     setTimeout(() => release.resolve(), 50);
     await stopped;
     expect((await ledger.get(quick))?.state).toBe('completed');
-    expect(await ledger.get(stuck)).toMatchObject({ state: 'pending', lastError: 'worker shut down' });
+    // Handed back without costing an attempt: the next lease is attempt 1 again.
+    expect(await ledger.get(stuck)).toMatchObject({ state: 'pending', attempt: 0, lastError: null });
     expect(await q.messages()).toMatchObject([{ held: false, delayed: false }]);
   });
 });
