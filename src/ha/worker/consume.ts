@@ -68,6 +68,14 @@ export function createConsumer(ctx: WorkerContext, verdicts: Verdicts, pump: Lea
     return { admitted, givenBack };
   }
 
+  /** Messages the kinds served could still admit (twice their concurrency each, minus what they hold). */
+  function kindRoom(): number {
+    let room = 0;
+    for (const reg of ctx.handlers.values())
+      room += Math.max(0, 2 * reg.concurrency - table.roomInUse(reg.kind));
+    return room;
+  }
+
   /** The consume loop, until `signal` aborts. */
   async function consume(signal: AbortSignal): Promise<void> {
     let lastReclaim = 0;
@@ -82,9 +90,12 @@ export function createConsumer(ctx: WorkerContext, verdicts: Verdicts, pump: Lea
         // concurrency's worth, the receive mostly waited on completions (measured at concurrency
         // 50: about 88 of the 150 messages held were completing). Memory stays bounded by six
         // times the concurrency.
+        // And never more than the kinds this worker serves have room for: a worker whose only
+        // kind has concurrency 1 reads two messages at a time, not a hundred it would give back.
         const free = Math.min(
           2 * concurrency - (table.size - table.completing),
           COMPLETING_ROOM * concurrency - table.size,
+          kindRoom(),
         );
         if (free <= 0) {
           await ctx.slotFreed.wait(settings.receiveBlockMs, signal);
