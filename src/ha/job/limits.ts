@@ -20,8 +20,14 @@ export const MAX_JOB_KIND_BYTES = 128;
  */
 export const MAX_BODY_BYTES = 256 * 1024;
 
-/** C0 controls (NUL first of all: PostgreSQL text cannot hold it) and DEL. */
-const CONTROL = /[\u0000-\u001f\u007f]/;
+/** Index of the first C0 control (NUL first of all: PostgreSQL text cannot hold it) or DEL, or -1. */
+function firstControl(value: string): number {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return i;
+  }
+  return -1;
+}
 /** A UTF-16 surrogate without its pair: not encodable as UTF-8, so it would be silently replaced. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -31,10 +37,10 @@ export function identifierProblem(value: unknown, what: 'key' | 'kind'): string 
   if (typeof value !== 'string' || value.length === 0) return `job ${what} must be a non-empty string`;
   const bytes = Buffer.byteLength(value, 'utf8');
   if (bytes > max) return `job ${what} is ${bytes} bytes long (at most ${max})`;
-  const control = CONTROL.exec(value);
-  if (control) {
-    const code = control[0].charCodeAt(0).toString(16).padStart(4, '0');
-    return `job ${what} contains the control character U+${code} at index ${control.index}`;
+  const control = firstControl(value);
+  if (control >= 0) {
+    const code = value.charCodeAt(control).toString(16).padStart(4, '0');
+    return `job ${what} contains the control character U+${code} at index ${control}`;
   }
   const lone = LONE_SURROGATE.exec(value);
   if (lone) return `job ${what} contains an unpaired UTF-16 surrogate at index ${lone.index}`;
