@@ -139,16 +139,6 @@ export class JobTable {
     return this.#next(this.#kind(kind).leased, 'leased');
   }
 
-  /** Whether `kind` has a waiting job (without taking it). */
-  hasWaiting(kind: string): boolean {
-    return this.#count(kind, new Set<JobState>(['waiting'])) > 0;
-  }
-
-  /** Whether `kind` has a leased, unstarted job. */
-  hasLeased(kind: string): boolean {
-    return this.#count(kind, new Set<JobState>(['leased'])) > 0;
-  }
-
   kinds(): string[] {
     return [...this.#kinds.keys()];
   }
