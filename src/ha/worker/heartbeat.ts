@@ -8,8 +8,9 @@ import { HEARTBEATED, type HeldJob } from './held-job.js';
  * of a heartbeat may arrive after the job moved on):
  * - leased, not started: it never starts;
  * - running: its handler is aborted and nothing is recorded for it;
- * - completing: nothing to abort; the completion's own answer says whether it counted (it
- *   used to log "lease lost, aborting the job" for jobs that had just completed);
+ * - completing or settling: nothing to abort; the answer to the completion or the failure
+ *   says whether it counted (it used to log "lease lost, aborting the job" for jobs that had
+ *   just completed);
  * - anything later: nothing to do.
  */
 function onLeaseLost(ctx: WorkerContext, h: HeldJob, why: string): void {
@@ -29,13 +30,13 @@ function onLeaseLost(ctx: WorkerContext, h: HeldJob, why: string): void {
 }
 
 /**
- * One heartbeat: ONE statement extends every lease held (prefetched, running and completing
- * jobs), then the messages' idle times are reset so that a long job is never reclaimed from a
+ * One heartbeat: ONE statement extends every lease held (prefetched, running, completing and
+ * settling jobs), then the messages' idle times are reset so that a long job is never reclaimed from a
  * live worker.
  */
 export async function heartbeat(ctx: WorkerContext): Promise<void> {
   const { table, logger } = ctx;
-  const leased = table.inState(HEARTBEATED);
+  const leased = table.inState(HEARTBEATED).filter((h) => h.lease !== undefined);
   if (leased.length > 0) {
     const sentAt = Date.now();
     try {

@@ -20,8 +20,9 @@ import type { ResolvedHandler } from './registrations.js';
  * ```
  *
  * `aborted` is a running job whose lease was lost: its handler was told to stop and still
- * holds its slot until it settles, and nothing is recorded for it. `completing` jobs are
- * heartbeated (their lease must outlive the completion) but a lease they lose aborts nothing.
+ * holds its slot until it settles, and nothing is recorded for it. `completing` and `settling`
+ * jobs are heartbeated (their lease must outlive the completion or the recorded failure) but a
+ * lease they lose aborts nothing: the ledger's answer to that write decides.
  */
 export type JobState =
   | 'waiting'
@@ -45,8 +46,11 @@ export const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
   done: [],
 };
 
-/** States that hold a live lease the heartbeat must extend. */
-export const HEARTBEATED: ReadonlySet<JobState> = new Set(['leased', 'running', 'completing']);
+/**
+ * States whose lease (when they have one) the heartbeat extends: the lease must outlive the
+ * completion or the failure being recorded, not just the handler.
+ */
+export const HEARTBEATED: ReadonlySet<JobState> = new Set(['leased', 'running', 'completing', 'settling']);
 /** States that take a share of the kind's room (twice its concurrency). */
 export const OCCUPIES_KIND_ROOM: ReadonlySet<JobState> = new Set([
   'waiting',
