@@ -7,6 +7,15 @@ import type { LeasePump } from './lease-pump.js';
 import { type ResolvedHandler, unknownKindHandler } from './registrations.js';
 import type { Verdicts } from './verdicts.js';
 
+/**
+ * A message of a full kind is given back due a little later, and later again while the kind
+ * stays full: 100 ms doubling, up to the kind's lease. At once, this worker's next receive
+ * would take the same messages back — on the PostgreSQL queue they come first again, by id —
+ * and a backlog of a slow kind would keep every other kind's messages out of reach (a worker
+ * serving a blocked kind and a free one ran none of the free one's 30 jobs in 20 s).
+ */
+const GIVE_BACK_BASE_MS = 100;
+
 /** Most messages held, counting those being completed, as a multiple of the concurrency. */
 const COMPLETING_ROOM = 6;
 
@@ -24,6 +33,8 @@ export function loopBackoff(failures: number): number {
  */
 export function createConsumer(ctx: WorkerContext, verdicts: Verdicts, pump: LeasePump) {
   const { table, queue, logger, settings } = ctx;
+  /** Per kind, messages given back since the kind last had room: the give-back delay grows with it. */
+  const fullStreak = new Map<string, number>();
 
   /** Admits received messages; returns how many were given back for lack of room in their kind. */
   async function admit(deliveries: readonly Delivery[]): Promise<{ admitted: number; givenBack: number }> {
@@ -53,11 +64,15 @@ export function createConsumer(ctx: WorkerContext, verdicts: Verdicts, pump: Lea
       if (table.roomInUse(job.kind) >= 2 * reg.concurrency) {
         // No room in its kind: another worker may have some. Not a delivery: nothing was tried.
         givenBack++;
-        await queue.release(d.id, 0, { unworked: true }).catch((err: unknown) => {
+        const streak = (fullStreak.get(job.kind) ?? 0) + 1;
+        fullStreak.set(job.kind, streak);
+        const delayMs = Math.min(reg.leaseMs, GIVE_BACK_BASE_MS * 2 ** Math.min(streak - 1, 16));
+        await queue.release(d.id, delayMs, { unworked: true }).catch((err: unknown) => {
           logger.warn({ err: coerceError(err), jobKey: job.key }, 'worker: giving back a message failed');
         });
         continue;
       }
+      fullStreak.delete(job.kind);
       table.admit(d, job, reg);
       admitted++;
     }

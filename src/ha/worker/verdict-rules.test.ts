@@ -219,3 +219,37 @@ describe('worker verdicts', () => {
     expect(hooked).toHaveLength(2);
   });
 });
+
+describe('a worker serving a slow kind and a fast one', () => {
+  it('keeps running the fast kind while the slow kind is full', async () => {
+    const q = bench.testQueue();
+    const slow = Array.from({ length: 30 }, () => jobKey());
+    const fast = Array.from({ length: 30 }, () => jobKey());
+    // The slow kind's messages come first in the queue: each receive meets them before the fast ones.
+    await q.producer.addBatch([
+      ...slow.map((key) => encodeEnvelope({ key, kind: 'slow' })),
+      ...fast.map((key) => encodeEnvelope({ key, kind: 'fast' })),
+    ]);
+    const unblock = deferred();
+    bench.startWorker(q, {
+      concurrency: 4,
+      handlers: {
+        slow: { concurrency: 1, handler: () => unblock.promise },
+        fast: async () => {},
+      },
+    });
+    try {
+      await until(async () => {
+        for (const key of fast) if ((await bench.ledger.get(key))?.state !== 'completed') return false;
+        return true;
+      }, 20_000);
+      // The slow kind held its room only (running + one leased ahead); the rest stayed in the
+      // queue for any worker, never counted as deliveries.
+      const rows = await q.messages();
+      expect(rows.filter((r) => r.held)).toHaveLength(2);
+      expect(rows.every((r) => r.deliveries <= 1)).toBe(true);
+    } finally {
+      unblock.resolve();
+    }
+  }, 30_000);
+});
