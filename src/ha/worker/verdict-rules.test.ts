@@ -182,16 +182,14 @@ describe('worker verdicts', () => {
       bench.startWorker(q, { nodeId: node, handlers: { slow: { concurrency: 1, handler: handler(node) } } });
     }
     const keys = Array.from({ length: 20 }, () => jobKey());
-    const began = Date.now();
     await q.producer.addBatch(keys.map((key) => encodeEnvelope({ key, kind: 'slow' })));
     await until(async () => (await q.messages()).length === 0, 30_000);
-    const elapsed = Date.now() - began;
     for (const key of keys) expect((await bench.ledger.get(key))?.state).toBe('completed');
     // One worker used to run all 20 (its room counted per worker, its hoard touched).
     expect(ranOn.get('w1')).toBeGreaterThanOrEqual(5);
     expect(ranOn.get('w2')).toBeGreaterThanOrEqual(5);
-    // Shared, the 20 jobs take about half of their one-by-one time (measured alone: 2.9 s of 5 s).
-    expect(elapsed).toBeLessThan(20 * workMs);
+    // Shared, the 20 jobs take about half of their one-by-one time (measured alone: 2.9 s of
+    // 5 s). Not asserted: on a loaded machine the time says more about the load than the split.
     // Handing back for lack of room is not a delivery: nothing crept toward the delivery limit.
     expect(await q.deadLetters()).toEqual([]);
   }, 40_000);

@@ -259,12 +259,13 @@ describe('worker runtime', () => {
         },
       },
     });
-    await until(empty(q), 30_000);
+    // A bound, not a speed: 3.4 s alone, 20 s beside other suites on this two-core machine.
+    await until(empty(q), 80_000);
     expect(peak).toBeLessThanOrEqual(8);
     expect(peak).toBeGreaterThan(1);
     // Running + leased ahead (2x) + being completed (4x): bounded whatever the backlog.
     expect(maxHeld).toBeLessThanOrEqual(48);
-  });
+  }, 90_000);
 
   it('drains on shutdown: finishes what ends in time, hands back what does not', async () => {
     const q = testQueue();
