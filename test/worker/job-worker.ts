@@ -3,11 +3,11 @@
 // database). It reports on stdout, one JSON object a line, so the test can kill it at a chosen
 // moment. Configured by environment variables (see `WorkerChildEnv` in ../jobs/harness.ts).
 import { createPgDatabase } from '../../src/ha/db/pg.js';
+import { delay } from '../../src/ha/job/wake.js';
 import { createOutboxRelay } from '../../src/ha/outbox/relay.js';
 import { createRedisStreamsQueue } from '../../src/ha/queue/redis-streams/redis-streams-queue.js';
 import { createRedis } from '../../src/ha/redis/connection.js';
 import type { JobContext } from '../../src/ha/worker/types.js';
-import { delay } from '../../src/ha/worker/wake.js';
 import { createWorker } from '../../src/ha/worker/worker.js';
 
 const env = (name: string, fallback?: string): string => {

@@ -1,10 +1,10 @@
 import type { Registry } from 'prom-client';
 import type { Database } from '../db/database.js';
+import type { JobEnvelope } from '../job/envelope.js';
+import type { JobLogger } from '../job/logger.js';
 import type { ExecutionLedger } from '../ledger/port.js';
 import type { QueueAdmin, QueueConsumer } from '../queue/port.js';
 import type { BackoffOptions } from './backoff.js';
-import type { JobEnvelope } from './envelope.js';
-import type { JobLogger } from './logger.js';
 
 /** What a handler receives for one attempt of one job. */
 export interface JobContext {
@@ -76,6 +76,12 @@ export interface WorkerOptions {
   drainMs?: number;
   /** How long an aborted handler may take to settle before its slot is given up. Default 1000 ms. */
   abortGraceMs?: number;
+  /**
+   * A message handed out more often than this without an ack (its workers died before any
+   * verdict) fails its job for good: recorded in the ledger, reported, then dead-lettered.
+   * Default 10.
+   */
+  maxDeliveries?: number;
   /** Told about every dead letter (the control plane marks the resource failed). Its errors are logged. */
   onDeadLetter?: (info: DeadLetterInfo) => unknown;
   /** For tests: the randomness of the backoff. */
