@@ -131,7 +131,7 @@ async function main(): Promise<void> {
   console.log(
     `terms ${fencing.terms}, fenced writes committed ${fencing.writes}, deposed leaders' writes refused ${staleRefused} ` +
       `and accepted ${staleAcceptedByLeaders}, ` +
-      `overlaps ${fencing.overlaps}, epoch regressions ${fencing.regressions}, wall ${Math.round((Date.now() - started) / 1000)} s`,
+      `overlaps ${fencing.overlaps}, epoch regressions ${fencing.regressions}, committed after lock loss ${fencing.afterLockLost}, wall ${Math.round((Date.now() - started) / 1000)} s`,
   );
   console.log(
     JSON.stringify({
@@ -142,13 +142,15 @@ async function main(): Promise<void> {
       hang_failover_max_ms: rows[1]![1].max,
       demotion_lag_p99_ms: rows[2]![1].p99,
       overlaps: fencing.overlaps,
+      after_lock_lost: fencing.afterLockLost,
       stale_writes_accepted: staleAccepted,
       stale_writes_refused: staleRefused,
       crashes: crash.length,
       hangs: hang.length,
     }),
   );
-  if (staleAccepted > 0 || fencing.regressions > 0 || fencing.unknownEpochs > 0) process.exitCode = 1;
+  if (staleAccepted > 0 || fencing.regressions > 0 || fencing.unknownEpochs > 0 || fencing.afterLockLost > 0)
+    process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

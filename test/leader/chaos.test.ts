@@ -150,6 +150,7 @@ describe('fencing under random crashes and pauses', { timeout: 120_000 }, () => 
     expect(report.overlaps, context).toBe(0);
     expect(report.regressions, context).toBe(0);
     expect(report.unknownEpochs, context).toBe(0);
+    expect(report.afterLockLost, context).toBe(0);
     for (const w of writes) {
       const id = `${w.node}#${w.n}`;
       if (w.ok) expect(committed.has(id), `accepted ${id} missing\n${context}`).toBe(true);

@@ -4,7 +4,13 @@
 // holds until its commit ends, so those numbers order the writes and bumps of a key exactly
 // as they committed. (A timestamp taken when a row is inserted would miss a write that
 // inserted before a bump and committed after it.)
+//
+// A write can also be accepted from a term that no newer term has superseded yet: its lock
+// session ended, the successor holds the lock but has not committed its bump. Each write's
+// commit therefore also records whether the session of its term still held the term's
+// leadership lock at that moment, from pg_locks.
 import type { Queryable } from '../../src/ha/db/database.js';
+import { LockClass } from '../../src/ha/db/lock-ids.js';
 
 /**
  * Schema the children write to, beyond the migrations: `fenced_writes`, and the triggers that
@@ -20,7 +26,8 @@ CREATE TABLE fenced_writes (
   node       text NOT NULL,
   n          integer NOT NULL,
   at         timestamptz NOT NULL DEFAULT clock_timestamp(),
-  commit_seq bigint
+  commit_seq bigint,
+  lock_held  boolean
 );
 CREATE TABLE commit_order (key_id integer PRIMARY KEY, seq bigint NOT NULL);
 CREATE TABLE epoch_bumps (key_id integer NOT NULL, epoch bigint NOT NULL, commit_seq bigint NOT NULL,
@@ -32,7 +39,14 @@ CREATE FUNCTION next_commit_seq(k integer) RETURNS bigint LANGUAGE sql AS $$
 $$;
 CREATE FUNCTION stamp_write() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  UPDATE fenced_writes SET commit_seq = next_commit_seq(NEW.key_id) WHERE id = NEW.id;
+  UPDATE fenced_writes SET commit_seq = next_commit_seq(NEW.key_id), lock_held = (
+    SELECT j.backend_pid = 0 OR EXISTS (
+      SELECT 1 FROM pg_locks l
+      WHERE l.locktype = 'advisory' AND l.granted AND l.pid = j.backend_pid
+        AND l.classid = ${LockClass.leadership}::int8::oid AND l.objid = NEW.key_id::int8::oid
+        AND l.objsubid = 2)
+    FROM stratus_leadership_journal j WHERE j.key_id = NEW.key_id AND j.epoch = NEW.epoch)
+  WHERE id = NEW.id;
   RETURN NULL;
 END $$;
 CREATE CONSTRAINT TRIGGER stamp_write AFTER INSERT ON fenced_writes
@@ -57,6 +71,11 @@ export interface FencingReport {
   regressions: number;
   /** Writes of an epoch no bump committed, or without a commit stamp (must be 0). */
   unknownEpochs: number;
+  /**
+   * Writes that committed while the session of their term no longer held its leadership
+   * lock (must be 0): accepted from a deposed term whose successor had not bumped yet.
+   */
+  afterLockLost: number;
   /** A few offending rows, for the failure message. */
   examples: unknown[];
 }
@@ -84,6 +103,7 @@ export async function checkFencing(db: Queryable): Promise<FencingReport> {
      WHERE w.commit_seq IS NULL
         OR NOT EXISTS (SELECT 1 FROM epoch_bumps b WHERE b.key_id = w.key_id AND b.epoch = w.epoch)`,
   );
+  const afterLockLost = await db.query('SELECT * FROM fenced_writes WHERE lock_held IS FALSE');
   const counts = await db.query<{ writes: number; terms: number }>(
     `SELECT (SELECT count(*) FROM fenced_writes)::int AS writes,
             (SELECT count(*) FROM epoch_bumps)::int AS terms`,
@@ -94,7 +114,8 @@ export async function checkFencing(db: Queryable): Promise<FencingReport> {
     overlaps: overlaps.rowCount,
     regressions: regressions.rowCount,
     unknownEpochs: unknown.rowCount,
-    examples: [...overlaps.rows, ...regressions.rows, ...unknown.rows].slice(0, 5),
+    afterLockLost: afterLockLost.rowCount,
+    examples: [...overlaps.rows, ...regressions.rows, ...unknown.rows, ...afterLockLost.rows].slice(0, 5),
   };
 }
 

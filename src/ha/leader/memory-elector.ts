@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.js';
+import { LockClass } from '../db/lock-ids.js';
 import { loadText } from '../db/sql-loader.js';
 import { ElectionError, type LossReason } from './errors.js';
 import type { LeaderKey } from './keys.js';
@@ -122,6 +123,7 @@ export class MemoryElector implements Elector {
               key.name,
               this.nodeId,
               0,
+              LockClass.leadershipFence,
             ]);
             epoch = res.rows[0]!.epoch;
             acquiredAt = res.rows[0]!.acquired_at;
