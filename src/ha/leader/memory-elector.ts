@@ -132,6 +132,14 @@ export class MemoryElector implements Elector {
           this.space.unreserve(key.id);
           throw new ElectionError(key.name, 'could not begin the term', { cause: err });
         }
+        // An abort or close() that came while the term was being begun wins: the key is
+        // freed for the next candidate and the journal closes the term nobody will hold.
+        if (both.aborted) {
+          this.space.unreserve(key.id);
+          await this.#journalEnd({ keyId: key.id, epoch }, 'aborted');
+          if (this.#stop.signal.aborted) throw new ElectionError(key.name, 'elector closed');
+          signal.throwIfAborted();
+        }
         const term = this.space.install(key, this.nodeId, epoch, acquiredAt);
         this.#terms.add(term);
         term.signal.addEventListener('abort', () => this.#terms.delete(term), { once: true });
@@ -160,7 +168,7 @@ export class MemoryElector implements Elector {
    * Closes the term in the journal with its reason. Best effort: a term left open there is
    * closed as superseded by the next one.
    */
-  async #journalEnd(term: LeaderTerm, reason: string): Promise<void> {
+  async #journalEnd(term: Pick<LeaderTerm, 'keyId' | 'epoch'>, reason: string): Promise<void> {
     await this.db?.query(sql.endTerm, [term.keyId, term.epoch, reason]).catch(() => {});
   }
 }
