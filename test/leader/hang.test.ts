@@ -112,6 +112,38 @@ describe('a leader that hangs, is cut off, or loses its session', { timeout: 60_
     await expectConsistentReports(cluster);
   });
 
+  it('SIGSTOP during a long statement inside a fenced transaction: a peer still takes over within the hang bound', async () => {
+    cluster = newCluster();
+    const key = names[0]!;
+    // 3.5 s: longer than the fenced statement bound, shorter than the old 5 s one.
+    const victim = cluster.spawn('long-a', { keys: [keys[0]!], statementInTx: 'SELECT pg_sleep(3.5)' });
+    await cluster.leadersOf([key], 20_000);
+    for (const node of ['long-b', 'long-c']) cluster.spawn(node, { keys: [keys[0]!] });
+    await Cluster.waitQueued(env.db, 2, 20_000);
+    const epoch = victim.believedEpoch(key)!;
+    // Stop it the moment a long statement has begun: the worst case for the old bounds
+    // (statement time + idle-in-transaction timeout = 5.5 s).
+    const deadline = Date.now() + 20_000;
+    while (
+      (
+        await env.db.query(
+          `SELECT 1 FROM pg_stat_activity WHERE application_name = 'campaigner-pool:long-a'
+           AND state = 'active' AND query LIKE '%pg_sleep%'
+           AND clock_timestamp() - query_start < interval '100 milliseconds'`,
+        )
+      ).rowCount === 0
+    ) {
+      if (Date.now() > deadline) throw new Error('the long statement never started');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const stoppedAt = victim.signal('SIGSTOP');
+    const started = await takeover(cluster, key, epoch, victim.nodeId);
+    expect(started.t - stoppedAt).toBeLessThan(HANG_BOUND_MS);
+    victim.signal('SIGCONT');
+    await expectStaleWriteRefused(victim, key, epoch);
+    await expectConsistentReports(cluster);
+  });
+
   it('pg_terminate_backend: a peer takes over at once, the old leader aborts within its renew deadline', async () => {
     cluster = newCluster();
     for (const node of ['term-a', 'term-b', 'term-c']) cluster.spawn(node);
