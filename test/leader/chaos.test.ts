@@ -22,9 +22,13 @@ function seeded(seed: number): () => number {
   };
 }
 
-/** Failures that mean "the connection went away", after which nothing was committed or decided. */
+/**
+ * Failures that mean "the connection went away", after which nothing was committed or
+ * decided, or that the fenced transaction's client-side deadline passed (a process stopped
+ * in the middle of one finds its deadline gone when it is woken).
+ */
 const CONNECTION_FAILURE =
-  /^(25P03|57P0[1-3]|08\d{3}|ECONNRESET|EPIPE) |Connection terminated|connection error|timeout exceeded when trying to connect/;
+  /^(25P03|57P0[1-3]|08\d{3}|ECONNRESET|EPIPE|FENCE_DEADLINE) |Connection terminated|connection error|timeout exceeded when trying to connect/;
 
 // The schedule alone is 15-25 s; at a load average of 16 on two cores the whole test took
 // over 30 s (spawning replacements compiles TypeScript), so it gets its own budget.
