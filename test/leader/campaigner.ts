@@ -139,7 +139,11 @@ async function zombie(term: LeaderTerm, { writers, holdMs }: { writers: number; 
   const forever = new AbortController().signal;
   const loop = async (i: number) => {
     await sleep((i * holdMs) / writers, forever);
-    for (;;) await write(term);
+    // A short pause between writes: with 200 ms writes, three or four stay open at any time.
+    for (;;) {
+      await write(term);
+      await sleep(config.writeEveryMs, forever);
+    }
   };
   await Promise.all(Array.from({ length: writers }, (_, i) => loop(i)));
 }
