@@ -6,9 +6,12 @@
 // inserted before a bump and committed after it.)
 //
 // A write can also be accepted from a term that no newer term has superseded yet: its lock
-// session ended, the successor holds the lock but has not committed its bump. Each write's
-// commit therefore also records whether the session of its term still held the term's
-// leadership lock at that moment, from pg_locks.
+// session ended, the successor holds the lock but has not committed its bump. Each write
+// therefore also records, when it inserts its row, whether the session of its term still
+// held the term's leadership lock, from pg_locks. (At insert, not at commit: the fence checks
+// the lock after the insert, just before COMMIT, and a session that ends between that check
+// and the commit is a window of one round trip that no fence can close; the successor's bump
+// still waits for that commit, so it never overlaps the successor's term.)
 import type { Queryable } from '../../src/ha/db/database.js';
 import { LockClass } from '../../src/ha/db/lock-ids.js';
 
@@ -39,16 +42,21 @@ CREATE FUNCTION next_commit_seq(k integer) RETURNS bigint LANGUAGE sql AS $$
 $$;
 CREATE FUNCTION stamp_write() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  UPDATE fenced_writes SET commit_seq = next_commit_seq(NEW.key_id), lock_held = (
+  UPDATE fenced_writes SET commit_seq = next_commit_seq(NEW.key_id) WHERE id = NEW.id;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION check_lock() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.lock_held := (
     SELECT j.backend_pid = 0 OR EXISTS (
       SELECT 1 FROM pg_locks l
       WHERE l.locktype = 'advisory' AND l.granted AND l.pid = j.backend_pid
         AND l.classid = ${LockClass.leadership}::int8::oid AND l.objid = NEW.key_id::int8::oid
         AND l.objsubid = 2)
-    FROM stratus_leadership_journal j WHERE j.key_id = NEW.key_id AND j.epoch = NEW.epoch)
-  WHERE id = NEW.id;
-  RETURN NULL;
+    FROM stratus_leadership_journal j WHERE j.key_id = NEW.key_id AND j.epoch = NEW.epoch);
+  RETURN NEW;
 END $$;
+CREATE TRIGGER check_lock BEFORE INSERT ON fenced_writes FOR EACH ROW EXECUTE FUNCTION check_lock();
 CREATE CONSTRAINT TRIGGER stamp_write AFTER INSERT ON fenced_writes
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION stamp_write();
 CREATE FUNCTION stamp_bump() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -72,8 +80,8 @@ export interface FencingReport {
   /** Writes of an epoch no bump committed, or without a commit stamp (must be 0). */
   unknownEpochs: number;
   /**
-   * Writes that committed while the session of their term no longer held its leadership
-   * lock (must be 0): accepted from a deposed term whose successor had not bumped yet.
+   * Writes accepted although the session of their term no longer held its leadership lock
+   * when they were made (must be 0): from a deposed term whose successor had not bumped yet.
    */
   afterLockLost: number;
   /** A few offending rows, for the failure message. */
