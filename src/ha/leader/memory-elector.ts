@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.js';
+import { LockClass } from '../db/lock-ids.js';
 import { loadText } from '../db/sql-loader.js';
 import { ElectionError, type LossReason } from './errors.js';
 import type { LeaderKey } from './keys.js';
@@ -122,6 +123,7 @@ export class MemoryElector implements Elector {
               key.name,
               this.nodeId,
               0,
+              LockClass.leadershipFence,
             ]);
             epoch = res.rows[0]!.epoch;
             acquiredAt = res.rows[0]!.acquired_at;
@@ -129,6 +131,14 @@ export class MemoryElector implements Elector {
         } catch (err) {
           this.space.unreserve(key.id);
           throw new ElectionError(key.name, 'could not begin the term', { cause: err });
+        }
+        // An abort or close() that came while the term was being begun wins: the key is
+        // freed for the next candidate and the journal closes the term nobody will hold.
+        if (both.aborted) {
+          this.space.unreserve(key.id);
+          await this.#journalEnd({ keyId: key.id, epoch }, 'aborted');
+          if (this.#stop.signal.aborted) throw new ElectionError(key.name, 'elector closed');
+          signal.throwIfAborted();
         }
         const term = this.space.install(key, this.nodeId, epoch, acquiredAt);
         this.#terms.add(term);
@@ -158,7 +168,7 @@ export class MemoryElector implements Elector {
    * Closes the term in the journal with its reason. Best effort: a term left open there is
    * closed as superseded by the next one.
    */
-  async #journalEnd(term: LeaderTerm, reason: string): Promise<void> {
+  async #journalEnd(term: Pick<LeaderTerm, 'keyId' | 'epoch'>, reason: string): Promise<void> {
     await this.db?.query(sql.endTerm, [term.keyId, term.epoch, reason]).catch(() => {});
   }
 }
