@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
 import { DEFAULT_BULKHEADS } from '../backends/index.js';
 import { defaultBackoff } from '../ha/leader/backoff.js';
-import { defaultElectorSettings } from '../ha/leader/settings.js';
+import { defaultElectorSettings, defaultGuardSettings } from '../ha/leader/settings.js';
 import { DEFAULT_LEASE_MS } from '../ha/worker/registrations.js';
+import { WORKER_DEFAULTS } from '../ha/worker/settings.js';
 import { integer, matching, millis, oneOf, urlWith, type ValueKind } from './value-kinds.js';
 
 export const ROLES = ['api', 'worker', 'all'] as const;
@@ -189,8 +190,7 @@ export const SETTINGS = {
     flag: 'worker-concurrency',
     env: 'WORKER_CONCURRENCY',
     kind: integer(1, 10_000),
-    default: undefined,
-    kernelDefault: '50',
+    default: WORKER_DEFAULTS.concurrency,
     meaning: 'jobs a worker runs at once (it leases as many more ahead)',
     to: 'worker.concurrency',
   }),
@@ -206,8 +206,7 @@ export const SETTINGS = {
     flag: 'job-heartbeat-ms',
     env: 'JOB_HEARTBEAT_MS',
     kind: millis(10, 600_000),
-    default: undefined,
-    kernelDefault: '1000',
+    default: WORKER_DEFAULTS.heartbeatMs,
     meaning: 'between two renewals of leases and message idle times',
     to: 'worker.heartbeatMs',
   }),
@@ -215,8 +214,7 @@ export const SETTINGS = {
     flag: 'job-reclaim-ms',
     env: 'JOB_RECLAIM_MS',
     kind: millis(10, 600_000),
-    default: undefined,
-    kernelDefault: '1000',
+    default: WORKER_DEFAULTS.reclaimMs,
     meaning: 'between two scans for messages idle past the visibility timeout',
     to: 'worker.reclaimMs',
   }),
@@ -224,8 +222,7 @@ export const SETTINGS = {
     flag: 'job-drain-ms',
     env: 'JOB_DRAIN_MS',
     kind: millis(0, 600_000),
-    default: undefined,
-    kernelDefault: '10000',
+    default: WORKER_DEFAULTS.drainMs,
     meaning: 'on shutdown, how long running jobs may take before they are handed back',
     to: 'worker.drainMs',
   }),
@@ -233,8 +230,7 @@ export const SETTINGS = {
     flag: 'job-abort-grace-ms',
     env: 'JOB_ABORT_GRACE_MS',
     kind: millis(0, 600_000),
-    default: undefined,
-    kernelDefault: '1000',
+    default: WORKER_DEFAULTS.abortGraceMs,
     meaning: 'how long an aborted handler may take to settle before its slot is given up',
     to: 'worker.abortGraceMs',
   }),
@@ -251,10 +247,9 @@ export const SETTINGS = {
     flag: 'queue-max-deliveries',
     env: 'QUEUE_MAX_DELIVERIES',
     kind: integer(1, 1_000),
-    default: undefined,
-    kernelDefault: '10',
-    meaning: 'deliveries of one message before the queue dead-letters it',
-    to: 'queue.maxDeliveries',
+    default: WORKER_DEFAULTS.maxDeliveries,
+    meaning: 'deliveries of one message before the worker fails its job for good and dead-letters it',
+    to: 'worker.maxDeliveries',
   }),
   relayPollMs: row({
     flag: 'relay-poll-ms',
@@ -307,6 +302,38 @@ export const SETTINGS = {
     default: defaultElectorSettings.idleSessionTimeoutMs,
     meaning: "the server ends a silent lock session after this: a hung leader's bound",
     to: 'elector.idleSessionTimeoutMs',
+  }),
+  fencedStatementTimeoutMs: row({
+    flag: 'fenced-statement-timeout-ms',
+    env: 'FENCED_STATEMENT_TIMEOUT_MS',
+    kind: millis(10, 60_000),
+    default: defaultElectorSettings.fencedStatementTimeoutMs,
+    meaning: 'server-side bound of each statement in a fenced (leader-only) transaction',
+    to: 'elector.fencedStatementTimeoutMs',
+  }),
+  fencedIdleTimeoutMs: row({
+    flag: 'fenced-idle-timeout-ms',
+    env: 'FENCED_IDLE_TIMEOUT_MS',
+    kind: millis(10, 60_000),
+    default: defaultElectorSettings.fencedIdleTimeoutMs,
+    meaning: 'server-side bound of idle time inside a fenced transaction',
+    to: 'elector.fencedIdleTimeoutMs',
+  }),
+  fencedDeadlineMs: row({
+    flag: 'fenced-deadline-ms',
+    env: 'FENCED_DEADLINE_MS',
+    kind: millis(10, 600_000),
+    default: defaultElectorSettings.fencedDeadlineMs,
+    meaning: 'client-side deadline of a whole fenced transaction (a blackholed connection)',
+    to: 'elector.fencedDeadlineMs',
+  }),
+  leaderStopGraceMs: row({
+    flag: 'leader-stop-grace-ms',
+    env: 'LEADER_STOP_GRACE_MS',
+    kind: millis(0, 600_000),
+    default: defaultGuardSettings.singletonStopGraceMs,
+    meaning: 'after losing a term, how long a guard waits for its singleton to stop before giving it up',
+    to: 'guard.singletonStopGraceMs',
   }),
   leaderBackoffMaxMs: row({
     flag: 'leader-backoff-max-ms',
