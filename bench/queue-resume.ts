@@ -1,6 +1,7 @@
 // Resume after SIGKILL, measured under load: three worker processes with DEFAULT timing
 // settings run a steady stream of jobs (300-1,500 ms each, below capacity); again and again the
-// worker holding the most running jobs is SIGKILLed and a new one started in its place. For
+// worker holding the most running jobs is SIGKILLed and a new one started in its place, the
+// next kill only once the last one's jobs run again. For
 // every job that was running in the killed process, the sample is the time from the kill to
 // the moment its handler starts again in another process. A job that starts again while the
 // process running it is alive is a spurious takeover (a live worker lost its lease): counted,
@@ -30,8 +31,12 @@ const WORKERS = 3;
 const CONCURRENCY = 8;
 /** Enqueued per second: about half of what three workers of 8 slots run at ~0.9 s a job. */
 const JOBS_PER_S = 12;
-/** Between two kills: long enough for the previous kill's jobs to have started again. */
-const KILL_EVERY_MS = 3_000;
+/**
+ * Pause after the jobs of one kill have all started again and its replacement is ready: kills
+ * never overlap, so each sample is the recovery from ONE failure (a job taken over by a worker
+ * that is killed next would count two recoveries as one).
+ */
+const PAUSE_MS = 1_500;
 
 /** What a child reports, one JSON object a line. */
 interface ChildEvent {
@@ -92,6 +97,8 @@ export interface ResumeFigures {
   worstPerKillMs: number[];
   /** Jobs started again while the process running them was alive: 0 expected. */
   spuriousTakeovers: number;
+  /** Jobs of a killed worker that did not start again within 60 s, with their ledger state: none expected. */
+  notResumed: string[];
   jobs: number;
   /** Jobs not completed in the ledger at the end: 0 expected. */
   unfinished: number;
@@ -196,6 +203,15 @@ async function enqueueAtRate(db: Database, signal: AbortSignal): Promise<void> {
   }
 }
 
+async function ledgerStates(db: Database, keys: readonly string[]): Promise<string[]> {
+  if (keys.length === 0) return [];
+  const res = await db.query<{ job_key: string; state: string; attempt: number; owner: string }>(
+    'SELECT job_key, state, attempt, owner FROM stratus_ledger WHERE job_key = ANY($1::text[])',
+    [keys],
+  );
+  return res.rows.map((r) => `${r.job_key}: ${r.state}, attempt ${r.attempt}, owner ${r.owner}`);
+}
+
 /** Runs the measurement: `kills` SIGKILLs of the busiest worker, each replaced at once. */
 export async function resumeAfterKill(kills: number, log: (line: string) => void): Promise<ResumeFigures> {
   const t = await createTestDatabase();
@@ -205,6 +221,8 @@ export async function resumeAfterKill(kills: number, log: (line: string) => void
   const fleet = new Fleet({ DATABASE_URL: t.url, QUEUE_PREFIX: prefix });
   const samples: number[] = [];
   const worstPerKill: number[] = [];
+  /** Jobs of a killed worker that did not start again within 60 s. */
+  const notResumed: string[] = [];
   const load = new AbortController();
   let enqueued: Promise<void> | undefined;
   try {
@@ -213,41 +231,34 @@ export async function resumeAfterKill(kills: number, log: (line: string) => void
     const first = Array.from({ length: WORKERS }, () => fleet.spawn());
     await Promise.all(first.map(ready));
     enqueued = enqueueAtRate(db, load.signal);
-    await delay(KILL_EVERY_MS);
-    const pending: Promise<void>[] = [];
+    await delay(PAUSE_MS);
     for (let k = 0; k < kills; k++) {
       const victim = [...fleet.alive.keys()]
         .map((id) => ({ id, running: fleet.running(id) }))
         .sort((a, b) => b.running.size - a.running.size)[0]!;
       const killedAt = fleet.kill(victim.id);
       const replacement = fleet.spawn();
-      pending.push(
-        (async () => {
-          const times: number[] = [];
-          for (const [key, attempt] of victim.running) {
-            await fleet.waitFor(
-              (e) => e.event === 'started' && e.key === key && e.attempt! > attempt && e.at > killedAt,
-              60_000,
-              `${key} to start again`,
-            );
-            const again = fleet.events.find(
-              (e) => e.event === 'started' && e.key === key && e.attempt! > attempt && e.at > killedAt,
-            )!;
-            times.push(again.at - killedAt);
-          }
-          samples.push(...times);
-          worstPerKill.push(Math.max(0, ...times));
-          log(
-            `kill ${k + 1}: ${victim.id} ran ${victim.running.size} jobs; started again after ${times
-              .map((x) => `${Math.round(x)}`)
-              .join(', ')} ms`,
-          );
-        })(),
+      const times: number[] = [];
+      for (const [key, attempt] of victim.running) {
+        const again = (e: ChildEvent) =>
+          e.event === 'started' && e.key === key && e.attempt! > attempt && e.at > killedAt;
+        const restarted = await fleet.waitFor(again, 60_000, `${key} to start again`).then(
+          () => true,
+          () => false,
+        );
+        if (restarted) times.push(fleet.events.find(again)!.at - killedAt);
+        else notResumed.push(key);
+      }
+      samples.push(...times);
+      worstPerKill.push(Math.max(0, ...times));
+      log(
+        `kill ${k + 1}: ${victim.id} ran ${victim.running.size} jobs; started again after ${times
+          .map((x) => `${Math.round(x)}`)
+          .join(', ')} ms`,
       );
       await ready(replacement);
-      await delay(KILL_EVERY_MS);
+      await delay(PAUSE_MS);
     }
-    await Promise.all(pending);
     load.abort();
     await enqueued;
     const total = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM stratus_outbox');
@@ -271,6 +282,7 @@ export async function resumeAfterKill(kills: number, log: (line: string) => void
       maxMs: Math.round(sorted.at(-1) ?? 0),
       worstPerKillMs: worstPerKill.map(Math.round),
       spuriousTakeovers: spuriousTakeovers(fleet.events, fleet.killedAt),
+      notResumed: await ledgerStates(db, notResumed),
       jobs,
       unfinished,
     };

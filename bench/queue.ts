@@ -225,6 +225,7 @@ function resumeFields(r: ResumeFigures) {
     resume_max_ms: r.maxMs,
     resume_worst_per_kill_ms: r.worstPerKillMs,
     resume_spurious_takeovers: r.spuriousTakeovers,
+    resume_not_resumed: r.notResumed,
     resume_jobs: r.jobs,
     resume_unfinished: r.unfinished,
   };
@@ -235,7 +236,7 @@ async function measureResume(): Promise<ResumeFigures> {
   const r = await resumeAfterKill(KILLS, log);
   log(
     `resume after SIGKILL: ${r.samples} jobs over ${r.kills} kills: p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms; ` +
-      `spurious takeovers ${r.spuriousTakeovers}; ${r.unfinished} of ${r.jobs} jobs unfinished`,
+      `spurious takeovers ${r.spuriousTakeovers}; not started again ${r.notResumed.length}; ${r.unfinished} of ${r.jobs} jobs unfinished`,
   );
   return r;
 }

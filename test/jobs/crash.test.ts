@@ -58,12 +58,18 @@ describe('a worker killed with SIGKILL', () => {
     expect(second.nodeId).not.toBe(victim.nodeId);
     expect(second.at - killedAt).toBeLessThan(VISIBILITY_MS + MARGIN_MS);
     await until(async () => (await tally(db)).ledger.completed === 1, 15_000, 'completion');
-    const audit = await db.query('SELECT * FROM fake_audit WHERE client_token = $1', ['mid-job']);
-    expect(audit.rows).toHaveLength(1);
-    expect(audit.rows[0]).toMatchObject({ attempt: 2, effect: true, node: second.nodeId });
+    const audit = await db.query(
+      'SELECT op, attempt, accepted, lease_live, node FROM fake_audit WHERE client_token = $1 ORDER BY id',
+      ['mid-job'],
+    );
+    expect(audit.rows).toEqual([
+      { op: 'observe', attempt: 2, accepted: true, lease_live: true, node: second.nodeId },
+      { op: 'create', attempt: 2, accepted: true, lease_live: true, node: second.nodeId },
+    ]);
+    expect((await tally(db)).audit.violations).toEqual([]);
   });
 
-  it('between the backend call and complete: the retry reuses the client token, one effect', async () => {
+  it('between the backend call and complete: the retry observes the effect under the same client token, one effect', async () => {
     const workers = await twoWorkers('gap');
     await enqueueJobs(db, [{ key: 'gap-job', kind: 'effect', payload: { hangAfterEffect: true } }]);
     const first = await fleet.waitFor(
@@ -84,22 +90,19 @@ describe('a worker killed with SIGKILL', () => {
       15_000,
       'completion',
     );
-    const audit = await db.query<{
-      client_token: string;
-      effect: boolean;
-      attempt: number;
-      fencing_token: number;
-    }>(
-      'SELECT client_token, effect, attempt, fencing_token FROM fake_audit WHERE client_token = $1 ORDER BY id',
+    const audit = await db.query<{ op: string; attempt: number; fencing_token: string; lease_live: boolean }>(
+      'SELECT op, attempt, fencing_token, lease_live FROM fake_audit WHERE client_token = $1 ORDER BY id',
       ['gap-job'],
     );
-    // Two calls reached the backend with the same client token; only the first had an effect.
-    expect(audit.rows.map((r) => [r.client_token, r.attempt, r.effect])).toEqual([
-      ['gap-job', 1, true],
-      ['gap-job', 2, false],
+    // The first attempt made the effect; the retry, under a new lease, found it and made none.
+    expect(audit.rows.map((r) => [r.op, r.attempt, r.lease_live])).toEqual([
+      ['observe', 1, true],
+      ['create', 1, true],
+      ['observe', 2, true],
     ]);
-    expect(audit.rows[1]!.fencing_token).toBeGreaterThan(audit.rows[0]!.fencing_token);
-    const effects = await db.query(`SELECT 1 FROM fake_effects WHERE client_token = 'gap-job'`);
-    expect(effects.rowCount).toBe(1);
+    expect(Number(audit.rows[2]!.fencing_token)).toBeGreaterThan(Number(audit.rows[1]!.fencing_token));
+    const report = (await tally(db)).audit;
+    expect(report.violations).toEqual([]);
+    expect(report.effects).toBe(1);
   });
 });
