@@ -226,6 +226,7 @@ function resumeFields(r: ResumeFigures) {
     resume_worst_per_kill_ms: r.worstPerKillMs,
     resume_spurious_takeovers: r.spuriousTakeovers,
     resume_not_resumed: r.notResumed,
+    resume_max_event_loop_stall_ms: r.maxEventLoopStallMs,
     resume_jobs: r.jobs,
     resume_unfinished: r.unfinished,
   };
@@ -236,7 +237,7 @@ async function measureResume(): Promise<ResumeFigures> {
   const r = await resumeAfterKill(KILLS, log);
   log(
     `resume after SIGKILL: ${r.samples} jobs over ${r.kills} kills: p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms; ` +
-      `spurious takeovers ${r.spuriousTakeovers}; not started again ${r.notResumed.length}; ${r.unfinished} of ${r.jobs} jobs unfinished`,
+      `spurious takeovers ${r.spuriousTakeovers} (longest event-loop stall ${r.maxEventLoopStallMs} ms); not started again ${r.notResumed.length}; ${r.unfinished} of ${r.jobs} jobs unfinished`,
   );
   return r;
 }

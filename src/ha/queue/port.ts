@@ -101,7 +101,7 @@ export interface QueueOptions {
   name: string;
   /** The name of this consumer within the group: the node id. */
   consumer: string;
-  /** A message not touched for this long is reclaimable. Default 5000 ms. */
+  /** A message not touched for this long is reclaimable. Default 4000 ms. */
   visibilityTimeoutMs?: number;
   /** After this many deliveries, a reclaimed message is dead-lettered. Default 10. */
   maxDeliveries?: number;

@@ -50,10 +50,11 @@ export function createWorker(options: WorkerOptions): Worker {
   const registry = options.registry ?? new Registry();
   const concurrency = options.concurrency ?? 50;
   const batchSize = options.batchSize ?? 2 * concurrency;
-  const heartbeatMs = options.heartbeatMs ?? 1_000;
-  const reclaimMs = options.reclaimMs ?? 1_000;
+  // These three bound how soon a dead worker's job runs again: see DEFAULT_LEASE_MS.
+  const heartbeatMs = options.heartbeatMs ?? 500;
+  const reclaimMs = options.reclaimMs ?? 500;
   const promoteMs = options.promoteMs ?? 250;
-  const receiveBlockMs = options.receiveBlockMs ?? 1_000;
+  const receiveBlockMs = options.receiveBlockMs ?? 500;
   const drainMs = options.drainMs ?? 10_000;
   const abortGraceMs = options.abortGraceMs ?? 1_000;
   const handlers = resolveHandlers(options.handlers, concurrency);

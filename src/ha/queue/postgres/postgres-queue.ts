@@ -44,7 +44,8 @@ function deliveries(rows: MessageRow[]): Delivery[] {
  */
 export function createPostgresQueue(options: PostgresQueueOptions): Queue {
   const { db, name, consumer } = options;
-  const visibilityMs = options.visibilityTimeoutMs ?? 5_000;
+  // Equal to the worker's default lease (DEFAULT_LEASE_MS): reclaim neither races a live lease nor waits on a dead one.
+  const visibilityMs = options.visibilityTimeoutMs ?? 4_000;
   const maxDeliveries = options.maxDeliveries ?? 10;
   const pollMs = options.pollIntervalMs ?? 250;
   const hub = acquireNotifyHub(db, options.logger);

@@ -72,7 +72,8 @@ export function createRedisStreamsQueue(options: RedisStreamsQueueOptions): Queu
   const stream = `${prefix}${name}`;
   const dead = `${stream}:dead`;
   const delayed = `${stream}:delayed`;
-  const visibilityMs = options.visibilityTimeoutMs ?? 5_000;
+  // Equal to the worker's default lease (DEFAULT_LEASE_MS): reclaim neither races a live lease nor waits on a dead one.
+  const visibilityMs = options.visibilityTimeoutMs ?? 4_000;
   const maxDeliveries = options.maxDeliveries ?? 10;
   const stallMarginMs = options.stallMarginMs ?? 5_000;
   const readers = new BlockingReaders(redis, `${consumer}:queue:${name}`, logger);
