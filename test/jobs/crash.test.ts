@@ -1,5 +1,5 @@
 // G1/G2/G4 with real SIGKILLs: a worker killed in the middle of a job, and one killed between
-// the backend call and `complete`. Default lease and visibility timeout (5 s).
+// the backend call and `complete`. Default lease and visibility timeout (4 s).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/ha/db/database.js';
 import type { TestDatabase } from '../helpers/db.js';
@@ -8,9 +8,9 @@ import { REDIS_URL } from '../helpers/services.js';
 import { enqueueJobs, jobsDatabase, tally, until, WorkerFleet } from './harness.js';
 
 /** Default visibility timeout and lease. */
-const VISIBILITY_MS = 5_000;
-/** Reclaim scan period (1 s) plus scheduling on a loaded two-core machine. */
-const MARGIN_MS = 5_000;
+const VISIBILITY_MS = 4_000;
+/** Reclaim scan period (0.5 s) plus scheduling on a loaded two-core machine. */
+const MARGIN_MS = 4_000;
 
 let t: TestDatabase;
 let db: Database;
