@@ -38,6 +38,31 @@ async function twoWorkers(tag: string) {
   return [a, b] as const;
 }
 
+describe('a live worker that is slow', () => {
+  it('keeps a job longer than its lease through a 2 s event-loop stall: never run twice', async () => {
+    await twoWorkers('slow');
+    // 2 s without a heartbeat (four periods) on top of up to one period before it: 2.5 s of the
+    // 3.5 s a lease outlives its last renewal. The job itself runs 6 s, past the 4 s lease.
+    await enqueueJobs(db, [
+      { key: 'slow-job', kind: 'effect', payload: { stallFirstAttemptMs: 2_000, workMs: 6_000 } },
+    ]);
+    await until(
+      async () =>
+        (await db.query(`SELECT 1 FROM stratus_ledger WHERE job_key = 'slow-job' AND state = 'completed'`))
+          .rowCount === 1,
+      30_000,
+      'completion',
+    );
+    const starts = fleet.events.filter((e) => e.event === 'started' && e.key === 'slow-job');
+    expect(starts.map((e) => e.attempt)).toEqual([1]);
+    const entry = await db.query<{ attempt: number }>(
+      `SELECT attempt FROM stratus_ledger WHERE job_key = 'slow-job'`,
+    );
+    expect(entry.rows[0]!.attempt).toBe(1);
+    expect((await tally(db)).audit.violations).toEqual([]);
+  });
+});
+
 describe('a worker killed with SIGKILL', () => {
   it('in the middle of a job: another worker runs it again within the visibility timeout, once', async () => {
     const workers = await twoWorkers('mid');

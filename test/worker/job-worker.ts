@@ -3,7 +3,7 @@
 // backend (../jobs/fake-backend.ts, an audit table in the test's database). It reports on
 // stdout, one JSON object a line, so the test can kill it at a chosen moment. Configured by
 // environment variables: NODE_ID, DATABASE_URL, REDIS_URL, QUEUE_PREFIX, CONCURRENCY,
-// MAX_ATTEMPTS, and FENCING=off to make the backend accept calls under a dead lease.
+// MAX_ATTEMPTS, LEASE_MS, and FENCING=off to make the backend accept calls under a dead lease.
 import { createPgDatabase } from '../../src/ha/db/pg.js';
 import { createOutboxRelay } from '../../src/ha/outbox/relay.js';
 import { createRedisStreamsQueue } from '../../src/ha/queue/redis-streams/redis-streams-queue.js';
@@ -39,6 +39,11 @@ const backend = createFakeBackend(db, nodeId, env('FENCING', 'on') !== 'off');
 interface EffectPayload {
   /** Work time before the backend call. */
   workMs?: number;
+  /**
+   * The first attempt first blocks this process's event loop for this long (a CPU-bound
+   * stretch, a long GC pause): no heartbeat goes out meanwhile.
+   */
+  stallFirstAttemptMs?: number;
   /** The first attempt blocks before the backend call (until aborted): the test kills it there. */
   holdFirstAttempt?: boolean;
   /** The first attempt blocks after the backend call, before `complete`. */
@@ -85,9 +90,15 @@ const worker = createWorker({
   handlers: {
     effect: {
       maxAttempts: Number(env('MAX_ATTEMPTS', '5')),
+      // The default lease unless LEASE_MS says otherwise (to see the slow-worker test fail).
+      ...(process.env.LEASE_MS ? { leaseMs: Number(process.env.LEASE_MS) } : {}),
       handler: async (ctx) => {
         const p = (ctx.job.payload ?? {}) as EffectPayload;
         emit({ event: 'started', key: ctx.job.key, attempt: ctx.attempt });
+        if (p.stallFirstAttemptMs && ctx.attempt === 1) {
+          const until = Date.now() + p.stallFirstAttemptMs;
+          while (Date.now() < until) {} // deliberately synchronous
+        }
         if (p.holdFirstAttempt && ctx.attempt === 1) await never(ctx.signal);
         if (p.workMs) await delay(p.workMs, ctx.signal);
         await callBackend(ctx, p);
