@@ -31,8 +31,8 @@ import { REDIS_URL } from '../test/helpers/services.js';
 
 const WORKERS = 3;
 const CONCURRENCY = 8;
-/** Enqueued per second: about half of what three workers of 8 slots run at ~1.5 s a job on average. */
-const JOBS_PER_S = 8;
+/** Enqueued per second: about 60% of what three workers of 8 slots run at ~1.5 s a job on average. */
+const JOBS_PER_S = 10;
 /**
  * Pause after the jobs of one kill have all started again and its replacement is ready: kills
  * never overlap, so each sample is the recovery from ONE failure (a job taken over by a worker
