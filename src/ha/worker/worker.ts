@@ -34,7 +34,7 @@ function loopBackoff(failures: number): number {
  *   (running + leased ahead), so a backlog never grows memory;
  * - take the ledger leases of a batch in one statement, shared with the pending completions;
  *   run each handler with an AbortSignal;
- * - heartbeat every second: one statement extends every lease held, then the messages'
+ * - heartbeat every 0.5 s: one statement extends every lease held, then the messages'
  *   idle times are reset; a lost lease aborts its handler;
  * - success: ledger complete (batched), THEN ack (batched); failure: delayed retry with
  *   full-jitter backoff; last attempt or terminal error: dead letter with the reason;
@@ -169,7 +169,7 @@ export function createWorker(options: WorkerOptions): Worker {
    * Starts what can start, then takes the leases of waiting messages in ONE statement (shared
    * with the completions pending at that moment, see LedgerBatcher). A kind
    * may hold leases for up to twice its concurrency: the next batch is leased while the current
-   * one runs, and such prefetched leases are short (5 s), so after a crash they come back in
+   * one runs, and such prefetched leases are short (4 s), so after a crash they come back in
    * seconds.
    */
   async function pump(): Promise<boolean> {
