@@ -82,7 +82,13 @@ describe('a worker killed with SIGKILL', () => {
     );
     expect(second.nodeId).not.toBe(victim.nodeId);
     expect(second.at - killedAt).toBeLessThan(VISIBILITY_MS + MARGIN_MS);
-    await until(async () => (await tally(db)).ledger.completed === 1, 15_000, 'completion');
+    await until(
+      async () =>
+        (await db.query(`SELECT 1 FROM stratus_ledger WHERE job_key = 'mid-job' AND state = 'completed'`))
+          .rowCount === 1,
+      15_000,
+      'completion',
+    );
     const audit = await db.query(
       'SELECT op, attempt, accepted, lease_live, node FROM fake_audit WHERE client_token = $1 ORDER BY id',
       ['mid-job'],
