@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { defaultBackoff } from '../ha/leader/backoff.js';
-import { defaultElectorSettings } from '../ha/leader/settings.js';
+import { defaultElectorSettings, defaultGuardSettings } from '../ha/leader/settings.js';
+import { DEFAULT_SWEEPER_GRACE_MS } from '../ha/outbox/sweeper.js';
+import { DEFAULT_VISIBILITY_TIMEOUT_MS } from '../ha/queue/port.js';
 import { DEFAULT_LEASE_MS } from '../ha/worker/registrations.js';
+import { WORKER_DEFAULTS } from '../ha/worker/settings.js';
 import { type ConfigError, isConfigError } from './errors.js';
 import { loadConfig } from './load.js';
 import { type Config, DEFAULT_DRAIN_DELAY_MS, defaultNodeId } from './settings.js';
@@ -212,9 +215,12 @@ describe('loadConfig', () => {
     expect(config.leaderRenewDeadlineMs).toBe(defaultElectorSettings.renewDeadlineMs);
     expect(config.leaderIdleSessionTimeoutMs).toBe(defaultElectorSettings.idleSessionTimeoutMs);
     expect(config.leaderBackoffMaxMs).toBe(defaultBackoff.maxMs);
+    expect(config.workerConcurrency).toBe(WORKER_DEFAULTS.concurrency);
+    expect(config.queueVisibilityTimeoutMs).toBe(DEFAULT_VISIBILITY_TIMEOUT_MS);
+    expect(config.sweeperGraceMs).toBe(DEFAULT_SWEEPER_GRACE_MS);
+    expect(config.leaderStopGraceMs).toBe(defaultGuardSettings.singletonStopGraceMs);
     // Unset: the kernel applies the default it keeps inside.
-    expect(config.workerConcurrency).toBeUndefined();
-    expect(config.queueVisibilityTimeoutMs).toBeUndefined();
+    expect(config.breakerFailures).toBeUndefined();
   });
 
   it('reads a JSON config file below flags and environment, validating it like them', () => {

@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import { DEFAULT_BULKHEADS } from '../backends/index.js';
 import { defaultBackoff } from '../ha/leader/backoff.js';
 import { defaultElectorSettings, defaultGuardSettings } from '../ha/leader/settings.js';
+import { DEFAULT_SWEEPER_GRACE_MS } from '../ha/outbox/sweeper.js';
+import { DEFAULT_VISIBILITY_TIMEOUT_MS } from '../ha/queue/port.js';
 import { DEFAULT_LEASE_MS } from '../ha/worker/registrations.js';
 import { WORKER_DEFAULTS } from '../ha/worker/settings.js';
 import { integer, matching, millis, oneOf, urlWith, type ValueKind } from './value-kinds.js';
@@ -238,8 +240,7 @@ export const SETTINGS = {
     flag: 'queue-visibility-timeout-ms',
     env: 'QUEUE_VISIBILITY_TIMEOUT_MS',
     kind: millis(100, 3_600_000),
-    default: undefined,
-    kernelDefault: '5000',
+    default: DEFAULT_VISIBILITY_TIMEOUT_MS,
     meaning: 'a received message not touched for this long is delivered again',
     to: 'queue.visibilityTimeoutMs',
   }),
@@ -264,8 +265,7 @@ export const SETTINGS = {
     flag: 'sweeper-grace-ms',
     env: 'SWEEPER_GRACE_MS',
     kind: millis(100, 86_400_000),
-    default: undefined,
-    kernelDefault: '30000',
+    default: DEFAULT_SWEEPER_GRACE_MS,
     meaning: 'an outbox job not done and not leased for this long is sent again',
     to: 'sweeper.graceMs',
   }),

@@ -104,12 +104,18 @@ export interface QueueAdmin {
 }
 
 /** Settings common to both adapters. */
+/**
+ * Equal to the worker's default lease (DEFAULT_LEASE_MS): reclaim neither races a live lease nor
+ * waits on a dead one.
+ */
+export const DEFAULT_VISIBILITY_TIMEOUT_MS = 4_000;
+
 export interface QueueOptions {
   /** Name of the queue (stream key suffix, or queue column value). */
   name: string;
   /** The name of this consumer within the group: the node id. */
   consumer: string;
-  /** A message not touched for this long is reclaimable. Default 5000 ms. */
+  /** A message not touched for this long is reclaimable. Default 4000 ms. */
   visibilityTimeoutMs?: number;
 }
 

@@ -8,7 +8,7 @@ import type { Verdicts } from './verdicts.js';
 /**
  * Takes the leases of waiting jobs in batches and starts leased jobs while their kind has a
  * free handler slot. A kind may hold leases for up to twice its concurrency: the next batch is
- * leased while the current one runs; such prefetched leases are short (5 s), so after a crash
+ * leased while the current one runs; such prefetched leases are short (4 s), so after a crash
  * they come back in seconds.
  */
 export function createLeasePump(ctx: WorkerContext, verdicts: Verdicts) {

@@ -13,13 +13,16 @@ export interface WorkerSettings {
   readonly maxDeliveries: number;
 }
 
-/** Defaults: heartbeats and reclaim scans every second, against 5 s leases and visibility. */
+/**
+ * Defaults: heartbeats, reclaim scans and receive blocks every 0.5 s, against 4 s leases and
+ * visibility. The three bound how soon a dead worker's job runs again: see DEFAULT_LEASE_MS.
+ */
 export const WORKER_DEFAULTS = {
   concurrency: 50,
-  heartbeatMs: 1_000,
-  reclaimMs: 1_000,
+  heartbeatMs: 500,
+  reclaimMs: 500,
   promoteMs: 250,
-  receiveBlockMs: 1_000,
+  receiveBlockMs: 500,
   drainMs: 10_000,
   abortGraceMs: 1_000,
   maxDeliveries: 10,

@@ -24,7 +24,7 @@ export type JobHandler = (ctx: JobContext) => Promise<unknown>;
 export interface HandlerOptions {
   /** Attempts of this kind running at once on this worker. Default: the worker's concurrency. */
   concurrency?: number;
-  /** Ledger lease, extended by every heartbeat. Default 5000 ms. */
+  /** Ledger lease, extended by every heartbeat. Default 4000 ms. */
   leaseMs?: number;
   /** The handler is aborted past this. Default 60 000 ms. */
   timeoutMs?: number;
@@ -64,13 +64,13 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Most messages read per receive. Default: twice the concurrency. */
   batchSize?: number;
-  /** Between two heartbeats (ledger leases and message idle times). Default 1000 ms. */
+  /** Between two heartbeats (ledger leases and message idle times). Default 500 ms. */
   heartbeatMs?: number;
-  /** Between two scans for messages idle past the visibility timeout. Default 1000 ms. */
+  /** Between two scans for messages idle past the visibility timeout. Default 500 ms. */
   reclaimMs?: number;
   /** Between two promotions of due delayed retries. Default 250 ms. */
   promoteMs?: number;
-  /** How long one receive blocks when the queue is empty. Default 1000 ms. */
+  /** How long one receive blocks when the queue is empty. Default 500 ms. */
   receiveBlockMs?: number;
   /** On shutdown, how long in-flight jobs may take to finish before they are released. Default 10 000 ms. */
   drainMs?: number;

@@ -30,7 +30,7 @@ export interface Worker extends Runnable {
  *   (running + leased ahead); the rest goes back to the queue for other workers;
  * - lease (`lease-pump.ts`) a batch in one statement, shared with pending completions; run
  *   each handler with an AbortSignal;
- * - heartbeat (`heartbeat.ts`) every second: one statement extends every lease held, then the
+ * - heartbeat (`heartbeat.ts`) every 0.5 s: one statement extends every lease held, then the
  *   messages' idle times are reset; a lost lease aborts its handler, or keeps it from starting;
  * - verdicts (`verdicts.ts`): ledger complete THEN ack (batched); delayed retry with full
  *   jitter; dead letter, recorded in the ledger and reported once per job;

@@ -1,6 +1,14 @@
 import type { Database } from '../../db/database.js';
 import { loadText } from '../../db/sql-loader.js';
-import type { DeadLetter, Delivery, Queue, QueueLogger, QueueOptions, QueueStats } from '../port.js';
+import {
+  DEFAULT_VISIBILITY_TIMEOUT_MS,
+  type DeadLetter,
+  type Delivery,
+  type Queue,
+  type QueueLogger,
+  type QueueOptions,
+  type QueueStats,
+} from '../port.js';
 import { acquireNotifyHub } from './notify-hub.js';
 
 export interface PostgresQueueOptions extends QueueOptions {
@@ -44,7 +52,7 @@ function deliveries(rows: MessageRow[]): Delivery[] {
  */
 export function createPostgresQueue(options: PostgresQueueOptions): Queue {
   const { db, name, consumer } = options;
-  const visibilityMs = options.visibilityTimeoutMs ?? 5_000;
+  const visibilityMs = options.visibilityTimeoutMs ?? DEFAULT_VISIBILITY_TIMEOUT_MS;
   const pollMs = options.pollIntervalMs ?? 250;
   const hub = acquireNotifyHub(db, options.logger);
   const closing = new AbortController();

@@ -1,6 +1,14 @@
 import type { Redis } from 'ioredis';
 import { QueueProtocolError, QueueStalledError } from '../errors.js';
-import type { DeadLetter, Delivery, Queue, QueueLogger, QueueOptions, QueueStats } from '../port.js';
+import {
+  DEFAULT_VISIBILITY_TIMEOUT_MS,
+  type DeadLetter,
+  type Delivery,
+  type Queue,
+  type QueueLogger,
+  type QueueOptions,
+  type QueueStats,
+} from '../port.js';
 import { BlockingReaders } from './blocking-readers.js';
 import { scripts } from './script.js';
 
@@ -72,7 +80,7 @@ export function createRedisStreamsQueue(options: RedisStreamsQueueOptions): Queu
   const stream = `${prefix}${name}`;
   const dead = `${stream}:dead`;
   const delayed = `${stream}:delayed`;
-  const visibilityMs = options.visibilityTimeoutMs ?? 5_000;
+  const visibilityMs = options.visibilityTimeoutMs ?? DEFAULT_VISIBILITY_TIMEOUT_MS;
   const stallMarginMs = options.stallMarginMs ?? 5_000;
   const readers = new BlockingReaders(redis, `${consumer}:queue:${name}`, logger);
   /** Ends every pending blocking read; called by close(). */

@@ -1,2 +1,0 @@
-// The waker lives in src/ha/job, shared by producers and consumers.
-export * from '../job/wake.js';
