@@ -60,7 +60,12 @@ export interface QueueConsumer {
 }
 
 export interface ReleaseOptions {
-  /** The consumer never worked on the message: its delivery is not counted. */
+  /**
+   * This delivery is not counted towards the delivery limit: the consumer never worked on the
+   * message (no room, a duplicate, a shutdown, the ledger unreachable), or its outcome is
+   * recorded elsewhere (a retry counted in the ledger). The limit is for deliveries that never
+   * reached any verdict: a worker that died on them.
+   */
   unworked?: boolean;
 }
 

@@ -55,8 +55,9 @@ export function createConsumer(ctx: WorkerContext, verdicts: Verdicts, pump: Lea
         ctx.handlers.set(job.kind, reg);
       }
       if (table.hasKey(job.key)) {
-        // A second copy of a job we are running: bring it back once our lease has ended.
-        await queue.release(d.id, reg.leaseMs).catch((err: unknown) => {
+        // A second copy of a job we are running: bring it back once our lease has ended. Not a
+        // delivery that counts towards the limit: the copy was never worked on.
+        await queue.release(d.id, reg.leaseMs, { unworked: true }).catch((err: unknown) => {
           logger.warn({ err: coerceError(err), jobKey: job.key }, 'worker: release of a duplicate failed');
         });
         continue;

@@ -48,4 +48,28 @@ describe.each(transports)('the delivery limit on the %s queue', (transport) => {
     expect(await sweeper.sweepOnce()).toEqual({ markedDone: 0, redispatched: 0 });
     expect(await q.size()).toBe(0);
   });
+
+  it('counts no retry and no copy bounced off a held lease as a delivery: only deliveries that died', async () => {
+    const q = bench.testQueue({ visibilityTimeoutMs: 10_000 });
+    const k = jobKey();
+    await bench.db.transaction((tx) => enqueue(tx, { key: k, kind: 'flaky' }));
+    expect(await createOutboxRelay({ db: bench.db, queue: q.producer }).dispatchOnce()).toBe(1);
+    const attempts: number[] = [];
+    const hooked: DeadLetterInfo[] = [];
+    bench.startWorker(q, {
+      // Two deliveries allowed, four attempts needed: each retry goes back through the queue.
+      maxDeliveries: 2,
+      onDeadLetter: (i) => hooked.push(i),
+      handlers: {
+        flaky: async ({ attempt }) => {
+          attempts.push(attempt);
+          if (attempt < 4) throw new Error(`attempt ${attempt} fails`);
+        },
+      },
+    });
+    await until(async () => (await bench.ledger.get(k))?.state === 'completed', 20_000);
+    expect(attempts).toEqual([1, 2, 3, 4]);
+    expect(hooked).toEqual([]);
+    expect(await q.deadLetters()).toHaveLength(0);
+  });
 });

@@ -112,9 +112,20 @@ export function createLeasePump(ctx: WorkerContext, verdicts: Verdicts) {
     try {
       results = await ctx.batcher.acquire(batch.map((h) => ({ jobKey: h.job.key, leaseMs: h.reg.leaseMs })));
     } catch (err) {
-      // Without the ledger nothing may run: drop the messages here; they stay pending in the
-      // queue and come back by reclaim after the visibility timeout.
-      for (const h of batch) h.to('done');
+      // Without the ledger nothing may run. Hand the messages back uncounted, after a pause
+      // that grows with the outage: left to reclaim, every visibility timeout of a database
+      // outage would count a delivery, and a 40 s failover would take every job in the queue
+      // past the delivery limit without a single attempt. When the queue is unreachable too,
+      // they come back by reclaim.
+      const delayMs = Math.min(5_000, 250 * 2 ** Math.min(ledgerFailures, 5));
+      await Promise.all(
+        batch.map((h) =>
+          ctx.queue
+            .release(h.delivery.id, delayMs, { unworked: true })
+            .catch(() => undefined)
+            .finally(() => h.to('done')),
+        ),
+      );
       throw err;
     }
     const refused: HeldJob[] = [];

@@ -72,7 +72,9 @@ export function createVerdicts(ctx: WorkerContext) {
     const retryInMs = fullJitterBackoff(lease.attempt, h.reg.backoff, ctx.random);
     try {
       await ledger.fail(h.job.key, lease.token, { retryable: true, retryInMs, error: error.message });
-      await queue.release(h.delivery.id, retryInMs);
+      // The attempt is counted in the ledger; the delivery limit is for deliveries that never
+      // reached a verdict (a worker that died on them), so this one is not counted there too.
+      await queue.release(h.delivery.id, retryInMs, { unworked: true });
       ctx.perKind(h.job.kind).retried.inc();
       logger.warn({ ...logFields(h), err: error, retryInMs }, 'job failed, retry scheduled');
     } catch (err) {
@@ -168,8 +170,14 @@ export function createVerdicts(ctx: WorkerContext) {
       } else if (r.kind === 'invalid') {
         work.push(deadLetterMessage(d, h.job, r.reason).finally(() => h.to('done')));
       } else {
-        // Held elsewhere, or a retry is scheduled: come back when that ends, never sooner.
-        work.push(queue.release(d.id, r.remainingMs + REDELIVERY_MARGIN_MS).finally(() => h.to('done')));
+        // Held elsewhere, or a retry is scheduled: come back when that ends, never sooner. Not
+        // counted as a delivery: nothing was tried (a long job's copy would otherwise reach the
+        // delivery limit while the job runs).
+        work.push(
+          queue
+            .release(d.id, r.remainingMs + REDELIVERY_MARGIN_MS, { unworked: true })
+            .finally(() => h.to('done')),
+        );
       }
     }
     if (acks.length > 0) {
