@@ -39,6 +39,10 @@ export async function heartbeat(ctx: WorkerContext): Promise<void> {
   const leased = table.inState(HEARTBEATED).filter((h) => h.lease !== undefined);
   if (leased.length > 0) {
     const sentAt = Date.now();
+    // The expiry is judged on a timer of its own, not after the statement: a statement stuck
+    // on a blackholed connection must not keep a handler running past its lease while another
+    // worker takes the job over.
+    const expiry = expireOverdue(ctx, leased);
     try {
       const lost = new Set(
         await ctx.ledger.heartbeat(
@@ -51,11 +55,10 @@ export async function heartbeat(ctx: WorkerContext): Promise<void> {
       }
     } catch (err) {
       logger.warn({ err: coerceError(err), leases: leased.length }, 'worker: ledger heartbeat failed');
+    } finally {
+      expiry.stop();
     }
-    // Not renewed for a whole lease: it has expired on the database clock by now.
-    for (const h of leased) {
-      if (Date.now() - h.renewedAt > h.reg.leaseMs) onLeaseLost(ctx, h, 'lease not renewed in time');
-    }
+    expireOverdue(ctx, leased).stop();
   }
   const ids = table.all().map((h) => h.delivery.id);
   if (ids.length > 0) {
@@ -63,4 +66,32 @@ export async function heartbeat(ctx: WorkerContext): Promise<void> {
       logger.warn({ err: coerceError(err) }, 'worker: touch failed');
     });
   }
+}
+
+/**
+ * Treats every lease of `leased` not renewed for a whole lease period as lost (it has expired
+ * on the database clock by now), then keeps checking, at the next one's expiry, until stopped.
+ */
+function expireOverdue(ctx: WorkerContext, leased: readonly HeldJob[]): { stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const check = (): void => {
+    const now = Date.now();
+    let nextInMs = Number.POSITIVE_INFINITY;
+    for (const h of leased) {
+      if (h.state !== 'leased' && h.state !== 'running') continue;
+      const leftMs = h.reg.leaseMs - (now - h.renewedAt);
+      if (leftMs < 0) onLeaseLost(ctx, h, 'lease not renewed in time');
+      else nextInMs = Math.min(nextInMs, leftMs + 1);
+    }
+    if (Number.isFinite(nextInMs)) {
+      timer = setTimeout(check, nextInMs);
+      timer.unref();
+    }
+  };
+  check();
+  return {
+    stop: () => {
+      clearTimeout(timer);
+    },
+  };
 }

@@ -56,8 +56,9 @@ export function createLeasePump(ctx: WorkerContext, verdicts: Verdicts) {
       while (table.slotsInUse(kind) < reg.concurrency) {
         const h = table.nextLeased(kind);
         if (!h) break;
-        if (Date.now() - h.renewedAt > h.reg.leaseMs) {
-          // Not renewed for a whole lease: it may have been taken over. It never starts.
+        if (Date.now() - h.renewedAt > h.reg.leaseMs - ctx.settings.heartbeatMs) {
+          // Less than a heartbeat of its lease left (not renewed, the database unreachable): it
+          // may be taken over before the next renewal could land. It never starts.
           logger.info(logFields(h), 'worker: prefetched lease expired before its start; not started');
           h.to('done');
           continue;
