@@ -1,16 +1,28 @@
-// In-memory storage backend.
+// Simulated storage backend.
 
 import { ConflictError, InvalidInputError, NotFoundError } from '../../core/errors/backend-errors.js';
 import type { CallOptions, ListOptions, MutationOptions, Page } from '../../core/ports/common.js';
 import type { StoragePort, Volume, VolumeAttachment, VolumeSpec } from '../../core/ports/storage.js';
-import { type MemoryCloud, page } from './cloud.js';
+import type { SimCloud } from '../cloud/cloud.js';
+import { page } from '../cloud/page.js';
 
-/** In-memory volumes. */
-export class MemoryStorage implements StoragePort {
-  private readonly volumes = new Map<string, Volume>();
+/** The saved form of the storage state. */
+export interface StorageState {
+  readonly volumes: readonly Volume[];
+}
 
-  /** @param cloud shared state of the in-memory cloud */
-  constructor(private readonly cloud: MemoryCloud) {}
+/** Simulated volumes: one attachment at a time, to an instance that exists. */
+export class SimStorage implements StoragePort {
+  private volumes = new Map<string, Volume>();
+
+  /**
+   * @param cloud shared core of the simulated cloud
+   * @param instanceExists whether an instance exists (attachments need one)
+   */
+  constructor(
+    private readonly cloud: SimCloud,
+    private readonly instanceExists: (id: string) => boolean = () => true,
+  ) {}
 
   /** @inheritdoc */
   async ping(options?: CallOptions): Promise<void> {
@@ -27,7 +39,7 @@ export class MemoryStorage implements StoragePort {
 
   /** @inheritdoc */
   async getVolume(id: string, options?: CallOptions): Promise<Volume> {
-    await this.cloud.enter('storage', 'getVolume', options);
+    await this.cloud.enter('storage', 'getVolume', options, `volume/${id}`);
     return this.find(id);
   }
 
@@ -53,6 +65,8 @@ export class MemoryStorage implements StoragePort {
     return this.cloud.mutate('storage', 'attachVolume', resource, attachment, options, () => {
       const volume = this.find(attachment.volumeId);
       if (volume.attachedTo === attachment.instanceId) return volume;
+      if (!this.instanceExists(attachment.instanceId))
+        throw new NotFoundError(`instance/${attachment.instanceId}`);
       if (volume.attachedTo !== undefined)
         throw new ConflictError(`${resource} is attached to ${volume.attachedTo}`);
       return this.save({ ...volume, attachedTo: attachment.instanceId });
@@ -75,6 +89,21 @@ export class MemoryStorage implements StoragePort {
       if (sizeGiB < volume.sizeGiB) throw new InvalidInputError('volumes only grow');
       return this.save({ ...volume, sizeGiB });
     });
+  }
+
+  /** Every volume that exists. */
+  all(): Volume[] {
+    return [...this.volumes.values()];
+  }
+
+  /** The storage state, for saving. */
+  exportState(): StorageState {
+    return { volumes: this.all() };
+  }
+
+  /** Restores a saved state. */
+  importState(state: StorageState): void {
+    this.volumes = new Map(state.volumes.map((v) => [v.id, v]));
   }
 
   private save(volume: Volume): Volume {

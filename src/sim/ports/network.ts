@@ -1,6 +1,6 @@
-// In-memory network backend.
+// Simulated network backend.
 
-import { ConflictError, InvalidInputError, NotFoundError } from '../../core/errors/backend-errors.js';
+import { ConflictError, NotFoundError } from '../../core/errors/backend-errors.js';
 import type { CallOptions, ListOptions, MutationOptions, Page } from '../../core/ports/common.js';
 import type {
   IpAllocation,
@@ -9,15 +9,33 @@ import type {
   NetworkPort,
   NetworkSpec,
 } from '../../core/ports/network.js';
-import { type MemoryCloud, page } from './cloud.js';
+import type { SimCloud } from '../cloud/cloud.js';
+import { page } from '../cloud/page.js';
+import { hostAddress, hostCount, parseCidr } from './cidr.js';
 
-/** In-memory networks; addresses are handed out from the /24 of the network's CIDR. */
-export class MemoryNetwork implements NetworkPort {
-  private readonly networks = new Map<string, Network>();
-  private readonly allocated = new Map<string, Set<string>>();
+/** Addresses handed out in one network, and where the next search starts. */
+interface Pool {
+  used: Set<string>;
+  next: number;
+}
 
-  /** @param cloud shared state of the in-memory cloud */
-  constructor(private readonly cloud: MemoryCloud) {}
+/** The saved form of the network state. */
+export interface NetworkState {
+  readonly networks: readonly Network[];
+  readonly pools: readonly [string, { used: string[]; next: number }][];
+}
+
+/**
+ * Simulated networks. Addresses are handed out from the network's range, never twice
+ * while allocated; a search starts after the last one handed out, so a released address
+ * is reused only after the range wraps (as clouds avoid reusing an address at once).
+ */
+export class SimNetwork implements NetworkPort {
+  private networks = new Map<string, Network>();
+  private pools = new Map<string, Pool>();
+
+  /** @param cloud shared core of the simulated cloud */
+  constructor(private readonly cloud: SimCloud) {}
 
   /** @inheritdoc */
   async ping(options?: CallOptions): Promise<void> {
@@ -27,7 +45,7 @@ export class MemoryNetwork implements NetworkPort {
   /** @inheritdoc */
   createNetwork(spec: NetworkSpec, options: MutationOptions): Promise<Network> {
     return this.cloud.mutate('network', 'createNetwork', `network/name:${spec.name}`, spec, options, () => {
-      if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(spec.cidr)) throw new InvalidInputError(`bad CIDR ${spec.cidr}`);
+      parseCidr(spec.cidr);
       const network: Network = {
         ...spec,
         id: this.cloud.newId('net'),
@@ -35,14 +53,14 @@ export class MemoryNetwork implements NetworkPort {
         createdAt: this.cloud.wallClock(),
       };
       this.networks.set(network.id, network);
-      this.allocated.set(network.id, new Set());
+      this.pools.set(network.id, { used: new Set(), next: 0 });
       return network;
     });
   }
 
   /** @inheritdoc */
   async getNetwork(id: string, options?: CallOptions): Promise<Network> {
-    await this.cloud.enter('network', 'getNetwork', options);
+    await this.cloud.enter('network', 'getNetwork', options, `network/${id}`);
     return this.find(id);
   }
 
@@ -58,20 +76,22 @@ export class MemoryNetwork implements NetworkPort {
       if (this.find(id).attachments.length > 0)
         throw new ConflictError(`network/${id} has attached instances`);
       this.networks.delete(id);
-      this.allocated.delete(id);
+      this.pools.delete(id);
     });
   }
 
   /** @inheritdoc */
   allocateIp(networkId: string, options: MutationOptions): Promise<IpAllocation> {
     return this.cloud.mutate('network', 'allocateIp', `network/${networkId}`, { networkId }, options, () => {
-      const network = this.find(networkId);
-      const used = this.allocated.get(networkId)!;
-      const prefix = network.cidr.split('/')[0]!.split('.').slice(0, 3).join('.');
-      for (let host = 2; host < 255; host++) {
-        const address = `${prefix}.${host}`;
-        if (!used.has(address)) {
-          used.add(address);
+      const range = parseCidr(this.find(networkId).cidr);
+      const pool = this.pools.get(networkId)!;
+      const hosts = hostCount(range);
+      for (let tried = 0; tried < hosts; tried++) {
+        const index = (pool.next + tried) % hosts;
+        const address = hostAddress(range, index)!;
+        if (!pool.used.has(address)) {
+          pool.used.add(address);
+          pool.next = index + 1;
           return { networkId, address };
         }
       }
@@ -84,7 +104,7 @@ export class MemoryNetwork implements NetworkPort {
     const resource = `network/${allocation.networkId}`;
     return this.cloud.mutate('network', 'releaseIp', resource, allocation, options, () => {
       this.find(allocation.networkId);
-      if (!this.allocated.get(allocation.networkId)!.delete(allocation.address)) {
+      if (!this.pools.get(allocation.networkId)!.used.delete(allocation.address)) {
         throw new NotFoundError(`address/${allocation.address}`);
       }
     });
@@ -121,6 +141,32 @@ export class MemoryNetwork implements NetworkPort {
           attachments: network.attachments.filter((i) => i !== attachment.instanceId),
         });
       },
+    );
+  }
+
+  /** Every network that exists. */
+  all(): Network[] {
+    return [...this.networks.values()];
+  }
+
+  /** Addresses allocated in a network. */
+  allocations(networkId: string): string[] {
+    return [...(this.pools.get(networkId)?.used ?? [])];
+  }
+
+  /** The network state, for saving. */
+  exportState(): NetworkState {
+    return {
+      networks: this.all(),
+      pools: [...this.pools].map(([id, pool]) => [id, { used: [...pool.used], next: pool.next }]),
+    };
+  }
+
+  /** Restores a saved state. */
+  importState(state: NetworkState): void {
+    this.networks = new Map(state.networks.map((n) => [n.id, n]));
+    this.pools = new Map(
+      state.pools.map(([id, pool]) => [id, { used: new Set(pool.used), next: pool.next }]),
     );
   }
 
