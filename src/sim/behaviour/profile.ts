@@ -156,6 +156,11 @@ export class ProfileError extends Error {
   }
 }
 
+/** True for a {@link ProfileError}. */
+export function isProfileError(error: unknown): error is ProfileError {
+  return (error as { code?: unknown } | null)?.code === 'SIM_PROFILE_INVALID';
+}
+
 /**
  * Validates a profile document. Fields left out are taken from the `default` profile, so
  * a file may say only what it changes (e.g. its stages).

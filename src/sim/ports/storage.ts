@@ -65,10 +65,10 @@ export class SimStorage implements StoragePort {
     return this.cloud.mutate('storage', 'attachVolume', resource, attachment, options, () => {
       const volume = this.find(attachment.volumeId);
       if (volume.attachedTo === attachment.instanceId) return volume;
-      if (!this.instanceExists(attachment.instanceId))
-        throw new NotFoundError(`instance/${attachment.instanceId}`);
       if (volume.attachedTo !== undefined)
         throw new ConflictError(`${resource} is attached to ${volume.attachedTo}`);
+      if (!this.instanceExists(attachment.instanceId))
+        throw new NotFoundError(`instance/${attachment.instanceId}`);
       return this.save({ ...volume, attachedTo: attachment.instanceId });
     });
   }
