@@ -9,6 +9,7 @@ import type { BulkheadSnapshot } from '../ha/resilience/bulkhead.js';
 import type { Scheduler } from '../ha/resilience/clock.js';
 import { createResilienceMetrics } from '../ha/resilience/metrics.js';
 import { createSimBackends, type SimCloud } from '../sim/index.js';
+import { createHttpBackends, type SimClientOptions } from './http/index.js';
 import {
   computeOperations,
   dnsOperations,
@@ -47,6 +48,10 @@ export interface CreateBackendsOptions {
    * `memory` instead keeps its fault rules and audit in the caller's hands.
    */
   readonly raw?: BackendPorts;
+  /** URL of a `stratus sim` whose ports to wrap (when `raw` is not given). */
+  readonly cloudUrl?: string;
+  /** The node id the simulator's audit records as the caller of destructive calls. */
+  readonly caller?: string;
   /** An in-process simulated cloud built by the caller (tests and the embedded mode). */
   readonly memory?: { readonly cloud: SimCloud } & BackendPorts;
   /** Settings applied to every backend. */
@@ -107,10 +112,16 @@ const KINDS = Object.keys(OPERATIONS) as BackendKind[];
 
 type Wrapped = { [K in BackendKind]: ResilientBackend<BackendPorts[K]> };
 
+function httpOptions(options: CreateBackendsOptions): SimClientOptions {
+  return { url: options.cloudUrl!, ...(options.caller === undefined ? {} : { caller: options.caller }) };
+}
+
 /** Builds the five backends, each wrapped in its breaker, bulkhead, timeouts and retries. */
 export function createBackends(options: CreateBackendsOptions = {}): Backends {
-  const memory = options.raw === undefined ? (options.memory ?? createSimBackends()) : undefined;
-  const raw: BackendPorts = options.raw ?? memory!;
+  const remote =
+    options.raw ?? (options.cloudUrl === undefined ? undefined : createHttpBackends(httpOptions(options)));
+  const memory = remote === undefined ? (options.memory ?? createSimBackends()) : undefined;
+  const raw: BackendPorts = remote ?? memory!;
   // Generic in the kind, so that each port meets its own operation table and overrides
   // and the result keeps its port type (a loop over the kinds would need a cast).
   const wrap = <K extends BackendKind>(kind: K): ResilientBackend<BackendPorts[K]> => {

@@ -26,6 +26,8 @@ export interface Config {
   logLevel: LogLevel;
   /** How long a graceful shutdown may take before it is forced. */
   shutdownTimeoutMs: number;
+  /** URL of a `stratus sim` to use as the cloud; absent: the in-process simulated cloud. */
+  cloudUrl?: string;
 }
 
 /** A setting that was given a value it cannot take. The CLI prints `message` and exits 2. */
@@ -123,6 +125,12 @@ const settings = {
     expected: 'an integer number of milliseconds from 100 to 600000',
     parse: integer(100, 600_000),
   },
+  cloudUrl: {
+    flag: 'cloud-url',
+    env: 'CLOUD_URL',
+    expected: 'an http:// or https:// URL of a stratus sim',
+    parse: urlWith(['http:', 'https:']),
+  },
 } satisfies Record<keyof Config, Setting<unknown>>;
 
 type Settings = typeof settings;
@@ -181,6 +189,8 @@ export function loadConfig(args: readonly string[], env: Env = process.env, pid 
     logLevel: read('logLevel') ?? 'info',
     shutdownTimeoutMs: read('shutdownTimeoutMs') ?? 30_000,
   };
+  const cloudUrl = read('cloudUrl');
+  if (cloudUrl !== undefined) config.cloudUrl = cloudUrl;
 
   if (config.databaseUrl === undefined) {
     if (config.role !== 'all') {

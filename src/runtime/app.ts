@@ -97,9 +97,12 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
     registry.setDefaultLabels({ node: config.nodeId });
     collectDefaultMetrics({ register: registry });
     const readiness = new Readiness(stores.readinessChecks);
-    // The in-process cloud until the simulator server is configurable; either way the raw
-    // ports stay inside createBackends and the process sees only the wrapped ones.
-    const backends = createBackends({ registry });
+    // The in-process cloud, or a shared `stratus sim` when a cloud URL is set; either way the
+    // raw ports stay inside createBackends and the process sees only the wrapped ones.
+    const backends = createBackends({
+      registry,
+      ...(config.cloudUrl === undefined ? {} : { cloudUrl: config.cloudUrl, caller: config.nodeId }),
+    });
 
     const manager = new ServiceManager({
       onExit: (name, err) =>
