@@ -111,6 +111,25 @@ describe('stratus sim process', () => {
     expect(await (await admin('GET', '/faults')).json()).toEqual({ rules: [] });
   });
 
+  it('aborts a call in flight when its signal aborts, rejecting with the reason', async () => {
+    const { admin, ports } = await startSim();
+    await admin('POST', '/faults', { backend: 'dns', operation: 'listZones', effect: { kind: 'hang' } });
+    const controller = new AbortController();
+    const call = ports.dns.listZones({ signal: controller.signal }).catch((e: unknown) => e);
+    // Wait (polling with a deadline) until the call is held by the rule at the simulator.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const { rules } = (await (await admin('GET', '/faults')).json()) as { rules: { hits: number }[] };
+      if (rules[0]!.hits === 1) break;
+      if (Date.now() > deadline) throw new Error('the call never reached the simulator');
+    }
+    const reason = new Error('caller gave up');
+    controller.abort(reason);
+    expect(await call).toBe(reason);
+    // Other calls go on over the same connection pool.
+    await expect(ports.network.listNetworks()).resolves.toEqual({ items: [] });
+  });
+
   it('keeps its world across a restart with --state', async () => {
     const state = join(mkdtempSync(join(tmpdir(), 'sim-state-')), 'world.json');
     const first = await startSim(['--state', state]);
