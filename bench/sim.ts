@@ -11,6 +11,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createHttpBackends } from '../src/backends/http/index.js';
+import { createBackends } from '../src/backends/index.js';
 import { createSimBackends } from '../src/sim/index.js';
 
 const quick = process.argv.includes('--quick');
@@ -67,6 +68,55 @@ async function throughput(seconds: number, call: (n: number) => Promise<unknown>
   return Math.round(done / seconds);
 }
 
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+
+function p99(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return Math.round(sorted[Math.floor(0.99 * (sorted.length - 1))]! * 100) / 100;
+}
+
+/**
+ * G6 through a replica: a fault rule hangs every compute call; how long until the compute
+ * breaker opens (200 ms create timeouts, five consecutive failures), and the network
+ * latency before and during the fault.
+ */
+async function isolation(url: string) {
+  const backends = createBackends({
+    cloudUrl: url,
+    compute: { operations: { createInstance: { timeoutMs: 200 } } },
+  });
+  const network = async (n: number) => {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      await backends.network.listNetworks();
+      out.push(performance.now() - t0);
+    }
+    return out;
+  };
+  const before = await network(200);
+  const added = await fetch(`${url}/faults`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ backend: 'compute', effect: { kind: 'hang' } }),
+  });
+  if (added.status !== 201) throw new Error(`adding the fault rule answered ${added.status}`);
+  const t0 = performance.now();
+  const during: number[] = [];
+  let openAfterMs = -1;
+  for (let i = 0; openAfterMs < 0 && i < 20; i++) {
+    const call = backends.compute.createInstance(
+      { name: 'g6', image: 'u', size: 'small' },
+      { clientToken: `g6-${i}` },
+    );
+    during.push(...(await network(10)));
+    await call.catch(() => {});
+    if (backends.health().compute.breaker.state === 'open') openAfterMs = Math.round(performance.now() - t0);
+  }
+  await fetch(`${url}/faults`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  return { openAfterMs, beforeP99: p99(before), duringP99: p99(during) };
+}
+
 function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024);
@@ -94,7 +144,18 @@ async function main(): Promise<void> {
   console.log(`in process: createVolume ${local.createNs} ns, getInstance ${local.getNs} ns`);
 
   const bare = await startChild(['-e', BARE]);
-  const sim = await startChild(['--import', 'tsx', MAIN, 'sim', '--port', '0', '--profile', 'fast']);
+  const sim = await startChild([
+    '--import',
+    'tsx',
+    MAIN,
+    'sim',
+    '--port',
+    '0',
+    '--profile',
+    'fast',
+    '--admin-token',
+    ADMIN_TOKEN,
+  ]);
   try {
     const ports = createHttpBackends({ url: sim.url, caller: 'bench' });
     const bareCall = (n: number) =>
@@ -144,6 +205,10 @@ async function main(): Promise<void> {
     console.log(
       `${INSTANCES} instances created in ${fillSeconds.toFixed(1)} s; stratus sim RSS ${rss} MiB; audit ${audit.calls} entries`,
     );
+    const g6 = await isolation(sim.url);
+    console.log(
+      `G6: compute breaker open after ${g6.openAfterMs} ms; network p99 ${g6.beforeP99} ms before, ${g6.duringP99} ms during the compute fault`,
+    );
     console.log(
       JSON.stringify({
         in_process_create_ns: local.createNs,
@@ -157,6 +222,9 @@ async function main(): Promise<void> {
         rss_mib_with_instances: rss,
         audit_entries: audit.calls,
         audit_ok: audit.ok,
+        g6_compute_open_after_ms: g6.openAfterMs,
+        g6_network_p99_ms_before: g6.beforeP99,
+        g6_network_p99_ms_during_fault: g6.duringP99,
         quick,
       }),
     );
