@@ -61,7 +61,7 @@ export interface SimCloudOptions {
 /** The saved form of the core's state (see `state.ts`). */
 export interface CloudCoreState {
   readonly ids: number;
-  readonly results: readonly [string, { params: string; result: unknown }][];
+  readonly results: readonly [string, { params: string; result: string | undefined }][];
   readonly fences: readonly [string, number][];
   readonly audit: readonly AuditEntry[];
 }
@@ -83,7 +83,7 @@ export class SimCloud {
   /** The audit of destructive calls. */
   auditLog = new AuditLog();
 
-  private results = new Map<string, { params: string; result: unknown }>();
+  private results = new Map<string, { params: string; result: string | undefined }>();
   private fences = new Map<string, number>();
   private readonly enforce: Required<Enforcement>;
   private ids = 0;
@@ -190,10 +190,15 @@ export class SimCloud {
         if (first.params !== json)
           throw new ConflictError(`client token ${options.clientToken} reused with other parameters`);
         record('replayed');
-        return structuredClone(first.result) as T;
+        return (first.result === undefined ? undefined : JSON.parse(first.result)) as T;
       }
       const result = apply();
-      this.results.set(key, { params: json, result: structuredClone(result) });
+      // Kept as JSON text: results are plain data, and the text is both the copy that a
+      // later change of the live object cannot reach and its most compact form.
+      this.results.set(key, {
+        params: json,
+        result: result === undefined ? undefined : JSON.stringify(result),
+      });
       record('created');
       return result;
     } catch (error) {
