@@ -139,6 +139,24 @@ export function portContract(name: string, connect: () => BackendPorts): void {
       expect(isInvalidInputError(badCidr)).toBe(true);
     });
 
+    it('allocates in a named subnet and names an unknown one', async () => {
+      const { ports, token, run } = fresh();
+      const subnets = [{ name: 'web', cidr: '10.8.1.0/28' }];
+      const net = await ports.network.createNetwork(
+        { name: `s-${run}`, cidr: '10.8.0.0/16', subnets },
+        { clientToken: token('n') },
+      );
+      expect(net.subnets).toEqual(subnets);
+      const ip = await ports.network.allocateIp(net.id, { clientToken: token('a'), subnet: 'web' });
+      expect(ip).toEqual({ networkId: net.id, address: '10.8.1.2', subnet: 'web' });
+      await ports.network.releaseIp(ip, { clientToken: token('r') });
+      expect(
+        isNotFoundError(
+          await error(ports.network.allocateIp(net.id, { clientToken: token('b'), subnet: 'db' })),
+        ),
+      ).toBe(true);
+    });
+
     it('attaches a volume to one instance at a time, and only grows it', async () => {
       const { ports, token, labels, run } = fresh();
       const { id: instanceId } = await ports.compute.createInstance(

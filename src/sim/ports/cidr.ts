@@ -38,3 +38,13 @@ export function hostAddress(range: Cidr, index: number): string | undefined {
 export function hostCount(range: Cidr): number {
   return range.size - 3;
 }
+
+/** True when `inner` lies wholly inside `outer`. */
+export function contains(outer: Cidr, inner: Cidr): boolean {
+  return inner.base >= outer.base && inner.base + inner.size <= outer.base + outer.size;
+}
+
+/** True when the two ranges share an address. */
+export function overlaps(a: Cidr, b: Cidr): boolean {
+  return a.base < b.base + b.size && b.base < a.base + a.size;
+}

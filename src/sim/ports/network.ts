@@ -1,8 +1,9 @@
 // Simulated network backend.
 
-import { ConflictError, NotFoundError } from '../../core/errors/backend-errors.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../core/errors/backend-errors.js';
 import type { CallOptions, ListOptions, MutationOptions, Page } from '../../core/ports/common.js';
 import type {
+  AllocateOptions,
   IpAllocation,
   Network,
   NetworkAttachment,
@@ -11,18 +12,35 @@ import type {
 } from '../../core/ports/network.js';
 import type { SimCloud } from '../cloud/cloud.js';
 import { page } from '../cloud/page.js';
-import { hostAddress, hostCount, parseCidr } from './cidr.js';
+import { type Cidr, contains, hostAddress, hostCount, overlaps, parseCidr } from './cidr.js';
 
-/** Addresses handed out in one network, and where the next search starts. */
+/** Addresses handed out in one network, and where the next search starts per range. */
 interface Pool {
   used: Set<string>;
-  next: number;
+  /** Next index to try, per subnet name ('' for the whole range). */
+  next: Record<string, number>;
 }
 
 /** The saved form of the network state. */
 export interface NetworkState {
   readonly networks: readonly Network[];
-  readonly pools: readonly [string, { used: string[]; next: number }][];
+  readonly pools: readonly [string, { used: string[]; next: Record<string, number> }][];
+}
+
+/** Refuses a network whose range or subnets do not hold (InvalidInput naming the subnet). */
+function checkSubnets(spec: NetworkSpec): void {
+  const range = parseCidr(spec.cidr);
+  const seen: [string, Cidr][] = [];
+  for (const subnet of spec.subnets ?? []) {
+    const sub = parseCidr(subnet.cidr);
+    if (!contains(range, sub))
+      throw new InvalidInputError(`subnet ${subnet.name} (${subnet.cidr}) is not inside ${spec.cidr}`);
+    for (const [name, other] of seen) {
+      if (name === subnet.name) throw new InvalidInputError(`subnet name ${name} is used twice`);
+      if (overlaps(sub, other)) throw new InvalidInputError(`subnet ${subnet.name} overlaps subnet ${name}`);
+    }
+    seen.push([subnet.name, sub]);
+  }
 }
 
 /**
@@ -45,7 +63,7 @@ export class SimNetwork implements NetworkPort {
   /** @inheritdoc */
   createNetwork(spec: NetworkSpec, options: MutationOptions): Promise<Network> {
     return this.cloud.mutate('network', 'createNetwork', `network/name:${spec.name}`, spec, options, () => {
-      parseCidr(spec.cidr);
+      checkSubnets(spec);
       const network: Network = {
         ...spec,
         id: this.cloud.newId('net'),
@@ -53,7 +71,7 @@ export class SimNetwork implements NetworkPort {
         createdAt: this.cloud.wallClock(),
       };
       this.networks.set(network.id, network);
-      this.pools.set(network.id, { used: new Set(), next: 0 });
+      this.pools.set(network.id, { used: new Set(), next: {} });
       return network;
     });
   }
@@ -81,21 +99,33 @@ export class SimNetwork implements NetworkPort {
   }
 
   /** @inheritdoc */
-  allocateIp(networkId: string, options: MutationOptions): Promise<IpAllocation> {
-    return this.cloud.mutate('network', 'allocateIp', `network/${networkId}`, { networkId }, options, () => {
-      const range = parseCidr(this.find(networkId).cidr);
+  allocateIp(networkId: string, options: AllocateOptions): Promise<IpAllocation> {
+    const params = { networkId, ...(options.subnet === undefined ? {} : { subnet: options.subnet }) };
+    return this.cloud.mutate('network', 'allocateIp', `network/${networkId}`, params, options, () => {
+      const network = this.find(networkId);
+      const subnet =
+        options.subnet === undefined
+          ? network.subnets?.[0]
+          : network.subnets?.find((s) => s.name === options.subnet);
+      if (options.subnet !== undefined && subnet === undefined) {
+        throw new NotFoundError(`network/${networkId}/subnet/${options.subnet}`);
+      }
+      const range = parseCidr(subnet?.cidr ?? network.cidr);
       const pool = this.pools.get(networkId)!;
+      const key = subnet?.name ?? '';
       const hosts = hostCount(range);
       for (let tried = 0; tried < hosts; tried++) {
-        const index = (pool.next + tried) % hosts;
+        const index = ((pool.next[key] ?? 0) + tried) % hosts;
         const address = hostAddress(range, index)!;
         if (!pool.used.has(address)) {
           pool.used.add(address);
-          pool.next = index + 1;
-          return { networkId, address };
+          pool.next[key] = index + 1;
+          return { networkId, address, ...(subnet === undefined ? {} : { subnet: subnet.name }) };
         }
       }
-      throw new ConflictError(`network/${networkId} has no free address`);
+      throw new ConflictError(
+        `network/${networkId}${subnet ? ` subnet ${subnet.name}` : ''} has no free address`,
+      );
     });
   }
 
@@ -158,7 +188,7 @@ export class SimNetwork implements NetworkPort {
   exportState(): NetworkState {
     return {
       networks: this.all(),
-      pools: [...this.pools].map(([id, pool]) => [id, { used: [...pool.used], next: pool.next }]),
+      pools: [...this.pools].map(([id, pool]) => [id, { used: [...pool.used], next: { ...pool.next } }]),
     };
   }
 

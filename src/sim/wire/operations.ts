@@ -52,7 +52,7 @@ export const WIRE: { readonly [K in BackendKind]: Readonly<Record<string, WireOp
     getNetwork: read(byId),
     listNetworks: read(),
     deleteNetwork: mutate(byId),
-    allocateIp: mutate(['networkId', 'id']),
+    allocateIp: { ...mutate(['networkId', 'id']), options: 'allocateOptions' },
     releaseIp: mutate(['allocation', 'ipAllocation']),
     attach: mutate(['attachment', 'networkAttachment']),
     detach: mutate(['attachment', 'networkAttachment']),

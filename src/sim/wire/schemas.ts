@@ -3,10 +3,17 @@
 
 const name = { type: 'string', minLength: 1, maxLength: 253 } as const;
 const id = { type: 'string', minLength: 1, maxLength: 128 } as const;
+const cidr = { type: 'string', minLength: 9, maxLength: 18 } as const;
 const labels = {
   type: 'object',
   additionalProperties: { type: 'string', maxLength: 256 },
   maxProperties: 64,
+} as const;
+
+const mutation = {
+  clientToken: { type: 'string', minLength: 1, maxLength: 256 },
+  fencingToken: { type: 'integer', minimum: 0 },
+  caller: { type: 'string', minLength: 1, maxLength: 128 },
 } as const;
 
 /** An object of exactly these properties. */
@@ -22,14 +29,19 @@ export const SCHEMAS = {
     'image',
     'size',
   ]),
-  networkSpec: object({ name, cidr: { type: 'string', minLength: 9, maxLength: 18 }, labels }, [
-    'name',
-    'cidr',
-  ]),
-  ipAllocation: object({ networkId: id, address: { type: 'string', minLength: 7, maxLength: 15 } }, [
-    'networkId',
-    'address',
-  ]),
+  networkSpec: object(
+    {
+      name,
+      cidr,
+      subnets: { type: 'array', maxItems: 256, items: object({ name, cidr }, ['name', 'cidr']) },
+      labels,
+    },
+    ['name', 'cidr'],
+  ),
+  ipAllocation: object(
+    { networkId: id, address: { type: 'string', minLength: 7, maxLength: 15 }, subnet: name },
+    ['networkId', 'address'],
+  ),
   networkAttachment: object({ networkId: id, instanceId: id }, ['networkId', 'instanceId']),
   volumeSpec: object({ name, sizeGiB: { type: 'number', exclusiveMinimum: 0 }, labels }, ['name', 'sizeGiB']),
   volumeAttachment: object({ volumeId: id, instanceId: id }, ['volumeId', 'instanceId']),
@@ -76,14 +88,8 @@ export const SCHEMAS = {
     [],
   ),
   logOptions: object({ follow: { type: 'boolean' }, tail: { type: 'integer', minimum: 0 } }, []),
-  mutationOptions: object(
-    {
-      clientToken: { type: 'string', minLength: 1, maxLength: 256 },
-      fencingToken: { type: 'integer', minimum: 0 },
-      caller: { type: 'string', minLength: 1, maxLength: 128 },
-    },
-    ['clientToken'],
-  ),
+  mutationOptions: object(mutation, ['clientToken']),
+  allocateOptions: object({ ...mutation, subnet: name }, ['clientToken']),
 } as const;
 
 /** Name of a schema. */
