@@ -192,6 +192,43 @@ export function portContract(name: string, connect: () => BackendPorts): void {
       expect((await ports.storage.listVolumes({ labels })).items).toHaveLength(1);
     });
 
+    it('snapshots a volume and restores it into a new one no smaller', async () => {
+      const { ports, token, labels, run } = fresh();
+      const volume = await ports.storage.createVolume(
+        { name: `s-${run}`, sizeGiB: 8 },
+        { clientToken: token('v') },
+      );
+      const snapshot = await ports.storage.createSnapshot(
+        { name: `s-${run}`, volumeId: volume.id, labels },
+        { clientToken: token('s') },
+      );
+      expect(snapshot).toMatchObject({ volumeId: volume.id, sizeGiB: 8 });
+      await ports.storage.deleteVolume(volume.id, { clientToken: token('d') });
+      expect((await ports.storage.listSnapshots({ labels })).items).toEqual([snapshot]);
+      const small = await error(
+        ports.storage.createVolume(
+          { name: `r-${run}`, sizeGiB: 4, fromSnapshot: snapshot.id },
+          { clientToken: token('r1') },
+        ),
+      );
+      expect(isInvalidInputError(small)).toBe(true);
+      const restored = await ports.storage.createVolume(
+        { name: `r-${run}`, sizeGiB: 16, fromSnapshot: snapshot.id },
+        { clientToken: token('r2') },
+      );
+      expect(restored.fromSnapshot).toBe(snapshot.id);
+      await ports.storage.deleteSnapshot(snapshot.id, { clientToken: token('ds') });
+      expect(
+        isNotFoundError(
+          await error(ports.storage.deleteSnapshot(snapshot.id, { clientToken: token('ds2') })),
+        ),
+      ).toBe(true);
+      const orphan = await error(
+        ports.storage.createSnapshot({ name: `o-${run}`, volumeId: 'vol-none' }, { clientToken: token('o') }),
+      );
+      expect(isNotFoundError(orphan)).toBe(true);
+    });
+
     it('keeps zones and record sets', async () => {
       const { ports, token, labels, run } = fresh();
       const zone = await ports.dns.createZone({ domain: `${run}.test`, labels }, { clientToken: token('z') });

@@ -43,6 +43,7 @@ export function truthOf(sim: SimBackends) {
     instances: sim.compute.all(),
     networks: sim.network.all().map((n) => ({ ...n, allocations: sim.network.allocations(n.id) })),
     volumes: sim.storage.all(),
+    snapshots: sim.storage.allSnapshots(),
     zones: sim.dns.all(),
     loadBalancers: sim.loadBalancer.all(),
   };

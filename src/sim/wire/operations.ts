@@ -66,6 +66,9 @@ export const WIRE: { readonly [K in BackendKind]: Readonly<Record<string, WireOp
     attachVolume: mutate(['attachment', 'volumeAttachment']),
     detachVolume: mutate(['attachment', 'volumeAttachment']),
     resizeVolume: mutate(byId, ['sizeGiB', 'sizeGiB']),
+    createSnapshot: mutate(['spec', 'snapshotSpec']),
+    deleteSnapshot: mutate(byId),
+    listSnapshots: read(),
   },
   dns: {
     ping,

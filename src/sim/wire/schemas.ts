@@ -43,7 +43,11 @@ export const SCHEMAS = {
     ['networkId', 'address'],
   ),
   networkAttachment: object({ networkId: id, instanceId: id }, ['networkId', 'instanceId']),
-  volumeSpec: object({ name, sizeGiB: { type: 'number', exclusiveMinimum: 0 }, labels }, ['name', 'sizeGiB']),
+  volumeSpec: object({ name, sizeGiB: { type: 'number', exclusiveMinimum: 0 }, fromSnapshot: id, labels }, [
+    'name',
+    'sizeGiB',
+  ]),
+  snapshotSpec: object({ name, volumeId: id, labels }, ['name', 'volumeId']),
   volumeAttachment: object({ volumeId: id, instanceId: id }, ['volumeId', 'instanceId']),
   sizeGiB: { type: 'number', exclusiveMinimum: 0 },
   zoneSpec: object({ domain: name, labels }, ['domain']),
