@@ -7,9 +7,6 @@ export type Delay =
   /** Normal around `meanMs` with standard deviation `jitterMs`, never below zero. */
   | { readonly kind: 'normal'; readonly meanMs: number; readonly jitterMs: number };
 
-/** No delay. */
-export const NO_DELAY: Delay = { kind: 'fixed', ms: 0 };
-
 /** Draws one delay from `delay` with `random` (uniform in [0, 1)). */
 export function sampleDelay(delay: Delay, random: () => number): number {
   switch (delay.kind) {
