@@ -11,6 +11,7 @@ export function helpText(version: string): string {
 Usage:
   stratus start [settings]     run the control plane (until SIGTERM or SIGINT)
   stratus migrate [settings]   apply pending database migrations and exit
+  stratus sim [settings]       run the simulated cloud (stratus sim --help for its settings)
   stratus --help | --version
 
 Settings (flag, environment variable, key in the --config JSON file), then what each does,

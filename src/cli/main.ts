@@ -24,9 +24,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
+  if (command === 'sim') return (await import('./sim.js')).runSim(rest);
   if (command !== 'start' && command !== 'migrate') {
     return fail(
-      `unknown command ${JSON.stringify(command)}: expected start or migrate (see stratus --help)`,
+      `unknown command ${JSON.stringify(command)}: expected start, migrate or sim (see stratus --help)`,
       EXIT_USAGE,
     );
   }

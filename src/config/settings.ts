@@ -158,6 +158,13 @@ export const SETTINGS = {
     default: 'stratus:',
     meaning: 'prefix of every Redis key (several deployments on one Redis)',
   }),
+  cloudUrl: row({
+    flag: 'cloud-url',
+    env: 'CLOUD_URL',
+    kind: urlWith(['http:', 'https:'], 'an http:// or https:// URL of a stratus sim'),
+    default: undefined,
+    meaning: 'a `stratus sim` to use as the cloud (replicas share one); none: the in-process cloud',
+  }),
   dataDir: row({
     flag: 'data-dir',
     env: 'STRATUS_DATA_DIR',

@@ -107,9 +107,13 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
     registry.setDefaultLabels({ [METRICS_NODE_LABEL]: config.nodeId });
     collectDefaultMetrics({ register: registry });
     const readiness = new Readiness(stores.readinessChecks);
-    // The in-process cloud until the simulator server is configurable; either way the raw
-    // ports stay inside createBackends and the process sees only the wrapped ones.
-    const backends = createBackends({ registry, ...optionsAt(config, 'backends') });
+    // The in-process cloud, or a shared `stratus sim` when a cloud URL is set; either way the
+    // raw ports stay inside createBackends and the process sees only the wrapped ones.
+    const backends = createBackends({
+      registry,
+      ...optionsAt(config, 'backends'),
+      ...(config.cloudUrl === undefined ? {} : { cloudUrl: config.cloudUrl, caller: config.nodeId }),
+    });
 
     const manager = new ServiceManager({
       onExit: (name, err) =>

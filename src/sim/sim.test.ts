@@ -4,25 +4,25 @@ import {
   isNotFoundError,
   isStaleFencingTokenError,
   isUnavailableError,
-} from '../../core/errors/backend-errors.js';
-import { ManualClock } from '../../ha/resilience/clock.js';
-import { settle } from '../../ha/resilience/test-support.js';
-import { createMemoryBackends } from './index.js';
+} from '../core/errors/backend-errors.js';
+import { ManualClock } from '../ha/resilience/clock.js';
+import { settle } from '../ha/resilience/test-support.js';
+import { createSimBackends } from './index.js';
 
 const spec = { name: 'web', image: 'ubuntu', size: 'small' };
 
-describe('in-memory backends', () => {
+describe('simulated cloud in process', () => {
   it('returns the first result for a repeated client token, with no second effect', async () => {
-    const { compute, cloud } = createMemoryBackends();
+    const { compute, cloud } = createSimBackends();
     const first = await compute.createInstance(spec, { clientToken: 'job-1' });
     const again = await compute.createInstance(spec, { clientToken: 'job-1' });
     expect(again).toEqual(first);
     expect((await compute.listInstances()).items).toHaveLength(1);
-    expect(cloud.auditOf('job-1').map((e) => e.effect)).toEqual(['applied', 'replayed']);
+    expect(cloud.auditOf('job-1').map((e) => e.outcome)).toEqual(['created', 'replayed']);
   });
 
   it('refuses a client token reused with other parameters', async () => {
-    const { storage } = createMemoryBackends();
+    const { storage } = createSimBackends();
     await storage.createVolume({ name: 'data', sizeGiB: 10 }, { clientToken: 'job-2' });
     const error = await storage
       .createVolume({ name: 'data', sizeGiB: 20 }, { clientToken: 'job-2' })
@@ -32,18 +32,18 @@ describe('in-memory backends', () => {
 
   it('records every destructive call in the audit log: op, resource, client token, time', async () => {
     let now = 1_700_000_000_000;
-    const { compute, cloud } = createMemoryBackends({ wallClock: () => now++ });
+    const { compute, cloud } = createSimBackends({ wallClock: () => now++ });
     const instance = await compute.createInstance(spec, { clientToken: 'create-web', fencingToken: 3 });
     await compute.stopInstance(instance.id, { clientToken: 'stop-web' });
     await compute.deleteInstance(instance.id, { clientToken: 'delete-web' });
     await compute.deleteInstance(instance.id, { clientToken: 'delete-web' });
     await compute.getInstance('nope').catch(() => {});
     expect(
-      cloud.audit.map(({ op, resource, clientToken, effect }) => [op, resource, clientToken, effect]),
+      cloud.audit.map(({ op, resource, clientToken, outcome }) => [op, resource, clientToken, outcome]),
     ).toEqual([
-      ['createInstance', 'instance/name:web', 'create-web', 'applied'],
-      ['stopInstance', `instance/${instance.id}`, 'stop-web', 'applied'],
-      ['deleteInstance', `instance/${instance.id}`, 'delete-web', 'applied'],
+      ['createInstance', 'instance/name:web', 'create-web', 'created'],
+      ['stopInstance', `instance/${instance.id}`, 'stop-web', 'created'],
+      ['deleteInstance', `instance/${instance.id}`, 'delete-web', 'created'],
       ['deleteInstance', `instance/${instance.id}`, 'delete-web', 'replayed'],
     ]);
     expect(cloud.audit[0]).toMatchObject({ seq: 1, fencingToken: 3, backend: 'compute' });
@@ -51,7 +51,7 @@ describe('in-memory backends', () => {
   });
 
   it('refuses a fencing token older than the newest seen for the same resource', async () => {
-    const { dns, cloud } = createMemoryBackends();
+    const { dns, cloud } = createSimBackends();
     const zone = await dns.createZone({ domain: 'example.test' }, { clientToken: 'z' });
     const record = { name: 'www', type: 'A', values: ['10.0.0.1'], ttl: 60 } as const;
     await dns.upsertRecord(zone.id, record, { clientToken: 'a', fencingToken: 7 });
@@ -60,12 +60,15 @@ describe('in-memory backends', () => {
       .catch((e) => e);
     expect(isStaleFencingTokenError(stale)).toBe(true);
     await dns.upsertRecord(zone.id, { ...record, name: 'api' }, { clientToken: 'c', fencingToken: 1 });
-    expect(cloud.auditOf('b')[0]).toMatchObject({ effect: 'refused', error: 'BACKEND_STALE_FENCING_TOKEN' });
+    expect(cloud.auditOf('b')[0]).toMatchObject({
+      outcome: 'refused-stale',
+      error: 'BACKEND_STALE_FENCING_TOKEN',
+    });
   });
 
   it('injects errors, hangs and slowness per operation, and observes aborts', async () => {
     const clock = new ManualClock();
-    const { network, cloud } = createMemoryBackends({ scheduler: clock });
+    const { network, cloud } = createSimBackends({ scheduler: clock });
     const lift = cloud.inject('network.getNetwork', { kind: 'error', times: 1 });
     expect(isUnavailableError(await network.getNetwork('x').catch((e) => e))).toBe(true);
     expect(isNotFoundError(await network.getNetwork('x').catch((e) => e))).toBe(true);
@@ -93,7 +96,7 @@ describe('in-memory backends', () => {
   });
 
   it('follows a log stream until its signal aborts', async () => {
-    const { compute, cloud } = createMemoryBackends();
+    const { compute, cloud } = createSimBackends();
     const instance = await compute.createInstance(spec, { clientToken: 'c' });
     const controller = new AbortController();
     const lines = await compute.streamLogs(instance.id, { follow: true, signal: controller.signal });

@@ -1,7 +1,8 @@
-// In-memory load-balancer backend.
+// Simulated load-balancer backend.
 
 import { InvalidInputError, NotFoundError } from '../../core/errors/backend-errors.js';
 import type { CallOptions, ListOptions, MutationOptions, Page } from '../../core/ports/common.js';
+import type { InstanceState } from '../../core/ports/compute.js';
 import type {
   LoadBalancer,
   LoadBalancerPort,
@@ -9,14 +10,29 @@ import type {
   Target,
   TargetHealth,
 } from '../../core/ports/load-balancer.js';
-import { type MemoryCloud, page } from './cloud.js';
+import type { SimCloud } from '../cloud/cloud.js';
+import { page } from '../cloud/page.js';
 
-/** In-memory load balancers; every target reports healthy. */
-export class MemoryLoadBalancer implements LoadBalancerPort {
-  private readonly balancers = new Map<string, LoadBalancer>();
+/** The saved form of the load-balancer state. */
+export interface LoadBalancerState {
+  readonly balancers: readonly LoadBalancer[];
+}
 
-  /** @param cloud shared state of the in-memory cloud */
-  constructor(private readonly cloud: MemoryCloud) {}
+/**
+ * Simulated load balancers. A target that names its instance is healthy while that
+ * instance is running; a bare address is taken as healthy (nothing to check it against).
+ */
+export class SimLoadBalancer implements LoadBalancerPort {
+  private balancers = new Map<string, LoadBalancer>();
+
+  /**
+   * @param cloud shared core of the simulated cloud
+   * @param instanceState the state of an instance, undefined when it does not exist
+   */
+  constructor(
+    private readonly cloud: SimCloud,
+    private readonly instanceState: (id: string) => InstanceState | undefined = () => 'running',
+  ) {}
 
   /** @inheritdoc */
   async ping(options?: CallOptions): Promise<void> {
@@ -48,7 +64,7 @@ export class MemoryLoadBalancer implements LoadBalancerPort {
 
   /** @inheritdoc */
   async getLoadBalancer(id: string, options?: CallOptions): Promise<LoadBalancer> {
-    await this.cloud.enter('loadBalancer', 'getLoadBalancer', options);
+    await this.cloud.enter('loadBalancer', 'getLoadBalancer', options, `lb/${id}`);
     return this.find(id);
   }
 
@@ -76,8 +92,26 @@ export class MemoryLoadBalancer implements LoadBalancerPort {
 
   /** @inheritdoc */
   async getTargetHealth(id: string, options?: CallOptions): Promise<readonly TargetHealth[]> {
-    await this.cloud.enter('loadBalancer', 'getTargetHealth', options);
-    return this.find(id).targets.map((target) => ({ target, healthy: true }));
+    await this.cloud.enter('loadBalancer', 'getTargetHealth', options, `lb/${id}`);
+    return this.find(id).targets.map((target) => ({
+      target,
+      healthy: target.instanceId === undefined || this.instanceState(target.instanceId) === 'running',
+    }));
+  }
+
+  /** Every balancer that exists. */
+  all(): LoadBalancer[] {
+    return [...this.balancers.values()];
+  }
+
+  /** The load-balancer state, for saving. */
+  exportState(): LoadBalancerState {
+    return { balancers: this.all() };
+  }
+
+  /** Restores a saved state. */
+  importState(state: LoadBalancerState): void {
+    this.balancers = new Map(state.balancers.map((b) => [b.id, b]));
   }
 
   private save(balancer: LoadBalancer): LoadBalancer {
