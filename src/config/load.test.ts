@@ -203,6 +203,17 @@ describe('loadConfig', () => {
     expect(load(['--role', 'worker', '--database-url', PG], {}).role).toBe('worker');
   });
 
+  it('refuses job and fence timings that would lose leases or break the hang bound', () => {
+    expect(error(['--job-heartbeat-ms', '2500']).message).toContain('at most half the job lease (4000 ms)');
+    expect(error(['--job-lease-ms', '60000', '--job-heartbeat-ms', '3000']).message).toContain(
+      'at most half the queue visibility timeout',
+    );
+    expect(error(['--fenced-statement-timeout-ms', '2500']).message).toContain(
+      'below the leader idle session timeout (3000 ms)',
+    );
+    expect(load(['--job-heartbeat-ms', '2000'], {}).jobHeartbeatMs).toBe(2000);
+  });
+
   it('derives a valid node id from any host name', () => {
     expect(defaultNodeId(1)).toMatch(/^[A-Za-z0-9._-]{1,63}$/);
     expect(defaultNodeId(123456789).length).toBeLessThanOrEqual(63);

@@ -117,6 +117,21 @@ function checkCombinations(config: Config): void {
       );
     }
   }
+  if (config.jobHeartbeatMs * 2 > config.jobLeaseMs) {
+    throw new ConfigError(
+      `invalid job heartbeat ${config.jobHeartbeatMs} ms: at most half the job lease (${config.jobLeaseMs} ms), or one late beat loses every lease`,
+    );
+  }
+  if (config.jobHeartbeatMs * 2 > config.queueVisibilityTimeoutMs) {
+    throw new ConfigError(
+      `invalid job heartbeat ${config.jobHeartbeatMs} ms: at most half the queue visibility timeout (${config.queueVisibilityTimeoutMs} ms), or live workers' messages are delivered again`,
+    );
+  }
+  if (config.fencedStatementTimeoutMs + config.fencedIdleTimeoutMs >= config.leaderIdleSessionTimeoutMs) {
+    throw new ConfigError(
+      `invalid fenced statement timeout ${config.fencedStatementTimeoutMs} ms + fenced idle timeout ${config.fencedIdleTimeoutMs} ms: together below the leader idle session timeout (${config.leaderIdleSessionTimeoutMs} ms), so a stopped leader's fenced transaction ends before its lock is handed on`,
+    );
+  }
   if (config.drainDelayMs >= config.shutdownTimeoutMs) {
     throw new ConfigError(
       `invalid drain delay ${config.drainDelayMs} ms: it must be shorter than the shutdown timeout (${config.shutdownTimeoutMs} ms), which it counts against`,

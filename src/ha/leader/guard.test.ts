@@ -37,6 +37,34 @@ function recorder() {
 }
 
 describe('LeaderGuard', () => {
+  it('treats a singleton that throws before returning a promise as a failed term: released, campaigned again', async () => {
+    const space = new MemoryLeadership();
+    const rec = recorder();
+    let calls = 0;
+    const guard = new LeaderGuard({
+      elector: new MemoryElector('n1', space),
+      key,
+      onEvent: rec.onEvent,
+      backoff: { initialMs: 1, maxMs: 1, floorMs: 1 },
+      run: (signal) => {
+        calls++;
+        if (calls === 1) throw new Error('broken before its first await');
+        return new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
+      },
+    });
+    const stop = new AbortController();
+    const done = guard.start(stop.signal);
+    await rec.until((e) => e.filter((x) => x.type === 'elected').length === 2);
+    expect(rec.events.find((x) => x.type === 'ended')).toMatchObject({
+      epoch: 1,
+      reason: 'singleton-failed',
+    });
+    expect(space.holder(key.id)).toBeDefined();
+    stop.abort();
+    await done;
+    expect(space.holder(key.id)).toBeUndefined();
+  });
+
   it('runs the singleton while leader, aborts it on loss, waits for it, and runs it again on re-election', async () => {
     const space = new MemoryLeadership();
     const rec = recorder();

@@ -125,7 +125,10 @@ export class LeaderGuard implements Runnable {
     else term.signal.addEventListener('abort', onLost, { once: true });
     const signal = AbortSignal.any([term.signal, stop]);
     let failure: Error | undefined;
-    const returned = await this.#untilReturned(this.#o.run(signal, term), signal);
+    // Through a promise: a singleton that throws before returning one is a failed term like
+    // any other, not an escape that leaves the term held.
+    const running = Promise.resolve().then(() => this.#o.run(signal, term));
+    const returned = await this.#untilReturned(running, signal);
     if (returned === 'stuck') {
       const graceMs = this.#graceMs;
       this.#logger.error({ key: key.name, epoch: term.epoch, graceMs }, 'singleton ignored its abort');
