@@ -209,7 +209,6 @@ export const SETTINGS = {
     kind: millis(100, 3_600_000),
     default: DEFAULT_LEASE_MS,
     meaning: "a job's ledger lease, renewed by every heartbeat (a kind may set its own)",
-    to: 'handlers.leaseMs',
   }),
   jobHeartbeatMs: row({
     flag: 'job-heartbeat-ms',

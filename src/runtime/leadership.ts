@@ -24,7 +24,12 @@ export function createElector(config: Config, stores: Stores, logger: Logger): E
       settings: optionsAt(config, 'elector'),
     });
   }
-  return new MemoryElector(config.nodeId, new MemoryLeadership(), stores.db);
+  const { fencedStatementTimeoutMs, fencedIdleTimeoutMs, fencedDeadlineMs } = config;
+  return new MemoryElector(config.nodeId, new MemoryLeadership(), stores.db, {
+    fencedStatementTimeoutMs,
+    fencedIdleTimeoutMs,
+    fencedDeadlineMs,
+  });
 }
 
 /** Runs `runnable` only while this process leads `key`. */

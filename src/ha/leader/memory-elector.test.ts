@@ -11,6 +11,14 @@ const key = new LeaderKeyRegistry().register('reconcile', 100);
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('MemoryElector', () => {
+  it('hands out terms carrying the fence bounds it was configured with', async () => {
+    const bounds = { fencedStatementTimeoutMs: 700, fencedIdleTimeoutMs: 300, fencedDeadlineMs: 1_200 };
+    const elector = new MemoryElector('n1', new MemoryLeadership(), undefined, bounds);
+    const term = await elector.campaign(key, new AbortController().signal);
+    expect(term.bounds).toEqual(bounds);
+    await elector.close();
+  });
+
   it('never has two live terms of a key, epochs only grow, and a free key with candidates gets a leader (property)', async () => {
     await fc.assert(
       fc.asyncProperty(

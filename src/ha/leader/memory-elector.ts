@@ -4,6 +4,7 @@ import { loadText } from '../db/sql-loader.js';
 import { ElectionError, type LossReason } from './errors.js';
 import type { LeaderKey } from './keys.js';
 import type { Elector, LeaderTerm } from './port.js';
+import { defaultFenceSettings, type FenceSettings } from './settings.js';
 import { HeldTerm } from './term.js';
 
 const sql = {
@@ -52,7 +53,13 @@ export class MemoryLeadership {
   }
 
   /** @internal Installs the term of a reserved key. */
-  install(key: LeaderKey, nodeId: string, epoch: number, acquiredAt: Date): HeldTerm {
+  install(
+    key: LeaderKey,
+    nodeId: string,
+    epoch: number,
+    acquiredAt: Date,
+    bounds: Readonly<FenceSettings> = defaultFenceSettings,
+  ): HeldTerm {
     this.#reserved.delete(key.id);
     this.#epochs.set(key.id, Math.max(epoch, this.epoch(key.id)));
     let term: HeldTerm | undefined;
@@ -63,6 +70,7 @@ export class MemoryLeadership {
       nodeId,
       acquiredAt,
       () => this.#holders.get(key.id) === term,
+      bounds,
     );
     this.#holders.set(key.id, term);
     return term;
@@ -106,6 +114,8 @@ export class MemoryElector implements Elector {
     readonly nodeId: string,
     private readonly space: MemoryLeadership,
     private readonly db?: Queryable,
+    /** The bounds of the fenced transactions of its terms (the database is in-process). */
+    private readonly fence: Readonly<FenceSettings> = defaultFenceSettings,
   ) {}
 
   async campaign(key: LeaderKey, signal: AbortSignal): Promise<LeaderTerm> {
@@ -140,7 +150,7 @@ export class MemoryElector implements Elector {
           if (this.#stop.signal.aborted) throw new ElectionError(key.name, 'elector closed');
           signal.throwIfAborted();
         }
-        const term = this.space.install(key, this.nodeId, epoch, acquiredAt);
+        const term = this.space.install(key, this.nodeId, epoch, acquiredAt, this.fence);
         this.#terms.add(term);
         term.signal.addEventListener('abort', () => this.#terms.delete(term), { once: true });
         return term;
