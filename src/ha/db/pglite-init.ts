@@ -7,7 +7,7 @@ export function isInitialisedDataDir(dataDir: string): boolean {
   return existsSync(join(dataDir, 'PG_VERSION'));
 }
 
-// Run by a short-lived node: opens (so creates) the data directory named by argv[1], closes it.
+// Run by a short-lived node: opens (so creates) the data directory named by argv[2], closes it.
 const INIT_SCRIPT = `
 const [pgliteUrl, dir] = process.argv.slice(1);
 const { PGlite } = await import(pgliteUrl);
