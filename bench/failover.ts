@@ -6,9 +6,12 @@
 // the processes' own event times:
 //   crash/hang failover: signal sent -> the new leader's singleton started;
 //   demotion lag: a stopped leader woken with SIGCONT -> it stops believing it leads;
+//   zombie failover: a leader whose singleton ignores its abort and keeps four staggered
+//   200 ms fenced writers open loses its lock session (pg_terminate_backend) -> the new
+//   leader's singleton started; every zombie write begun after the loss must be refused;
 //   overlaps: fenced writes of epoch e committed after epoch e+1 was bumped, in the
 //   database's commit order (must be 0).
-// Usage: npm run bench:failover [-- --quick]   (quick: 20 crashes + 5 hangs, under 60 s)
+// Usage: npm run bench:failover [-- --quick]   (quick: 20 crashes + 5 hangs + 3 zombies)
 // The last line of output is one JSON object.
 import { type Campaigner, Cluster } from '../test/leader/cluster.js';
 import { checkFencing } from '../test/leader/invariants.js';
@@ -17,6 +20,7 @@ import { leaderTestDatabase, testKeys } from '../test/leader/setup.js';
 const quick = process.argv.includes('--quick');
 const CRASHES = quick ? 20 : 100;
 const HANGS = quick ? 5 : 20;
+const ZOMBIES = quick ? 3 : 10;
 const [key] = testKeys(1);
 
 function percentile(values: number[], p: number): number {
@@ -45,6 +49,9 @@ async function main(): Promise<void> {
   const crash: number[] = [];
   const hang: number[] = [];
   const demotionLag: number[] = [];
+  const zombieFailover: number[] = [];
+  let zombieAcceptedAfterLoss = 0;
+  let zombieRefusedAfterLoss = 0;
   let staleRefused = 0;
   let staleAcceptedByLeaders = 0;
   let requests = 0;
@@ -107,6 +114,47 @@ async function main(): Promise<void> {
         }
       }
     }
+
+    // Zombies: the zombie must lead, so the others stop first and it starts alone.
+    await cluster.end();
+    for (let i = 0; i < ZOMBIES; i++) {
+      const zombie = cluster.spawn(`zombie${i}`, { zombie: { writers: 4, holdMs: 200 } });
+      const started = await zombie.waitFor((e) => e.ev === 'started', 30_000, 'the zombie to lead');
+      const peers = ['p', 'q'].map((n) => cluster.spawn(`${n}${++generation}`));
+      await Cluster.waitQueued(env.db, 2, 30_000);
+      await zombie.log.until(
+        () => zombie.events.filter((e) => e.ev === 'write' && e.ok).length >= 4,
+        20_000,
+        'the zombie to write',
+      );
+      const row = await env.db.query<{ backend_pid: number }>(
+        'SELECT backend_pid FROM stratus_leadership WHERE key_id = $1',
+        [key!.id],
+      );
+      const next = cluster.next(
+        (e) => e.ev === 'started' && e.key === key!.name && e.epoch! > started.epoch!,
+        20_000,
+        'the zombie successor',
+      );
+      const lostAt = performance.timeOrigin + performance.now();
+      await env.db.query('SELECT pg_terminate_backend($1)', [row.rows[0]!.backend_pid]);
+      const successor = await next;
+      zombieFailover.push(successor.t - lostAt);
+      // Let the zombie try for a while under the new term, then count.
+      await zombie.log.until(
+        () =>
+          zombie.events.filter((e) => e.ev === 'write' && (e.begunAt as number) > successor.t).length >= 8,
+        20_000,
+        'the zombie to keep writing',
+      );
+      for (const e of zombie.events) {
+        if (e.ev !== 'write' || (e.begunAt as number) <= lostAt) continue;
+        if (e.ok) zombieAcceptedAfterLoss++;
+        else if (e.code === 'STALE_EPOCH') zombieRefusedAfterLoss++;
+      }
+      zombie.signal('SIGKILL');
+      await Promise.all([zombie.exited, ...peers.map((p) => p.end())]);
+    }
   } finally {
     await cluster.end();
   }
@@ -115,23 +163,25 @@ async function main(): Promise<void> {
 
   // A stale write accepted: an overlap (a write of epoch e committed after e+1 began), or a
   // deposed leader's explicit write under its old term that was not refused.
-  const staleAccepted = fencing.overlaps + staleAcceptedByLeaders;
+  const staleAccepted = fencing.overlaps + staleAcceptedByLeaders + zombieAcceptedAfterLoss;
   const rows: [string, ReturnType<typeof stats>][] = [
     ['crash failover (SIGKILL -> new singleton)', stats(crash)],
     ['hang failover (SIGSTOP -> new singleton)', stats(hang)],
     ['demotion lag (SIGCONT -> stepped down)', stats(demotionLag)],
+    ['zombie failover (lock lost -> new singleton)', stats(zombieFailover)],
   ];
   console.log(`leader failover, ${quick ? 'quick' : 'full'} run, 4 processes, 1 key, PostgreSQL`);
-  console.log('measure                                     n      p50 ms   p99 ms   max ms');
+  console.log(`${'measure'.padEnd(45)}   n    p50 ms   p99 ms   max ms`);
   for (const [name, s] of rows) {
     console.log(
-      `${name.padEnd(42)} ${String(s.n).padStart(3)} ${String(s.p50).padStart(9)} ${String(s.p99).padStart(8)} ${String(s.max).padStart(8)}`,
+      `${name.padEnd(45)} ${String(s.n).padStart(3)} ${String(s.p50).padStart(9)} ${String(s.p99).padStart(8)} ${String(s.max).padStart(8)}`,
     );
   }
   console.log(
     `terms ${fencing.terms}, fenced writes committed ${fencing.writes}, deposed leaders' writes refused ${staleRefused} ` +
-      `and accepted ${staleAcceptedByLeaders}, ` +
-      `overlaps ${fencing.overlaps}, epoch regressions ${fencing.regressions}, wall ${Math.round((Date.now() - started) / 1000)} s`,
+      `and accepted ${staleAcceptedByLeaders}, zombie writes after lock loss refused ${zombieRefusedAfterLoss} ` +
+      `and accepted ${zombieAcceptedAfterLoss}, ` +
+      `overlaps ${fencing.overlaps}, epoch regressions ${fencing.regressions}, made after their lock was lost ${fencing.afterLockLost}, wall ${Math.round((Date.now() - started) / 1000)} s`,
   );
   console.log(
     JSON.stringify({
@@ -141,14 +191,20 @@ async function main(): Promise<void> {
       hang_failover_p50_ms: rows[1]![1].p50,
       hang_failover_max_ms: rows[1]![1].max,
       demotion_lag_p99_ms: rows[2]![1].p99,
+      zombie_failover_max_ms: rows[3]![1].max,
+      zombie_writes_accepted_after_loss: zombieAcceptedAfterLoss,
+      zombie_writes_refused_after_loss: zombieRefusedAfterLoss,
       overlaps: fencing.overlaps,
+      after_lock_lost: fencing.afterLockLost,
       stale_writes_accepted: staleAccepted,
       stale_writes_refused: staleRefused,
       crashes: crash.length,
       hangs: hang.length,
+      zombies: zombieFailover.length,
     }),
   );
-  if (staleAccepted > 0 || fencing.regressions > 0 || fencing.unknownEpochs > 0) process.exitCode = 1;
+  if (staleAccepted > 0 || fencing.regressions > 0 || fencing.unknownEpochs > 0 || fencing.afterLockLost > 0)
+    process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

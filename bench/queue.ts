@@ -2,17 +2,16 @@
 // queue (outbox -> relay -> queue -> worker with the ledger -> complete -> ack), against BullMQ
 // and Graphile Worker running the same no-op jobs at the same concurrency, in one run on one
 // machine, each on its own fresh database / Redis prefix. Then the time a SIGKILLed worker's
-// job takes to start again in another worker, with default settings.
+// jobs take to start again in other workers, with default settings (queue-resume.ts).
 //
-//   npm run bench:queue            # 3 rounds of 30,000 jobs per contender, 3 kill samples
-//   npm run bench:queue -- --quick # 2 rounds of 6,000 jobs, 1 kill sample, under 60 s
+//   npm run bench:queue             # 3 rounds of 30,000 jobs per contender, then 24 kills
+//   npm run bench:queue -- --quick  # 2 rounds of 6,000 jobs, then 6 kills
+//   npm run bench:queue -- --resume # only the 24 kills (with --quick: 6)
 //
 // Contenders run in alternating order over the rounds (A B C D, then D C B A, ...) and each
 // keeps its best round, so that load from other processes on the machine does not favour
 // whoever happened to run in a quiet moment. The last line is one JSON object with every figure.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import { Queue as BullQueue, Worker as BullWorker } from 'bullmq';
 import { Logger as GraphileLogger, makeWorkerUtils, run as runGraphile } from 'graphile-worker';
 import { Redis } from 'ioredis';
@@ -30,14 +29,17 @@ import { createWorker } from '../src/ha/worker/worker.js';
 import { migrations } from '../src/migrations/index.js';
 import { createTestDatabase } from '../test/helpers/db.js';
 import { REDIS_URL } from '../test/helpers/services.js';
+import { type ResumeFigures, resumeAfterKill } from './queue-resume.js';
 
 const quick = process.argv.includes('--quick');
+const resumeOnly = process.argv.includes('--resume');
 const CONCURRENCY = 50;
 const JOBS = quick ? 6_000 : 30_000;
 const ROUNDS = quick ? 2 : 3;
 /** Jobs of the paced latency phase, one per transaction at about 500/s. */
 const LATENCY_JOBS = quick ? 500 : 2_000;
-const KILL_SAMPLES = quick ? 1 : 3;
+/** SIGKILLs of the resume phase: at least 20 for a p99 over more than a handful of kills. */
+const KILLS = quick ? 6 : 24;
 const ENQUEUE_BATCH = 500;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -213,103 +215,38 @@ async function graphile(): Promise<number> {
   return jobsPerS;
 }
 
-// ---- resume after SIGKILL -----------------------------------------------------------------
-
-/** Child mode: a worker with DEFAULT settings whose `hold` job blocks its first attempt. */
-async function child(): Promise<void> {
-  const nodeId = process.env.NODE_ID!;
-  const db = createPgDatabase({ connectionString: process.env.DATABASE_URL!, max: 4 });
-  const redis = createRedis({ url: REDIS_URL, onError: () => {} });
-  const queue = createRedisStreamsQueue({
-    redis,
-    name: 'jobs',
-    consumer: nodeId,
-    prefix: process.env.QUEUE_PREFIX,
-  });
-  const say = (o: object) => process.stdout.write(`${JSON.stringify({ ...o, nodeId })}\n`);
-  const worker = createWorker({
-    queue,
-    db,
-    nodeId,
-    handlers: {
-      hold: async ({ job, attempt, signal }) => {
-        say({ event: 'started', key: job.key, attempt });
-        if (attempt === 1) {
-          await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
-        }
-      },
-    },
-  });
-  const relay = createOutboxRelay({ db, queue });
-  const controller = new AbortController();
-  process.on('SIGTERM', () => controller.abort());
-  const running = Promise.all([worker.start(controller.signal), relay.start(controller.signal)]);
-  say({ event: 'ready' });
-  await running;
-  process.exit(0);
+/** Resume figures for the JSON, in the same snake case as the rest. */
+function resumeFields(r: ResumeFigures) {
+  return {
+    resume_kills: r.kills,
+    resume_samples: r.samples,
+    resume_p50_ms: r.p50Ms,
+    resume_p99_ms: r.p99Ms,
+    resume_max_ms: r.maxMs,
+    resume_worst_per_kill_ms: r.worstPerKillMs,
+    resume_spurious_takeovers: r.spuriousTakeovers,
+    resume_not_resumed: r.notResumed,
+    resume_max_event_loop_stall_ms: r.maxEventLoopStallMs,
+    resume_jobs: r.jobs,
+    resume_unfinished: r.unfinished,
+  };
 }
 
-interface Started {
-  event: string;
-  nodeId: string;
-  key?: string;
-  attempt?: number;
-  at: number;
+async function measureResume(): Promise<ResumeFigures> {
+  log(`resume after SIGKILL (default settings): ${KILLS} kills`);
+  const r = await resumeAfterKill(KILLS, log);
+  log(
+    `resume after SIGKILL: ${r.samples} jobs over ${r.kills} kills: p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms; ` +
+      `spurious takeovers ${r.spuriousTakeovers} (longest event-loop stall ${r.maxEventLoopStallMs} ms); not started again ${r.notResumed.length}; ${r.unfinished} of ${r.jobs} jobs unfinished`,
+  );
+  return r;
 }
 
-async function resumeAfterKill(): Promise<number[]> {
-  const { t, db } = await freshDatabase();
-  const prefix = `stratus-bench:${randomUUID()}:`;
-  const events: Started[] = [];
-  const children = new Map<string, ChildProcess>();
-  let generation = 0;
-  const spawnChild = () => {
-    const nodeId = `bench-child-${++generation}`;
-    const c = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--child'], {
-      env: { ...process.env, NODE_ID: nodeId, DATABASE_URL: t.url, QUEUE_PREFIX: prefix },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    createInterface({ input: c.stdout! }).on('line', (l) => {
-      try {
-        events.push({ ...(JSON.parse(l) as Started), at: performance.now() });
-      } catch {}
-    });
-    children.set(nodeId, c);
-    return nodeId;
-  };
-  const waitFor = async (match: (e: Started) => boolean, timeoutMs: number): Promise<Started> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const e = events.find(match);
-      if (e) return e;
-      if (Date.now() > deadline) throw new Error('resume measurement timed out');
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  };
-  const samples: number[] = [];
-  try {
-    const ids = [spawnChild(), spawnChild()];
-    await Promise.all(ids.map((id) => waitFor((e) => e.event === 'ready' && e.nodeId === id, 60_000)));
-    for (let s = 0; s < KILL_SAMPLES; s++) {
-      const key = `hold-${s}`;
-      await db.transaction((tx) => enqueueBatch(tx, [{ key, kind: 'hold' }]));
-      const first = await waitFor((e) => e.key === key && e.attempt === 1, 30_000);
-      const killedAt = performance.now();
-      children.get(first.nodeId)!.kill('SIGKILL');
-      children.delete(first.nodeId);
-      const again = await waitFor((e) => e.key === key && e.attempt === 2, 60_000);
-      samples.push(again.at - killedAt);
-      if (s + 1 < KILL_SAMPLES) {
-        const id = spawnChild();
-        await waitFor((e) => e.event === 'ready' && e.nodeId === id, 60_000);
-      }
-    }
-  } finally {
-    for (const c of children.values()) c.kill('SIGKILL');
-    await db.close();
-    await t.drop();
-  }
-  return samples;
+async function resumeMain(): Promise<void> {
+  const started = performance.now();
+  const r = await measureResume();
+  const result = { quick, ...resumeFields(r), wall_s: round((performance.now() - started) / 10) / 100 };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 async function main(): Promise<void> {
@@ -340,8 +277,7 @@ async function main(): Promise<void> {
   const sp = best('stratus-pg');
   const bull = best('bullmq').jobsPerS;
   const gw = best('graphile').jobsPerS;
-  const resume = await resumeAfterKill();
-  log(`resume after SIGKILL (default settings): ${resume.map((r) => `${round(r)} ms`).join(', ')}`);
+  const resume = await measureResume();
   const result = {
     quick,
     rounds: ROUNDS,
@@ -356,8 +292,7 @@ async function main(): Promise<void> {
     stratus_p99_ms: round2(sr.p99!),
     stratus_pg_p50_ms: round2(sp.p50!),
     stratus_pg_p99_ms: round2(sp.p99!),
-    resume_after_kill_ms: round(Math.max(...resume)),
-    resume_after_kill_samples_ms: resume.map((r) => round(r)),
+    ...resumeFields(resume),
     samples_jobs_per_s: Object.fromEntries(
       [...samples].map(([k, v]) => [k, v.map((f) => round(f.jobsPerS))]),
     ),
@@ -366,8 +301,5 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-if (process.argv.includes('--child')) await child();
-else {
-  await main();
-  process.exit(0);
-}
+await (resumeOnly ? resumeMain() : main());
+process.exit(0);

@@ -2,18 +2,25 @@
 //   src/ha    imports nothing outside src/ha (the kernel knows no cloud);
 //   src/core  imports only src/core and src/ha (ports, not adapters);
 //   src/kinds imports only src/kinds and src/core (backends through their ports);
-//   src/control imports only src/control, src/core and src/ha (no API, no adapter).
+//   src/control imports only src/control, src/core and src/ha (no API, no adapter);
+//   src/config, the configuration contract, imports none of the command line, the process
+//             wiring or the API, which all read it;
+//   src/runtime, the process wiring, never imports the command line that starts it.
 // Test files are exempt: they may use the shared test helpers and the migrations.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
+// A rule names what a layer may import (`allowed`) or what it may not (`forbidden`).
 const rules = [
   { layer: 'src/ha', allowed: ['src/ha'] },
   { layer: 'src/core', allowed: ['src/core', 'src/ha'] },
   { layer: 'src/kinds', allowed: ['src/kinds', 'src/core'] },
   { layer: 'src/control', allowed: ['src/control', 'src/core', 'src/ha'] },
+  { layer: 'src/config', forbidden: ['src/cli', 'src/runtime', 'src/api'] },
+  { layer: 'src/runtime', forbidden: ['src/cli'] },
 ];
+const within = (target, dirs) => dirs.some((a) => target === a || target.startsWith(`${a}/`));
 
 function* files(dir) {
   for (const name of readdirSync(dir)) {
@@ -25,7 +32,7 @@ function* files(dir) {
 
 const importRe = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 const violations = [];
-for (const { layer, allowed } of rules) {
+for (const { layer, allowed, forbidden = [] } of rules) {
   const dir = join(root, layer);
   try {
     statSync(dir);
@@ -38,9 +45,13 @@ for (const { layer, allowed } of rules) {
       const spec = m[1] ?? m[2];
       if (!spec.startsWith('.')) continue;
       const target = relative(root, resolve(dirname(file), spec));
-      if (!allowed.some((a) => target === a || target.startsWith(`${a}/`))) {
+      if (allowed && !within(target, allowed)) {
         violations.push(
           `${relative(root, file)} imports ${spec} (${layer} may import only ${allowed.join(', ')})`,
+        );
+      } else if (within(target, forbidden)) {
+        violations.push(
+          `${relative(root, file)} imports ${spec} (${layer} may not import ${forbidden.join(', ')})`,
         );
       }
     }

@@ -1,7 +1,9 @@
 // Copies the SQL and Lua files next to the compiled JavaScript so that the loaders,
-// which resolve them relative to their own module, find them in dist/ as in src/.
+// which resolve them relative to their own module, find them in dist/ as in src/; then
+// stamps the build (the last step of `npm run build`), so `npm start` knows it is current.
 import { cpSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { writeStamp } from './build-state.mjs';
 
 const src = new URL('../src/', import.meta.url).pathname;
 const dist = new URL('../dist/', import.meta.url).pathname;
@@ -14,3 +16,4 @@ function walk(dir) {
   }
 }
 walk(src);
+writeStamp();

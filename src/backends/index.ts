@@ -8,7 +8,8 @@ import type { BreakerSnapshot } from '../ha/resilience/breaker/circuit-breaker.j
 import type { BulkheadSnapshot } from '../ha/resilience/bulkhead.js';
 import type { Scheduler } from '../ha/resilience/clock.js';
 import { createResilienceMetrics } from '../ha/resilience/metrics.js';
-import { createMemoryBackends, type MemoryCloud } from './memory/index.js';
+import { createSimBackends, type SimCloud } from '../sim/index.js';
+import { createHttpBackends, type SimClientOptions } from './http/index.js';
 import {
   computeOperations,
   dnsOperations,
@@ -43,12 +44,16 @@ export interface BackendOptions<P> extends BackendResilienceOptions {
 /** Options of {@link createBackends}. */
 export interface CreateBackendsOptions {
   /**
-   * The raw ports to wrap. Default: a fresh in-memory cloud. Handing in `memory` instead
-   * keeps its fault switches and audit log in the caller's hands.
+   * The raw ports to wrap. Default: a fresh in-process simulated cloud. Handing in
+   * `memory` instead keeps its fault rules and audit in the caller's hands.
    */
   readonly raw?: BackendPorts;
-  /** An in-memory cloud built by the caller (tests and the embedded mode). */
-  readonly memory?: { readonly cloud: MemoryCloud } & BackendPorts;
+  /** URL of a `stratus sim` whose ports to wrap (when `raw` is not given). */
+  readonly cloudUrl?: string;
+  /** The node id the simulator's audit records as the caller of destructive calls. */
+  readonly caller?: string;
+  /** An in-process simulated cloud built by the caller (tests and the embedded mode). */
+  readonly memory?: { readonly cloud: SimCloud } & BackendPorts;
   /** Settings applied to every backend. */
   readonly defaults?: BackendResilienceOptions;
   /** Settings per backend, over `defaults`. */
@@ -81,8 +86,8 @@ export interface Backends extends BackendPorts {
   health(): Record<BackendKind, BackendHealth>;
   /** The policies of each backend (manual isolate/reset, events). */
   readonly policies: { readonly [K in BackendKind]: Omit<ResilientBackend<BackendPorts[K]>, 'port'> };
-  /** The in-memory cloud when the backends are simulated in process. */
-  readonly memory?: MemoryCloud;
+  /** The simulated cloud when the backends are simulated in process. */
+  readonly memory?: SimCloud;
 }
 
 function merge(defaults: BackendResilienceOptions | undefined, own: BackendResilienceOptions | undefined) {
@@ -107,10 +112,16 @@ const KINDS = Object.keys(OPERATIONS) as BackendKind[];
 
 type Wrapped = { [K in BackendKind]: ResilientBackend<BackendPorts[K]> };
 
+function httpOptions(options: CreateBackendsOptions): SimClientOptions {
+  return { url: options.cloudUrl!, ...(options.caller === undefined ? {} : { caller: options.caller }) };
+}
+
 /** Builds the five backends, each wrapped in its breaker, bulkhead, timeouts and retries. */
 export function createBackends(options: CreateBackendsOptions = {}): Backends {
-  const memory = options.raw === undefined ? (options.memory ?? createMemoryBackends()) : undefined;
-  const raw: BackendPorts = options.raw ?? memory!;
+  const remote =
+    options.raw ?? (options.cloudUrl === undefined ? undefined : createHttpBackends(httpOptions(options)));
+  const memory = remote === undefined ? (options.memory ?? createSimBackends()) : undefined;
+  const raw: BackendPorts = remote ?? memory!;
   // Generic in the kind, so that each port meets its own operation table and overrides
   // and the result keeps its port type (a loop over the kinds would need a cast).
   const wrap = <K extends BackendKind>(kind: K): ResilientBackend<BackendPorts[K]> => {

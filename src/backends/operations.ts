@@ -54,6 +54,9 @@ export const storageOperations: OperationTable<StoragePort> = {
   attachVolume: { timeoutMs: 30_000, idempotent: false, optionsAt: 1 },
   detachVolume: { timeoutMs: 30_000, idempotent: false, optionsAt: 1 },
   resizeVolume: { timeoutMs: 60_000, idempotent: false, optionsAt: 2 },
+  createSnapshot: { timeoutMs: 60_000, idempotent: false, optionsAt: 1 },
+  deleteSnapshot: { timeoutMs: 60_000, idempotent: false, optionsAt: 1 },
+  listSnapshots: LIST,
 };
 
 /** DNS: 10 s for everything, as the predecessor had. */

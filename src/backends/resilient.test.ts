@@ -16,8 +16,8 @@ import {
   type TimeoutError,
 } from '../ha/resilience/errors.js';
 import { settle } from '../ha/resilience/test-support.js';
+import { createSimBackends } from '../sim/index.js';
 import { createBackends } from './index.js';
-import { createMemoryBackends } from './memory/index.js';
 
 const spec = { name: 'web', image: 'ubuntu', size: 'small' };
 
@@ -39,7 +39,7 @@ async function settledAt(clock: ManualClock, call: Promise<unknown>, stepMs = 10
 
 function setup(options: Parameters<typeof createBackends>[0] = {}) {
   const clock = new ManualClock();
-  const memory = createMemoryBackends({ scheduler: clock });
+  const memory = createSimBackends({ scheduler: clock });
   const backends = createBackends({ memory, scheduler: clock, ...options });
   return { clock, memory, cloud: memory.cloud, backends };
 }

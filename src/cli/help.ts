@@ -1,20 +1,25 @@
-import { SETTINGS_HELP } from './config.js';
+import { settingsTable } from '../config/index.js';
 
+/** The text of `stratus --help`: the commands, then every setting from the one settings table. */
 export function helpText(version: string): string {
-  const rows = SETTINGS_HELP.map((s) => `  --${s.flag.padEnd(22)} ${s.env.padEnd(20)} ${s.expected}`);
+  const rows = settingsTable().map(
+    (s) =>
+      `  ${s.flag.padEnd(32)} ${s.env.padEnd(31)} ${s.inFile ? s.name : '-'}\n      ${s.meaning}; ${s.expected}; default ${s.default}`,
+  );
   return `stratus ${version}: a highly available control plane for a small cloud
 
 Usage:
   stratus start [settings]     run the control plane (until SIGTERM or SIGINT)
   stratus migrate [settings]   apply pending database migrations and exit
+  stratus sim [settings]       run the simulated cloud (stratus sim --help for its settings)
   stratus --help | --version
 
-Settings (flag, environment variable, allowed values); flags win over the environment:
+Settings (flag, environment variable, key in the --config JSON file), then what each does,
+the values it takes and its default. Flags win over the environment, which wins over the
+config file, which wins over the defaults:
 ${rows.join('\n')}
 
-Defaults: role all, host 127.0.0.1, port 8080, node id <hostname>-<pid>, data dir ./.stratus,
-log level info, shutdown timeout 30000 ms. Without a database URL, stratus runs as one
-process on an embedded PostgreSQL in the data dir.
+Without a database URL, stratus runs as one process on an embedded PostgreSQL in the data dir.
 
 Exit status: 0 success, 1 failure, 2 invalid command line or setting.
 `;

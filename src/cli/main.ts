@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
+import { type Config, isConfigError, loadConfig } from '../config/index.js';
 import { isDataDirInUseError } from '../runtime/data-dir-lock.js';
 import { createLogger } from '../runtime/logger.js';
 import { VERSION } from '../version.js';
-import { type Config, isConfigError, loadConfig } from './config.js';
 import { helpText } from './help.js';
 
 /** Exit status of a command line or setting the program cannot take. */
@@ -24,9 +24,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
+  if (command === 'sim') return (await import('./sim.js')).runSim(rest);
   if (command !== 'start' && command !== 'migrate') {
     return fail(
-      `unknown command ${JSON.stringify(command)}: expected start or migrate (see stratus --help)`,
+      `unknown command ${JSON.stringify(command)}: expected start, migrate or sim (see stratus --help)`,
       EXIT_USAGE,
     );
   }
@@ -36,7 +37,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   let config: Config;
   try {
-    config = loadConfig(rest);
+    config = loadConfig({ args: rest, env: process.env });
   } catch (err) {
     if (isConfigError(err)) return fail(err.message, EXIT_USAGE);
     throw err;

@@ -1,13 +1,15 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { buildServer } from '../api/server.js';
 import { type Backends, createBackends } from '../backends/index.js';
-import type { Config } from '../cli/config.js';
+import { type Config, optionsAt } from '../config/index.js';
 import type { Elector } from '../ha/leader/port.js';
 import type { Runnable } from '../ha/lifecycle/runnable.js';
 import { ServiceManager } from '../ha/lifecycle/service-manager.js';
 import { VERSION } from '../version.js';
+import { announceReady } from './announce-ready.js';
 import { createControlPlane } from './control-plane.js';
 import { createJobSystem, type JobHandlers, type JobSystem, type JobSystemOptions } from './jobs.js';
 import { controlPlaneKeys } from './leader-keys.js';
@@ -15,6 +17,9 @@ import { createElector, leaderGuarded } from './leadership.js';
 import { markNodeStopped, nodeHeartbeat, nodeReaper, registerNode } from './node-registry.js';
 import { Readiness } from './readiness.js';
 import { applyMigrations, openStores, type Stores } from './stores.js';
+
+/** The label every series of this process carries, naming its node id. */
+export const METRICS_NODE_LABEL = 'stratus_node';
 
 /** The steps of a graceful shutdown, in the order they happen. */
 export type ShutdownStep = 'readiness-off' | 'http-closed' | 'services-stopped' | 'stores-closed';
@@ -63,15 +68,18 @@ interface ServiceContext {
 /** Background services by role: which runnables a process of this role owns. */
 function backgroundServices({ config, stores, logger, registry, elector, jobs }: ServiceContext): Runnable[] {
   const warn = (what: string) => (err: Error) => logger.warn({ err: err.message }, `${what} failed`);
-  const services: Runnable[] = [nodeHeartbeat(stores.db, config.nodeId, warn('node heartbeat'))];
+  const services: Runnable[] = [
+    nodeHeartbeat(stores.db, config.nodeId, warn('node heartbeat'), optionsAt(config, 'nodes')),
+  ];
   if (!elector || !jobs) return services;
   // Worker side: everything that runs jobs and maintenance. The API role serves requests only.
   services.push(
     ...jobs.runnables,
     leaderGuarded(
-      nodeReaper(stores.db, warn('node reaper')),
+      nodeReaper(stores.db, warn('node reaper'), optionsAt(config, 'nodes')),
       controlPlaneKeys.nodeReaper,
       elector,
+      config,
       logger,
       registry,
     ),
@@ -95,12 +103,18 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
     await registerNode(stores.db, { nodeId: config.nodeId, role: config.role, version: VERSION });
 
     const registry = new Registry();
-    registry.setDefaultLabels({ node: config.nodeId });
+    // Not `node`: Kubernetes scrape configs put the machine's name in a `node` label, which
+    // would overwrite this one (or be overwritten); nor `instance`, Prometheus's own target label.
+    registry.setDefaultLabels({ [METRICS_NODE_LABEL]: config.nodeId });
     collectDefaultMetrics({ register: registry });
     const readiness = new Readiness(stores.readinessChecks);
-    // The in-process cloud until the simulator server is configurable; either way the raw
-    // ports stay inside createBackends and the process sees only the wrapped ones.
-    const backends = createBackends({ registry });
+    // The in-process cloud, or a shared `stratus sim` when a cloud URL is set; either way the
+    // raw ports stay inside createBackends and the process sees only the wrapped ones.
+    const backends = createBackends({
+      registry,
+      ...optionsAt(config, 'backends'),
+      ...(config.cloudUrl === undefined ? {} : { cloudUrl: config.cloudUrl, caller: config.nodeId }),
+    });
     const controlPlane = createControlPlane({ db: stores.db, ports: backends, logger });
 
     const manager = new ServiceManager({
@@ -150,6 +164,8 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
     }
     manager.start();
 
+    // Stops the watch for the first ready report when a shutdown begins first.
+    const announcer = new AbortController();
     let stopping: Promise<boolean> | undefined;
     const shutdown = (reason: string): Promise<boolean> => {
       stopping ??= (async () => {
@@ -162,7 +178,15 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
         logger.info({ reason, deadlineMs: config.shutdownTimeoutMs }, 'shutting down');
         let clean = true;
         readiness.markShuttingDown();
+        announcer.abort();
         step('readiness-off');
+        if (server && config.drainDelayMs > 0) {
+          // A load balancer needs to see the 503 before the port closes: until then requests are
+          // still served, so none is sent into a closed port.
+          const drainMs = Math.min(config.drainDelayMs, remaining());
+          logger.info({ drainDelayMs: drainMs }, 'draining: /readyz answers 503, requests are still served');
+          await delay(drainMs);
+        }
         if (server) {
           const s = server;
           let timer: NodeJS.Timeout | undefined;
@@ -201,10 +225,13 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
       return stopping;
     };
 
-    logger.info(
-      { url, services: manager.names, stores: stores.description, version: VERSION },
-      `stratus ready: ${url ? `listening on ${url}` : 'no HTTP listener'}, role ${config.role}, ${stores.description}`,
-    );
+    await announceReady(readiness, announcer.signal, logger, {
+      url,
+      services: manager.names,
+      stores: stores.description,
+      version: VERSION,
+      msg: `stratus ready: ${url ? `listening on ${url}` : 'no HTTP listener'}, role ${config.role}, ${stores.description}`,
+    });
     return { config, url, services: manager.names, stores, backends, server, jobs, shutdown };
   } catch (err) {
     await server?.close().catch(() => {});

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Config } from '../cli/config.js';
+import { type Config, optionsAt } from '../config/index.js';
 import type { Elector } from '../ha/leader/port.js';
 import { createPostgresLedger } from '../ha/ledger/postgres-ledger.js';
 import type { Runnable } from '../ha/lifecycle/runnable.js';
@@ -56,28 +56,51 @@ export function createJobSystem(options: JobSystemOptions): JobSystem {
         name: JOB_QUEUE,
         consumer: config.nodeId,
         logger: queueLogger,
+        ...optionsAt(config, 'queue'),
       })
-    : createPostgresQueue({ db: stores.db, name: JOB_QUEUE, consumer: config.nodeId, logger: queueLogger });
+    : createPostgresQueue({
+        db: stores.db,
+        name: JOB_QUEUE,
+        consumer: config.nodeId,
+        logger: queueLogger,
+        ...optionsAt(config, 'queue'),
+      });
   const jobLogger = logger.child({ component: 'jobs' });
   const worker = createWorker({
     queue,
     ledger: createPostgresLedger(stores.db),
     db: stores.db,
-    handlers: options.handlers,
+    handlers: withDefaultLease(options.handlers, config.jobLeaseMs),
     nodeId: config.nodeId,
     logger: jobLogger,
     registry,
+    ...optionsAt(config, 'worker'),
     ...(options.onDeadLetter ? { onDeadLetter: options.onDeadLetter } : {}),
   });
-  const relay = createOutboxRelay({ db: stores.db, queue, logger: jobLogger });
-  const sweeper = createOutboxSweeper({ db: stores.db, queue, logger: jobLogger });
+  const relay = createOutboxRelay({ db: stores.db, queue, logger: jobLogger, ...optionsAt(config, 'relay') });
+  const sweeper = createOutboxSweeper({
+    db: stores.db,
+    queue,
+    logger: jobLogger,
+    ...optionsAt(config, 'sweeper'),
+  });
   return {
     queue,
     runnables: [
       relay,
       worker,
-      leaderGuarded(sweeper, controlPlaneKeys.outboxSweeper, elector, logger, registry),
+      leaderGuarded(sweeper, controlPlaneKeys.outboxSweeper, elector, config, logger, registry),
     ],
     close: () => queue.close(),
   };
+}
+
+/** The handlers with the configured lease on every kind that does not set its own. */
+function withDefaultLease(handlers: JobHandlers, leaseMs: number): JobHandlers {
+  return Object.fromEntries(
+    Object.entries(handlers).map(([kind, h]) => {
+      const reg: HandlerRegistration = typeof h === 'function' ? { handler: h } : h;
+      return [kind, { ...reg, leaseMs: reg.leaseMs ?? leaseMs }];
+    }),
+  );
 }

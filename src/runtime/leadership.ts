@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Config } from '../cli/config.js';
+import { type Config, optionsAt } from '../config/index.js';
 import { LeaderGuard } from '../ha/leader/guard.js';
 import type { LeaderKey } from '../ha/leader/keys.js';
 import { MemoryElector, MemoryLeadership } from '../ha/leader/memory-elector.js';
@@ -17,9 +17,19 @@ import type { Stores } from './stores.js';
  */
 export function createElector(config: Config, stores: Stores, logger: Logger): Elector {
   if (config.databaseUrl) {
-    return createPgElector({ connectionString: config.databaseUrl, nodeId: config.nodeId, logger });
+    return createPgElector({
+      connectionString: config.databaseUrl,
+      nodeId: config.nodeId,
+      logger,
+      settings: optionsAt(config, 'elector'),
+    });
   }
-  return new MemoryElector(config.nodeId, new MemoryLeadership(), stores.db);
+  const { fencedStatementTimeoutMs, fencedIdleTimeoutMs, fencedDeadlineMs } = config;
+  return new MemoryElector(config.nodeId, new MemoryLeadership(), stores.db, {
+    fencedStatementTimeoutMs,
+    fencedIdleTimeoutMs,
+    fencedDeadlineMs,
+  });
 }
 
 /** Runs `runnable` only while this process leads `key`. */
@@ -27,10 +37,12 @@ export function leaderGuarded(
   runnable: Runnable,
   key: LeaderKey,
   elector: Elector,
+  config: Config,
   logger: Logger,
   registry: Registry,
 ): Runnable {
   return new LeaderGuard({
+    ...optionsAt(config, 'guard'),
     elector,
     key,
     name: `leader:${runnable.name}`,

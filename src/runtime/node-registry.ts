@@ -1,4 +1,4 @@
-import type { Role } from '../cli/config.js';
+import type { Role } from '../config/index.js';
 import type { Queryable } from '../ha/db/database.js';
 import { loadText } from '../ha/db/sql-loader.js';
 import type { Runnable } from '../ha/lifecycle/runnable.js';
@@ -9,7 +9,20 @@ const sql = {
   stopped: loadText(new URL('./sql/mark-node-stopped.sql', import.meta.url)),
   touch: loadText(new URL('./sql/touch-node.sql', import.meta.url)),
   reap: loadText(new URL('./sql/reap-nodes.sql', import.meta.url)),
+  prune: loadText(new URL('./sql/prune-nodes.sql', import.meta.url)),
 };
+
+/** The timing of the node list; every field has a default. */
+export interface NodeRegistryOptions {
+  /** Between two refreshes of a node's last_seen_at. Default 5000 ms. */
+  heartbeatMs?: number;
+  /** Between two passes of the reaper. Default 10 000 ms. */
+  reaperIntervalMs?: number;
+  /** A node silent for this long is marked stopped. Default 30 000 ms. */
+  staleAfterMs?: number;
+  /** A node stopped for longer than this is deleted. Default 7 days. */
+  retentionMs?: number;
+}
 
 /** Records this process in stratus_nodes at start; marks it stopped on a clean exit. */
 export async function registerNode(
@@ -54,25 +67,33 @@ export function nodeHeartbeat(
   db: Queryable,
   nodeId: string,
   onError: (err: Error) => void,
-  intervalMs = 5_000,
+  options: NodeRegistryOptions = {},
 ): Runnable {
-  return periodic('node-heartbeat', intervalMs, () => db.query(sql.touch, [nodeId]), onError);
+  return periodic(
+    'node-heartbeat',
+    options.heartbeatMs ?? 5_000,
+    () => db.query(sql.touch, [nodeId]),
+    onError,
+  );
 }
 
 /**
  * Marks nodes that stopped refreshing last_seen_at (killed, partitioned) as stopped, so the
- * node list does not show dead replicas as alive. Idempotent; runs leader-guarded.
+ * node list does not show dead replicas as alive, and deletes nodes stopped for longer than the
+ * retention, so that a deployment whose node ids change at every start (the default
+ * `<hostname>-<pid>`, or one per pod) does not grow the table forever. Idempotent; runs
+ * leader-guarded.
  */
 export function nodeReaper(
   db: Queryable,
   onError: (err: Error) => void,
-  options: { intervalMs?: number; staleAfterMs?: number } = {},
+  options: NodeRegistryOptions = {},
 ): Runnable {
-  const staleAfterMs = options.staleAfterMs ?? 30_000;
-  return periodic(
-    'node-reaper',
-    options.intervalMs ?? 10_000,
-    () => db.query(sql.reap, [staleAfterMs]),
-    onError,
-  );
+  return periodic('node-reaper', options.reaperIntervalMs ?? 10_000, () => reapNodes(db, options), onError);
+}
+
+/** One pass of the reaper: mark the silent nodes stopped, then forget the long-stopped ones. */
+export async function reapNodes(db: Queryable, options: NodeRegistryOptions = {}): Promise<void> {
+  await db.query(sql.reap, [options.staleAfterMs ?? 30_000]);
+  await db.query(sql.prune, [options.retentionMs ?? 7 * 24 * 3_600_000]);
 }

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Config } from '../cli/config.js';
+import type { Config } from '../config/index.js';
 import type { Database } from '../ha/db/database.js';
 import { migrate, pendingMigrations } from '../ha/db/migrate.js';
 import { createPgDatabase } from '../ha/db/pg.js';

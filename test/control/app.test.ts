@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Config, loadConfig } from '../../src/cli/config.js';
+import { type Config, loadConfig } from '../../src/config/index.js';
 import { type App, startApp } from '../../src/runtime/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
@@ -40,7 +40,7 @@ afterAll(() => t.drop());
 
 it('the embedded default serves /v1 and reconciles what it accepts', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'stratus-control-'));
-  const config: Config = { ...loadConfig([], {}), port: 0, dataDir, role: 'all', nodeId: 'embedded-1' };
+  const config: Config = { ...loadConfig(), port: 0, dataDir, role: 'all', nodeId: 'embedded-1' };
   const app = await startApp(config, { logger: quiet });
   try {
     const op = await createNetworkAndWait(app, 'first');
@@ -55,7 +55,7 @@ it('the embedded default serves /v1 and reconciles what it accepts', async () =>
 });
 
 it('an api process accepts, a worker process reconciles, over one PostgreSQL database', async () => {
-  const base = { ...loadConfig([], {}), port: 0, databaseUrl: t.url };
+  const base = { ...loadConfig(), port: 0, databaseUrl: t.url };
   const api = await startApp({ ...base, role: 'api', nodeId: 'api-1' } as Config, { logger: quiet });
   const worker = await startApp({ ...base, role: 'worker', nodeId: 'worker-1' } as Config, { logger: quiet });
   try {

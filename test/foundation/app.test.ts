@@ -1,7 +1,8 @@
 import { type AddressInfo, createServer } from 'node:net';
+import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Config, loadConfig } from '../../src/cli/config.js';
+import { type Config, loadConfig } from '../../src/config/index.js';
 import { type App, type ShutdownStep, startApp } from '../../src/runtime/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { REDIS_URL } from '../helpers/services.js';
@@ -16,7 +17,7 @@ beforeAll(async () => {
 afterAll(() => t.drop());
 
 function config(overrides: Partial<Config>): Config {
-  return { ...loadConfig([], {}), port: 0, databaseUrl: t.url, ...overrides };
+  return { ...loadConfig(), port: 0, databaseUrl: t.url, ...overrides };
 }
 
 async function readyz(app: App): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -171,6 +172,69 @@ describe('readiness follows the dependencies without a restart', () => {
   });
 });
 
+describe('the ready line', () => {
+  it('is logged only once /readyz answers 200, not while Redis is still out of reach', async () => {
+    const proxy = await startTcpProxy(REDIS_URL);
+    proxy.blackhole();
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk: Buffer, _enc, done) {
+          lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+          done();
+        },
+      }),
+    );
+    const isReadyLine = (l: Record<string, unknown>) => String(l.msg).startsWith('stratus ready');
+    const app = await startApp(
+      config({ role: 'api', nodeId: 'ready-line', redisUrl: proxy.urlFor(REDIS_URL) }),
+      { logger },
+    );
+    try {
+      expect((await readyz(app)).status).toBe(503);
+      expect(lines.filter(isReadyLine)).toEqual([]);
+      expect(lines.some((l) => l.msg === 'started, not ready yet: waiting for the dependencies')).toBe(true);
+      proxy.resume();
+      await expect.poll(() => lines.filter(isReadyLine).length, { timeout: 15_000 }).toBe(1);
+      expect((await readyz(app)).status).toBe(200);
+    } finally {
+      proxy.resume();
+      await app.shutdown('test');
+      await proxy.close();
+    }
+  });
+});
+
+describe('operator settings', () => {
+  it('reach the running components: worker concurrency and bulkheads', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk: Buffer, _enc, done) {
+          lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+          done();
+        },
+      }),
+    );
+    const tuned = loadConfig({
+      args: ['--worker-concurrency', '3', '--bulkhead-dns', '4', '--drain-delay-ms', '0'],
+      env: { DATABASE_URL: t.url },
+    });
+    const app = await startApp({ ...tuned, port: 0, nodeId: 'tuned-1' }, { logger });
+    try {
+      await expect
+        .poll(() => lines.find((l) => l.msg === 'worker: started'))
+        .toMatchObject({ concurrency: 3 });
+      expect(app.backends.health().dns.bulkhead).toMatchObject({ maxConcurrent: 4 });
+      expect(app.backends.health().compute.bulkhead).toMatchObject({ maxConcurrent: 20 });
+    } finally {
+      await app.shutdown('test');
+    }
+  });
+});
+
 describe('graceful shutdown', () => {
   it('turns readiness off, lets in-flight requests finish, then stops services and stores', async () => {
     const steps: ShutdownStep[] = [];
@@ -274,12 +338,14 @@ describe('metrics', () => {
       await fetch(`${app.url}/healthz`);
       await fetch(`${app.url}/nowhere`);
       const text = await (await fetch(`${app.url}/metrics`)).text();
-      expect(text).toContain('process_cpu_user_seconds_total');
+      expect(text).toContain('process_cpu_user_seconds_total{stratus_node="metrics-1"}');
+      // No series carries a `node` label: that name belongs to the machine in Kubernetes setups.
+      expect(text).not.toMatch(/[{,]node="/);
       expect(text).toMatch(
-        /http_request_duration_seconds_count\{node="metrics-1",method="GET",route="\/healthz",status_code="200"\} 1/,
+        /http_request_duration_seconds_count\{stratus_node="metrics-1",method="GET",route="\/healthz",status_code="200"\} 1/,
       );
       expect(text).toMatch(
-        /http_request_duration_seconds_count\{node="metrics-1",method="GET",route="unmatched",status_code="404"\} 1/,
+        /http_request_duration_seconds_count\{stratus_node="metrics-1",method="GET",route="unmatched",status_code="404"\} 1/,
       );
     } finally {
       await app.shutdown('test');

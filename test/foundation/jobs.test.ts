@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Config, loadConfig } from '../../src/cli/config.js';
+import { type Config, loadConfig } from '../../src/config/index.js';
 import { enqueue } from '../../src/ha/outbox/outbox.js';
 import type { DeadLetterInfo, JobContext } from '../../src/ha/worker/types.js';
 import { type App, startApp } from '../../src/runtime/app.js';
@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 function config(overrides: Partial<Config>): Config {
-  return { ...loadConfig([], {}), port: 0, ...overrides };
+  return { ...loadConfig(), port: 0, ...overrides };
 }
 
 /** Starts a process with an `echo` handler that records each run, and collects dead letters. */
@@ -91,7 +91,8 @@ describe('the job path of a worker process', () => {
       await app.shutdown('test');
       rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+    // A first embedded start includes initdb: ~10 s, several times that on a loaded machine.
+  }, 120_000);
 
   it('an api process runs no job services', async () => {
     const app = await startApp(config({ role: 'api', nodeId: 'jobs-api', databaseUrl: t.url }), {

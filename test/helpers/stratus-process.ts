@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+/** The repository's root directory. */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** A `stratus` child process with its output collected line by line. */
 export interface StratusProcess {
@@ -20,10 +22,32 @@ export interface StratusProcess {
 
 const running = new Set<ChildProcess>();
 
-/** Starts `stratus <args>` through tsx, with a clean environment plus `env`. */
+/** Starts `stratus <args>` through tsx, with a clean environment (no drain delay) plus `env`. */
 export function spawnStratus(args: string[], env: Record<string, string> = {}): StratusProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'info', ...env },
+  return spawnCommand(process.execPath, ['--import', 'tsx', MAIN, ...args], env);
+}
+
+/**
+ * Starts any command that runs stratus (`npm start`, `node bin/stratus.js`), with a clean
+ * environment plus `env`, in `cwd` (default the repository).
+ */
+export function spawnCommand(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+  cwd = ROOT,
+): StratusProcess {
+  const child = spawn(command, args, {
+    cwd,
+    // No drain window unless a test asks for one: a replica on PostgreSQL would otherwise spend
+    // its default 5 s answering 503 before every stop.
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      LOG_LEVEL: 'info',
+      DRAIN_DELAY_MS: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);

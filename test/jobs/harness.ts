@@ -3,20 +3,24 @@ import { createInterface } from 'node:readline';
 import type { Database } from '../../src/ha/db/database.js';
 import { migrate } from '../../src/ha/db/migrate.js';
 import { createPgDatabase } from '../../src/ha/db/pg.js';
+import type { NewJob } from '../../src/ha/job/envelope.js';
 import { enqueueBatch } from '../../src/ha/outbox/outbox.js';
-import type { NewJob } from '../../src/ha/worker/envelope.js';
 import { migrations } from '../../src/migrations/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { type AuditReport, auditReport, createFakeBackendSchema } from './fake-backend.js';
 
 const WORKER_FILE = new URL('../worker/job-worker.ts', import.meta.url).pathname;
 
 /** What a worker child reports on stdout. */
 export interface ChildEvent {
-  event: 'ready' | 'started' | 'effect' | 'stopped';
+  event: 'ready' | 'started' | 'effect' | 'observed' | 'zombie-call' | 'stopped';
   nodeId: string;
   key?: string;
   attempt?: number;
+  /** `effect`: this attempt created the effect (false: observe found it made already). */
   effect?: boolean;
+  /** `zombie-call`: the backend acted on the call. */
+  accepted?: boolean;
   /** Receipt time in the test process. */
   at: number;
 }
@@ -107,27 +111,12 @@ export class WorkerFleet {
   }
 }
 
-/** A fresh database with every migration and the fake backend's tables. */
+/** A fresh database with every migration and the fake backend's audit table. */
 export async function jobsDatabase(): Promise<{ t: TestDatabase; db: Database }> {
   const t = await createTestDatabase();
   const db = createPgDatabase({ connectionString: t.url, max: 4 });
   await migrate(db, migrations);
-  await db.exec(`
-    CREATE TABLE fake_effects (
-      client_token  text PRIMARY KEY,
-      fencing_token bigint NOT NULL,
-      node          text NOT NULL,
-      created_at    timestamptz NOT NULL DEFAULT clock_timestamp()
-    );
-    CREATE TABLE fake_audit (
-      id            bigserial PRIMARY KEY,
-      client_token  text NOT NULL,
-      fencing_token bigint NOT NULL,
-      node          text NOT NULL,
-      attempt       integer NOT NULL,
-      effect        boolean NOT NULL,
-      at            timestamptz NOT NULL DEFAULT clock_timestamp()
-    );`);
+  await createFakeBackendSchema(db);
   return { t, db };
 }
 
@@ -149,12 +138,8 @@ export async function until(check: () => Promise<boolean>, timeoutMs: number, wh
 
 export interface Tally {
   ledger: Record<string, number>;
-  effects: number;
-  calls: number;
-  /** Keys with more than one effect: always 0 when the backend honours client tokens. */
-  keysWithTwoEffects: number;
-  /** Keys whose accepted calls did not come with growing fencing tokens. */
-  tokenRegressions: number;
+  /** The fake backend's audit, counted from its rows. */
+  audit: AuditReport;
   outboxUnfinished: number;
 }
 
@@ -163,24 +148,13 @@ export async function tally(db: Database): Promise<Tally> {
   const ledger = await db.query<{ state: string; n: number }>(
     'SELECT state, count(*)::int AS n FROM stratus_ledger GROUP BY state',
   );
-  const counts = await db.query<{ effects: number; calls: number; doubles: number; regressions: number }>(`
-    SELECT (SELECT count(*)::int FROM fake_effects) AS effects,
-           (SELECT count(*)::int FROM fake_audit) AS calls,
-           (SELECT count(*)::int FROM (SELECT client_token FROM fake_audit WHERE effect
-              GROUP BY client_token HAVING count(*) > 1) d) AS doubles,
-           (SELECT count(*)::int FROM (SELECT fencing_token < lag(fencing_token) OVER w AS back
-              FROM fake_audit WINDOW w AS (PARTITION BY client_token ORDER BY id)) r WHERE back) AS regressions`);
   const outbox = await db.query<{ n: number }>(`
     SELECT count(*)::int AS n FROM stratus_outbox o
     LEFT JOIN stratus_ledger l ON l.job_key = o.job_key
     WHERE l.state IS DISTINCT FROM 'completed'`);
-  const c = counts.rows[0]!;
   return {
     ledger: Object.fromEntries(ledger.rows.map((r) => [r.state, r.n])),
-    effects: c.effects,
-    calls: c.calls,
-    keysWithTwoEffects: c.doubles,
-    tokenRegressions: c.regressions,
+    audit: await auditReport(db),
     outboxUnfinished: outbox.rows[0]!.n,
   };
 }

@@ -53,10 +53,10 @@ it('completes every job, each with one backend call, after a FLUSHDB mid-run', a
     db,
     Array.from({ length: JOBS }, (_, i) => ({ key: `loss-${i}`, kind: 'effect', payload: { workMs: 40 } })),
   );
-  await until(async () => (await tally(db)).effects >= 200, 30_000, '200 effects');
+  await until(async () => (await tally(db)).audit.effects >= 200, 30_000, '200 effects');
   await redis.flushdb();
   const atWipe = await tally(db);
-  expect(atWipe.effects).toBeLessThan(JOBS * 0.8);
+  expect(atWipe.audit.effects).toBeLessThan(JOBS * 0.8);
 
   let redispatched = 0;
   await until(
@@ -70,10 +70,12 @@ it('completes every job, each with one backend call, after a FLUSHDB mid-run', a
   const end = await tally(db);
   expect(redispatched).toBeGreaterThan(0);
   expect(end.ledger).toEqual({ completed: JOBS });
-  expect(end.effects).toBe(JOBS);
-  // No crash in this run: the ledger turned every duplicate message into a no-op.
-  expect(end.calls).toBe(JOBS);
-  expect(end.keysWithTwoEffects).toBe(0);
+  expect(end.audit.violations).toEqual([]);
+  expect(end.audit.effects).toBe(JOBS);
+  // No crash in this run: the ledger turned every duplicate message into a no-op, so each job
+  // reached the backend once (one observe, one create).
+  expect(end.audit.calls).toBe(2 * JOBS);
+  expect(end.audit.deadLeaseCalls).toBe(0);
   expect(end.outboxUnfinished).toBe(0);
   await queue.close();
 }, 150_000);

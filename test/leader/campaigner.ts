@@ -28,6 +28,15 @@ export interface CampaignerConfig {
   writeEveryMs: number;
   /** Time spent inside each fenced transaction between the fence and the insert. */
   holdInTxMs: number;
+  /** A statement run inside each fenced transaction before the insert (a long one, say). */
+  statementInTx?: string;
+  /**
+   * Makes the singleton a zombie: it ignores its abort signal and never returns, keeping
+   * `writers` fenced writers going, staggered, each holding its transaction `holdMs`.
+   */
+  zombie?: { writers: number; holdMs: number };
+  /** The guard's grace for a singleton to stop. */
+  singletonStopGraceMs?: number;
   settings?: Partial<ElectorSettings>;
 }
 
@@ -42,7 +51,7 @@ const emit = (event: Record<string, unknown>) => {
 const db = createPgDatabase({
   connectionString: config.poolUrl,
   applicationName: `campaigner-pool:${config.nodeId}`,
-  max: Math.max(2, config.keys.length),
+  max: Math.max(2, config.keys.length * (config.zombie?.writers ?? 1)),
   connectionTimeoutMillis: 3_000,
   onError: () => {},
 });
@@ -66,7 +75,9 @@ async function write(term: LeaderTerm, req?: number): Promise<void> {
   const begunAt = wallNow();
   try {
     await fencedTransaction(db, term, async (tx) => {
-      if (config.holdInTxMs > 0) await sleep(config.holdInTxMs, new AbortController().signal);
+      const holdMs = config.zombie?.holdMs ?? config.holdInTxMs;
+      if (holdMs > 0) await sleep(holdMs, new AbortController().signal);
+      if (config.statementInTx) await tx.query(config.statementInTx);
       await tx.query('INSERT INTO fenced_writes (key_id, epoch, node, n) VALUES ($1, $2, $3, $4)', [
         term.keyId,
         term.epoch,
@@ -99,10 +110,14 @@ const guards = config.keys.map(
       key,
       logger,
       backoff: { initialMs: 100, maxMs: 1_000, floorMs: 20 },
+      ...(config.singletonStopGraceMs === undefined
+        ? {}
+        : { singletonStopGraceMs: config.singletonStopGraceMs }),
       onEvent: (e) => {
         if (e.type === 'elected') emit({ ev: 'elected', key: e.key, epoch: e.epoch });
         else if (e.type === 'lost') emit({ ev: 'lost', key: e.key, epoch: e.epoch, reason: e.reason });
         else if (e.type === 'ended') emit({ ev: 'ended', key: e.key, epoch: e.epoch, reason: e.reason });
+        else if (e.type === 'singleton-stuck') emit({ ev: 'stuck', key: e.key, epoch: e.epoch });
         else emit({ ev: e.type, key: e.key, error: e.error.message });
       },
       // Deliberately ignores term.isCurrent(): a deposed leader that keeps writing is what
@@ -110,6 +125,7 @@ const guards = config.keys.map(
       run: async (signal, term) => {
         lastTerm.set(term.key, term);
         emit({ ev: 'started', key: term.key, epoch: term.epoch, pid: elector.holderPid });
+        if (config.zombie) return zombie(term, config.zombie);
         while (!signal.aborted) {
           await write(term);
           await sleep(config.writeEveryMs, signal);
@@ -117,6 +133,20 @@ const guards = config.keys.map(
       },
     }),
 );
+
+/** Writers that never stop, whatever the signal says; the returned promise never settles. */
+async function zombie(term: LeaderTerm, { writers, holdMs }: { writers: number; holdMs: number }) {
+  const forever = new AbortController().signal;
+  const loop = async (i: number) => {
+    await sleep((i * holdMs) / writers, forever);
+    // A short pause between writes: with 200 ms writes, three or four stay open at any time.
+    for (;;) {
+      await write(term);
+      await sleep(config.writeEveryMs, forever);
+    }
+  };
+  await Promise.all(Array.from({ length: writers }, (_, i) => loop(i)));
+}
 
 const running = guards.map((g) => g.start(stop.signal));
 

@@ -22,9 +22,13 @@ function seeded(seed: number): () => number {
   };
 }
 
-/** Failures that mean "the connection went away", after which nothing was committed or decided. */
+/**
+ * Failures that mean "the connection went away", after which nothing was committed or
+ * decided, or that the fenced transaction's client-side deadline passed (a process stopped
+ * in the middle of one finds its deadline gone when it is woken).
+ */
 const CONNECTION_FAILURE =
-  /^(25P03|57P0[1-3]|08\d{3}|ECONNRESET|EPIPE) |Connection terminated|connection error|timeout exceeded when trying to connect/;
+  /^(25P03|57P0[1-3]|08\d{3}|ECONNRESET|EPIPE|FENCE_DEADLINE) |Connection terminated|connection error|timeout exceeded when trying to connect/;
 
 // The schedule alone is 15-25 s; at a load average of 16 on two cores the whole test took
 // over 30 s (spawning replacements compiles TypeScript), so it gets its own budget.
@@ -150,6 +154,7 @@ describe('fencing under random crashes and pauses', { timeout: 120_000 }, () => 
     expect(report.overlaps, context).toBe(0);
     expect(report.regressions, context).toBe(0);
     expect(report.unknownEpochs, context).toBe(0);
+    expect(report.afterLockLost, context).toBe(0);
     for (const w of writes) {
       const id = `${w.node}#${w.n}`;
       if (w.ok) expect(committed.has(id), `accepted ${id} missing\n${context}`).toBe(true);

@@ -71,7 +71,7 @@ describe('a leader that hangs, is cut off, or loses its session', { timeout: 60_
         expect(committed.has(id), `refused write ${id} was committed`).toBe(false);
     }
     const report = await checkFencing(env.db);
-    expect(report).toMatchObject({ overlaps: 0, regressions: 0, unknownEpochs: 0 });
+    expect(report).toMatchObject({ overlaps: 0, regressions: 0, unknownEpochs: 0, afterLockLost: 0 });
   };
 
   it('SIGSTOP: a peer takes over within the hang bound; on SIGCONT the old leader steps down and is fenced', async () => {
@@ -109,6 +109,38 @@ describe('a leader that hangs, is cut off, or loses its session', { timeout: 60_
     );
     expect(afterWake.filter((e) => e.ok)).toEqual([]);
     await expectStaleWriteRefused(victim, itsKeys[0]!, epochs.get(itsKeys[0]!)!);
+    await expectConsistentReports(cluster);
+  });
+
+  it('SIGSTOP during a long statement inside a fenced transaction: a peer still takes over within the hang bound', async () => {
+    cluster = newCluster();
+    const key = names[0]!;
+    // 3.5 s: longer than the fenced statement bound, shorter than the old 5 s one.
+    const victim = cluster.spawn('long-a', { keys: [keys[0]!], statementInTx: 'SELECT pg_sleep(3.5)' });
+    await cluster.leadersOf([key], 20_000);
+    for (const node of ['long-b', 'long-c']) cluster.spawn(node, { keys: [keys[0]!] });
+    await Cluster.waitQueued(env.db, 2, 20_000);
+    const epoch = victim.believedEpoch(key)!;
+    // Stop it the moment a long statement has begun: the worst case for the old bounds
+    // (statement time + idle-in-transaction timeout = 5.5 s).
+    const deadline = Date.now() + 20_000;
+    while (
+      (
+        await env.db.query(
+          `SELECT 1 FROM pg_stat_activity WHERE application_name = 'campaigner-pool:long-a'
+           AND state = 'active' AND query LIKE '%pg_sleep%'
+           AND clock_timestamp() - query_start < interval '100 milliseconds'`,
+        )
+      ).rowCount === 0
+    ) {
+      if (Date.now() > deadline) throw new Error('the long statement never started');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const stoppedAt = victim.signal('SIGSTOP');
+    const started = await takeover(cluster, key, epoch, victim.nodeId);
+    expect(started.t - stoppedAt).toBeLessThan(HANG_BOUND_MS);
+    victim.signal('SIGCONT');
+    await expectStaleWriteRefused(victim, key, epoch);
     await expectConsistentReports(cluster);
   });
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Queryable } from '../../src/ha/db/database.js';
 import { fencedTransaction } from '../../src/ha/leader/fence.js';
 import { MemoryElector, MemoryLeadership } from '../../src/ha/leader/memory-elector.js';
+import { PgElector } from '../../src/ha/leader/pg-elector.js';
 import type { LeaderTerm } from '../../src/ha/leader/port.js';
 import { checkFencing } from './invariants.js';
 import { type LeaderTestDatabase, leaderTestDatabase, testKeys } from './setup.js';
@@ -60,12 +61,49 @@ describe('fencing invariant checker', () => {
       // A write under an epoch no term ever had.
       await insert(env.db, 99, 5);
       const report = await checkFencing(env.db);
-      expect(report).toMatchObject({ writes: 5, overlaps: 2, regressions: 1, unknownEpochs: 1 });
+      expect(report).toMatchObject({
+        writes: 5,
+        overlaps: 2,
+        regressions: 1,
+        unknownEpochs: 1,
+        afterLockLost: 0,
+      });
 
       // The fence itself refuses what the unfenced writes got through.
       await expect(fencedTransaction(env.db, t1, (tx) => insert(tx, t1.epoch, 6))).rejects.toMatchObject({
         code: 'STALE_EPOCH',
       });
+    } finally {
+      await elector.close();
+    }
+  });
+
+  it('counts a write committed after its term lost its lock session, before any successor bumped', async () => {
+    const elector = new PgElector({ connectionString: env.t.url, nodeId: 'checker-pg' });
+    try {
+      const term = await elector.campaign(key!, new AbortController().signal);
+      await fencedTransaction(env.db, term, (tx) => insert(tx, term.epoch, 10));
+      const before = await checkFencing(env.db);
+      expect(before.afterLockLost).toBe(0);
+
+      // The holder session is ended (its lock frees) and nobody campaigns: no bump, so no
+      // overlap can show it; a write that bypasses the fence still commits under the term.
+      const lost = new Promise((resolve) => term.signal.addEventListener('abort', resolve, { once: true }));
+      await env.db.query('SELECT pg_terminate_backend($1)', [elector.holderPid]);
+      await lost;
+      await insert(env.db, term.epoch, 11);
+      const report = await checkFencing(env.db);
+      expect(report.afterLockLost).toBe(1);
+      expect(report.overlaps).toBe(before.overlaps);
+      expect(report.examples).toContainEqual(expect.objectContaining({ node: 'checker', n: 11 }));
+
+      // The fence refuses the same write.
+      await expect(fencedTransaction(env.db, term, (tx) => insert(tx, term.epoch, 12))).rejects.toMatchObject(
+        {
+          code: 'STALE_EPOCH',
+          reason: 'lock-lost',
+        },
+      );
     } finally {
       await elector.close();
     }

@@ -4,7 +4,16 @@
 // holds until its commit ends, so those numbers order the writes and bumps of a key exactly
 // as they committed. (A timestamp taken when a row is inserted would miss a write that
 // inserted before a bump and committed after it.)
+//
+// A write can also be accepted from a term that no newer term has superseded yet: its lock
+// session ended, the successor holds the lock but has not committed its bump. Each write
+// therefore also records, when it inserts its row, whether the session of its term still
+// held the term's leadership lock, from pg_locks. (At insert, not at commit: the fence checks
+// the lock after the insert, just before COMMIT, and a session that ends between that check
+// and the commit is a window of one round trip that no fence can close; the successor's bump
+// still waits for that commit, so it never overlaps the successor's term.)
 import type { Queryable } from '../../src/ha/db/database.js';
+import { LockClass } from '../../src/ha/db/lock-ids.js';
 
 /**
  * Schema the children write to, beyond the migrations: `fenced_writes`, and the triggers that
@@ -20,7 +29,8 @@ CREATE TABLE fenced_writes (
   node       text NOT NULL,
   n          integer NOT NULL,
   at         timestamptz NOT NULL DEFAULT clock_timestamp(),
-  commit_seq bigint
+  commit_seq bigint,
+  lock_held  boolean
 );
 CREATE TABLE commit_order (key_id integer PRIMARY KEY, seq bigint NOT NULL);
 CREATE TABLE epoch_bumps (key_id integer NOT NULL, epoch bigint NOT NULL, commit_seq bigint NOT NULL,
@@ -35,6 +45,18 @@ BEGIN
   UPDATE fenced_writes SET commit_seq = next_commit_seq(NEW.key_id) WHERE id = NEW.id;
   RETURN NULL;
 END $$;
+CREATE FUNCTION check_lock() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.lock_held := (
+    SELECT j.backend_pid = 0 OR EXISTS (
+      SELECT 1 FROM pg_locks l
+      WHERE l.locktype = 'advisory' AND l.granted AND l.pid = j.backend_pid
+        AND l.classid = ${LockClass.leadership}::int8::oid AND l.objid = NEW.key_id::int8::oid
+        AND l.objsubid = 2)
+    FROM stratus_leadership_journal j WHERE j.key_id = NEW.key_id AND j.epoch = NEW.epoch);
+  RETURN NEW;
+END $$;
+CREATE TRIGGER check_lock BEFORE INSERT ON fenced_writes FOR EACH ROW EXECUTE FUNCTION check_lock();
 CREATE CONSTRAINT TRIGGER stamp_write AFTER INSERT ON fenced_writes
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION stamp_write();
 CREATE FUNCTION stamp_bump() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -57,6 +79,11 @@ export interface FencingReport {
   regressions: number;
   /** Writes of an epoch no bump committed, or without a commit stamp (must be 0). */
   unknownEpochs: number;
+  /**
+   * Writes accepted although the session of their term no longer held its leadership lock
+   * when they were made (must be 0): from a deposed term whose successor had not bumped yet.
+   */
+  afterLockLost: number;
   /** A few offending rows, for the failure message. */
   examples: unknown[];
 }
@@ -84,6 +111,7 @@ export async function checkFencing(db: Queryable): Promise<FencingReport> {
      WHERE w.commit_seq IS NULL
         OR NOT EXISTS (SELECT 1 FROM epoch_bumps b WHERE b.key_id = w.key_id AND b.epoch = w.epoch)`,
   );
+  const afterLockLost = await db.query('SELECT * FROM fenced_writes WHERE lock_held IS FALSE');
   const counts = await db.query<{ writes: number; terms: number }>(
     `SELECT (SELECT count(*) FROM fenced_writes)::int AS writes,
             (SELECT count(*) FROM epoch_bumps)::int AS terms`,
@@ -94,7 +122,8 @@ export async function checkFencing(db: Queryable): Promise<FencingReport> {
     overlaps: overlaps.rowCount,
     regressions: regressions.rowCount,
     unknownEpochs: unknown.rowCount,
-    examples: [...overlaps.rows, ...regressions.rows, ...unknown.rows].slice(0, 5),
+    afterLockLost: afterLockLost.rowCount,
+    examples: [...overlaps.rows, ...regressions.rows, ...unknown.rows, ...afterLockLost.rows].slice(0, 5),
   };
 }
 

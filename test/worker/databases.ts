@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import type { Database } from '../../src/ha/db/database.js';
 import { migrate } from '../../src/ha/db/migrate.js';
-import { parseEnvelope } from '../../src/ha/worker/envelope.js';
+import { parseEnvelope } from '../../src/ha/job/envelope.js';
 import { migrations } from '../../src/migrations/index.js';
 import { type DriverName, openTestDatabase } from '../helpers/db.js';
 

@@ -46,7 +46,30 @@ export class InvalidInputError extends BackendError {
  */
 export class ConflictError extends BackendError {
   readonly code = BackendErrorCode.Conflict;
-  override readonly name = 'ConflictError';
+  override readonly name: string = 'ConflictError';
+}
+
+/** Why a {@link CapacityError} refused a create. */
+export type CapacityReason = 'quota-exceeded' | 'no-capacity';
+
+/**
+ * A create was refused for lack of room: the tenant's quota is used up (`quota-exceeded`,
+ * only an operator can raise it) or the zone has no free capacity (`no-capacity`, another
+ * zone or a later attempt may succeed). A conflict with the backend's state, so it never
+ * counts against the backend's health.
+ */
+export class CapacityError extends ConflictError {
+  override readonly name = 'CapacityError';
+  /**
+   * @param reason which limit refused the create
+   * @param message what was asked and what is left
+   */
+  constructor(
+    readonly reason: CapacityReason,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** The backend cannot serve the request now; a later attempt may succeed. */
@@ -110,4 +133,10 @@ export function isUnavailableError(error: unknown): error is UnavailableError {
 /** True for a {@link StaleFencingTokenError} from any copy. */
 export function isStaleFencingTokenError(error: unknown): error is StaleFencingTokenError {
   return hasCode(error, BackendErrorCode.StaleFencingToken);
+}
+
+/** True for a {@link CapacityError} (of either reason) from any copy. */
+export function isCapacityError(error: unknown): error is CapacityError {
+  const reason = (error as { reason?: unknown } | null)?.reason;
+  return isConflictError(error) && (reason === 'quota-exceeded' || reason === 'no-capacity');
 }

@@ -18,6 +18,8 @@ export interface MutationOptions extends CallOptions {
   readonly clientToken: string;
   /** The caller's lease or leadership epoch; the backend refuses an older one per resource. */
   readonly fencingToken?: number;
+  /** Who calls (the node id), recorded in the backend's audit; default unknown. */
+  readonly caller?: string;
 }
 
 /** Filter and page of a listing. */

@@ -2,8 +2,20 @@
 
 import type { CallOptions, ListOptions, MutationOptions, Page, Pingable } from './common.js';
 
-/** Power state of an instance as the backend reports it. */
-export type InstanceState = 'pending' | 'running' | 'stopped' | 'terminated';
+/**
+ * Lifecycle stage of an instance as the backend reports it: a create goes
+ * `pending → provisioning → booting → running`, a stop `stopping → stopped`, a delete
+ * `terminating → terminated`. The transitional stages last as long as the backend says.
+ */
+export type InstanceState =
+  | 'pending'
+  | 'provisioning'
+  | 'booting'
+  | 'running'
+  | 'stopping'
+  | 'stopped'
+  | 'terminating'
+  | 'terminated';
 
 /** What to create. */
 export interface InstanceSpec {
@@ -11,8 +23,12 @@ export interface InstanceSpec {
   readonly name: string;
   /** Image to boot. */
   readonly image: string;
-  /** Size class, e.g. `small`. */
+  /** Size class, e.g. `small`; one of the backend's instance types. */
   readonly size: string;
+  /** Owner, counted against its quota; default `default`. */
+  readonly tenant?: string;
+  /** Placement zone, whose capacity it uses; default the backend's first zone. */
+  readonly zone?: string;
   /** Free-form labels, used for listing. */
   readonly labels?: Readonly<Record<string, string>>;
 }
@@ -43,6 +59,8 @@ export interface InstanceStats {
   readonly cpu: number;
   /** Memory in use, bytes. */
   readonly memoryBytes: number;
+  /** How far a database replica is behind its primary, ms; only for replicas. */
+  readonly replicationLagMs?: number;
 }
 
 /** Options of a log stream. */

@@ -10,6 +10,8 @@ export interface Target {
   readonly port: number;
   /** Relative weight; default 1. */
   readonly weight?: number;
+  /** The instance behind the address; when given, the target is healthy while it runs. */
+  readonly instanceId?: string;
 }
 
 /** What to create. */

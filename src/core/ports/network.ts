@@ -2,12 +2,22 @@
 
 import type { CallOptions, ListOptions, MutationOptions, Page, Pingable } from './common.js';
 
+/** A named part of a network's range. */
+export interface Subnet {
+  /** Name, unique in the network. */
+  readonly name: string;
+  /** Address range inside the network's, e.g. `10.0.1.0/24`; subnets do not overlap. */
+  readonly cidr: string;
+}
+
 /** What to create. */
 export interface NetworkSpec {
   /** Human name. */
   readonly name: string;
-  /** Address range, e.g. `10.0.0.0/24`. */
+  /** Address range, e.g. `10.0.0.0/16`. */
   readonly cidr: string;
+  /** Subnets; without any, addresses come from the whole range. */
+  readonly subnets?: readonly Subnet[];
   /** Free-form labels. */
   readonly labels?: Readonly<Record<string, string>>;
 }
@@ -28,6 +38,14 @@ export interface IpAllocation {
   readonly networkId: string;
   /** The address. */
   readonly address: string;
+  /** The subnet it was allocated in, when the network has subnets. */
+  readonly subnet?: string;
+}
+
+/** Options of an address allocation. */
+export interface AllocateOptions extends MutationOptions {
+  /** Subnet to allocate in; default the network's first (or its whole range). */
+  readonly subnet?: string;
 }
 
 /** Which instance to attach to which network. */
@@ -49,7 +67,7 @@ export interface NetworkPort extends Pingable {
   /** Deletes a network; Conflict while instances are attached. */
   deleteNetwork(id: string, options: MutationOptions): Promise<void>;
   /** Allocates a free address in the network. */
-  allocateIp(networkId: string, options: MutationOptions): Promise<IpAllocation>;
+  allocateIp(networkId: string, options: AllocateOptions): Promise<IpAllocation>;
   /** Releases an address. */
   releaseIp(allocation: IpAllocation, options: MutationOptions): Promise<void>;
   /** Attaches an instance. */

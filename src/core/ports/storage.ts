@@ -6,10 +6,32 @@ import type { CallOptions, ListOptions, MutationOptions, Page, Pingable } from '
 export interface VolumeSpec {
   /** Human name. */
   readonly name: string;
-  /** Size in GiB. */
+  /** Size in GiB; at least the snapshot's when restoring one. */
   readonly sizeGiB: number;
+  /** Snapshot to restore the volume from. */
+  readonly fromSnapshot?: string;
   /** Free-form labels. */
   readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** What to snapshot. */
+export interface SnapshotSpec {
+  /** Human name. */
+  readonly name: string;
+  /** The volume to copy. */
+  readonly volumeId: string;
+  /** Free-form labels. */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** A point-in-time copy of a volume; it outlives the volume. */
+export interface Snapshot extends SnapshotSpec {
+  /** Backend-assigned id. */
+  readonly id: string;
+  /** Size of the volume when taken, GiB. */
+  readonly sizeGiB: number;
+  /** Creation time (ms since the epoch, backend clock). */
+  readonly createdAt: number;
 }
 
 /** A volume. */
@@ -46,4 +68,10 @@ export interface StoragePort extends Pingable {
   detachVolume(attachment: VolumeAttachment, options: MutationOptions): Promise<Volume>;
   /** Grows a volume; shrinking is invalid input. */
   resizeVolume(id: string, sizeGiB: number, options: MutationOptions): Promise<Volume>;
+  /** Snapshots a volume. */
+  createSnapshot(spec: SnapshotSpec, options: MutationOptions): Promise<Snapshot>;
+  /** Deletes a snapshot. */
+  deleteSnapshot(id: string, options: MutationOptions): Promise<void>;
+  /** Lists snapshots. */
+  listSnapshots(options?: ListOptions): Promise<Page<Snapshot>>;
 }

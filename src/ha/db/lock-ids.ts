@@ -10,4 +10,10 @@ export const LockClass = {
   leadership: 0x5354_0002,
   /** Leader election's candidate gate: one waiter per key queues on the leadership lock at a time. */
   leadershipGate: 0x5354_0102,
+  /**
+   * Leader election's fence, per key, transaction-scoped: every fenced write holds it shared
+   * and an epoch bump takes it exclusive. Heavyweight locks queue fairly (a shared request
+   * waits behind an exclusive one already waiting), so writers cannot starve a bump.
+   */
+  leadershipFence: 0x5354_0202,
 } as const;

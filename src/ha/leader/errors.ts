@@ -7,13 +7,22 @@ import { hasCode } from '../errors.js';
 /** Codes of the errors below. */
 export const LeaderErrorCode = {
   staleEpoch: 'STALE_EPOCH',
+  fenceDeadline: 'FENCE_DEADLINE',
   leadershipLost: 'LEADERSHIP_LOST',
   election: 'ELECTION_FAILED',
 } as const;
 
 /**
+ * Why a fenced write was refused: a newer term began (`superseded`), or the term's epoch is
+ * still the latest but the session that held its lock has lost it (`lock-lost`), so a
+ * successor may be about to begin its term.
+ */
+export type StaleReason = 'superseded' | 'lock-lost';
+
+/**
  * A write carried an epoch that is no longer the key's current one: a newer leader has been
- * elected since. The write was not performed. Never retry it with the same epoch.
+ * elected since, or the term's lock is gone. The write was not performed. Never retry it
+ * with the same epoch.
  */
 export class StaleEpochError extends Error {
   readonly code = LeaderErrorCode.staleEpoch;
@@ -26,9 +35,36 @@ export class StaleEpochError extends Error {
     readonly epoch: number,
     /** The key's current epoch (undefined when no term was ever begun). */
     readonly currentEpoch: number | undefined,
+    readonly reason: StaleReason = 'superseded',
   ) {
-    super(`stale epoch ${epoch} for leadership key ${key} (current: ${currentEpoch ?? 'none'})`);
+    super(
+      reason === 'lock-lost'
+        ? `epoch ${epoch} of leadership key ${key} has lost its lock`
+        : `stale epoch ${epoch} for leadership key ${key} (current: ${currentEpoch ?? 'none'})`,
+    );
   }
+}
+
+/**
+ * A fenced transaction outlived its client-side deadline (`fencedDeadlineMs`): the call
+ * gave up and the transaction sends nothing more. If the deadline struck during COMMIT the
+ * outcome is unknown; otherwise nothing was written.
+ */
+export class FenceDeadlineError extends Error {
+  readonly code = LeaderErrorCode.fenceDeadline;
+  override readonly name = 'FenceDeadlineError';
+
+  constructor(
+    readonly key: string,
+    readonly epoch: number,
+    readonly deadlineMs: number,
+  ) {
+    super(`fenced transaction of ${key} (epoch ${epoch}) passed its ${deadlineMs} ms deadline`);
+  }
+}
+
+export function isFenceDeadlineError(err: unknown): err is FenceDeadlineError {
+  return hasCode(err, LeaderErrorCode.fenceDeadline);
 }
 
 export function isStaleEpochError(err: unknown): err is StaleEpochError {

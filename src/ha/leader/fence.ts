@@ -1,41 +1,48 @@
 import type { Database, Queryable } from '../db/database.js';
+import { LockClass } from '../db/lock-ids.js';
 import { loadText } from '../db/sql-loader.js';
-import { StaleEpochError } from './errors.js';
+import { FenceDeadlineError, StaleEpochError } from './errors.js';
 import type { Fence } from './port.js';
+import { defaultFenceSettings, type FenceSettings } from './settings.js';
 
 const sql = {
+  lock: loadText(new URL('./sql/fence-lock.sql', import.meta.url)),
   check: loadText(new URL('./sql/fence-check.sql', import.meta.url)),
   timeouts: loadText(new URL('./sql/fence-timeouts.sql', import.meta.url)),
 };
 
-/**
- * Checks, inside a write transaction, that `fence.epoch` is the key's current epoch, and
- * keeps the term row locked FOR SHARE until the transaction ends. Call it FIRST in the
- * transaction: a newer leader's epoch bump then waits for this transaction to end, and if
- * the bump committed first this throws `StaleEpochError` and the transaction must roll back.
- * Works on any connection, pooled or not, on both drivers.
- */
-export async function assertEpoch(tx: Queryable, fence: Fence): Promise<void> {
-  const res = await tx.query<{ epoch: number }>(sql.check, [fence.keyId]);
-  const current = res.rows[0]?.epoch;
-  if (current !== fence.epoch) throw new StaleEpochError(fence.key, fence.epoch, current);
+async function checkTerm(tx: Queryable, fence: Fence): Promise<void> {
+  const res = await tx.query<{ epoch: number; lock_held: boolean }>(sql.check, [
+    fence.keyId,
+    LockClass.leadership,
+  ]);
+  const row = res.rows[0];
+  if (row?.epoch !== fence.epoch) throw new StaleEpochError(fence.key, fence.epoch, row?.epoch);
+  if (!row.lock_held) throw new StaleEpochError(fence.key, fence.epoch, row.epoch, 'lock-lost');
 }
 
-export interface FencedTransactionOptions {
-  /**
-   * The server ends the transaction if it sits idle this long (a paused or cut-off writer),
-   * which bounds how long a new leader's epoch bump can wait for it. Default 2000 ms, below
-   * the elector's idle_session_timeout (3000 ms) so it never lengthens a hang failover.
-   */
-  idleTimeoutMs?: number;
-  /** Bounds each statement of the transaction. Default 5000 ms. */
-  statementTimeoutMs?: number;
+/**
+ * Takes the key's fence shared for the rest of the transaction, then checks that `fence.epoch`
+ * is the key's current epoch and that its holder session still holds the leadership lock.
+ * Call it FIRST in the transaction: a newer leader's epoch bump then waits for this
+ * transaction to end, and if the bump committed first this throws `StaleEpochError` and the
+ * transaction must roll back. `fencedTransaction` also checks again before COMMIT and bounds
+ * the transaction; prefer it. Works on any connection, pooled or not, on both drivers.
+ */
+export async function assertEpoch(tx: Queryable, fence: Fence): Promise<void> {
+  await tx.query(sql.lock, [LockClass.leadershipFence, fence.keyId]);
+  await checkTerm(tx, fence);
 }
+
+/** Per-call overrides of the term's fence bounds. */
+export type FencedTransactionOptions = Partial<FenceSettings>;
 
 /**
  * Runs `fn` in one transaction that is fenced by `fence`: it commits only if no newer term
- * began before it took the term row, and a newer term cannot begin until it has ended.
- * Rejects with `StaleEpochError` (nothing written) when the epoch is no longer current.
+ * began before it took the fence and the term's lock was still held just before COMMIT, and a
+ * newer term cannot begin until it has ended. Rejects with `StaleEpochError` (nothing
+ * written) when the term is over, and with `FenceDeadlineError` once `fencedDeadlineMs` has
+ * passed, even if its connection hangs; `fn`'s later queries then fail at once.
  */
 export async function fencedTransaction<T>(
   db: Database,
@@ -43,14 +50,38 @@ export async function fencedTransaction<T>(
   fn: (tx: Queryable) => Promise<T>,
   options: FencedTransactionOptions = {},
 ): Promise<T> {
-  return db.transaction(async (tx) => {
+  const bounds = { ...defaultFenceSettings, ...fence.bounds, ...options };
+  let expired: FenceDeadlineError | undefined;
+  const work = db.transaction(async (inner) => {
+    const tx: Queryable = {
+      query: (text, params) => (expired ? Promise.reject(expired) : inner.query(text, params)),
+      exec: (text) => (expired ? Promise.reject(expired) : inner.exec(text)),
+    };
     if (db.driver === 'pg') {
       await tx.query(sql.timeouts, [
-        String(options.idleTimeoutMs ?? 2_000),
-        String(options.statementTimeoutMs ?? 5_000),
+        String(bounds.fencedIdleTimeoutMs),
+        String(bounds.fencedStatementTimeoutMs),
       ]);
     }
     await assertEpoch(tx, fence);
-    return fn(tx);
+    const result = await fn(tx);
+    // The lock may have been lost while `fn` ran (a zombie that ignores its abort): the
+    // epoch cannot have moved (the bump waits for this transaction), the lock can.
+    await checkTerm(tx, fence);
+    return result;
   });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      expired = new FenceDeadlineError(fence.key, fence.epoch, bounds.fencedDeadlineMs);
+      reject(expired);
+    }, bounds.fencedDeadlineMs);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+    // A transaction abandoned at its deadline ends (or fails) on its own; nobody awaits it.
+    work.catch(() => {});
+  }
 }

@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import { Registry } from 'prom-client';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { backoffDelay } from './backoff.js';
 import { type GuardEvent, LeaderGuard } from './guard.js';
 import { LeaderKeyRegistry } from './keys.js';
 import { MemoryElector, MemoryLeadership } from './memory-elector.js';
 import { createLeaderMetrics } from './metrics.js';
 import type { Elector, LeaderTerm } from './port.js';
+import { HeldTerm } from './term.js';
 
 const key = new LeaderKeyRegistry().register('reconcile', 100);
 
@@ -36,6 +37,34 @@ function recorder() {
 }
 
 describe('LeaderGuard', () => {
+  it('treats a singleton that throws before returning a promise as a failed term: released, campaigned again', async () => {
+    const space = new MemoryLeadership();
+    const rec = recorder();
+    let calls = 0;
+    const guard = new LeaderGuard({
+      elector: new MemoryElector('n1', space),
+      key,
+      onEvent: rec.onEvent,
+      backoff: { initialMs: 1, maxMs: 1, floorMs: 1 },
+      run: (signal) => {
+        calls++;
+        if (calls === 1) throw new Error('broken before its first await');
+        return new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
+      },
+    });
+    const stop = new AbortController();
+    const done = guard.start(stop.signal);
+    await rec.until((e) => e.filter((x) => x.type === 'elected').length === 2);
+    expect(rec.events.find((x) => x.type === 'ended')).toMatchObject({
+      epoch: 1,
+      reason: 'singleton-failed',
+    });
+    expect(space.holder(key.id)).toBeDefined();
+    stop.abort();
+    await done;
+    expect(space.holder(key.id)).toBeUndefined();
+  });
+
   it('runs the singleton while leader, aborts it on loss, waits for it, and runs it again on re-election', async () => {
     const space = new MemoryLeadership();
     const rec = recorder();
@@ -162,6 +191,158 @@ describe('LeaderGuard', () => {
       ['singleton-failed', 'singleton-failed', 'shutdown'],
     );
     expect(space.holder(key.id)).toBeUndefined();
+  });
+});
+
+/** The value of `stratus_leader{key}` on `registry` (undefined when the series does not exist). */
+async function leaderGauge(registry: Registry): Promise<number | undefined> {
+  const metric = registry.getSingleMetric('stratus_leader');
+  const values = (await metric?.get())?.values ?? [];
+  return values.find((v) => v.labels.key === key.name)?.value;
+}
+
+/** A logger that keeps its error lines. */
+function errorLog() {
+  const errors: string[] = [];
+  const none = () => {};
+  return {
+    errors,
+    logger: { info: none, warn: none, debug: none, error: (_: object, msg: string) => errors.push(msg) },
+  };
+}
+
+describe('LeaderGuard with a singleton that ignores its abort', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('waits at most the grace after a loss, then logs, counts and campaigns again, never reporting leadership meanwhile', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const space = new MemoryLeadership();
+    const registry = new Registry();
+    const rec = recorder();
+    const log = errorLog();
+    const never = new Promise<void>(() => {});
+    const guard = new LeaderGuard({
+      elector: new MemoryElector('n1', space),
+      key,
+      metrics: createLeaderMetrics(registry),
+      logger: log.logger,
+      onEvent: rec.onEvent,
+      singletonStopGraceMs: 1_000,
+      backoff: { initialMs: 10, maxMs: 10, floorMs: 10 },
+      run: () => never,
+    });
+    const stop = new AbortController();
+    const done = guard.start(stop.signal);
+    await rec.until((e) => e.some((x) => x.type === 'elected'));
+    expect(await leaderGauge(registry)).toBe(1);
+
+    space.revoke(key.id);
+    await rec.until((e) => e.some((x) => x.type === 'lost'));
+    expect(await leaderGauge(registry)).toBe(0);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(rec.events.map((e) => e.type)).toEqual(['elected', 'lost']);
+    expect(await leaderGauge(registry)).toBe(0);
+
+    await vi.advanceTimersByTimeAsync(1);
+    await rec.until((e) => e.some((x) => x.type === 'ended'));
+    expect(rec.events.map((e) => e.type)).toEqual(['elected', 'lost', 'singleton-stuck', 'ended']);
+    expect(log.errors).toContain('singleton ignored its abort');
+    expect(await registry.metrics()).toContain('stratus_leader_singleton_stuck_total{key="reconcile"} 1');
+    // It goes on: after its backoff it is elected again, with a newer epoch.
+    await vi.advanceTimersByTimeAsync(10);
+    await rec.until((e) => e.filter((x) => x.type === 'elected').length === 2);
+    expect(space.holder(key.id)?.epoch).toBe(2);
+
+    // A shutdown is bounded the same way, and gives the key up.
+    stop.abort();
+    await vi.advanceTimersByTimeAsync(1_000);
+    await done;
+    expect(rec.events.at(-1)).toMatchObject({ type: 'ended', epoch: 2, reason: 'shutdown' });
+    expect(rec.events.filter((e) => e.type === 'singleton-stuck')).toHaveLength(2);
+    expect(space.holder(key.id)).toBeUndefined();
+    expect(await leaderGauge(registry)).toBe(0);
+  });
+});
+
+describe('the stratus_leader gauge', () => {
+  it('reads 1 only while the term is held: a slow-to-stop deposed leader and its successor never both read 1', async () => {
+    const space = new MemoryLeadership();
+    const registries = { a: new Registry(), b: new Registry() };
+    const rec = recorder();
+    const slowStop = deferred();
+    const both: Array<[number | undefined, number | undefined]> = [];
+    const guard = (node: 'a' | 'b') =>
+      new LeaderGuard({
+        elector: new MemoryElector(node, space),
+        key,
+        metrics: createLeaderMetrics(registries[node]),
+        onEvent: rec.onEvent,
+        run: async (signal) => {
+          await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
+          if (node === 'a') await slowStop.promise;
+        },
+      });
+    const stop = new AbortController();
+    const a = guard('a').start(stop.signal);
+    await rec.until((e) => e.some((x) => x.type === 'elected'));
+    const b = guard('b').start(stop.signal);
+    // A follower that never led exposes 0, not nothing.
+    expect(await leaderGauge(registries.b)).toBe(0);
+    expect(await leaderGauge(registries.a)).toBe(1);
+
+    space.revoke(key.id);
+    await rec.until((e) => e.filter((x) => x.type === 'elected').length === 2);
+    both.push([await leaderGauge(registries.a), await leaderGauge(registries.b)]);
+    slowStop.resolve();
+    await rec.until((e) => e.some((x) => x.type === 'ended'));
+    both.push([await leaderGauge(registries.a), await leaderGauge(registries.b)]);
+    stop.abort();
+    await Promise.all([a, b]);
+    expect(both).toEqual([
+      [0, 1],
+      [0, 1],
+    ]);
+  });
+});
+
+describe('LeaderGuard handed a term that already ended', () => {
+  it('reports it lost and aborts its singleton at once', async () => {
+    const rec = recorder();
+    const stop = new AbortController();
+    let campaigns = 0;
+    const ended = new HeldTerm(key.name, key.id, 7, 'n', new Date(), () => false);
+    ended.end('session-lost');
+    const elector: Elector = {
+      nodeId: 'n',
+      async campaign(_key, signal) {
+        campaigns++;
+        if (campaigns === 1) return ended;
+        stop.abort();
+        signal.throwIfAborted();
+        throw new Error('unreachable');
+      },
+      async release() {},
+      async close() {},
+    };
+    const seen: boolean[] = [];
+    const guard = new LeaderGuard({
+      elector,
+      key,
+      onEvent: rec.onEvent,
+      backoff: { initialMs: 1, maxMs: 1, floorMs: 1 },
+      run: async (signal) => {
+        seen.push(signal.aborted);
+      },
+    });
+    await guard.start(stop.signal);
+    expect(seen).toEqual([true]);
+    expect(rec.events).toEqual([
+      { type: 'elected', key: key.name, epoch: 7 },
+      { type: 'lost', key: key.name, epoch: 7, reason: 'session-lost' },
+      { type: 'ended', key: key.name, epoch: 7, reason: 'session-lost' },
+    ]);
   });
 });
 

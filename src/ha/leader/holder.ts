@@ -76,7 +76,11 @@ export class Holder {
     return !this.#dead && this.#options.now() - this.#confirmedAt < this.#options.settings.renewDeadlineMs;
   }
 
-  /** Runs one statement on the session; a success confirms the session from its send time. */
+  /**
+   * Runs one statement on the session; a success confirms the session from its send time.
+   * The session sends one statement at a time, so this one may wait behind another: taking
+   * the time before it is queued can only make the leader stop believing sooner, never later.
+   */
   async #run<R extends Record<string, unknown>>(text: string, params: readonly unknown[]): Promise<R[]> {
     const sentAt = this.#options.now();
     const rows = await this.#session.query<R>(text, params);

@@ -17,6 +17,12 @@ export class LockSession {
   readonly #client: pg.Client;
   readonly #socket: () => Socket | undefined;
   #ended = false;
+  /**
+   * The last query sent, so the next one waits for it: `pg` queues a query sent while one
+   * runs but warns that this is deprecated (and pg 9 refuses it), and a holder's heartbeat
+   * can fire while a hand-over or a release is talking to the same session.
+   */
+  #tail: Promise<unknown> = Promise.resolve();
   #onEnd: ((err: Error) => void) | undefined;
 
   private constructor(
@@ -93,10 +99,16 @@ export class LockSession {
     this.#onEnd = callback;
   }
 
-  async query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<R[]> {
-    if (this.#ended) throw new Error('lock session has ended');
-    const res = await this.#client.query(sql, params as unknown[]);
-    return res.rows as R[];
+  /** Runs one statement once every statement sent before it on this session has finished. */
+  query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+    const run = async () => {
+      if (this.#ended) throw new Error('lock session has ended');
+      const res = await this.#client.query(sql, params as unknown[]);
+      return res.rows as R[];
+    };
+    const result = this.#tail.then(run, run);
+    this.#tail = result.catch(() => {});
+    return result;
   }
 
   #end(err: Error): void {

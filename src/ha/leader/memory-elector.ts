@@ -1,8 +1,10 @@
 import type { Queryable } from '../db/database.js';
+import { LockClass } from '../db/lock-ids.js';
 import { loadText } from '../db/sql-loader.js';
 import { ElectionError, type LossReason } from './errors.js';
 import type { LeaderKey } from './keys.js';
 import type { Elector, LeaderTerm } from './port.js';
+import { defaultFenceSettings, type FenceSettings } from './settings.js';
 import { HeldTerm } from './term.js';
 
 const sql = {
@@ -51,7 +53,13 @@ export class MemoryLeadership {
   }
 
   /** @internal Installs the term of a reserved key. */
-  install(key: LeaderKey, nodeId: string, epoch: number, acquiredAt: Date): HeldTerm {
+  install(
+    key: LeaderKey,
+    nodeId: string,
+    epoch: number,
+    acquiredAt: Date,
+    bounds: Readonly<FenceSettings> = defaultFenceSettings,
+  ): HeldTerm {
     this.#reserved.delete(key.id);
     this.#epochs.set(key.id, Math.max(epoch, this.epoch(key.id)));
     let term: HeldTerm | undefined;
@@ -62,6 +70,7 @@ export class MemoryLeadership {
       nodeId,
       acquiredAt,
       () => this.#holders.get(key.id) === term,
+      bounds,
     );
     this.#holders.set(key.id, term);
     return term;
@@ -105,6 +114,8 @@ export class MemoryElector implements Elector {
     readonly nodeId: string,
     private readonly space: MemoryLeadership,
     private readonly db?: Queryable,
+    /** The bounds of the fenced transactions of its terms (the database is in-process). */
+    private readonly fence: Readonly<FenceSettings> = defaultFenceSettings,
   ) {}
 
   async campaign(key: LeaderKey, signal: AbortSignal): Promise<LeaderTerm> {
@@ -122,6 +133,7 @@ export class MemoryElector implements Elector {
               key.name,
               this.nodeId,
               0,
+              LockClass.leadershipFence,
             ]);
             epoch = res.rows[0]!.epoch;
             acquiredAt = res.rows[0]!.acquired_at;
@@ -130,7 +142,15 @@ export class MemoryElector implements Elector {
           this.space.unreserve(key.id);
           throw new ElectionError(key.name, 'could not begin the term', { cause: err });
         }
-        const term = this.space.install(key, this.nodeId, epoch, acquiredAt);
+        // An abort or close() that came while the term was being begun wins: the key is
+        // freed for the next candidate and the journal closes the term nobody will hold.
+        if (both.aborted) {
+          this.space.unreserve(key.id);
+          await this.#journalEnd({ keyId: key.id, epoch }, 'aborted');
+          if (this.#stop.signal.aborted) throw new ElectionError(key.name, 'elector closed');
+          signal.throwIfAborted();
+        }
+        const term = this.space.install(key, this.nodeId, epoch, acquiredAt, this.fence);
         this.#terms.add(term);
         term.signal.addEventListener('abort', () => this.#terms.delete(term), { once: true });
         return term;
@@ -158,7 +178,7 @@ export class MemoryElector implements Elector {
    * Closes the term in the journal with its reason. Best effort: a term left open there is
    * closed as superseded by the next one.
    */
-  async #journalEnd(term: LeaderTerm, reason: string): Promise<void> {
+  async #journalEnd(term: Pick<LeaderTerm, 'keyId' | 'epoch'>, reason: string): Promise<void> {
     await this.db?.query(sql.endTerm, [term.keyId, term.epoch, reason]).catch(() => {});
   }
 }

@@ -150,14 +150,21 @@ export class PgElector implements Elector {
         key.name,
         this.nodeId,
         holder.pid,
+        LockClass.leadershipFence,
       ]);
       const begun = rows[0]!;
       await waiter.query(sql.unlock, [LockClass.leadership, key.id]);
       if (!(await holder.tryLock(key.id))) {
         throw new ElectionError(key.name, `hand-over of epoch ${begun.epoch} lost the lock`);
       }
-      const term = new HeldTerm(key.name, key.id, begun.epoch, this.nodeId, begun.acquired_at, () =>
-        holder.confirmed(),
+      const term = new HeldTerm(
+        key.name,
+        key.id,
+        begun.epoch,
+        this.nodeId,
+        begun.acquired_at,
+        () => holder.confirmed(),
+        this.#settings,
       );
       try {
         const current = await holder.currentEpoch(key.id);

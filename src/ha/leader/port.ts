@@ -5,6 +5,7 @@
  * single-process mode and unit tests). Neither knows what the leader does.
  */
 import type { LeaderKey } from './keys.js';
+import type { FenceSettings } from './settings.js';
 
 /** What a fenced write carries: which key it acts for, under which epoch. */
 export interface Fence {
@@ -14,6 +15,8 @@ export interface Fence {
   readonly keyId: number;
   /** The epoch of the term the write is made under. */
   readonly epoch: number;
+  /** Bounds of the fenced transactions made under it (default `defaultFenceSettings`). */
+  readonly bounds?: Readonly<FenceSettings>;
 }
 
 /** One term of leadership of one key by this process. */

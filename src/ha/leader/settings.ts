@@ -6,8 +6,38 @@
  * stops believing before the server hands the key on.
  *
  *   heartbeatIntervalMs (500) < renewDeadlineMs (2000) < idleSessionTimeoutMs (3000)
+ *
+ * The fence bounds below are carried by every term the elector hands out, so each
+ * `fencedTransaction` under that term uses them. A stopped or cut-off leader's fenced
+ * transaction is ended by the server at most `fencedStatementTimeoutMs + fencedIdleTimeoutMs`
+ * (2500 ms) after it stopped, before the server frees its lock (3000 ms): the successor's
+ * epoch bump never waits for it, so a hang is replaced within idleSessionTimeoutMs plus the
+ * hand-over whatever the leader was doing. A live leader's transaction is cut by the client
+ * at `fencedDeadlineMs`.
  */
-export interface ElectorSettings {
+export interface FenceSettings {
+  /**
+   * Server-side `statement_timeout` of each statement inside a fenced transaction. Fenced
+   * work must be short: a longer statement fails with a statement timeout (57014).
+   */
+  fencedStatementTimeoutMs: number;
+  /** Server-side `idle_in_transaction_session_timeout` of a fenced transaction. */
+  fencedIdleTimeoutMs: number;
+  /**
+   * Client-side deadline of a whole fenced transaction, from the call to its commit: past it
+   * the call rejects with `FenceDeadlineError` even when its connection hangs (a blackholed
+   * network), and the transaction sends nothing more.
+   */
+  fencedDeadlineMs: number;
+}
+
+export const defaultFenceSettings: Readonly<FenceSettings> = Object.freeze({
+  fencedStatementTimeoutMs: 1_500,
+  fencedIdleTimeoutMs: 1_000,
+  fencedDeadlineMs: 2_500,
+});
+
+export interface ElectorSettings extends FenceSettings {
   /** How often the holder session confirms its locks. */
   heartbeatIntervalMs: number;
   /** Demote when no heartbeat sent within this long (monotonic clock) has succeeded. */
@@ -36,6 +66,7 @@ export interface ElectorSettings {
 }
 
 export const defaultElectorSettings: Readonly<ElectorSettings> = Object.freeze({
+  ...defaultFenceSettings,
   heartbeatIntervalMs: 500,
   renewDeadlineMs: 2_000,
   idleSessionTimeoutMs: 3_000,
@@ -63,3 +94,18 @@ export function resolveElectorSettings(overrides: Partial<ElectorSettings> = {})
   }
   return s;
 }
+
+/** The timing of a `LeaderGuard`. */
+export interface GuardSettings {
+  /**
+   * How long a guard waits for its singleton to return once aborted (term lost or shutdown).
+   * Past it the guard logs an error, counts it in `stratus_leader_singleton_stuck_total`, gives
+   * the key up and carries on without it: the abandoned singleton's writes are refused by the
+   * fence. Leadership is never reported while the guard waits.
+   */
+  singletonStopGraceMs: number;
+}
+
+export const defaultGuardSettings: Readonly<GuardSettings> = Object.freeze({
+  singletonStopGraceMs: 5_000,
+});

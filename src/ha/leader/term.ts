@@ -1,5 +1,6 @@
 import { LeadershipLostError, type LossReason } from './errors.js';
 import type { LeaderTerm } from './port.js';
+import { defaultFenceSettings, type FenceSettings } from './settings.js';
 
 /** A term as the electors keep it: the port's view plus the means to end it. */
 export class HeldTerm implements LeaderTerm {
@@ -13,6 +14,7 @@ export class HeldTerm implements LeaderTerm {
     readonly acquiredAt: Date,
     /** True while the elector's lock confirmation is within the renew deadline. */
     private readonly confirmed: () => boolean,
+    readonly bounds: Readonly<FenceSettings> = defaultFenceSettings,
   ) {}
 
   get signal(): AbortSignal {

@@ -18,11 +18,17 @@ export interface Lease {
 /** Why a lease was not granted. */
 export type AcquireRefusal =
   | { readonly kind: 'completed' }
-  | { readonly kind: 'failed'; readonly error: string | null }
+  /** Failed for good; `reported` once the failure was reported (`markReported`). */
+  | { readonly kind: 'failed'; readonly error: string | null; readonly reported: boolean }
   /** Another lease is live; `remainingMs` is measured on the database clock. */
   | { readonly kind: 'running'; readonly owner: string; readonly until: Date; readonly remainingMs: number }
   /** A retry is scheduled for later; the job may not start before `until`. */
-  | { readonly kind: 'scheduled'; readonly until: Date; readonly remainingMs: number };
+  | { readonly kind: 'scheduled'; readonly until: Date; readonly remainingMs: number }
+  /**
+   * The key cannot be stored (see `job/limits.ts`): it never reaches a statement, so it cannot
+   * fail the batch it came in. It can never be leased.
+   */
+  | { readonly kind: 'invalid'; readonly reason: string };
 
 export type AcquireResult =
   | { readonly acquired: true; readonly lease: Lease }
@@ -98,6 +104,12 @@ export interface ExecutionLedger {
    * once and the attempt is not counted. Returns the keys that were refused (stale leases).
    */
   release(leases: readonly HeldLease[]): Promise<string[]>;
+  /**
+   * Records that the failure of a job failed for good was reported (the dead-letter hook ran),
+   * so that duplicate copies of the job do not report it again. Returns false when it was
+   * already recorded, or the job is not failed.
+   */
+  markReported(jobKey: string): Promise<boolean>;
   /** The entry of one job, or undefined when it never started. */
   get(jobKey: string): Promise<LedgerEntry | undefined>;
 }

@@ -1,8 +1,11 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type DriverName, drivers } from '../../../test/helpers/db.js';
+import { createTestDatabase, type DriverName, drivers } from '../../../test/helpers/db.js';
 import { migratedDatabase } from '../../../test/worker/databases.js';
+import { migrations } from '../../migrations/index.js';
 import type { Database } from '../db/database.js';
+import { migrate } from '../db/migrate.js';
+import { createPgDatabase } from '../db/pg.js';
 import { isStaleLeaseError } from './errors.js';
 import type { ExecutionLedger } from './port.js';
 import { createPostgresLedger } from './postgres-ledger.js';
@@ -25,19 +28,49 @@ describe.each(drivers)('postgres ledger on %s', (driver: DriverName) => {
     ledger = createPostgresLedger(t.db);
   });
 
-  it('grants exactly one lease to 20 concurrent acquirers of one key', async () => {
-    const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => ledger.tryAcquire('race-1', `owner-${i}`, 10_000)),
-    );
-    const granted = results.filter((r) => r.acquired);
-    expect(granted).toHaveLength(1);
-    const refused = results.filter((r) => !r.acquired);
-    expect(refused).toHaveLength(19);
-    for (const r of refused) {
-      if (r.acquired) continue;
-      expect(r.refusal.kind).toBe('running');
-    }
-  });
+  it.runIf(driver === 'pg')(
+    'grants exactly one lease to 20 acquirers on 20 connections released together',
+    async () => {
+      // Twenty database handles of one connection each, all in ONE race: a session
+      // holds a SHARE lock on the ledger table, which every acquisition (ROW EXCLUSIVE) waits
+      // for; once all twenty wait in PostgreSQL, the lock is released and they run at once.
+      const pgt = await createTestDatabase();
+      const admin = createPgDatabase({ connectionString: pgt.url, max: 1 });
+      const racers = Array.from({ length: 20 }, () =>
+        createPgDatabase({ connectionString: pgt.url, max: 1 }),
+      );
+      try {
+        await migrate(admin, migrations);
+        await Promise.all(racers.map((r) => r.query('SELECT 1'))); // every connection open
+        const results = await admin.transaction(async (barrier) => {
+          await barrier.query('LOCK TABLE stratus_ledger IN SHARE MODE');
+          const racing = racers.map((r, i) =>
+            createPostgresLedger(r).tryAcquire('race-1', `owner-${i}`, 10_000),
+          );
+          const deadline = Date.now() + 20_000;
+          for (;;) {
+            const waiting = await barrier.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM pg_locks
+               WHERE relation = 'stratus_ledger'::regclass AND NOT granted AND pid <> pg_backend_pid()`,
+            );
+            if (waiting.rows[0]!.n === 20) break;
+            if (Date.now() > deadline) throw new Error(`only ${waiting.rows[0]!.n} of 20 acquirers waiting`);
+            await new Promise((r) => setTimeout(r, 10));
+          }
+          return racing; // COMMIT releases the lock: all twenty go
+        });
+        const settled = await Promise.all(results);
+        expect(settled.filter((r) => r.acquired)).toHaveLength(1);
+        const winner = `owner-${settled.findIndex((r) => r.acquired)}`;
+        const refused = settled.filter((r) => !r.acquired);
+        expect(refused).toHaveLength(19);
+        for (const r of refused) expect(r).toMatchObject({ refusal: { kind: 'running', owner: winner } });
+      } finally {
+        await Promise.all([admin, ...racers].map((d) => d.close()));
+        await pgt.drop();
+      }
+    },
+  );
 
   it('hands an expired lease over with a larger token and refuses the old owner', async () => {
     const first = await ledger.tryAcquire('takeover-1', 'a', 60_000);

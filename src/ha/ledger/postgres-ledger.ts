@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/database.js';
 import { loadText } from '../db/sql-loader.js';
+import { identifierProblem } from '../job/limits.js';
 import { StaleLeaseError } from './errors.js';
 import type {
   AcquireRefusal,
@@ -20,6 +21,7 @@ const sql = {
   heartbeat: loadText(new URL('./sql/heartbeat.sql', import.meta.url)),
   fail: loadText(new URL('./sql/fail.sql', import.meta.url)),
   release: loadText(new URL('./sql/release.sql', import.meta.url)),
+  markReported: loadText(new URL('./sql/mark-reported.sql', import.meta.url)),
 };
 
 type ExchangeRow = {
@@ -38,6 +40,7 @@ type StatusRow = {
   lease_expires_at: Date | null;
   retry_at: Date | null;
   last_error: string | null;
+  reported_at: Date | null;
   finished_at: Date | null;
   db_now: Date;
 };
@@ -55,7 +58,7 @@ function refusalOf(row: StatusRow): AcquireRefusal | undefined {
     case 'completed':
       return { kind: 'completed' };
     case 'failed':
-      return { kind: 'failed', error: row.last_error };
+      return { kind: 'failed', error: row.last_error, reported: row.reported_at !== null };
     case 'running':
       if (row.lease_expires_at && row.lease_expires_at.getTime() > now) {
         const until = row.lease_expires_at;
@@ -68,6 +71,16 @@ function refusalOf(row: StatusRow): AcquireRefusal | undefined {
       }
       return undefined;
   }
+}
+
+/** Leases whose key no statement could take: refused here, so they cannot fail a batch. */
+function splitInvalid<T extends { readonly jobKey: string }>(
+  items: readonly T[],
+): { valid: T[]; invalid: T[] } {
+  const valid: T[] = [];
+  const invalid: T[] = [];
+  for (const item of items) (identifierProblem(item.jobKey, 'key') ? invalid : valid).push(item);
+  return { valid, invalid };
 }
 
 function toLease(row: ExchangeRow): Lease {
@@ -85,14 +98,15 @@ function toLease(row: ExchangeRow): Lease {
  */
 export function createPostgresLedger(db: Queryable): ExecutionLedger {
   /** Runs one of the batched statements keyed by (job_key, token); returns the keys it refused. */
-  async function batchByToken(statement: string, leases: readonly HeldLease[]): Promise<string[]> {
-    if (leases.length === 0) return [];
+  async function batchByToken(statement: string, all: readonly HeldLease[]): Promise<string[]> {
+    const { valid: leases, invalid } = splitInvalid(all);
+    if (leases.length === 0) return invalid.map((l) => l.jobKey);
     const res = await db.query<{ job_key: string }>(statement, [
       leases.map((l) => l.jobKey),
       leases.map((l) => l.token),
     ]);
     const done = new Set(res.rows.map((r) => r.job_key));
-    return leases.filter((l) => !done.has(l.jobKey)).map((l) => l.jobKey);
+    return [...leases.filter((l) => !done.has(l.jobKey)), ...invalid].map((l) => l.jobKey);
   }
 
   /** One run of the exchange statement: the keys it completed and the leases it granted. */
@@ -118,18 +132,24 @@ export function createPostgresLedger(db: Queryable): ExecutionLedger {
   }
 
   async function exchange(
-    completions: readonly HeldLease[],
+    allCompletions: readonly HeldLease[],
     requests: readonly AcquireRequest[],
     owner: string,
   ): Promise<ExchangeResult> {
     const keys = new Set(requests.map((r) => r.jobKey));
     if (keys.size !== requests.length) throw new TypeError('ledger: job keys to acquire must be distinct');
-    if (completions.some((c) => keys.has(c.jobKey))) {
+    if (allCompletions.some((c) => keys.has(c.jobKey))) {
       throw new TypeError('ledger: a job cannot be completed and acquired in one exchange');
     }
     const results = new Map<string, AcquireResult>();
+    const { valid: completions, invalid: badCompletions } = splitInvalid(allCompletions);
+    const { valid: goodRequests, invalid: badRequests } = splitInvalid(requests);
+    for (const r of badRequests) {
+      const reason = identifierProblem(r.jobKey, 'key')!;
+      results.set(r.jobKey, { acquired: false, jobKey: r.jobKey, refusal: { kind: 'invalid', reason } });
+    }
     let refusedCompletions: string[] = [];
-    let todo = [...requests];
+    let todo = goodRequests;
     for (let round = 0; round < ACQUIRE_ROUNDS && (todo.length > 0 || round === 0); round++) {
       const { completed, leases } = await exchangeOnce(round === 0 ? completions : [], todo, owner);
       if (round === 0)
@@ -155,6 +175,7 @@ export function createPostgresLedger(db: Queryable): ExecutionLedger {
         refusal: { kind: 'running', owner: '', until: new Date(), remainingMs: 0 },
       });
     }
+    refusedCompletions.push(...badCompletions.map((c) => c.jobKey));
     return { refusedCompletions, acquired: requests.map((r) => results.get(r.jobKey)!) };
   }
 
@@ -165,15 +186,16 @@ export function createPostgresLedger(db: Queryable): ExecutionLedger {
     },
     tryAcquireBatch: async (requests, owner) => (await exchange([], requests, owner)).acquired,
     exchange,
-    async heartbeat(leases) {
-      if (leases.length === 0) return [];
+    async heartbeat(all) {
+      const { valid: leases, invalid } = splitInvalid(all);
+      if (leases.length === 0) return invalid.map((l) => l.jobKey);
       const res = await db.query<{ job_key: string }>(sql.heartbeat, [
         leases.map((l) => l.jobKey),
         leases.map((l) => l.token),
         leases.map((l) => Math.max(1, Math.round(l.leaseMs))),
       ]);
       const kept = new Set(res.rows.map((r) => r.job_key));
-      return leases.filter((l) => !kept.has(l.jobKey)).map((l) => l.jobKey);
+      return [...leases.filter((l) => !kept.has(l.jobKey)), ...invalid].map((l) => l.jobKey);
     },
     async complete(jobKey, token) {
       const { refusedCompletions } = await exchange([{ jobKey, token }], [], '');
@@ -183,6 +205,8 @@ export function createPostgresLedger(db: Queryable): ExecutionLedger {
       leases.length === 0 ? [] : (await exchange(leases, [], '')).refusedCompletions,
     release: (leases) => batchByToken(sql.release, leases),
     async fail(jobKey, token, options: FailOptions) {
+      // A key no row can hold has no lease to fail.
+      if (identifierProblem(jobKey, 'key')) throw new StaleLeaseError(jobKey, token, 'fail');
       const res = await db.query(sql.fail, [
         jobKey,
         token,
@@ -192,7 +216,12 @@ export function createPostgresLedger(db: Queryable): ExecutionLedger {
       ]);
       if (res.rows.length === 0) throw new StaleLeaseError(jobKey, token, 'fail');
     },
+    async markReported(jobKey) {
+      if (identifierProblem(jobKey, 'key')) return false;
+      return (await db.query(sql.markReported, [jobKey])).rows.length > 0;
+    },
     async get(jobKey): Promise<LedgerEntry | undefined> {
+      if (identifierProblem(jobKey, 'key')) return undefined;
       const res = await db.query<StatusRow>(sql.status, [[jobKey]]);
       const row = res.rows[0];
       if (!row) return undefined;

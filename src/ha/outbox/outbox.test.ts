@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type DriverName, drivers } from '../../../test/helpers/db.js';
 import { jobKeysInQueue, migratedDatabase, uniqueQueueName } from '../../../test/worker/databases.js';
 import type { Database } from '../db/database.js';
+import { isInvalidJobError } from '../job/errors.js';
 import { createPostgresLedger } from '../ledger/postgres-ledger.js';
 import type { Queue } from '../queue/port.js';
 import { createPostgresQueue } from '../queue/postgres/postgres-queue.js';
@@ -45,6 +46,22 @@ describe.each(drivers)('outbox on %s', (driver: DriverName) => {
     const rows = await t.db.query<{ job_key: string }>('SELECT job_key FROM stratus_outbox');
     expect(rows.rows.map((r) => r.job_key)).toEqual(['kept']);
     await t.db.query('DELETE FROM stratus_outbox');
+  });
+
+  it('refuses a job whose key no ledger row can hold, before writing anything', async () => {
+    const err = await t.db
+      .transaction((tx) =>
+        enqueueBatch(tx, [
+          { key: 'fine', kind: 'k' },
+          { key: 'nul\u0000', kind: 'k' },
+        ]),
+      )
+      .catch((e: unknown) => e);
+    expect(isInvalidJobError(err)).toBe(true);
+    expect((err as Error).message).toBe(
+      'invalid job: job key contains the control character U+0000 at index 3',
+    );
+    expect((await t.db.query('SELECT 1 FROM stratus_outbox')).rowCount).toBe(0);
   });
 
   it('relays rows into the queue in batches, woken by NOTIFY', async () => {

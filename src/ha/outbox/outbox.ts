@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/database.js';
 import { loadText } from '../db/sql-loader.js';
-import { encodeEnvelope, type NewJob } from '../worker/envelope.js';
+import { encodeEnvelope, type NewJob } from '../job/envelope.js';
 
 const enqueueSql = loadText(new URL('./sql/enqueue.sql', import.meta.url));
 

@@ -1,9 +1,9 @@
 import type { Database } from '../db/database.js';
 import { loadText } from '../db/sql-loader.js';
+import { coerceError, type JobLogger, silentLogger } from '../job/logger.js';
+import { delay, Waker } from '../job/wake.js';
 import type { Runnable } from '../lifecycle/runnable.js';
 import type { QueueProducer } from '../queue/port.js';
-import { coerceError, type JobLogger, silentLogger } from '../worker/logger.js';
-import { delay, Waker } from '../worker/wake.js';
 import { CLAIM_MS, dispatchClaimed } from './dispatch.js';
 import { OUTBOX_CHANNEL } from './outbox.js';
 

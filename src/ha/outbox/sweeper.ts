@@ -1,15 +1,18 @@
 import type { Database } from '../db/database.js';
 import { loadText } from '../db/sql-loader.js';
+import { coerceError, type JobLogger, silentLogger } from '../job/logger.js';
+import { delay } from '../job/wake.js';
 import type { Runnable } from '../lifecycle/runnable.js';
 import type { QueueProducer } from '../queue/port.js';
-import { coerceError, type JobLogger, silentLogger } from '../worker/logger.js';
-import { delay } from '../worker/wake.js';
 import { CLAIM_MS, dispatchClaimed } from './dispatch.js';
 
 const sql = {
   markDone: loadText(new URL('./sql/mark-done.sql', import.meta.url)),
   claimStranded: loadText(new URL('./sql/claim-stranded.sql', import.meta.url)),
 };
+
+/** A job neither done nor leased this long after its dispatch is sent again. */
+export const DEFAULT_SWEEPER_GRACE_MS = 30_000;
 
 export interface OutboxSweeperOptions {
   db: Database;
@@ -46,7 +49,7 @@ export interface OutboxSweeper extends Runnable {
  * queue still holds gets a duplicate message at worst, which the ledger dedupes.
  */
 export function createOutboxSweeper(options: OutboxSweeperOptions): OutboxSweeper {
-  const graceMs = options.graceMs ?? 30_000;
+  const graceMs = options.graceMs ?? DEFAULT_SWEEPER_GRACE_MS;
   const intervalMs = options.intervalMs ?? Math.max(100, Math.round(graceMs / 3));
   const batchSize = options.batchSize ?? 500;
   const logger = options.logger ?? silentLogger;

@@ -39,10 +39,12 @@ export interface QueueConsumer {
   touch(ids: readonly string[]): Promise<void>;
   /**
    * Gives a message this consumer holds back for redelivery after `delayMs` (0 = at once),
-   * never leaving a second live copy behind. The delivery count is kept. A no-op when the
-   * message is gone or another consumer has taken it over.
+   * never leaving a second live copy behind. The delivery count is kept, unless
+   * `options.unworked` says the consumer never worked on the message (it had no room for it,
+   * or shuts down): then this delivery is taken back. A no-op when the message is gone or
+   * another consumer has taken it over.
    */
-  release(id: string, delayMs: number): Promise<void>;
+  release(id: string, delayMs: number, options?: ReleaseOptions): Promise<void>;
   /**
    * Moves a message to the dead-letter store with a reason, removing it from the queue, in one
    * atomic step. A no-op when the message is gone.
@@ -50,10 +52,21 @@ export interface QueueConsumer {
   deadLetter(id: string, reason: string): Promise<void>;
   /**
    * Takes over up to `max` messages whose holder has not touched them within the visibility
-   * timeout, counting one more delivery. A message that would pass the delivery limit goes to
-   * the dead-letter store instead (reason says so) and is not returned.
+   * timeout, counting one more delivery. The queue enforces no delivery limit: a message
+   * delivered too often is the consumer's to judge (`deliveries`), since only the consumer
+   * can record the job's fate before the message goes to the dead-letter store.
    */
   reclaim(max: number): Promise<Delivery[]>;
+}
+
+export interface ReleaseOptions {
+  /**
+   * This delivery is not counted towards the delivery limit: the consumer never worked on the
+   * message (no room, a duplicate, a shutdown, the ledger unreachable), or its outcome is
+   * recorded elsewhere (a retry counted in the ledger). The limit is for deliveries that never
+   * reached any verdict: a worker that died on them.
+   */
+  unworked?: boolean;
 }
 
 export interface QueueStats {
@@ -96,15 +109,19 @@ export interface QueueAdmin {
 }
 
 /** Settings common to both adapters. */
+/**
+ * Equal to the worker's default lease (DEFAULT_LEASE_MS): reclaim neither races a live lease nor
+ * waits on a dead one.
+ */
+export const DEFAULT_VISIBILITY_TIMEOUT_MS = 4_000;
+
 export interface QueueOptions {
   /** Name of the queue (stream key suffix, or queue column value). */
   name: string;
   /** The name of this consumer within the group: the node id. */
   consumer: string;
-  /** A message not touched for this long is reclaimable. Default 5000 ms. */
+  /** A message not touched for this long is reclaimable. Default 4000 ms. */
   visibilityTimeoutMs?: number;
-  /** After this many deliveries, a reclaimed message is dead-lettered. Default 10. */
-  maxDeliveries?: number;
 }
 
 /**

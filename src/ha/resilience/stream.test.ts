@@ -85,6 +85,26 @@ describe('Executor.stream', () => {
     expect(sources[0]!.reads).toBe(0);
   });
 
+  it('closes a source that answers a read in flight after the abort, ignoring its signal', async () => {
+    const { exec } = setup();
+    const caller = new AbortController();
+    const sources: Source[] = [];
+    const item = deferred<string>();
+    const stream = await exec.stream(
+      opener(sources, () => item.promise),
+      caller.signal,
+    );
+    const read = stream.next();
+    await settle();
+    const reason = new Error('client disconnected');
+    caller.abort(reason);
+    expect(sources[0]!.closed).toBe(false); // the read is still in flight
+    item.resolve('late line');
+    await expect(read).rejects.toBe(reason);
+    expect(sources[0]!.closed).toBe(true);
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+  });
+
   it('releases a stream closed with return() before its first read', async () => {
     const { exec } = setup();
     const caller = new AbortController();

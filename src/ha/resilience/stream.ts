@@ -61,6 +61,8 @@ export class GuardedStream<T> implements AsyncIterableIterator<T>, AbortHook {
   private open = true;
   /** `next()` calls in flight: while one is, the reader is waiting, not idle. */
   private reading = 0;
+  /** Aborted while a read was in flight: the source is closed when that read comes back. */
+  private closeAfterRead = false;
   private readonly deadline: IdleDeadline | undefined;
 
   /**
@@ -93,6 +95,13 @@ export class GuardedStream<T> implements AsyncIterableIterator<T>, AbortHook {
     this.deadline?.disarm();
     try {
       const step = await this.iterator().next();
+      if (this.closeAfterRead) {
+        // The call was aborted during this read and the source answered anyway (it ignores
+        // the signal): nobody reads again, so close it now and report the abort.
+        this.closeAfterRead = false;
+        if (!step.done) this.closeSource();
+        throw this.ctx.reason;
+      }
       if (step.done) this.release();
       return step;
     } catch (error) {
@@ -129,6 +138,7 @@ export class GuardedStream<T> implements AsyncIterableIterator<T>, AbortHook {
     // A read in flight ends through the aborted signal; with none, nobody will read again,
     // so close the source here (a Node Readable is destroyed by its iterator's return()).
     if (idle) this.closeSource();
+    else this.closeAfterRead = true;
   }
 
   /** The idle bound passed. @internal called by the stream's deadline */

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fullJitterBackoff } from './backoff.js';
-import { encodeEnvelope, parseEnvelope } from './envelope.js';
 
 describe('fullJitterBackoff', () => {
   it('draws over the whole range [0, ceiling), not its upper half', () => {
@@ -21,18 +20,5 @@ describe('fullJitterBackoff', () => {
         },
       ),
     );
-  });
-});
-
-describe('job envelope', () => {
-  it('round-trips and rejects what is not a job, saying why', () => {
-    const body = encodeEnvelope({ key: 'k', kind: 'provision', payload: { a: 1 }, maxAttempts: 3 }, 42);
-    expect(parseEnvelope(body)).toEqual({
-      ok: true,
-      job: { v: 1, key: 'k', kind: 'provision', payload: { a: 1 }, maxAttempts: 3, enqueuedAt: 42 },
-    });
-    expect(parseEnvelope('[]')).toEqual({ ok: false, reason: 'body is not a JSON object' });
-    expect(parseEnvelope('{"v":1,"kind":"x"}')).toEqual({ ok: false, reason: 'envelope has no key' });
-    expect(parseEnvelope('{"v":1,"key":"k","kind":"x","maxAttempts":0}')).toMatchObject({ ok: false });
   });
 });

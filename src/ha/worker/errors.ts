@@ -61,3 +61,22 @@ export class WorkerShutdownError extends Error {
 export function isWorkerShutdownError(err: unknown): err is WorkerShutdownError {
   return hasCode(err, SHUTDOWN);
 }
+
+const ILLEGAL_TRANSITION = 'STRATUS_ILLEGAL_JOB_TRANSITION';
+
+/** A held job was asked to move along an edge its state machine does not have: a worker bug. */
+export class IllegalTransitionError extends Error {
+  readonly code = ILLEGAL_TRANSITION;
+  constructor(
+    readonly jobKey: string,
+    readonly from: string,
+    readonly to: string,
+  ) {
+    super(`job ${jobKey}: illegal transition ${from} -> ${to}`);
+    this.name = 'IllegalTransitionError';
+  }
+}
+
+export function isIllegalTransitionError(err: unknown): err is IllegalTransitionError {
+  return hasCode(err, ILLEGAL_TRANSITION);
+}

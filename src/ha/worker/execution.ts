@@ -1,5 +1,5 @@
+import { coerceError } from '../job/logger.js';
 import { JobTimeoutError } from './errors.js';
-import { coerceError } from './logger.js';
 import type { JobContext, JobHandler } from './types.js';
 
 export type ExecutionOutcome =

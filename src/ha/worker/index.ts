@@ -1,6 +1,10 @@
+export { encodeEnvelope, type JobEnvelope, type NewJob, parseEnvelope } from '../job/envelope.js';
+export { InvalidJobError, isInvalidJobError } from '../job/errors.js';
+export { coerceError, type JobLogger, silentLogger } from '../job/logger.js';
 export { type BackoffOptions, fullJitterBackoff } from './backoff.js';
-export { encodeEnvelope, type JobEnvelope, type NewJob, parseEnvelope } from './envelope.js';
 export {
+  IllegalTransitionError,
+  isIllegalTransitionError,
   isJobTimeoutError,
   isLeaseLostError,
   isTerminalJobError,
@@ -10,6 +14,7 @@ export {
   TerminalJobError,
   WorkerShutdownError,
 } from './errors.js';
-export { coerceError, type JobLogger, silentLogger } from './logger.js';
+export type { JobState } from './held-job.js';
+export { WORKER_DEFAULTS } from './settings.js';
 export type * from './types.js';
 export { createWorker, type Worker } from './worker.js';

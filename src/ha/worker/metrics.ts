@@ -138,7 +138,11 @@ export function registerQueueGauges(registry: Registry, queue: Pick<QueueAdmin, 
     });
   gauge('stratus_queue_depth', 'Messages in the queue, pending or not.', (s) => s.length);
   gauge('stratus_queue_pending', 'Messages handed out and not acknowledged.', (s) => s.pending);
-  gauge('stratus_queue_lag', 'Messages not yet handed out.', (s) => s.lag);
+  gauge(
+    'stratus_queue_undelivered_messages',
+    'Messages not yet handed out to any consumer (a count, not a time).',
+    (s) => s.lag,
+  );
   gauge(
     'stratus_queue_oldest_pending_seconds',
     'Age of the oldest pending message.',

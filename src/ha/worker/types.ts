@@ -1,10 +1,10 @@
 import type { Registry } from 'prom-client';
 import type { Database } from '../db/database.js';
+import type { JobEnvelope } from '../job/envelope.js';
+import type { JobLogger } from '../job/logger.js';
 import type { ExecutionLedger } from '../ledger/port.js';
 import type { QueueAdmin, QueueConsumer } from '../queue/port.js';
 import type { BackoffOptions } from './backoff.js';
-import type { JobEnvelope } from './envelope.js';
-import type { JobLogger } from './logger.js';
 
 /** What a handler receives for one attempt of one job. */
 export interface JobContext {
@@ -24,7 +24,7 @@ export type JobHandler = (ctx: JobContext) => Promise<unknown>;
 export interface HandlerOptions {
   /** Attempts of this kind running at once on this worker. Default: the worker's concurrency. */
   concurrency?: number;
-  /** Ledger lease, extended by every heartbeat. Default 5000 ms. */
+  /** Ledger lease, extended by every heartbeat. Default 4000 ms. */
   leaseMs?: number;
   /** The handler is aborted past this. Default 60 000 ms. */
   timeoutMs?: number;
@@ -64,18 +64,24 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Most messages read per receive. Default: twice the concurrency. */
   batchSize?: number;
-  /** Between two heartbeats (ledger leases and message idle times). Default 1000 ms. */
+  /** Between two heartbeats (ledger leases and message idle times). Default 500 ms. */
   heartbeatMs?: number;
-  /** Between two scans for messages idle past the visibility timeout. Default 1000 ms. */
+  /** Between two scans for messages idle past the visibility timeout. Default 500 ms. */
   reclaimMs?: number;
   /** Between two promotions of due delayed retries. Default 250 ms. */
   promoteMs?: number;
-  /** How long one receive blocks when the queue is empty. Default 1000 ms. */
+  /** How long one receive blocks when the queue is empty. Default 500 ms. */
   receiveBlockMs?: number;
   /** On shutdown, how long in-flight jobs may take to finish before they are released. Default 10 000 ms. */
   drainMs?: number;
   /** How long an aborted handler may take to settle before its slot is given up. Default 1000 ms. */
   abortGraceMs?: number;
+  /**
+   * A message handed out more often than this without an ack (its workers died before any
+   * verdict) fails its job for good: recorded in the ledger, reported, then dead-lettered.
+   * Default 10.
+   */
+  maxDeliveries?: number;
   /** Told about every dead letter (the control plane marks the resource failed). Its errors are logged. */
   onDeadLetter?: (info: DeadLetterInfo) => unknown;
   /** For tests: the randomness of the backoff. */

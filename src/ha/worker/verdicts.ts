@@ -1,103 +1,81 @@
+import type { JobEnvelope } from '../job/envelope.js';
+import { coerceError } from '../job/logger.js';
 import { isStaleLeaseError } from '../ledger/errors.js';
-import type { AcquireRefusal, ExecutionLedger, HeldLease, Lease } from '../ledger/port.js';
-import type { Delivery, QueueAdmin, QueueConsumer } from '../queue/port.js';
+import type { Delivery } from '../queue/port.js';
 import { fullJitterBackoff } from './backoff.js';
-import type { JobEnvelope } from './envelope.js';
+import { createCompletions } from './completions.js';
+import { logFields, type WorkerContext } from './context.js';
 import { isTerminalJobError, isWorkerShutdownError } from './errors.js';
-import type { Execution, ExecutionOutcome } from './execution.js';
-import { coerceError, type JobLogger } from './logger.js';
-import type { KindMetrics } from './metrics.js';
-import type { ResolvedHandler } from './registrations.js';
+import type { ExecutionOutcome } from './execution.js';
+import type { HeldJob } from './held-job.js';
 import type { DeadLetterInfo } from './types.js';
-import { delay } from './wake.js';
-
-/** One message a worker holds, from receipt to its verdict. */
-export interface Held {
-  readonly delivery: Delivery;
-  readonly job: JobEnvelope;
-  readonly reg: ResolvedHandler;
-  phase: 'waiting' | 'acquiring' | 'leased' | 'running' | 'completing';
-  lease?: Lease;
-  /** Local time the last successful lease renewal was SENT (a lower bound of the lease's start). */
-  renewedAt: number;
-  lost: boolean;
-  execution?: Execution;
-  refusal?: AcquireRefusal;
-}
-
-export interface VerdictDeps {
-  ledger: ExecutionLedger;
-  /** Completes a batch (grouped with lease requests); resolves with the refused keys. */
-  complete: (leases: readonly HeldLease[]) => Promise<string[]>;
-  queue: QueueConsumer & Pick<QueueAdmin, 'stats'>;
-  logger: JobLogger;
-  metrics: (kind: string) => KindMetrics;
-  forget: (h: Held) => void;
-  onDeadLetter: ((info: DeadLetterInfo) => unknown) | undefined;
-  random: () => number;
-  isStopping: () => boolean;
-  onCompleted: () => void;
-}
 
 /** A redelivery of a job held elsewhere comes back this long after that lease would end. */
 const REDELIVERY_MARGIN_MS = 250;
-/** Most rows per complete statement. */
-const COMPLETE_BATCH = 500;
 
 /**
- * What happens to a message once its fate is known: completion (ledger first, then ack, both
- * batched), delayed retry, dead letter, or hand-back on shutdown. Nothing is acknowledged
- * before the ledger recorded it.
+ * What happens to a held job once its fate is known: completion, delayed retry, dead letter,
+ * hand-back on drain, or the handling of a refused lease. Every terminal outcome is recorded in
+ * the ledger before the message is acknowledged or dead-lettered, and reported to
+ * `onDeadLetter` once per job (the ledger records that it was).
  */
-export function createVerdicts(deps: VerdictDeps) {
-  const { ledger, queue, logger, metrics, forget } = deps;
-  const completions: Held[] = [];
-  let completing = 0;
-  let flushing: Promise<void> | undefined;
-
-  const logFields = (h: Held) => ({ jobKey: h.job.key, attempt: h.lease?.attempt, kind: h.job.kind });
+export function createVerdicts(ctx: WorkerContext) {
+  const { ledger, queue, logger } = ctx;
+  const completions = createCompletions(ctx);
 
   async function callHook(info: DeadLetterInfo): Promise<void> {
     try {
-      await deps.onDeadLetter?.(info);
+      await ctx.onDeadLetter?.(info);
     } catch (err) {
       logger.error({ err: coerceError(err), jobKey: info.job?.key }, 'worker: onDeadLetter hook failed');
     }
   }
 
-  /** Dead-letters a message that is not a runnable job (unparseable, unknown kind, failed before). */
+  /** Reports a failure recorded in the ledger, then records that it was reported. */
+  async function report(info: DeadLetterInfo & { job: JobEnvelope }): Promise<void> {
+    await callHook(info);
+    // At least once: a crash between the hook and this line reports again from the next copy.
+    await ledger.markReported(info.job.key).catch((err: unknown) => {
+      logger.warn({ err: coerceError(err), jobKey: info.job.key }, 'worker: recording the report failed');
+    });
+  }
+
+  /** Dead-letters a message that is no job at all (unparseable, invalid key): no ledger row can exist. */
   async function deadLetterMessage(d: Delivery, job: JobEnvelope | undefined, reason: string): Promise<void> {
     await callHook({ messageId: d.id, job, reason, attempt: undefined });
     await queue.deadLetter(d.id, reason);
-    metrics(job?.kind ?? 'unparseable').deadLettered.inc();
+    ctx.perKind(job?.kind ?? 'unparseable').deadLettered.inc();
     logger.error({ messageId: d.id, jobKey: job?.key, reason }, 'worker: message dead-lettered');
   }
 
-  /** Records the job failed for good, tells the hook, then dead-letters its message. */
-  async function deadLetterJob(h: Held, reason: string): Promise<void> {
+  /** Records the job failed for good under its lease, reports it, then dead-letters its message. */
+  async function deadLetterJob(h: HeldJob, reason: string): Promise<void> {
+    const lease = h.heldLease;
     try {
-      await ledger.fail(h.job.key, h.lease!.token, { retryable: false, error: reason });
-      await callHook({ messageId: h.delivery.id, job: h.job, reason, attempt: h.lease!.attempt });
+      await ledger.fail(h.job.key, lease.token, { retryable: false, error: reason });
+      await report({ messageId: h.delivery.id, job: h.job, reason, attempt: lease.attempt });
       await queue.deadLetter(h.delivery.id, reason);
-      metrics(h.job.kind).deadLettered.inc();
+      ctx.perKind(h.job.kind).deadLettered.inc();
       logger.error({ ...logFields(h), reason }, 'job dead-lettered');
     } catch (err) {
       // Stale lease: someone else owns the job now. Anything else: the message stays pending
       // and is reclaimed; the ledger tells its next holder what is left to do.
       logger.warn({ ...logFields(h), err: coerceError(err) }, 'worker: dead-lettering did not finish');
     } finally {
-      forget(h);
+      h.to('done');
     }
   }
 
   /** Records a failed attempt and schedules the retry after a full-jitter backoff. */
-  async function retryLater(h: Held, error: Error): Promise<void> {
-    const attempt = h.lease!.attempt;
-    const retryInMs = fullJitterBackoff(attempt, h.reg.backoff, deps.random);
+  async function retryLater(h: HeldJob, error: Error): Promise<void> {
+    const lease = h.heldLease;
+    const retryInMs = fullJitterBackoff(lease.attempt, h.reg.backoff, ctx.random);
     try {
-      await ledger.fail(h.job.key, h.lease!.token, { retryable: true, retryInMs, error: error.message });
-      await queue.release(h.delivery.id, retryInMs);
-      metrics(h.job.kind).retried.inc();
+      await ledger.fail(h.job.key, lease.token, { retryable: true, retryInMs, error: error.message });
+      // The attempt is counted in the ledger; the delivery limit is for deliveries that never
+      // reached a verdict (a worker that died on them), so this one is not counted there too.
+      await queue.release(h.delivery.id, retryInMs, { unworked: true });
+      ctx.perKind(h.job.kind).retried.inc();
       logger.warn({ ...logFields(h), err: error, retryInMs }, 'job failed, retry scheduled');
     } catch (err) {
       if (!isStaleLeaseError(err)) {
@@ -107,148 +85,124 @@ export function createVerdicts(deps: VerdictDeps) {
         );
       }
     } finally {
-      forget(h);
+      h.to('done');
     }
   }
 
-  /** On shutdown: the lease ends now and the message goes back at once (no backoff). */
-  async function handBack(h: Held): Promise<void> {
+  /**
+   * On a drain: the lease is released WITHOUT counting an attempt and the message goes back at
+   * once without counting a delivery. A rolling restart is not the job's failure: five of them
+   * used to dead-letter a long job.
+   */
+  async function handBack(h: HeldJob): Promise<void> {
     try {
-      await ledger.fail(h.job.key, h.lease!.token, {
-        retryable: true,
-        retryInMs: 0,
-        error: 'worker shut down',
-      });
-      await queue.release(h.delivery.id, 0);
+      const refused = await ledger.release([{ jobKey: h.job.key, token: h.heldLease.token }]);
+      if (refused.length > 0) {
+        logger.warn(
+          logFields(h),
+          'worker: hand-back refused (lease lost); the message is left to its next holder',
+        );
+      } else {
+        await queue.release(h.delivery.id, 0, { unworked: true });
+      }
     } catch (err) {
       logger.warn({ ...logFields(h), err: coerceError(err) }, 'worker: hand-back on shutdown did not finish');
     } finally {
-      forget(h);
+      h.to('done');
     }
   }
 
-  async function flush(): Promise<void> {
-    // Lets every handler that settles in this turn of the event loop join the batch.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    let failures = 0;
-    while (completions.length > 0) {
-      const batch = completions.splice(0, COMPLETE_BATCH);
-      let refused: string[];
-      try {
-        refused = await deps.complete(batch.map((h) => ({ jobKey: h.job.key, token: h.lease!.token })));
-        failures = 0;
-      } catch (err) {
-        failures++;
-        logger.warn({ err: coerceError(err), jobs: batch.length, failures }, 'worker: complete failed');
-        if (failures < 5) {
-          // The leases are still heartbeated: try again shortly rather than re-run the jobs.
-          completions.unshift(...batch);
-          await delay(100 * 2 ** failures);
-          continue;
-        }
-        refused = batch.map((h) => h.job.key);
-      }
-      const refusedKeys = new Set(refused);
-      const done = batch.filter((h) => !refusedKeys.has(h.job.key));
-      for (const h of batch) {
-        if (refusedKeys.has(h.job.key)) {
-          logger.warn(
-            logFields(h),
-            'worker: complete refused (lease lost); the message is left to its next holder',
+  /** Fails for good a job whose lease was granted but which must not run (attempts, deliveries). */
+  function refuseToRun(h: HeldJob, reason: string): Promise<void> {
+    h.to('settling');
+    return deadLetterJob(h, reason);
+  }
+
+  /** Applies the outcome of a handler run; the job leaves its slot before this returns. */
+  function settle(h: HeldJob, outcome: ExecutionOutcome): Promise<void> {
+    if (h.state === 'aborted') {
+      // Another worker may hold the job now: no complete, no ack, no release.
+      logger.warn(logFields(h), 'worker: job stopped after its lease was lost');
+      h.to('done');
+      return Promise.resolve();
+    }
+    if (outcome.kind === 'succeeded') {
+      completions.add(h);
+      return Promise.resolve();
+    }
+    h.to('settling');
+    const error = outcome.kind === 'failed' ? outcome.error : outcome.reason;
+    if (outcome.kind === 'abandoned') {
+      logger.error(
+        { ...logFields(h), err: error },
+        'worker: handler ignored its abort signal; abandoned (its fencing token is now stale)',
+      );
+    }
+    if (ctx.stopping && isWorkerShutdownError(h.execution?.controller.signal.reason)) return handBack(h);
+    ctx.perKind(h.job.kind).failed.inc();
+    const max = h.job.maxAttempts ?? h.reg.maxAttempts;
+    const attempt = h.heldLease.attempt;
+    if (isTerminalJobError(error)) return deadLetterJob(h, `terminal error: ${error.message}`);
+    if (attempt >= max) return deadLetterJob(h, `failed after ${attempt} attempts: ${error.message}`);
+    return retryLater(h, error);
+  }
+
+  /** Handles jobs whose lease was refused (moved to `settling`); never acks a job that is not finished. */
+  async function refused(list: readonly HeldJob[]): Promise<void> {
+    const acks: HeldJob[] = [];
+    const work: Promise<unknown>[] = [];
+    for (const h of list) {
+      const r = h.refusal!;
+      const d = h.delivery;
+      if (r.kind === 'completed') acks.push(h);
+      else if (r.kind === 'failed') {
+        if (r.reported)
+          acks.push(h); // a duplicate of a job already reported: once per job
+        else {
+          // Recorded failed but never reported (its worker died in between): report it now.
+          const reason = `job failed for good earlier: ${r.error ?? 'unknown'}`;
+          work.push(
+            report({ messageId: d.id, job: h.job, reason, attempt: undefined })
+              .then(() => queue.deadLetter(d.id, reason))
+              .finally(() => h.to('done')),
           );
         }
+      } else if (r.kind === 'invalid') {
+        work.push(deadLetterMessage(d, h.job, r.reason).finally(() => h.to('done')));
+      } else {
+        // Held elsewhere, or a retry is scheduled: come back when that ends, never sooner. Not
+        // counted as a delivery: nothing was tried (a long job's copy would otherwise reach the
+        // delivery limit while the job runs).
+        work.push(
+          queue
+            .release(d.id, r.remainingMs + REDELIVERY_MARGIN_MS, { unworked: true })
+            .finally(() => h.to('done')),
+        );
       }
-      if (done.length > 0) {
-        await queue.ack(done.map((h) => h.delivery.id)).catch((err: unknown) => {
-          // Completed in the ledger: a redelivery is acked as a duplicate.
-          logger.warn({ err: coerceError(err), jobs: done.length }, 'worker: ack failed');
-        });
-      }
-      for (const h of done) {
-        metrics(h.job.kind).succeeded.inc();
-        logger.debug(logFields(h), 'job completed');
-      }
-      completing -= batch.length;
-      for (const h of batch) forget(h);
-      deps.onCompleted();
     }
-  }
-
-  function scheduleFlush(): void {
-    flushing ??= flush().finally(() => {
-      flushing = undefined;
-      if (completions.length > 0) scheduleFlush();
-    });
+    if (acks.length > 0) {
+      work.push(
+        queue.ack(acks.map((h) => h.delivery.id)).finally(() => {
+          for (const h of acks) h.to('done');
+        }),
+      );
+    }
+    const results = await Promise.allSettled(work);
+    for (const r of results) {
+      if (r.status === 'rejected') {
+        logger.warn({ err: coerceError(r.reason) }, 'worker: handling a refused lease did not finish');
+      }
+    }
   }
 
   return {
     deadLetterMessage,
-    deadLetterJob,
-    /** Messages whose handler succeeded and whose completion is not recorded yet. */
-    completing: () => completing,
-    /** Resolves when no completion is in flight. */
-    async flushed(): Promise<void> {
-      while (flushing) await flushing;
-    },
-
-    /** Applies the outcome of a handler run. */
-    async settle(h: Held, outcome: ExecutionOutcome): Promise<void> {
-      if (h.lost) {
-        // Another worker may hold the job now: no complete, no ack, no release.
-        logger.warn(logFields(h), 'worker: job stopped after its lease was lost');
-        forget(h);
-        return;
-      }
-      if (outcome.kind === 'succeeded') {
-        h.phase = 'completing';
-        completing++;
-        completions.push(h);
-        scheduleFlush();
-        return;
-      }
-      const error = outcome.kind === 'failed' ? outcome.error : outcome.reason;
-      if (outcome.kind === 'abandoned') {
-        logger.error(
-          { ...logFields(h), err: error },
-          'worker: handler ignored its abort signal; abandoned (its fencing token is now stale)',
-        );
-      }
-      if (deps.isStopping() && isWorkerShutdownError(h.execution?.controller.signal.reason)) {
-        await handBack(h);
-        return;
-      }
-      metrics(h.job.kind).failed.inc();
-      const max = h.job.maxAttempts ?? h.reg.maxAttempts;
-      if (isTerminalJobError(error)) await deadLetterJob(h, `terminal error: ${error.message}`);
-      else if (h.lease!.attempt >= max) {
-        await deadLetterJob(h, `failed after ${h.lease!.attempt} attempts: ${error.message}`);
-      } else await retryLater(h, error);
-    },
-
-    /** Handles messages whose lease was refused; never acks a job that is not finished. */
-    async refused(list: readonly Held[]): Promise<void> {
-      const acks: string[] = [];
-      const work: Promise<unknown>[] = [];
-      for (const h of list) {
-        const r = h.refusal!;
-        forget(h);
-        if (r.kind === 'completed') acks.push(h.delivery.id);
-        else if (r.kind === 'failed') {
-          work.push(
-            deadLetterMessage(h.delivery, h.job, `job failed for good earlier: ${r.error ?? 'unknown'}`),
-          );
-        } else {
-          // Held elsewhere, or a retry is scheduled: come back when that ends, never sooner.
-          work.push(queue.release(h.delivery.id, r.remainingMs + REDELIVERY_MARGIN_MS));
-        }
-      }
-      if (acks.length > 0) work.push(queue.ack(acks));
-      const results = await Promise.allSettled(work);
-      for (const r of results) {
-        if (r.status === 'rejected') {
-          logger.warn({ err: coerceError(r.reason) }, 'worker: handling a refused lease did not finish');
-        }
-      }
-    },
+    refuseToRun,
+    handBack,
+    settle,
+    refused,
+    flushed: () => completions.flushed(),
   };
 }
+
+export type Verdicts = ReturnType<typeof createVerdicts>;

@@ -1,10 +1,14 @@
 -- Run by the session that was just granted the leadership lock: bumps the key's epoch,
 -- opens the new term in the journal and closes the previous one, in one statement.
--- ON CONFLICT DO UPDATE locks the term row before evaluating SET, so clock_timestamp() is
--- read after every fenced write of the old term that held the row FOR SHARE has ended.
-WITH bumped AS (
+-- The fence is taken exclusive first ($5 is its lock class): the insert reads its source row
+-- from the materialized `fence`, so the lock is held before the term row is touched, and it
+-- is granted once every fenced write of the old term has ended; writers that come later
+-- queue behind it. ON CONFLICT DO UPDATE then updates the newest row version.
+WITH fence AS MATERIALIZED (
+  SELECT pg_advisory_xact_lock($5::int4, $1::int4)
+), bumped AS (
   INSERT INTO stratus_leadership AS t (key_id, key, epoch, holder, backend_pid, updated_at)
-  VALUES ($1, $2, 1, $3, $4, clock_timestamp())
+  SELECT $1::int4, $2::text, 1, $3::text, $4::int4, clock_timestamp() FROM fence
   ON CONFLICT (key_id) DO UPDATE
     SET epoch = t.epoch + 1,
         key = EXCLUDED.key,

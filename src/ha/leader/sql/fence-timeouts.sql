@@ -1,5 +1,5 @@
--- Bounds a fenced transaction: a writer that stops (SIGSTOP, partition) while holding the
--- term row FOR SHARE is ended by the server, so the next leader's epoch bump waits at most
--- this long for it.
+-- Bounds a fenced transaction on the server: a writer that stops (SIGSTOP, partition) holds
+-- the fence at most statement + idle timeout after it stopped, so the next leader's epoch
+-- bump never waits for it longer than that.
 SELECT set_config('idle_in_transaction_session_timeout', $1, true),
        set_config('statement_timeout', $2, true)

@@ -1,6 +1,14 @@
 import type { Database } from '../../db/database.js';
 import { loadText } from '../../db/sql-loader.js';
-import type { DeadLetter, Delivery, Queue, QueueLogger, QueueOptions, QueueStats } from '../port.js';
+import {
+  DEFAULT_VISIBILITY_TIMEOUT_MS,
+  type DeadLetter,
+  type Delivery,
+  type Queue,
+  type QueueLogger,
+  type QueueOptions,
+  type QueueStats,
+} from '../port.js';
 import { acquireNotifyHub } from './notify-hub.js';
 
 export interface PostgresQueueOptions extends QueueOptions {
@@ -44,8 +52,7 @@ function deliveries(rows: MessageRow[]): Delivery[] {
  */
 export function createPostgresQueue(options: PostgresQueueOptions): Queue {
   const { db, name, consumer } = options;
-  const visibilityMs = options.visibilityTimeoutMs ?? 5_000;
-  const maxDeliveries = options.maxDeliveries ?? 10;
+  const visibilityMs = options.visibilityTimeoutMs ?? DEFAULT_VISIBILITY_TIMEOUT_MS;
   const pollMs = options.pollIntervalMs ?? 250;
   const hub = acquireNotifyHub(db, options.logger);
   const closing = new AbortController();
@@ -97,9 +104,9 @@ export function createPostgresQueue(options: PostgresQueueOptions): Queue {
       if (valid.length > 0) await db.query(sql.touch, [name, valid, consumer, visibilityMs]);
     },
 
-    async release(id, delayMs) {
+    async release(id, delayMs, options) {
       if (!ROW_ID.test(id)) return;
-      await db.query(sql.release, [name, id, consumer, Math.max(0, delayMs)]);
+      await db.query(sql.release, [name, id, consumer, Math.max(0, delayMs), options?.unworked ?? false]);
     },
 
     async deadLetter(id, reason) {
@@ -108,7 +115,7 @@ export function createPostgresQueue(options: PostgresQueueOptions): Queue {
     },
 
     async reclaim(max) {
-      const res = await db.query<MessageRow>(sql.reclaim, [name, max, consumer, visibilityMs, maxDeliveries]);
+      const res = await db.query<MessageRow>(sql.reclaim, [name, max, consumer, visibilityMs]);
       return deliveries(res.rows);
     },
 

@@ -1,6 +1,14 @@
 import type { Redis } from 'ioredis';
 import { QueueProtocolError, QueueStalledError } from '../errors.js';
-import type { DeadLetter, Delivery, Queue, QueueLogger, QueueOptions, QueueStats } from '../port.js';
+import {
+  DEFAULT_VISIBILITY_TIMEOUT_MS,
+  type DeadLetter,
+  type Delivery,
+  type Queue,
+  type QueueLogger,
+  type QueueOptions,
+  type QueueStats,
+} from '../port.js';
 import { BlockingReaders } from './blocking-readers.js';
 import { scripts } from './script.js';
 
@@ -72,8 +80,7 @@ export function createRedisStreamsQueue(options: RedisStreamsQueueOptions): Queu
   const stream = `${prefix}${name}`;
   const dead = `${stream}:dead`;
   const delayed = `${stream}:delayed`;
-  const visibilityMs = options.visibilityTimeoutMs ?? 5_000;
-  const maxDeliveries = options.maxDeliveries ?? 10;
+  const visibilityMs = options.visibilityTimeoutMs ?? DEFAULT_VISIBILITY_TIMEOUT_MS;
   const stallMarginMs = options.stallMarginMs ?? 5_000;
   const readers = new BlockingReaders(redis, `${consumer}:queue:${name}`, logger);
   /** Ends every pending blocking read; called by close(). */
@@ -180,10 +187,14 @@ export function createRedisStreamsQueue(options: RedisStreamsQueueOptions): Queu
       }
     },
 
-    async release(id, delayMs) {
+    async release(id, delayMs, options) {
       if (!ENTRY_ID.test(id)) return;
       await withGroup(() =>
-        scripts.release.run(redis, [stream, delayed], [name, consumer, id, Math.max(0, Math.ceil(delayMs))]),
+        scripts.release.run(
+          redis,
+          [stream, delayed],
+          [name, consumer, id, Math.max(0, Math.ceil(delayMs)), options?.unworked ? 1 : 0],
+        ),
       );
     },
 
@@ -194,17 +205,11 @@ export function createRedisStreamsQueue(options: RedisStreamsQueueOptions): Queu
 
     async reclaim(max) {
       const reply = (await withGroup(() =>
-        scripts.reclaim.run(
-          redis,
-          [stream, dead],
-          [name, consumer, visibilityMs, reclaimCursor, max, maxDeliveries],
-        ),
-      )) as [string, [string, string, number][], number];
+        scripts.reclaim.run(redis, [stream], [name, consumer, visibilityMs, reclaimCursor, max]),
+      )) as [string, [string, string, number][]];
       // XAUTOCLAIM scans the pending list from the cursor; keeping it lets a long list be covered
       // over several calls instead of re-reading its head every time.
       reclaimCursor = reply[0];
-      if (reply[2] > 0)
-        logger?.warn({ queue: name, count: reply[2] }, 'dead-lettered after the delivery limit');
       return reply[1].map(([id, body, deliveries]) => ({ id, body, deliveries: Number(deliveries) }));
     },
 

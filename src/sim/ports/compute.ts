@@ -1,0 +1,342 @@
+// Simulated compute: instances with an instance type, a zone, a tenant and lifecycle
+// stages that advance on the cloud's clock by the profile's stage rules. Stages are
+// evaluated when an instance is looked at, not by a timer per instance, so 100,000 idle
+// instances cost no timers and an injected clock drives them exactly.
+
+import {
+  CapacityError,
+  ConflictError,
+  InvalidInputError,
+  NotFoundError,
+} from '../../core/errors/backend-errors.js';
+import type { CallOptions, ListOptions, MutationOptions, Page } from '../../core/ports/common.js';
+import type {
+  ComputePort,
+  Instance,
+  InstanceSpec,
+  InstanceState,
+  InstanceStats,
+  LogLine,
+  LogOptions,
+} from '../../core/ports/compute.js';
+import { sampleDelay } from '../behaviour/delay.js';
+import { stageRuleFor } from '../behaviour/profile.js';
+import type { SimCloud } from '../cloud/cloud.js';
+import { page } from '../cloud/page.js';
+import { LogBuffers } from './log-buffers.js';
+
+/** Options of the simulated compute backend. */
+export interface SimComputeOptions {
+  /** Interval between stats samples, ms; default 1 000. */
+  readonly statsIntervalMs?: number;
+}
+
+/** An instance and where it is in its current stage. */
+interface Machine {
+  instance: Instance;
+  /** When the current stage began (the cloud's clock). */
+  since: number;
+  /** How long the current stage lasts, drawn when first needed. */
+  stageMs?: number;
+  /** Last time a random crash was considered. */
+  crashCheckedAt: number;
+  /** Load set by hand (a drill), over the load model. */
+  load?: { cpu?: number; replicationLagMs?: number };
+}
+
+/** The saved form of the compute state. */
+export interface ComputeState {
+  readonly machines: readonly Machine[];
+}
+
+/** A load set by hand on one instance. */
+export interface LoadOverride {
+  /** CPU use in [0, 1]. */
+  readonly cpu?: number;
+  /** Replication lag, ms (replicas). */
+  readonly replicationLagMs?: number;
+}
+
+/** Simulated compute. */
+export class SimCompute implements ComputePort {
+  private machines = new Map<string, Machine>();
+  private readonly logs: LogBuffers;
+  private readonly statsIntervalMs: number;
+  private readonly tenants = new Map<string, number>();
+  private readonly zoneVcpus = new Map<string, number>();
+
+  /**
+   * @param cloud shared core of the simulated cloud
+   * @param options configuration
+   */
+  constructor(
+    private readonly cloud: SimCloud,
+    options: SimComputeOptions = {},
+  ) {
+    this.statsIntervalMs = options.statsIntervalMs ?? 1_000;
+    this.logs = new LogBuffers(cloud.wallClock);
+  }
+
+  /** @inheritdoc */
+  async ping(options?: CallOptions): Promise<void> {
+    await this.cloud.enter('compute', 'ping', options);
+  }
+
+  /** @inheritdoc */
+  createInstance(spec: InstanceSpec, options: MutationOptions): Promise<Instance> {
+    return this.cloud.mutate('compute', 'createInstance', `instance/name:${spec.name}`, spec, options, () => {
+      const { profile } = this.cloud;
+      if (spec.name === '' || spec.image === '') throw new InvalidInputError('name and image are required');
+      const type = profile.instanceTypes[spec.size];
+      if (type === undefined) {
+        const sizes = Object.keys(profile.instanceTypes).join(', ');
+        throw new InvalidInputError(`size ${spec.size} is not one of ${sizes}`);
+      }
+      const zone = spec.zone ?? Object.keys(profile.zones)[0]!;
+      const room = profile.zones[zone];
+      if (room === undefined) throw new InvalidInputError(`zone ${zone} does not exist`);
+      const tenant = spec.tenant ?? 'default';
+      const held = this.tenants.get(tenant) ?? 0;
+      if (held >= profile.instanceQuotaPerTenant) {
+        throw new CapacityError(
+          'quota-exceeded',
+          `tenant ${tenant} holds ${held} of its ${profile.instanceQuotaPerTenant} instances`,
+        );
+      }
+      const used = this.zoneVcpus.get(zone) ?? 0;
+      if (used + type.vcpus > room.vcpus) {
+        throw new CapacityError(
+          'no-capacity',
+          `zone ${zone} has ${room.vcpus - used} of ${type.vcpus} vCPUs free`,
+        );
+      }
+      const now = this.cloud.wallClock();
+      const instance: Instance = {
+        ...spec,
+        tenant,
+        zone,
+        id: this.cloud.newId('i'),
+        state: 'pending',
+        createdAt: now,
+      };
+      this.count(instance, +1);
+      this.machines.set(instance.id, { instance, since: now, crashCheckedAt: now });
+      this.logs.open(instance.id);
+      this.logs.append(instance.id, `instance ${instance.id} created from ${spec.image}`);
+      return this.find(instance.id);
+    });
+  }
+
+  /** @inheritdoc */
+  async getInstance(id: string, options?: CallOptions): Promise<Instance> {
+    await this.cloud.enter('compute', 'getInstance', options, `instance/${id}`);
+    return this.find(id);
+  }
+
+  /** @inheritdoc */
+  async listInstances(options?: ListOptions): Promise<Page<Instance>> {
+    await this.cloud.enter('compute', 'listInstances', options);
+    return page(this.current(), options);
+  }
+
+  /** @inheritdoc */
+  deleteInstance(id: string, options: MutationOptions): Promise<void> {
+    return this.cloud.mutate('compute', 'deleteInstance', `instance/${id}`, { id }, options, () => {
+      const { state } = this.find(id);
+      if (state !== 'terminating') this.enter(this.machines.get(id)!, 'terminating');
+      this.find(id, false);
+    });
+  }
+
+  /** @inheritdoc */
+  startInstance(id: string, options: MutationOptions): Promise<Instance> {
+    return this.cloud.mutate('compute', 'startInstance', `instance/${id}`, { id }, options, () => {
+      const { state } = this.find(id);
+      if (state === 'terminating') throw new ConflictError(`instance/${id} is terminating`);
+      if (state === 'stopped' || state === 'stopping') this.enter(this.machines.get(id)!, 'booting');
+      return this.find(id);
+    });
+  }
+
+  /** @inheritdoc */
+  stopInstance(id: string, options: MutationOptions): Promise<Instance> {
+    return this.cloud.mutate('compute', 'stopInstance', `instance/${id}`, { id }, options, () => {
+      const { state } = this.find(id);
+      if (state === 'terminating') throw new ConflictError(`instance/${id} is terminating`);
+      if (state !== 'stopped' && state !== 'stopping') this.enter(this.machines.get(id)!, 'stopping');
+      return this.find(id);
+    });
+  }
+
+  /** @inheritdoc */
+  async streamLogs(id: string, options?: LogOptions): Promise<AsyncIterable<LogLine>> {
+    await this.cloud.enter('compute', 'streamLogs', options, `instance/${id}`);
+    this.find(id);
+    return this.withStreamFaults(
+      'streamLogs',
+      id,
+      this.logs.follow(id, options, this.cloud),
+      options?.signal,
+    );
+  }
+
+  /** @inheritdoc */
+  async streamStats(id: string, options?: CallOptions): Promise<AsyncIterable<InstanceStats>> {
+    await this.cloud.enter('compute', 'streamStats', options, `instance/${id}`);
+    this.find(id);
+    return this.withStreamFaults('streamStats', id, this.sampleStats(id, options?.signal), options?.signal);
+  }
+
+  /** Appends a line to an instance's log (the simulated guest writes through this). */
+  appendLog(id: string, line: string): void {
+    this.logs.append(id, line);
+  }
+
+  /** Crashes an instance on purpose: it stops at once, with a line in its log. */
+  crash(id: string): Instance {
+    const machine = this.machines.get(id);
+    if (machine === undefined) throw new NotFoundError(`instance/${id}`);
+    this.logs.append(id, 'kernel panic: simulated crash');
+    this.enter(machine, 'stopped');
+    return this.find(id);
+  }
+
+  /** Sets (or, with `{}`, clears) the load of one instance, over the load model. */
+  setLoad(id: string, load: LoadOverride): void {
+    const machine = this.machines.get(id);
+    if (machine === undefined) throw new NotFoundError(`instance/${id}`);
+    machine.load = Object.keys(load).length === 0 ? undefined : { ...load };
+  }
+
+  /** One stats sample of an instance now. */
+  sample(id: string): InstanceStats {
+    const instance = this.find(id);
+    const machine = this.machines.get(id)!;
+    const { load } = this.cloud.profile;
+    const at = this.cloud.wallClock();
+    const running = instance.state === 'running';
+    const wave = load.cpuMean + load.cpuAmplitude * Math.sin((2 * Math.PI * at) / load.periodMs);
+    const cpu = running ? Math.min(1, Math.max(0, machine.load?.cpu ?? wave)) : 0;
+    const type = this.cloud.profile.instanceTypes[instance.size];
+    const memoryBytes = running ? Math.round((type?.memoryMiB ?? 0) * load.memoryShare * 1024 * 1024) : 0;
+    const replica = instance.labels?.role === 'replica';
+    const lag = machine.load?.replicationLagMs ?? sampleDelay(load.replicaLag, this.cloud.random);
+    return { at, cpu, memoryBytes, ...(replica ? { replicationLagMs: lag } : {}) };
+  }
+
+  /** An instance as it is now, or undefined when it does not exist (no fault rules run). */
+  peek(id: string): Instance | undefined {
+    return this.advance(id);
+  }
+
+  /** Every instance that exists, stages brought up to date. */
+  all(): Instance[] {
+    return [...this.current()];
+  }
+
+  /** The compute state, for saving. */
+  exportState(): ComputeState {
+    return { machines: [...this.machines.values()] };
+  }
+
+  /** Restores a saved state. */
+  importState(state: ComputeState): void {
+    this.machines = new Map(state.machines.map((m) => [m.instance.id, { ...m }]));
+    for (const { instance } of state.machines) {
+      this.count(instance, +1);
+      this.logs.open(instance.id);
+    }
+  }
+
+  private *current(): Generator<Instance> {
+    for (const id of this.machines.keys()) {
+      const instance = this.advance(id);
+      if (instance !== undefined) yield instance;
+    }
+  }
+
+  private find(id: string, mustExist = true): Instance {
+    const instance = this.advance(id);
+    if (instance === undefined && mustExist) throw new NotFoundError(`instance/${id}`);
+    return instance!;
+  }
+
+  /** Moves an instance through every stage whose delay has passed; undefined once terminated. */
+  private advance(id: string): Instance | undefined {
+    const machine = this.machines.get(id);
+    if (machine === undefined) return undefined;
+    const { profile } = this.cloud;
+    const now = this.cloud.wallClock();
+    for (;;) {
+      const { state, labels } = machine.instance;
+      if (state === 'running' && profile.crashesPerHour > 0) this.maybeCrash(machine, now);
+      if (machine.instance.state === 'terminated') {
+        this.machines.delete(id);
+        this.count(machine.instance, -1);
+        this.logs.close(id);
+        return undefined;
+      }
+      const rule = stageRuleFor(profile, machine.instance.state, labels);
+      if (rule === undefined || rule.from !== state) return machine.instance;
+      machine.stageMs ??= sampleDelay(rule.delay, this.cloud.random);
+      if (now < machine.since + machine.stageMs) return machine.instance;
+      const since = machine.since + machine.stageMs;
+      this.enter(machine, rule.to, since);
+    }
+  }
+
+  private enter(machine: Machine, state: InstanceState, since = this.cloud.wallClock()): void {
+    machine.instance = { ...machine.instance, state };
+    machine.since = since;
+    machine.stageMs = undefined;
+    machine.crashCheckedAt = since;
+  }
+
+  /** A crash between the last check and now, with the profile's rate (a Poisson process). */
+  private maybeCrash(machine: Machine, now: number): void {
+    const hours = (now - machine.crashCheckedAt) / 3_600_000;
+    if (hours <= 0) return;
+    machine.crashCheckedAt = now;
+    if (this.cloud.random() < 1 - Math.exp(-this.cloud.profile.crashesPerHour * hours)) {
+      this.logs.append(machine.instance.id, 'kernel panic: simulated crash');
+      this.enter(machine, 'stopped', now);
+    }
+  }
+
+  private count(instance: Instance, delta: 1 | -1): void {
+    const tenant = instance.tenant ?? 'default';
+    this.tenants.set(tenant, (this.tenants.get(tenant) ?? 0) + delta);
+    const zone = instance.zone ?? '';
+    const vcpus = this.cloud.profile.instanceTypes[instance.size]?.vcpus ?? 0;
+    this.zoneVcpus.set(zone, (this.zoneVcpus.get(zone) ?? 0) + delta * vcpus);
+  }
+
+  private async *sampleStats(id: string, signal: AbortSignal | undefined): AsyncGenerator<InstanceStats> {
+    while (this.advance(id) !== undefined) {
+      if (signal?.aborted) this.cloud.observeAbort('compute', 'streamStats', signal);
+      yield this.sample(id);
+      await this.cloud.wait('compute', 'streamStats', this.statsIntervalMs, signal);
+    }
+  }
+
+  /** Applies the stream fault rules (slow or cut) in force when the stream opened. */
+  private async *withStreamFaults<T>(
+    op: string,
+    id: string,
+    source: AsyncIterable<T>,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<T> {
+    const hits = this.cloud.faults.match('compute', op, `instance/${id}`, true);
+    let items = 0;
+    for await (const item of source) {
+      for (const { rule } of hits) {
+        if (rule.effect.kind === 'cut-stream' && items >= rule.effect.afterItems) return;
+        if (rule.effect.kind === 'slow-stream') {
+          await this.cloud.wait('compute', op, sampleDelay(rule.effect.delay, this.cloud.random), signal);
+        }
+      }
+      items++;
+      yield item;
+    }
+  }
+}

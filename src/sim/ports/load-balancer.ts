@@ -1,0 +1,127 @@
+// Simulated load-balancer backend.
+
+import { InvalidInputError, NotFoundError } from '../../core/errors/backend-errors.js';
+import type { CallOptions, ListOptions, MutationOptions, Page } from '../../core/ports/common.js';
+import type { InstanceState } from '../../core/ports/compute.js';
+import type {
+  LoadBalancer,
+  LoadBalancerPort,
+  LoadBalancerSpec,
+  Target,
+  TargetHealth,
+} from '../../core/ports/load-balancer.js';
+import type { SimCloud } from '../cloud/cloud.js';
+import { page } from '../cloud/page.js';
+
+/** The saved form of the load-balancer state. */
+export interface LoadBalancerState {
+  readonly balancers: readonly LoadBalancer[];
+}
+
+/**
+ * Simulated load balancers. A target that names its instance is healthy while that
+ * instance is running; a bare address is taken as healthy (nothing to check it against).
+ */
+export class SimLoadBalancer implements LoadBalancerPort {
+  private balancers = new Map<string, LoadBalancer>();
+
+  /**
+   * @param cloud shared core of the simulated cloud
+   * @param instanceState the state of an instance, undefined when it does not exist
+   */
+  constructor(
+    private readonly cloud: SimCloud,
+    private readonly instanceState: (id: string) => InstanceState | undefined = () => 'running',
+  ) {}
+
+  /** @inheritdoc */
+  async ping(options?: CallOptions): Promise<void> {
+    await this.cloud.enter('loadBalancer', 'ping', options);
+  }
+
+  /** @inheritdoc */
+  createLoadBalancer(spec: LoadBalancerSpec, options: MutationOptions): Promise<LoadBalancer> {
+    return this.cloud.mutate(
+      'loadBalancer',
+      'createLoadBalancer',
+      `lb/name:${spec.name}`,
+      spec,
+      options,
+      () => {
+        if (!Number.isInteger(spec.listenPort) || spec.listenPort < 1 || spec.listenPort > 65_535) {
+          throw new InvalidInputError(`bad port ${spec.listenPort}`);
+        }
+        return this.save({
+          ...spec,
+          id: this.cloud.newId('lb'),
+          targets: [],
+          revision: 0,
+          createdAt: this.cloud.wallClock(),
+        });
+      },
+    );
+  }
+
+  /** @inheritdoc */
+  async getLoadBalancer(id: string, options?: CallOptions): Promise<LoadBalancer> {
+    await this.cloud.enter('loadBalancer', 'getLoadBalancer', options, `lb/${id}`);
+    return this.find(id);
+  }
+
+  /** @inheritdoc */
+  async listLoadBalancers(options?: ListOptions): Promise<Page<LoadBalancer>> {
+    await this.cloud.enter('loadBalancer', 'listLoadBalancers', options);
+    return page(this.balancers.values(), options);
+  }
+
+  /** @inheritdoc */
+  deleteLoadBalancer(id: string, options: MutationOptions): Promise<void> {
+    return this.cloud.mutate('loadBalancer', 'deleteLoadBalancer', `lb/${id}`, { id }, options, () => {
+      this.find(id);
+      this.balancers.delete(id);
+    });
+  }
+
+  /** @inheritdoc */
+  updateTargets(id: string, targets: readonly Target[], options: MutationOptions): Promise<LoadBalancer> {
+    return this.cloud.mutate('loadBalancer', 'updateTargets', `lb/${id}`, { id, targets }, options, () => {
+      const balancer = this.find(id);
+      return this.save({ ...balancer, targets: [...targets], revision: balancer.revision + 1 });
+    });
+  }
+
+  /** @inheritdoc */
+  async getTargetHealth(id: string, options?: CallOptions): Promise<readonly TargetHealth[]> {
+    await this.cloud.enter('loadBalancer', 'getTargetHealth', options, `lb/${id}`);
+    return this.find(id).targets.map((target) => ({
+      target,
+      healthy: target.instanceId === undefined || this.instanceState(target.instanceId) === 'running',
+    }));
+  }
+
+  /** Every balancer that exists. */
+  all(): LoadBalancer[] {
+    return [...this.balancers.values()];
+  }
+
+  /** The load-balancer state, for saving. */
+  exportState(): LoadBalancerState {
+    return { balancers: this.all() };
+  }
+
+  /** Restores a saved state. */
+  importState(state: LoadBalancerState): void {
+    this.balancers = new Map(state.balancers.map((b) => [b.id, b]));
+  }
+
+  private save(balancer: LoadBalancer): LoadBalancer {
+    this.balancers.set(balancer.id, balancer);
+    return balancer;
+  }
+
+  private find(id: string): LoadBalancer {
+    const balancer = this.balancers.get(id);
+    if (balancer === undefined) throw new NotFoundError(`lb/${id}`);
+    return balancer;
+  }
+}

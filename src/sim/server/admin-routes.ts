@@ -1,0 +1,105 @@
+// The operator's handles on the simulated cloud, behind the admin token: fault rules
+// (add one or a list, read, remove one, reset), the behaviour profile, crashes and load.
+// Without a token these routes do not exist.
+
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { NotFoundError } from '../../core/errors/backend-errors.js';
+import { type FaultRuleInput, faultRuleProblem } from '../behaviour/faults.js';
+import { isProfileError, parseProfile } from '../behaviour/profile.js';
+import type { SimBackends } from '../index.js';
+import { badRequest, notFound, type Problem, sendProblem } from './problem.js';
+
+const unauthorized: Problem = {
+  type: 'urn:stratus:sim:unauthorized',
+  title: 'Unauthorized',
+  status: 401,
+  detail: 'the admin routes need Authorization: Bearer <admin token>',
+  code: 'SIM_UNAUTHORIZED',
+  field: 'authorization',
+};
+
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 128 } },
+} as const;
+
+const loadBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    cpu: { type: 'number', minimum: 0, maximum: 1 },
+    replicationLagMs: { type: 'number', minimum: 0 },
+  },
+} as const;
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(header?.replace(/^Bearer\s+/i, '') ?? '');
+  const wanted = Buffer.from(token);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
+}
+
+/** Registers the admin routes, each checking `token`. */
+export function adminRoutes(sim: SimBackends, token: string) {
+  return async (app: FastifyInstance): Promise<void> => {
+    app.addHook('onRequest', async (request, reply) => {
+      if (!tokenMatches(request.headers.authorization, token)) return sendProblem(reply, unauthorized);
+    });
+
+    app.get('/faults', async () => ({ rules: sim.cloud.faults.list() }));
+
+    app.post('/faults', async (request, reply) => {
+      const many = Array.isArray(request.body);
+      const inputs = (many ? request.body : [request.body]) as unknown[];
+      for (const [i, input] of inputs.entries()) {
+        const problem = faultRuleProblem(input);
+        if (problem !== undefined) {
+          const field = problem.split(' ')[0]!;
+          return sendProblem(reply, badRequest(many ? `[${i}].${field}` : field, problem));
+        }
+      }
+      const rules = inputs.map((input) => sim.cloud.faults.add(input as FaultRuleInput));
+      return reply.code(201).send(many ? { rules } : rules[0]);
+    });
+
+    app.delete('/faults/:id', { schema: { params: idParams } }, async (request, reply) => {
+      const { id } = request.params as { id: string };
+      if (!sim.cloud.faults.remove(id)) return sendProblem(reply, notFound(`no fault rule ${id}`, 'id'));
+      return reply.code(204).send();
+    });
+
+    app.delete('/faults', async (_request, reply) => {
+      sim.cloud.faults.reset();
+      return reply.code(204).send();
+    });
+
+    app.get('/profile', async () => sim.cloud.profile);
+
+    app.put('/profile', async (request, reply) => {
+      try {
+        sim.cloud.profile = parseProfile(request.body);
+      } catch (error) {
+        if (isProfileError(error))
+          return sendProblem(reply, badRequest(error.field || 'body', error.message));
+        throw error;
+      }
+      return sim.cloud.profile;
+    });
+
+    app.post('/instances/:id/crash', { schema: { params: idParams } }, async (request) => {
+      return sim.compute.crash((request.params as { id: string }).id);
+    });
+
+    app.put(
+      '/instances/:id/load',
+      { schema: { params: idParams, body: loadBody } },
+      async (request, reply) => {
+        const { id } = request.params as { id: string };
+        if (sim.compute.peek(id) === undefined) throw new NotFoundError(`instance/${id}`);
+        sim.compute.setLoad(id, (request.body ?? {}) as object);
+        return reply.code(204).send();
+      },
+    );
+  };
+}

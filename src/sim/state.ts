@@ -1,0 +1,85 @@
+// The world of a `stratus sim` kept across restarts: everything the five ports hold, the
+// client-token results, the fencing tokens and the audit, in one JSON file written to a
+// temporary name and renamed, so a crash mid-write leaves the previous file whole. The
+// profile comes from the command line and fault rules are a drill's, so neither is saved.
+
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { CloudCoreState } from './cloud/cloud.js';
+import type { SimBackends } from './index.js';
+import type { ComputeState } from './ports/compute.js';
+import type { DnsState } from './ports/dns.js';
+import type { LoadBalancerState } from './ports/load-balancer.js';
+import type { NetworkState } from './ports/network.js';
+import type { StorageState } from './ports/storage.js';
+
+/** Version of the file format; a file of another version is refused. */
+const VERSION = 1;
+
+/** The saved world. */
+export interface SimState {
+  readonly version: typeof VERSION;
+  readonly core: CloudCoreState;
+  readonly compute: ComputeState;
+  readonly network: NetworkState;
+  readonly storage: StorageState;
+  readonly dns: DnsState;
+  readonly loadBalancer: LoadBalancerState;
+}
+
+/** A state file that cannot be read back. */
+export class StateFileError extends Error {
+  readonly code = 'SIM_STATE_INVALID';
+  override readonly name = 'StateFileError';
+}
+
+/** The world of `sim` now. */
+export function exportState(sim: SimBackends): SimState {
+  return {
+    version: VERSION,
+    core: sim.cloud.exportState(),
+    compute: sim.compute.exportState(),
+    network: sim.network.exportState(),
+    storage: sim.storage.exportState(),
+    dns: sim.dns.exportState(),
+    loadBalancer: sim.loadBalancer.exportState(),
+  };
+}
+
+/** Replaces the world of `sim` with `state`. */
+export function importState(sim: SimBackends, state: SimState): void {
+  sim.cloud.importState(state.core);
+  sim.compute.importState(state.compute);
+  sim.network.importState(state.network);
+  sim.storage.importState(state.storage);
+  sim.dns.importState(state.dns);
+  sim.loadBalancer.importState(state.loadBalancer);
+}
+
+/** Writes the world of `sim` to `path` (atomically: temporary file, then rename). */
+export async function saveState(sim: SimBackends, path: string): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, JSON.stringify(exportState(sim)));
+  await rename(temporary, path);
+}
+
+/** Loads `path` into `sim`; false when there is no file yet (a first start). */
+export async function loadState(sim: SimBackends, path: string): Promise<boolean> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+  let state: SimState;
+  try {
+    state = JSON.parse(text) as SimState;
+  } catch (error) {
+    throw new StateFileError(`state file ${path} is not JSON`, { cause: error });
+  }
+  if (state?.version !== VERSION) {
+    throw new StateFileError(`state file ${path} has version ${String(state?.version)}, expected ${VERSION}`);
+  }
+  importState(sim, state);
+  return true;
+}

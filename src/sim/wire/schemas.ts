@@ -1,0 +1,100 @@
+// JSON Schemas of the values the five ports take, as the simulator's HTTP routes validate
+// them. One schema per value; the routes compose them per operation (see operations.ts).
+
+const name = { type: 'string', minLength: 1, maxLength: 253 } as const;
+const id = { type: 'string', minLength: 1, maxLength: 128 } as const;
+const cidr = { type: 'string', minLength: 9, maxLength: 18 } as const;
+const labels = {
+  type: 'object',
+  additionalProperties: { type: 'string', maxLength: 256 },
+  maxProperties: 64,
+} as const;
+
+const mutation = {
+  clientToken: { type: 'string', minLength: 1, maxLength: 256 },
+  fencingToken: { type: 'integer', minimum: 0 },
+  caller: { type: 'string', minLength: 1, maxLength: 128 },
+} as const;
+
+/** An object of exactly these properties. */
+function object(properties: Record<string, unknown>, required: readonly string[]) {
+  return { type: 'object', additionalProperties: false, properties, required } as const;
+}
+
+/** Schemas by name. */
+export const SCHEMAS = {
+  id,
+  instanceSpec: object({ name, image: name, size: name, tenant: name, zone: name, labels }, [
+    'name',
+    'image',
+    'size',
+  ]),
+  networkSpec: object(
+    {
+      name,
+      cidr,
+      subnets: { type: 'array', maxItems: 256, items: object({ name, cidr }, ['name', 'cidr']) },
+      labels,
+    },
+    ['name', 'cidr'],
+  ),
+  ipAllocation: object(
+    { networkId: id, address: { type: 'string', minLength: 7, maxLength: 15 }, subnet: name },
+    ['networkId', 'address'],
+  ),
+  networkAttachment: object({ networkId: id, instanceId: id }, ['networkId', 'instanceId']),
+  volumeSpec: object({ name, sizeGiB: { type: 'number', exclusiveMinimum: 0 }, fromSnapshot: id, labels }, [
+    'name',
+    'sizeGiB',
+  ]),
+  snapshotSpec: object({ name, volumeId: id, labels }, ['name', 'volumeId']),
+  volumeAttachment: object({ volumeId: id, instanceId: id }, ['volumeId', 'instanceId']),
+  sizeGiB: { type: 'number', exclusiveMinimum: 0 },
+  zoneSpec: object({ domain: name, labels }, ['domain']),
+  dnsRecord: object(
+    {
+      name,
+      type: { enum: ['A', 'AAAA', 'CNAME', 'TXT'] },
+      values: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, maxItems: 64 },
+      ttl: { type: 'integer', minimum: 1, maximum: 604_800 },
+    },
+    ['name', 'type', 'values', 'ttl'],
+  ),
+  recordKey: object({ zoneId: id, name, type: { enum: ['A', 'AAAA', 'CNAME', 'TXT'] } }, [
+    'zoneId',
+    'name',
+    'type',
+  ]),
+  loadBalancerSpec: object({ name, listenPort: { type: 'integer', minimum: 1, maximum: 65_535 }, labels }, [
+    'name',
+    'listenPort',
+  ]),
+  targets: {
+    type: 'array',
+    maxItems: 1_000,
+    items: object(
+      {
+        address: { type: 'string', minLength: 1, maxLength: 253 },
+        port: { type: 'integer', minimum: 1, maximum: 65_535 },
+        weight: { type: 'number', minimum: 0 },
+        instanceId: id,
+      },
+      ['address', 'port'],
+    ),
+  },
+  readOptions: object({}, []),
+  listOptions: object(
+    {
+      labels,
+      limit: { type: 'integer', minimum: 1, maximum: 1_000 },
+      cursor: { type: 'string', maxLength: 32 },
+    },
+    [],
+  ),
+  logOptions: object({ follow: { type: 'boolean' }, tail: { type: 'integer', minimum: 0 } }, []),
+  mutationOptions: object(mutation, ['clientToken']),
+  allocateOptions: object({ ...mutation, subnet: name }, ['clientToken']),
+} as const;
+
+/** Name of a schema. */
+export type SchemaName = keyof typeof SCHEMAS;
