@@ -336,6 +336,9 @@ describe.each(drivers)('the resource API on %s', (driver) => {
     expect(patch.statusCode).toBe(409);
     const wait = await call('GET', `/v1/operations/${operation.id}?wait=50ms`);
     expect(wait.json().state).toBe('pending');
+    const heldResource = await call('GET', `/v1/networks/${net.id}?wait=50ms`);
+    expect(heldResource.json().status.phase).toBe('Deleting');
+    expect((await call('GET', `/v1/networks/${net.id}?wait=later`)).statusCode).toBe(400);
     const badWait = await call('GET', `/v1/operations/${operation.id}?wait=soon`);
     expect(badWait.statusCode).toBe(400);
     expect(problem(badWait).errors?.[0]?.path).toBe('/querystring/wait');

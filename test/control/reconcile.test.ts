@@ -178,6 +178,13 @@ describe.each(drivers)('a toy kind registered in the test on %s', (driver) => {
     const api = client(h);
     const created = await api.send('POST', '/v1/gadgets', { name: 'g2', spec: { color: 'green' } });
     const id = created.body.resource.id as string;
+    // The resource itself can be held until its generation is reconciled.
+    const held = await api.send('GET', `/v1/gadgets/${id}?wait=10s`);
+    expect(held.body.status).toMatchObject({
+      phase: 'Ready',
+      observedGeneration: 1,
+      outputs: { color: 'green' },
+    });
     expect(await api.settle(created.body.operation.id)).toMatchObject({ state: 'succeeded' });
     const patched = await api.send('PATCH', `/v1/gadgets/${id}`, { spec: { color: 'yellow' } });
     expect(await api.settle(patched.body.operation.id)).toMatchObject({

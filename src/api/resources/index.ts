@@ -31,12 +31,12 @@ export async function controlApi(app: FastifyInstance, options: ControlApiOption
       // Bodies are JSON (or JSON merge patches): anything else is a 415, not a string to validate.
       scope.removeContentTypeParser('text/plain');
       const tenant = options.tenant ?? localTenant;
-      await resourceRoutes(scope, { service: options.service, kinds: options.kinds, tenant });
-      await operationRoutes(scope, {
-        service: options.service,
-        tenant,
-        ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
-      });
+      // Held requests (`?wait=`) end when the server closes, so they never hold a shutdown up.
+      const closing = new AbortController();
+      scope.addHook('preClose', async () => closing.abort());
+      const held = { pollMs: options.pollMs ?? 50, signal: closing.signal };
+      await resourceRoutes(scope, { service: options.service, kinds: options.kinds, tenant, ...held });
+      await operationRoutes(scope, { service: options.service, tenant, ...held });
     },
     { prefix: '/v1' },
   );

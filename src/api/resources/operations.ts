@@ -8,6 +8,7 @@ import type { ResourceService } from '../../control/service.js';
 import { isTerminal, type Operation } from '../../control/store.js';
 import type { Resource } from '../../core/resources/resource.js';
 import type { TenantResolver } from '../tenant.js';
+import { hold } from './hold.js';
 import { parseWait } from './query.js';
 
 /** Options of {@link operationRoutes}. */
@@ -16,6 +17,8 @@ export interface OperationRoutesOptions {
   readonly tenant: TenantResolver;
   /** Between two reads of a held operation. Default 50 ms. */
   readonly pollMs?: number;
+  /** Aborts held requests (the server is closing). */
+  readonly signal: AbortSignal;
 }
 
 /** An operation with its resource (null once deleted). */
@@ -27,9 +30,6 @@ export interface OperationView extends Operation {
 export async function operationRoutes(app: FastifyInstance, options: OperationRoutesOptions): Promise<void> {
   const { service, tenant } = options;
   const pollMs = options.pollMs ?? 50;
-  // Held requests end when the server closes, so they never hold a shutdown up.
-  const closing = new AbortController();
-  app.addHook('preClose', async () => closing.abort());
 
   const view = async (t: string, op: Operation): Promise<OperationView> => {
     const resource = await service.get(t, op.kind, op.resourceId).catch((err: unknown) => {
@@ -55,13 +55,17 @@ export async function operationRoutes(app: FastifyInstance, options: OperationRo
       const { wait } = request.query as { wait?: string };
       const t = tenant(request);
       let op = await service.getOperation(t, id);
-      if (wait !== undefined) {
-        const deadline = performance.now() + parseWait(wait);
-        while (!isTerminal(op.state) && performance.now() < deadline && !closing.signal.aborted) {
-          await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, deadline - performance.now())));
-          op = await service.getOperation(t, id);
-        }
-      }
+      if (wait !== undefined)
+        op = await hold(
+          op,
+          () => service.getOperation(t, id),
+          (o) => isTerminal(o.state),
+          parseWait(wait),
+          {
+            pollMs,
+            signal: options.signal,
+          },
+        );
       return view(t, op);
     },
   );

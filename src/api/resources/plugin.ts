@@ -8,7 +8,9 @@ import { fingerprintOf } from '../../control/idempotency.js';
 import type { Answer, MutationOptions, ResourceService } from '../../control/service.js';
 import type { KindDefinition } from '../../core/resources/kind.js';
 import type { KindRegistry } from '../../core/resources/registry.js';
+import type { Resource } from '../../core/resources/resource.js';
 import type { TenantResolver } from '../tenant.js';
+import { hold } from './hold.js';
 import {
   DEFAULT_LIMIT,
   decodeCursor,
@@ -18,6 +20,7 @@ import {
   parseIdempotencyKey,
   parseIfMatch,
   parseLabelSelector,
+  parseWait,
 } from './query.js';
 
 /** Options of {@link resourceRoutes}. */
@@ -25,9 +28,17 @@ export interface ResourceRoutesOptions {
   readonly service: ResourceService;
   readonly kinds: KindRegistry;
   readonly tenant: TenantResolver;
+  /** Between two reads of a resource held by `?wait=`. */
+  readonly pollMs: number;
+  /** Aborts held requests (the server is closing). */
+  readonly signal: AbortSignal;
 }
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+const WaitQuery = Type.Object(
+  { wait: Type.Optional(Type.String({ maxLength: 16 })) },
+  { additionalProperties: false },
+);
 const ListQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT })),
@@ -36,6 +47,14 @@ const ListQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** Whether a resource's latest generation has been reconciled, or has failed. */
+function settled(resource: Resource): boolean {
+  return (
+    resource.status.phase === 'Failed' ||
+    (resource.status.observedGeneration === resource.generation && resource.deletionRequestedAt === null)
+  );
+}
 
 /**
  * Sends a mutation's answer: 202 with the operation to follow, 200 when there is none; the
@@ -86,9 +105,15 @@ function routesOf(app: FastifyInstance, kind: KindDefinition, options: ResourceR
     ),
   );
 
-  app.get(`${base}/:id`, { schema: { params: IdParams } }, async (request, reply) => {
+  app.get(`${base}/:id`, { schema: { params: IdParams, querystring: WaitQuery } }, async (request, reply) => {
     const { id } = request.params as { id: string };
-    const resource = await service.get(tenant(request), kind.name, id);
+    const { wait } = request.query as { wait?: string };
+    const t = tenant(request);
+    let resource = await service.get(t, kind.name, id);
+    // Held until the latest generation is reconciled (or failed); a delete that completes
+    // meanwhile answers 404.
+    if (wait !== undefined)
+      resource = await hold(resource, () => service.get(t, kind.name, id), settled, parseWait(wait), options);
     return reply.header('etag', etag(resource.resourceVersion)).send(resource);
   });
 
