@@ -113,10 +113,19 @@ export interface FaultHit {
   error(): Error;
 }
 
+/** The saved form of the rules in force (see `state.ts`). */
+export interface FaultSetState {
+  /** The last id handed out, so a restored set never reuses one. */
+  readonly ids: number;
+  /** The rules, with their hits. */
+  readonly rules: readonly FaultRule[];
+}
+
 /** The rules in force. */
 export class FaultSet {
   readonly #rules = new Map<string, Stored>();
   #ids = 0;
+  #revision = 0;
 
   /**
    * @param now the cloud's clock
@@ -137,7 +146,29 @@ export class FaultSet {
       hits: 0,
     };
     this.#rules.set(rule.id, { rule, removed: new AbortController(), ...(raise ? { raise } : {}) });
+    this.#revision++;
     return rule;
+  }
+
+  /** Grows with every rule added or removed: what a saver compares to know the set changed. */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  /**
+   * The rules for saving. A rule added in process with its own error keeps only its
+   * data: the saved form fails with the effect's code instead.
+   */
+  exportState(): FaultSetState {
+    return { ids: this.#ids, rules: this.list() };
+  }
+
+  /** Replaces the rules with saved ones (releasing any call the old ones held). */
+  importState(state: FaultSetState): void {
+    this.reset();
+    this.#ids = state.ids;
+    for (const rule of state.rules) this.#rules.set(rule.id, { rule, removed: new AbortController() });
+    this.#revision++;
   }
 
   /** The rules in force, in the order they were added. */
@@ -150,6 +181,7 @@ export class FaultSet {
     const stored = this.#rules.get(id);
     if (stored === undefined) return false;
     this.#rules.delete(id);
+    this.#revision++;
     stored.removed.abort();
     return true;
   }
