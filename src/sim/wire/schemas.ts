@@ -66,7 +66,8 @@ export const SCHEMAS = {
     'name',
     'type',
   ]),
-  // Exactly one of listenPort and listeners; the port checks the rest (duplicates).
+  // Exactly one of listenPort and listeners (a listeners field next to a listenPort is
+  // refused by name); the port checks the rest (duplicates).
   loadBalancerSpec: {
     ...object(
       {
@@ -82,7 +83,10 @@ export const SCHEMAS = {
       },
       ['name'],
     ),
-    oneOf: [{ required: ['listenPort'] }, { required: ['listeners'] }],
+    if: { required: ['listenPort'] },
+    // biome-ignore lint/suspicious/noThenProperty: `then` is JSON Schema's keyword; this object is never awaited.
+    then: { properties: { listeners: false } },
+    else: { required: ['listeners'] },
   },
   targets: {
     type: 'array',
