@@ -99,6 +99,13 @@ const cases: Case[] = [
     field: 'body.spec.listeners',
   },
   {
+    title: 'a balancer with neither listenPort nor listeners',
+    url: '/v1/loadBalancer/createLoadBalancer',
+    body: { spec: { name: 'lb' }, options: { clientToken: 't' } },
+    status: 400,
+    field: 'body.spec.listeners',
+  },
+  {
     title: 'an unknown field of a fault rule',
     url: '/faults',
     headers: auth,
