@@ -111,6 +111,25 @@ describe('stratus sim process', () => {
     expect(await (await admin('GET', '/faults')).json()).toEqual({ rules: [] });
   });
 
+  it('cuts a followed log stream after the count of lines a rule gives, through the adapter', async () => {
+    const { admin, ports } = await startSim();
+    const { id } = await ports.compute.createInstance(
+      { name: 'logged', image: 'u', size: 'small' },
+      { clientToken: 'logged' },
+    );
+    const rule = {
+      backend: 'compute',
+      operation: 'streamLogs',
+      resource: `instance/${id}`,
+      effect: { kind: 'cut-stream', afterItems: 1 },
+    };
+    expect((await admin('POST', '/faults', rule)).status).toBe(201);
+    // A followed stream would never end by itself: only the cut ends it.
+    const lines: string[] = [];
+    for await (const line of await ports.compute.streamLogs(id, { follow: true })) lines.push(line.line);
+    expect(lines).toEqual([`instance ${id} created from u`]);
+  });
+
   it('aborts a call in flight when its signal aborts, rejecting with the reason', async () => {
     const { admin, ports } = await startSim();
     await admin('POST', '/faults', { backend: 'dns', operation: 'listZones', effect: { kind: 'hang' } });
