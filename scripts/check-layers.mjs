@@ -5,13 +5,19 @@
 //   src/control imports only src/control, src/core and src/ha (no API, no adapter);
 //   src/config, the configuration contract, imports none of the command line, the process
 //             wiring or the API, which all read it;
-//   src/runtime, the process wiring, never imports the command line that starts it.
+//   src/runtime, the process wiring, never imports the command line that starts it;
+//   src/sim   the simulated cloud, imports only src/sim, src/core (the ports it implements)
+//             and src/ha (its clock), and of npm only Fastify and prom-client (its server);
+//   src/backends/http, the adapter of `stratus sim`, imports only itself, src/core and the
+//             wire table src/sim/wire it shares with the server.
 // Test files are exempt: they may use the shared test helpers and the migrations.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
-const root = resolve(new URL('..', import.meta.url).pathname);
-// A rule names what a layer may import (`allowed`) or what it may not (`forbidden`).
+// The tree to check: the repository, or the one given (the checker's own test).
+const root = resolve(process.argv[2] ?? new URL('..', import.meta.url).pathname);
+// A rule names what a layer may import (`allowed`) or what it may not (`forbidden`), and
+// optionally the only npm packages it may use (`packages`; `node:` built-ins always).
 const rules = [
   { layer: 'src/ha', allowed: ['src/ha'] },
   { layer: 'src/core', allowed: ['src/core', 'src/ha'] },
@@ -19,7 +25,14 @@ const rules = [
   { layer: 'src/control', allowed: ['src/control', 'src/core', 'src/ha'] },
   { layer: 'src/config', forbidden: ['src/cli', 'src/runtime', 'src/api'] },
   { layer: 'src/runtime', forbidden: ['src/cli'] },
+  { layer: 'src/sim', allowed: ['src/sim', 'src/core', 'src/ha'], packages: ['fastify', 'prom-client'] },
+  { layer: 'src/backends/http', allowed: ['src/backends/http', 'src/core', 'src/sim/wire'], packages: [] },
 ];
+const packageOf = (spec) =>
+  spec
+    .split('/')
+    .slice(0, spec.startsWith('@') ? 2 : 1)
+    .join('/');
 const within = (target, dirs) => dirs.some((a) => target === a || target.startsWith(`${a}/`));
 
 function* files(dir) {
@@ -32,7 +45,7 @@ function* files(dir) {
 
 const importRe = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 const violations = [];
-for (const { layer, allowed, forbidden = [] } of rules) {
+for (const { layer, allowed, forbidden = [], packages } of rules) {
   const dir = join(root, layer);
   try {
     statSync(dir);
@@ -43,7 +56,13 @@ for (const { layer, allowed, forbidden = [] } of rules) {
     const text = readFileSync(file, 'utf8');
     for (const m of text.matchAll(importRe)) {
       const spec = m[1] ?? m[2];
-      if (!spec.startsWith('.')) continue;
+      if (!spec.startsWith('.')) {
+        if (packages && !spec.startsWith('node:') && !packages.includes(packageOf(spec))) {
+          const may = packages.length === 0 ? 'no npm package' : `only ${packages.join(', ')} of npm`;
+          violations.push(`${relative(root, file)} imports ${spec} (${layer} may import ${may})`);
+        }
+        continue;
+      }
       const target = relative(root, resolve(dirname(file), spec));
       if (allowed && !within(target, allowed)) {
         violations.push(

@@ -135,20 +135,25 @@ export async function runSim(args: readonly string[]): Promise<number> {
   const sim = createSimBackends({ profile: config.profile });
   const { stateFile } = config;
   if (stateFile !== undefined && (await loadState(sim, stateFile))) {
-    logger.info({ stateFile, auditEntries: sim.cloud.audit.length }, 'world restored');
+    const restored = { profile: sim.cloud.profile.name, faultRules: sim.cloud.faults.list().length };
+    logger.info({ stateFile, auditEntries: sim.cloud.audit.length, ...restored }, 'world restored');
   }
   const server = buildSimServer({
     sim,
     ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
   });
-  let savedAt = sim.cloud.audit.length;
+  // Every change of a port's world is a destructive call, and every destructive call is
+  // audited: a grown audit says the world changed. Fault rules and the profile change
+  // through the admin routes, so their revision and identity are compared too. A SIGKILL
+  // loses at most one interval of it.
+  const mark = () => `${sim.cloud.audit.length}/${sim.cloud.faults.revision}`;
+  let saved = { mark: mark(), profile: sim.cloud.profile };
   const save = async () => {
-    if (stateFile === undefined || sim.cloud.audit.length === savedAt) return;
-    savedAt = sim.cloud.audit.length;
+    if (stateFile === undefined) return;
+    if (saved.mark === mark() && saved.profile === sim.cloud.profile) return;
+    saved = { mark: mark(), profile: sim.cloud.profile };
     await saveState(sim, stateFile);
   };
-  // Every change is a destructive call, and every destructive call is audited: a grown
-  // audit says the world changed. A SIGKILL loses at most one interval of it.
   const saver = setInterval(
     () => save().catch((err: unknown) => logger.error({ err }, 'saving the world failed')),
     config.saveIntervalMs,
@@ -157,8 +162,8 @@ export async function runSim(args: readonly string[]): Promise<number> {
 
   const url = await server.app.listen({ host: config.host, port: config.port });
   logger.info(
-    { url, profile: config.profile.name, admin: config.adminToken !== undefined, stateFile },
-    `stratus sim ready: listening on ${url}, profile ${config.profile.name}`,
+    { url, profile: sim.cloud.profile.name, admin: config.adminToken !== undefined, stateFile },
+    `stratus sim ready: listening on ${url}, profile ${sim.cloud.profile.name}`,
   );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', resolve);
@@ -168,10 +173,8 @@ export async function runSim(args: readonly string[]): Promise<number> {
   server.drain();
   clearInterval(saver);
   await server.app.close();
-  if (stateFile !== undefined) {
-    savedAt = -1;
-    await save();
-  }
+  // Saved whatever changed: fault rules' hits count no revision but must survive.
+  if (stateFile !== undefined) await saveState(sim, stateFile);
   logger.info({ auditEntries: sim.cloud.audit.length }, 'stopped');
   return 0;
 }

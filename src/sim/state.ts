@@ -1,9 +1,12 @@
 // The world of a `stratus sim` kept across restarts: everything the five ports hold, the
 // client-token results, the fencing tokens and the audit, in one JSON file written to a
 // temporary name and renamed, so a crash mid-write leaves the previous file whole. The
-// profile comes from the command line and fault rules are a drill's, so neither is saved.
+// behaviour profile and the fault rules in force are saved too: a drill that restarts the
+// simulator finds the cloud misbehaving exactly as it left it.
 
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { FaultSetState } from './behaviour/faults.js';
+import { isProfileError, type Profile, parseProfile } from './behaviour/profile.js';
 import type { CloudCoreState } from './cloud/cloud.js';
 import type { SimBackends } from './index.js';
 import type { ComputeState } from './ports/compute.js';
@@ -24,6 +27,10 @@ export interface SimState {
   readonly storage: StorageState;
   readonly dns: DnsState;
   readonly loadBalancer: LoadBalancerState;
+  /** The fault rules in force (absent in a file saved before they were kept). */
+  readonly faults?: FaultSetState;
+  /** The behaviour profile in force (absent in a file saved before it was kept). */
+  readonly profile?: Profile;
 }
 
 /** A state file that cannot be read back. */
@@ -42,17 +49,31 @@ export function exportState(sim: SimBackends): SimState {
     storage: sim.storage.exportState(),
     dns: sim.dns.exportState(),
     loadBalancer: sim.loadBalancer.exportState(),
+    faults: sim.cloud.faults.exportState(),
+    profile: sim.cloud.profile,
   };
 }
 
-/** Replaces the world of `sim` with `state`. */
+/**
+ * Replaces the world of `sim` with `state`. The saved profile replaces the one `sim` was
+ * built with (it is checked again, like a `PUT /profile`); a file without one keeps it.
+ */
 export function importState(sim: SimBackends, state: SimState): void {
+  let profile: Profile | undefined;
+  try {
+    profile = state.profile === undefined ? undefined : parseProfile(state.profile);
+  } catch (error) {
+    if (isProfileError(error)) throw new StateFileError(`saved profile: ${error.message}`, { cause: error });
+    throw error;
+  }
   sim.cloud.importState(state.core);
   sim.compute.importState(state.compute);
   sim.network.importState(state.network);
   sim.storage.importState(state.storage);
   sim.dns.importState(state.dns);
   sim.loadBalancer.importState(state.loadBalancer);
+  if (state.faults !== undefined) sim.cloud.faults.importState(state.faults);
+  if (profile !== undefined) sim.cloud.profile = profile;
 }
 
 /** Writes the world of `sim` to `path` (atomically: temporary file, then rename). */

@@ -268,6 +268,41 @@ export function portContract(name: string, connect: () => BackendPorts): void {
       expect(isNotFoundError(await error(ports.loadBalancer.getLoadBalancer(lb.id)))).toBe(true);
     });
 
+    it('gives a balancer several listeners, one per (port, transport)', async () => {
+      const { ports, token, run } = fresh();
+      const listeners = [
+        { port: 443, protocol: 'https' },
+        { port: 80, protocol: 'http' },
+        { port: 53, protocol: 'udp' },
+        { port: 53, protocol: 'tcp' },
+      ] as const;
+      const lb = await ports.loadBalancer.createLoadBalancer(
+        { name: `multi-${run}`, listeners },
+        { clientToken: token('m') },
+      );
+      expect(lb).toMatchObject({ listeners, listenPort: 443 });
+      expect((await ports.loadBalancer.getLoadBalancer(lb.id)).listeners).toEqual(listeners);
+      const shorthand = await ports.loadBalancer.createLoadBalancer(
+        { name: `one-${run}`, listenPort: 8443 },
+        { clientToken: token('o') },
+      );
+      expect(shorthand.listeners).toEqual([{ port: 8443, protocol: 'tcp' }]);
+      const clash = await error(
+        ports.loadBalancer.createLoadBalancer(
+          {
+            name: `clash-${run}`,
+            listeners: [
+              { port: 80, protocol: 'http' },
+              { port: 80, protocol: 'tcp' },
+            ],
+          },
+          { clientToken: token('c') },
+        ),
+      );
+      expect(isInvalidInputError(clash)).toBe(true);
+      expect((clash as Error).message).toContain('listeners[1].port');
+    });
+
     it('refuses a call whose signal is already aborted, with its reason', async () => {
       const { ports, token } = fresh();
       const reason = new Error('caller gave up');

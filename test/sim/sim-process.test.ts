@@ -1,7 +1,7 @@
 // `stratus sim` as a process: what drills read (truth, audit stream, resolver, metrics),
 // the fault API as data, and the world kept across a restart with --state.
 
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -111,6 +111,25 @@ describe('stratus sim process', () => {
     expect(await (await admin('GET', '/faults')).json()).toEqual({ rules: [] });
   });
 
+  it('cuts a followed log stream after the count of lines a rule gives, through the adapter', async () => {
+    const { admin, ports } = await startSim();
+    const { id } = await ports.compute.createInstance(
+      { name: 'logged', image: 'u', size: 'small' },
+      { clientToken: 'logged' },
+    );
+    const rule = {
+      backend: 'compute',
+      operation: 'streamLogs',
+      resource: `instance/${id}`,
+      effect: { kind: 'cut-stream', afterItems: 1 },
+    };
+    expect((await admin('POST', '/faults', rule)).status).toBe(201);
+    // A followed stream would never end by itself: only the cut ends it.
+    const lines: string[] = [];
+    for await (const line of await ports.compute.streamLogs(id, { follow: true })) lines.push(line.line);
+    expect(lines).toEqual([`instance ${id} created from u`]);
+  });
+
   it('aborts a call in flight when its signal aborts, rejecting with the reason', async () => {
     const { admin, ports } = await startSim();
     await admin('POST', '/faults', { backend: 'dns', operation: 'listZones', effect: { kind: 'hang' } });
@@ -165,5 +184,60 @@ describe('stratus sim process', () => {
       entries: { outcome: string }[];
     };
     expect(audit.entries.map((e) => e.outcome)).toEqual(['created', 'replayed']);
+  });
+
+  it('keeps its fault rules and profile across a restart with --state, even after a SIGKILL', async () => {
+    const state = join(mkdtempSync(join(tmpdir(), 'sim-state-')), 'world.json');
+    const first = await startSim(['--state', state, '--save-interval-ms', '100']);
+    const rule = {
+      backend: 'storage',
+      operation: 'listVolumes',
+      effect: { kind: 'error', code: 'BACKEND_CONFLICT' },
+      times: 3,
+    };
+    expect((await first.admin('POST', '/faults', rule)).status).toBe(201);
+    await expect(first.ports.storage.listVolumes()).rejects.toMatchObject({ code: 'BACKEND_CONFLICT' });
+    const profile = { name: 'drill', crashesPerHour: 0, instanceQuotaPerTenant: 7 };
+    expect((await first.admin('PUT', '/profile', profile)).status).toBe(200);
+    // No destructive call was made: only the rules and the profile changed. The saver must
+    // still write them within an interval (polled with a deadline), then the process dies
+    // without a chance to save again.
+    const deadline = Date.now() + 10_000;
+    const saved = () => {
+      try {
+        const file = JSON.parse(readFileSync(state, 'utf8')) as {
+          profile?: { name: string };
+          faults?: { rules: unknown[] };
+        };
+        return file.profile?.name === 'drill' && file.faults?.rules.length === 1;
+      } catch {
+        return false;
+      }
+    };
+    while (!saved()) {
+      if (Date.now() > deadline) throw new Error('the rules and profile were never saved');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    first.sim.child.kill('SIGKILL');
+    await first.sim.exited;
+
+    const second = await startSim(['--state', state]);
+    const { rules } = (await (await second.admin('GET', '/faults')).json()) as {
+      rules: { id: string; hits: number; times: number }[];
+    };
+    expect(rules).toEqual([expect.objectContaining({ ...rule, hits: 1 })]);
+    await expect(second.ports.storage.listVolumes()).rejects.toMatchObject({ code: 'BACKEND_CONFLICT' });
+    expect(await (await second.admin('GET', '/profile')).json()).toMatchObject(profile);
+    // A rule added after the restart gets a fresh id.
+    const added = (await (await second.admin('POST', '/faults', { ...rule, times: 1 })).json()) as {
+      id: string;
+    };
+    expect(added.id).not.toBe(rules[0]!.id);
+    // And a graceful stop keeps the hits counted since.
+    expect(await stop(second.sim)).toEqual({ code: 0, signal: null });
+    const third = await startSim(['--state', state]);
+    const after = (await (await third.admin('GET', '/faults')).json()) as { rules: { hits: number }[] };
+    expect(after.rules.map((r) => r.hits)).toEqual([2, 0]);
+    expect(await (await third.admin('GET', '/profile')).json()).toMatchObject({ name: 'drill' });
   });
 });

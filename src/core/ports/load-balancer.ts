@@ -1,4 +1,4 @@
-// The load-balancer port: balancers and their target sets.
+// The load-balancer port: balancers, their listeners and their target sets.
 
 import type { CallOptions, ListOptions, MutationOptions, Page, Pingable } from './common.js';
 
@@ -14,18 +14,42 @@ export interface Target {
   readonly instanceId?: string;
 }
 
-/** What to create. */
+/** What a listener speaks. `tcp`, `http` and `https` share the TCP ports; `udp` has its own. */
+export type ListenerProtocol = 'tcp' | 'udp' | 'http' | 'https';
+
+/** The protocols a listener may speak. */
+export const LISTENER_PROTOCOLS: readonly ListenerProtocol[] = ['tcp', 'udp', 'http', 'https'];
+
+/** One (port, protocol) a balancer accepts traffic on; every listener forwards to the targets. */
+export interface Listener {
+  /** Port, 1 to 65535. */
+  readonly port: number;
+  /** Protocol. */
+  readonly protocol: ListenerProtocol;
+}
+
+/** What to create: `listeners`, or `listenPort` as a shorthand for one `tcp` listener. */
 export interface LoadBalancerSpec {
   /** Human name. */
   readonly name: string;
-  /** Port the balancer listens on. */
-  readonly listenPort: number;
+  /** Shorthand for `listeners: [{ port: listenPort, protocol: 'tcp' }]`. */
+  readonly listenPort?: number;
+  /** The listeners (1 to 16; no two on the same port and transport). */
+  readonly listeners?: readonly Listener[];
   /** Free-form labels. */
   readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** A load balancer. */
-export interface LoadBalancer extends LoadBalancerSpec {
+export interface LoadBalancer {
+  /** Human name. */
+  readonly name: string;
+  /** The first listener's port (what a one-listener caller reads). */
+  readonly listenPort: number;
+  /** Every listener, in the order given. */
+  readonly listeners: readonly Listener[];
+  /** Free-form labels. */
+  readonly labels?: Readonly<Record<string, string>>;
   /** Backend-assigned id. */
   readonly id: string;
   /** Current targets. */

@@ -128,4 +128,29 @@ describe('fault rules', () => {
     await next;
     expect(first).toMatchObject({ line: `instance ${id} created from u` });
   });
+
+  it('cuts a followed stream right after its last item, without waiting for another', async () => {
+    const { compute, cloud } = cloudAt();
+    const { id } = await compute.createInstance(
+      { name: 'f', image: 'u', size: 'small' },
+      { clientToken: 'f' },
+    );
+    compute.appendLog(id, 'second');
+    cloud.faults.add({
+      backend: 'compute',
+      operation: 'streamLogs',
+      effect: { kind: 'cut-stream', afterItems: 2 },
+    });
+    const lines = [];
+    for await (const line of await compute.streamLogs(id, { follow: true })) lines.push(line.line);
+    expect(lines).toEqual([`instance ${id} created from u`, 'second']);
+    cloud.faults.add({
+      backend: 'compute',
+      operation: 'streamStats',
+      effect: { kind: 'cut-stream', afterItems: 0 },
+    });
+    const samples = [];
+    for await (const sample of await compute.streamStats(id)) samples.push(sample);
+    expect(samples).toEqual([]);
+  });
 });

@@ -6,6 +6,7 @@
 import { type BackendErrorCode, UnavailableError } from '../../core/errors/backend-errors.js';
 import { backendErrorOf, isBackendErrorCode } from '../../core/errors/from-code.js';
 import type { BackendKind } from '../../core/ports/index.js';
+import { WIRE } from '../wire/operations.js';
 import { type Delay, delayProblem } from './delay.js';
 
 /** What a matching rule does to a call. */
@@ -53,23 +54,54 @@ export interface FaultRule extends Omit<FaultRuleInput, 'afterMs'> {
 
 const KINDS = ['compute', 'network', 'storage', 'dns', 'loadBalancer', '*'];
 const EFFECTS = ['error', 'latency', 'hang', 'outage', 'cut-stream', 'slow-stream'];
+const RULE_FIELDS = ['backend', 'operation', 'resource', 'effect', 'afterMs', 'durationMs', 'times'];
+/** The fields each effect kind takes besides `kind`. */
+const EFFECT_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  error: ['code', 'probability'],
+  latency: ['delay'],
+  hang: ['forMs'],
+  outage: [],
+  'cut-stream': ['afterItems'],
+  'slow-stream': ['delay'],
+};
 
-/** The first problem of a fault rule document, naming the field, or undefined. */
+const unknownField = (value: Record<string, unknown>, known: readonly string[]) =>
+  Object.keys(value).find((key) => !known.includes(key));
+
+/**
+ * The first problem of a fault rule document, naming the field first, or undefined.
+ * Unknown fields and operations a backend does not have are refused: a misspelt rule
+ * would otherwise be accepted and hit nothing, and the drill would pass for the wrong
+ * reason.
+ */
 export function faultRuleProblem(input: unknown): string | undefined {
   const r = input as Record<string, unknown> | null;
   if (typeof r !== 'object' || r === null || Array.isArray(r)) return 'body must be a fault rule object';
+  const extra = unknownField(r, RULE_FIELDS);
+  if (extra !== undefined) return `${extra} is not a field of a fault rule`;
   if (!KINDS.includes(r.backend as string)) return `backend must be one of ${KINDS.join(', ')}`;
   for (const key of ['operation', 'resource'] as const) {
-    if (r[key] !== undefined && (typeof r[key] !== 'string' || r[key] === ''))
-      return `${key} must be a non-empty string`;
+    if (r[key] !== undefined && (typeof r[key] !== 'string' || r[key] === '' || r[key].length > 256))
+      return `${key} must be a string of 1 to 256 characters`;
   }
   for (const key of ['afterMs', 'durationMs', 'times'] as const) {
-    if (r[key] !== undefined && !(typeof r[key] === 'number' && r[key] >= 0))
-      return `${key} must be a number >= 0`;
+    if (r[key] !== undefined && !(Number.isSafeInteger(r[key]) && (r[key] as number) >= 0))
+      return `${key} must be an integer >= 0`;
   }
   const e = r.effect as Record<string, unknown> | null;
-  if (typeof e !== 'object' || e === null) return 'effect must be an object';
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) return 'effect must be an object';
   if (!EFFECTS.includes(e.kind as string)) return `effect.kind must be one of ${EFFECTS.join(', ')}`;
+  const extraEffect = unknownField(e, ['kind', ...EFFECT_FIELDS[e.kind as string]!]);
+  if (extraEffect !== undefined) return `effect.${extraEffect} is not a field of a ${String(e.kind)} effect`;
+  const streamEffect = e.kind === 'cut-stream' || e.kind === 'slow-stream';
+  if (r.operation !== undefined && r.operation !== '*') {
+    const backends = r.backend === '*' ? Object.keys(WIRE) : [r.backend as BackendKind];
+    const found = backends.map((b) => WIRE[b as BackendKind][r.operation as string]).filter((o) => o);
+    if (found.length === 0)
+      return `operation ${String(r.operation)} is not an operation of ${backends.join(', ')}`;
+    if (streamEffect && !found.some((o) => o!.stream))
+      return `effect.kind ${e.kind} needs a stream operation (streamLogs, streamStats)`;
+  }
   switch (e.kind) {
     case 'error':
       if (!isBackendErrorCode(e.code)) return 'effect.code must be a backend error code';
@@ -83,13 +115,13 @@ export function faultRuleProblem(input: unknown): string | undefined {
     case 'slow-stream':
       return delayProblem(e.delay, 'effect.delay');
     case 'hang':
-      return e.forMs === undefined || (typeof e.forMs === 'number' && e.forMs >= 0)
+      return e.forMs === undefined || (Number.isSafeInteger(e.forMs) && (e.forMs as number) >= 0)
         ? undefined
-        : 'effect.forMs must be a number >= 0';
+        : 'effect.forMs must be an integer >= 0';
     case 'cut-stream':
-      return typeof e.afterItems === 'number' && e.afterItems >= 0
+      return Number.isSafeInteger(e.afterItems) && (e.afterItems as number) >= 0
         ? undefined
-        : 'effect.afterItems must be a number >= 0';
+        : 'effect.afterItems must be an integer >= 0';
     default:
       return undefined;
   }
@@ -113,10 +145,19 @@ export interface FaultHit {
   error(): Error;
 }
 
+/** The saved form of the rules in force (see `state.ts`). */
+export interface FaultSetState {
+  /** The last id handed out, so a restored set never reuses one. */
+  readonly ids: number;
+  /** The rules, with their hits. */
+  readonly rules: readonly FaultRule[];
+}
+
 /** The rules in force. */
 export class FaultSet {
   readonly #rules = new Map<string, Stored>();
   #ids = 0;
+  #revision = 0;
 
   /**
    * @param now the cloud's clock
@@ -137,7 +178,29 @@ export class FaultSet {
       hits: 0,
     };
     this.#rules.set(rule.id, { rule, removed: new AbortController(), ...(raise ? { raise } : {}) });
+    this.#revision++;
     return rule;
+  }
+
+  /** Grows with every rule added or removed: what a saver compares to know the set changed. */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  /**
+   * The rules for saving. A rule added in process with its own error keeps only its
+   * data: the saved form fails with the effect's code instead.
+   */
+  exportState(): FaultSetState {
+    return { ids: this.#ids, rules: this.list() };
+  }
+
+  /** Replaces the rules with saved ones (releasing any call the old ones held). */
+  importState(state: FaultSetState): void {
+    this.reset();
+    this.#ids = state.ids;
+    for (const rule of state.rules) this.#rules.set(rule.id, { rule, removed: new AbortController() });
+    this.#revision++;
   }
 
   /** The rules in force, in the order they were added. */
@@ -150,6 +213,7 @@ export class FaultSet {
     const stored = this.#rules.get(id);
     if (stored === undefined) return false;
     this.#rules.delete(id);
+    this.#revision++;
     stored.removed.abort();
     return true;
   }

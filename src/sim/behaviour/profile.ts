@@ -172,12 +172,47 @@ export function parseProfile(document: unknown): Profile {
   const fail = (field: string, message: string): never => {
     throw new ProfileError(field, `${field} ${message}`);
   };
-  const profile = { ...DEFAULT_PROFILE, ...doc } as Profile;
+  const isObject = (value: unknown): value is Record<string, unknown> =>
+    typeof value === 'object' && value !== null && !Array.isArray(value);
+  // A misspelt field would otherwise be dropped silently and the default used instead.
+  const onlyKnown = (value: Record<string, unknown>, known: readonly string[], at: string) => {
+    const extra = Object.keys(value).find((key) => !known.includes(key));
+    if (extra !== undefined) fail(`${at}${extra}`, 'is not a known field');
+  };
+  onlyKnown(doc, Object.keys(DEFAULT_PROFILE), '');
+  if (doc.load !== undefined && !isObject(doc.load)) fail('load', 'must be an object');
+  // The load model, like the profile, may give only what it changes.
+  const load = { ...DEFAULT_PROFILE.load, ...(doc.load as object | undefined) } as LoadModel;
+  const profile = { ...DEFAULT_PROFILE, ...doc, load } as Profile;
   if (typeof profile.name !== 'string' || profile.name === '') fail('name', 'must be a non-empty string');
+  onlyKnown(load as unknown as Record<string, unknown>, Object.keys(DEFAULT_PROFILE.load), 'load.');
+  for (const key of ['cpuMean', 'cpuAmplitude', 'memoryShare'] as const) {
+    if (!(typeof load[key] === 'number' && load[key] >= 0 && load[key] <= 1))
+      fail(`load.${key}`, 'must be a number from 0 to 1');
+  }
+  if (!(typeof load.periodMs === 'number' && load.periodMs > 0))
+    fail('load.periodMs', 'must be a number > 0');
+  const lag = delayProblem(load.replicaLag, 'load.replicaLag');
+  if (lag !== undefined) throw new ProfileError(lag.split(' ')[0]!, lag);
   if (!Array.isArray(profile.stages)) fail('stages', 'must be an array');
   profile.stages.forEach((rule, i) => {
     const at = `stages[${i}]`;
-    if (typeof rule !== 'object' || rule === null) fail(at, 'must be an object');
+    if (!isObject(rule)) fail(at, 'must be an object');
+    onlyKnown(
+      rule as unknown as Record<string, unknown>,
+      ['name', 'kind', 'selector', 'from', 'to', 'delay'],
+      `${at}.`,
+    );
+    if (rule.selector !== undefined) {
+      if (!isObject(rule.selector)) fail(`${at}.selector`, 'must be an object');
+      onlyKnown(rule.selector as Record<string, unknown>, ['labels'], `${at}.selector.`);
+      const { labels } = rule.selector;
+      if (
+        labels !== undefined &&
+        !(isObject(labels) && Object.values(labels).every((v) => typeof v === 'string'))
+      )
+        fail(`${at}.selector.labels`, 'must be an object of strings');
+    }
     if (typeof rule.name !== 'string') fail(`${at}.name`, 'must be a string');
     if (rule.kind !== 'instance') fail(`${at}.kind`, 'must be instance');
     if (!STATES.includes(rule.from)) fail(`${at}.from`, `must be one of ${STATES.join(', ')}`);
@@ -186,15 +221,22 @@ export function parseProfile(document: unknown): Profile {
     if (problem !== undefined) throw new ProfileError(`${at}.delay`, problem);
   });
   for (const [size, type] of Object.entries(profile.instanceTypes ?? {})) {
-    if (!(type?.vcpus > 0) || !(type?.memoryMiB > 0))
+    if (
+      !isObject(type) ||
+      !(typeof type.vcpus === 'number' && type.vcpus > 0) ||
+      !(typeof type.memoryMiB === 'number' && type.memoryMiB > 0)
+    )
       fail(`instanceTypes.${size}`, 'needs vcpus and memoryMiB > 0');
   }
   if (Object.keys(profile.zones ?? {}).length === 0) fail('zones', 'must name at least one zone');
   for (const [zone, room] of Object.entries(profile.zones)) {
-    if (!(room?.vcpus >= 0)) fail(`zones.${zone}.vcpus`, 'must be a number >= 0');
+    if (!isObject(room) || typeof room.vcpus !== 'number' || !(room.vcpus >= 0))
+      fail(`zones.${zone}.vcpus`, 'must be a number >= 0');
   }
-  if (!(profile.instanceQuotaPerTenant >= 0)) fail('instanceQuotaPerTenant', 'must be a number >= 0');
-  if (!(profile.crashesPerHour >= 0)) fail('crashesPerHour', 'must be a number >= 0');
+  // `typeof` first: '5' >= 0 holds in JavaScript, and nothing here is coerced.
+  const count = (value: unknown) => typeof value === 'number' && value >= 0;
+  if (!count(profile.instanceQuotaPerTenant)) fail('instanceQuotaPerTenant', 'must be a number >= 0');
+  if (!count(profile.crashesPerHour)) fail('crashesPerHour', 'must be a number >= 0');
   return profile;
 }
 

@@ -327,16 +327,21 @@ export class SimCompute implements ComputePort {
     signal: AbortSignal | undefined,
   ): AsyncGenerator<T> {
     const hits = this.cloud.faults.match('compute', op, `instance/${id}`, true);
+    // The cut comes right after the last item it lets through, not when the next one is
+    // read: a followed stream may wait forever for a next line, and would never be cut.
+    const cutAt = Math.min(
+      ...hits.map(({ rule }) => (rule.effect.kind === 'cut-stream' ? rule.effect.afterItems : Infinity)),
+    );
     let items = 0;
+    if (items >= cutAt) return;
     for await (const item of source) {
       for (const { rule } of hits) {
-        if (rule.effect.kind === 'cut-stream' && items >= rule.effect.afterItems) return;
         if (rule.effect.kind === 'slow-stream') {
           await this.cloud.wait('compute', op, sampleDelay(rule.effect.delay, this.cloud.random), signal);
         }
       }
-      items++;
       yield item;
+      if (++items >= cutAt) return;
     }
   }
 }

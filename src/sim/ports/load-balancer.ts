@@ -3,12 +3,14 @@
 import { InvalidInputError, NotFoundError } from '../../core/errors/backend-errors.js';
 import type { CallOptions, ListOptions, MutationOptions, Page } from '../../core/ports/common.js';
 import type { InstanceState } from '../../core/ports/compute.js';
-import type {
-  LoadBalancer,
-  LoadBalancerPort,
-  LoadBalancerSpec,
-  Target,
-  TargetHealth,
+import {
+  LISTENER_PROTOCOLS,
+  type Listener,
+  type LoadBalancer,
+  type LoadBalancerPort,
+  type LoadBalancerSpec,
+  type Target,
+  type TargetHealth,
 } from '../../core/ports/load-balancer.js';
 import type { SimCloud } from '../cloud/cloud.js';
 import { page } from '../cloud/page.js';
@@ -48,11 +50,12 @@ export class SimLoadBalancer implements LoadBalancerPort {
       spec,
       options,
       () => {
-        if (!Number.isInteger(spec.listenPort) || spec.listenPort < 1 || spec.listenPort > 65_535) {
-          throw new InvalidInputError(`bad port ${spec.listenPort}`);
-        }
+        const listeners = listenersOf(spec);
         return this.save({
-          ...spec,
+          name: spec.name,
+          listenPort: listeners[0]!.port,
+          listeners,
+          ...(spec.labels === undefined ? {} : { labels: spec.labels }),
           id: this.cloud.newId('lb'),
           targets: [],
           revision: 0,
@@ -111,7 +114,10 @@ export class SimLoadBalancer implements LoadBalancerPort {
 
   /** Restores a saved state. */
   importState(state: LoadBalancerState): void {
-    this.balancers = new Map(state.balancers.map((b) => [b.id, b]));
+    // A world saved before balancers had listeners has only `listenPort`: one TCP listener.
+    const withListeners = (b: LoadBalancer): LoadBalancer =>
+      b.listeners === undefined ? { ...b, listeners: [{ port: b.listenPort, protocol: 'tcp' }] } : b;
+    this.balancers = new Map(state.balancers.map((b) => [b.id, withListeners(b)]));
   }
 
   private save(balancer: LoadBalancer): LoadBalancer {
@@ -124,4 +130,37 @@ export class SimLoadBalancer implements LoadBalancerPort {
     if (balancer === undefined) throw new NotFoundError(`lb/${id}`);
     return balancer;
   }
+}
+
+/** Most listeners one balancer has. */
+const MAX_LISTENERS = 16;
+
+/**
+ * The listeners a spec asks for, checked: exactly one of `listenPort` and `listeners`,
+ * 1 to 16 listeners, ports 1 to 65535, and no two on one port of one transport (`udp`, or
+ * TCP for `tcp`, `http` and `https`), as a real balancer would refuse them.
+ */
+export function listenersOf(spec: LoadBalancerSpec): Listener[] {
+  if ((spec.listenPort === undefined) === (spec.listeners === undefined)) {
+    throw new InvalidInputError('listeners: give exactly one of listenPort and listeners');
+  }
+  const listeners = spec.listeners ?? [{ port: spec.listenPort!, protocol: 'tcp' as const }];
+  if (listeners.length < 1 || listeners.length > MAX_LISTENERS) {
+    throw new InvalidInputError(`listeners: a balancer has 1 to ${MAX_LISTENERS} listeners`);
+  }
+  const taken = new Set<string>();
+  return listeners.map(({ port, protocol }, i) => {
+    if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+      throw new InvalidInputError(`listeners[${i}].port: bad port ${port}`);
+    }
+    if (!LISTENER_PROTOCOLS.includes(protocol)) {
+      throw new InvalidInputError(`listeners[${i}].protocol: bad protocol ${String(protocol)}`);
+    }
+    const key = `${protocol === 'udp' ? 'udp' : 'tcp'}/${port}`;
+    if (taken.has(key)) {
+      throw new InvalidInputError(`listeners[${i}].port: two listeners on ${key}`);
+    }
+    taken.add(key);
+    return { port, protocol };
+  });
 }

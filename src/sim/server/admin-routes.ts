@@ -19,6 +19,9 @@ const unauthorized: Problem = {
   field: 'authorization',
 };
 
+/** Most rules one POST adds (a drill's whole plan fits; a runaway script does not). */
+const MAX_RULES_PER_POST = 1_000;
+
 const idParams = {
   type: 'object',
   required: ['id'],
@@ -52,6 +55,9 @@ export function adminRoutes(sim: SimBackends, token: string) {
     app.post('/faults', async (request, reply) => {
       const many = Array.isArray(request.body);
       const inputs = (many ? request.body : [request.body]) as unknown[];
+      if (many && (inputs.length === 0 || inputs.length > MAX_RULES_PER_POST)) {
+        return sendProblem(reply, badRequest('body', `a list of 1 to ${MAX_RULES_PER_POST} fault rules`));
+      }
       for (const [i, input] of inputs.entries()) {
         const problem = faultRuleProblem(input);
         if (problem !== undefined) {

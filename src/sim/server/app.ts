@@ -6,9 +6,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import type { SimBackends } from '../index.js';
 import { adminRoutes } from './admin-routes.js';
+import { nulPath } from './nul-check.js';
 import { observeRoutes } from './observe-routes.js';
 import { portRoutes } from './port-routes.js';
-import { notFound, problemOf, sendProblem } from './problem.js';
+import { badRequest, notFound, problemOf, sendProblem } from './problem.js';
 
 /** Options of {@link buildSimServer}. */
 export interface SimServerOptions {
@@ -57,6 +58,17 @@ export function buildSimServer(options: SimServerOptions): SimServer {
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, notFound(`no route ${request.method} ${request.url.split('?')[0]}`, 'url')),
   );
+
+  // Only JSON bodies: Fastify's default text/plain parser would hand a route a string,
+  // refused later as a wrong type; a 415 says what is wrong.
+  app.removeContentTypeParser('text/plain');
+  app.addHook('preValidation', async (request, reply) => {
+    const field =
+      nulPath(request.query, 'querystring') ??
+      nulPath(request.params, 'params') ??
+      nulPath(request.body, 'body');
+    if (field !== undefined) return sendProblem(reply, badRequest(field, `${field} holds a NUL character`));
+  });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => reply.code(ready ? 200 : 503).send({ ready }));

@@ -82,7 +82,12 @@ export function problemOf(error: unknown): Problem {
     const extra = params.missingProperty ?? params.additionalProperty;
     const path = `${first?.instancePath ?? ''}${extra === undefined ? '' : `/${String(extra)}`}`;
     const field = [fastify.validationContext, ...path.split('/').filter((p) => p !== '')].join('.');
-    const what = params.additionalProperty === undefined ? first?.message : 'is not a known field';
+    const what =
+      params.additionalProperty !== undefined
+        ? 'is not a known field'
+        : first?.keyword === 'false schema'
+          ? 'is not allowed here'
+          : first?.message;
     return badRequest(field, `${field} ${what ?? 'is invalid'}`);
   }
   if (typeof fastify.statusCode === 'number' && fastify.statusCode >= 400 && fastify.statusCode < 500) {

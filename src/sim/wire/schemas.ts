@@ -3,6 +3,7 @@
 
 const name = { type: 'string', minLength: 1, maxLength: 253 } as const;
 const id = { type: 'string', minLength: 1, maxLength: 128 } as const;
+const port = { type: 'integer', minimum: 1, maximum: 65_535 } as const;
 const cidr = { type: 'string', minLength: 9, maxLength: 18 } as const;
 const labels = {
   type: 'object',
@@ -65,17 +66,35 @@ export const SCHEMAS = {
     'name',
     'type',
   ]),
-  loadBalancerSpec: object({ name, listenPort: { type: 'integer', minimum: 1, maximum: 65_535 }, labels }, [
-    'name',
-    'listenPort',
-  ]),
+  // Exactly one of listenPort and listeners (a listeners field next to a listenPort is
+  // refused by name); the port checks the rest (duplicates).
+  loadBalancerSpec: {
+    ...object(
+      {
+        name,
+        listenPort: port,
+        listeners: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 16,
+          items: object({ port, protocol: { enum: ['tcp', 'udp', 'http', 'https'] } }, ['port', 'protocol']),
+        },
+        labels,
+      },
+      ['name'],
+    ),
+    if: { required: ['listenPort'] },
+    // biome-ignore lint/suspicious/noThenProperty: `then` is JSON Schema's keyword; this object is never awaited.
+    then: { properties: { listeners: false } },
+    else: { required: ['listeners'] },
+  },
   targets: {
     type: 'array',
     maxItems: 1_000,
     items: object(
       {
         address: { type: 'string', minLength: 1, maxLength: 253 },
-        port: { type: 'integer', minimum: 1, maximum: 65_535 },
+        port,
         weight: { type: 'number', minimum: 0 },
         instanceId: id,
       },

@@ -1,0 +1,59 @@
+// The layer checker's rules for the simulator and its adapter, fed trees that break them.
+
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const script = join(import.meta.dirname, '..', '..', 'scripts', 'check-layers.mjs');
+const trees: string[] = [];
+
+/** Runs the checker on a tree holding `files` (path → source). */
+function check(files: Record<string, string>) {
+  const root = mkdtempSync(join(tmpdir(), 'layers-'));
+  trees.push(root);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  const run = spawnSync(process.execPath, [script, root], { encoding: 'utf8' });
+  return { status: run.status, stderr: run.stderr };
+}
+
+afterEach(() => {
+  for (const root of trees.splice(0)) rmSync(root, { recursive: true, force: true });
+});
+
+describe('check-layers: src/sim and src/backends/http', () => {
+  it('passes the repository and a tree that keeps the rules', () => {
+    expect(spawnSync(process.execPath, [script], { encoding: 'utf8' }).status).toBe(0);
+    const clean = check({
+      'src/sim/a.ts':
+        "import { x } from '../core/x.js';\nimport { y } from '../ha/y.js';\nimport f from 'fastify';\nimport { z } from 'node:fs';\n",
+      'src/backends/http/a.ts': "import { WIRE } from '../../sim/wire/operations.js';\n",
+    });
+    expect(clean).toEqual({ status: 0, stderr: '' });
+  });
+
+  it.each([
+    ['src/sim/a.ts', "import { a } from '../runtime/app.js';\n", 'src/sim may import only'],
+    ['src/sim/a.ts', "import { a } from '../cli/sim.js';\n", 'src/sim may import only'],
+    ['src/sim/a.ts', "import { a } from '../backends/index.js';\n", 'src/sim may import only'],
+    ['src/sim/a.ts', "import pg from 'pg';\n", 'src/sim may import only fastify, prom-client of npm'],
+    [
+      'src/backends/http/a.ts',
+      "import { a } from '../../sim/index.js';\n",
+      'src/backends/http may import only',
+    ],
+    [
+      'src/backends/http/a.ts',
+      "import { request } from 'undici';\n",
+      'src/backends/http may import no npm package',
+    ],
+  ])('refuses %s importing %j', (path, text, message) => {
+    const result = check({ [path]: text });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(message);
+  });
+});
