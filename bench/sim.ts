@@ -1,7 +1,8 @@
 // Simulator benchmark: the in-process cost of a destructive call; destructive calls per
-// second served by one `stratus sim` over loopback HTTP (audit on) through the HTTP
-// adapter, against a bare Fastify handler returning the same JSON in the same run; and
-// the resident memory of one `stratus sim` holding 100,000 instances.
+// second served by one `stratus sim` over loopback HTTP (audit on), driven by autocannon
+// (what the server can take) and through the HTTP adapter (what one Node client gets),
+// each against a bare Fastify handler returning the same JSON in the same run; and the
+// resident memory of one `stratus sim` holding 100,000 instances.
 //
 //   npm run bench:sim [-- --quick]
 //
@@ -10,6 +11,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
 import { createHttpBackends } from '../src/backends/http/index.js';
 import { createBackends } from '../src/backends/index.js';
 import { createSimBackends } from '../src/sim/index.js';
@@ -51,6 +53,41 @@ app.post('/v1/storage/createVolume', async (request) => ({
 }));
 app.listen({ host: '127.0.0.1', port: 0 }).then((url) => console.log(JSON.stringify({ url })));
 `;
+
+/**
+ * Destructive calls per second `url` serves to autocannon (`CONCURRENCY` connections), each
+ * with a client token of its own so that every call is a new effect, not a replay. A client of
+ * its own: Node's fetch in this process tops out below what either server can take.
+ */
+async function serverRate(url: string, seconds: number, run: string): Promise<number> {
+  let n = 0;
+  const result = await autocannon({
+    url,
+    connections: CONCURRENCY,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/storage/createVolume',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (request) => {
+          n++;
+          return {
+            ...request,
+            body: JSON.stringify({
+              spec: { name: `${run}-${n}`, sizeGiB: 10 },
+              options: { clientToken: `${run}-${n}`, fencingToken: 1 },
+            }),
+          };
+        },
+      },
+    ],
+  });
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${url}: ${result.non2xx} non-2xx answers and ${result.errors} errors`);
+  }
+  return Math.round(result.requests.average);
+}
 
 /** Runs `call` from `CONCURRENCY` loops for `seconds`; calls per second. */
 async function throughput(seconds: number, call: (n: number) => Promise<unknown>): Promise<number> {
@@ -175,10 +212,21 @@ async function main(): Promise<void> {
       bareRates.push(await throughput(HTTP_SECONDS / 2, bareCall));
       simRates.push(await throughput(HTTP_SECONDS / 2, (n) => simCall(n + 1_000_000 * (round + 1))));
     }
-    const bareRate = Math.max(...bareRates);
-    const simRate = Math.max(...simRates);
+    const adapterBareRate = Math.max(...bareRates);
+    const adapterSimRate = Math.max(...simRates);
     console.log(
-      `over HTTP, ${CONCURRENCY} in flight: stratus sim ${simRate} destructive calls/s, bare Fastify ${bareRate}/s`,
+      `through the adapter (fetch), ${CONCURRENCY} in flight: stratus sim ${adapterSimRate} destructive calls/s, bare Fastify ${adapterBareRate}/s`,
+    );
+    const serverBare: number[] = [];
+    const serverSim: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      serverBare.push(await serverRate(bare.url, HTTP_SECONDS / 2, `bare${round}`));
+      serverSim.push(await serverRate(sim.url, HTTP_SECONDS / 2, `ac${round}`));
+    }
+    const bareRate = Math.max(...serverBare);
+    const simRate = Math.max(...serverSim);
+    console.log(
+      `autocannon, ${CONCURRENCY} connections: stratus sim ${simRate} destructive calls/s, bare Fastify ${bareRate}/s (rounds ${serverSim.join(', ')} / ${serverBare.join(', ')})`,
     );
 
     const t0 = performance.now();
@@ -216,6 +264,9 @@ async function main(): Promise<void> {
         http_destructive_calls_per_s: simRate,
         bare_fastify_calls_per_s: bareRate,
         sim_vs_bare: Math.round((simRate / bareRate) * 100) / 100,
+        adapter_destructive_calls_per_s: adapterSimRate,
+        adapter_bare_calls_per_s: adapterBareRate,
+        adapter_sim_vs_bare: Math.round((adapterSimRate / adapterBareRate) * 100) / 100,
         concurrency: CONCURRENCY,
         instances: INSTANCES,
         instances_fill_per_s: Math.round(INSTANCES / fillSeconds),
