@@ -132,7 +132,7 @@ function kindPaths(kindName: string): Record<string, Json> {
   };
 }
 
-/** The paths outside the kinds: operations and health. */
+/** The paths outside the kinds: operations, health and metrics. */
 function fixedPaths(): Record<string, Json> {
   return {
     '/v1/operations/{id}': {
@@ -155,6 +155,19 @@ function fixedPaths(): Record<string, Json> {
         summary: 'The process is alive (no dependency is checked)',
         responses: {
           200: { description: 'alive', content: { 'application/json': { schema: { type: 'object' } } } },
+        },
+      },
+    },
+    '/metrics': {
+      get: {
+        operationId: 'getMetrics',
+        tags: ['health'],
+        summary: 'Prometheus metrics of this process',
+        responses: {
+          200: {
+            description: 'the text exposition format',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
         },
       },
     },
