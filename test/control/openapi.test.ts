@@ -6,6 +6,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import Type from 'typebox';
+import { Compile } from 'typebox/compile';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlApi } from '../../src/api/resources/index.js';
 import { buildServer } from '../../src/api/server.js';
@@ -13,7 +14,7 @@ import { defineKind } from '../../src/core/resources/kind.js';
 import { KindRegistry } from '../../src/core/resources/registry.js';
 import { builtinKinds } from '../../src/kinds/index.js';
 import { Readiness } from '../../src/runtime/readiness.js';
-import { type ControlHarness, openControlHarness } from './harness.js';
+import { type ControlHarness, openControlHarness, TENANT_HEADER } from './harness.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the tests read the document by path
 type Json = Record<string, any>;
@@ -44,6 +45,21 @@ function operationsOf(doc: Json): string[] {
     for (const method of ['get', 'post', 'put', 'patch', 'delete'])
       if (item[method]) out.push(`${method.toUpperCase()} ${path} ${item[method].operationId}`);
   return out.sort();
+}
+
+/** A component schema with every `$ref` replaced by its target, for TypeBox to check answers. */
+function inlined(doc: Json, schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => inlined(doc, s));
+  if (schema === null || typeof schema !== 'object') return schema;
+  const target = (schema as Json).$ref as string | undefined;
+  if (target) return inlined(doc, doc.components.schemas[target.split('/').at(-1)!]);
+  return Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, inlined(doc, v)]));
+}
+
+/** Whether `value` matches the named component schema of `doc`. */
+function matches(doc: Json, name: string, value: unknown): boolean {
+  // biome-ignore lint/suspicious/noExplicitAny: a JSON Schema read from the document
+  return Compile(inlined(doc, doc.components.schemas[name]) as any).Check(value);
 }
 
 async function validate(doc: Json): Promise<{ valid: boolean; errors?: unknown }> {
@@ -174,6 +190,34 @@ describe('the OpenAPI document', () => {
     const schema = doc.components.schemas.Problem;
     for (const field of schema.required) expect(problem, field).toHaveProperty(field);
     for (const field of Object.keys(problem)) expect(schema.properties, field).toHaveProperty(field);
+  });
+
+  it('real answers match their schemas (and a wrong one does not)', async () => {
+    const created = await h.app.inject({
+      method: 'POST',
+      url: '/v1/networks',
+      headers: { [TENANT_HEADER]: 't1' },
+      payload: { name: 'doc', labels: { env: 'test' }, spec: { cidr: '10.1.0.0/24' } },
+    });
+    expect(created.statusCode).toBe(202);
+    const accepted = created.json() as Json;
+    expect(matches(doc, 'NetworkAccepted', accepted)).toBe(true);
+    expect(matches(doc, 'InstanceAccepted', accepted)).toBe(false);
+    const page = await h.app.inject({
+      method: 'GET',
+      url: '/v1/networks',
+      headers: { [TENANT_HEADER]: 't1' },
+    });
+    expect(matches(doc, 'NetworksPage', page.json())).toBe(true);
+    const op = await h.app.inject({
+      method: 'GET',
+      url: `/v1/operations/${accepted.operation.id}`,
+      headers: { [TENANT_HEADER]: 't1' },
+    });
+    expect(matches(doc, 'OperationView', op.json())).toBe(true);
+    expect(
+      matches(doc, 'Problem', (await h.app.inject({ method: 'GET', url: '/v1/networks/nope' })).json()),
+    ).toBe(true);
   });
 
   it('/docs renders every operation with nothing fetched from elsewhere', async () => {
