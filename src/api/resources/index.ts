@@ -5,6 +5,7 @@ import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ResourceService } from '../../control/service.js';
 import type { KindRegistry } from '../../core/resources/registry.js';
+import { openApiRoutes } from '../openapi/plugin.js';
 import { installProblemHandlers } from '../problem.js';
 import { localTenant, type TenantResolver } from '../tenant.js';
 import { operationRoutes } from './operations.js';
@@ -20,7 +21,7 @@ export interface ControlApiOptions {
   readonly pollMs?: number;
 }
 
-/** Registers the `/v1` API on `app`. */
+/** Registers the `/v1` API on `app`, and its OpenAPI document (`/openapi.json`, `/docs`). */
 export async function controlApi(app: FastifyInstance, options: ControlApiOptions): Promise<void> {
   await app.register(
     async (scope) => {
@@ -40,4 +41,5 @@ export async function controlApi(app: FastifyInstance, options: ControlApiOption
     },
     { prefix: '/v1' },
   );
+  await openApiRoutes(app, options.kinds);
 }

@@ -2,7 +2,6 @@
 // `?wait=5s` holds the answer until the operation is terminal or the time is up.
 
 import type { FastifyInstance } from 'fastify';
-import Type from 'typebox';
 import { isControlError } from '../../control/errors.js';
 import type { ResourceService } from '../../control/service.js';
 import { isTerminal, type Operation } from '../../control/store.js';
@@ -10,6 +9,7 @@ import type { Resource } from '../../core/resources/resource.js';
 import type { TenantResolver } from '../tenant.js';
 import { hold } from './hold.js';
 import { parseWait } from './query.js';
+import { IdParams, WaitQuery } from './schemas.js';
 
 /** Options of {@link operationRoutes}. */
 export interface OperationRoutesOptions {
@@ -42,13 +42,7 @@ export async function operationRoutes(app: FastifyInstance, options: OperationRo
   app.get(
     '/operations/:id',
     {
-      schema: {
-        params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
-        querystring: Type.Object(
-          { wait: Type.Optional(Type.String({ maxLength: 16 })) },
-          { additionalProperties: false },
-        ),
-      },
+      schema: { params: IdParams, querystring: WaitQuery },
     },
     async (request) => {
       const { id } = request.params as { id: string };

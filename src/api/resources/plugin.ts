@@ -3,7 +3,6 @@
 // by being in the registry.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import Type from 'typebox';
 import { fingerprintOf } from '../../control/idempotency.js';
 import type { Answer, MutationOptions, ResourceService } from '../../control/service.js';
 import type { KindDefinition } from '../../core/resources/kind.js';
@@ -16,12 +15,12 @@ import {
   decodeCursor,
   encodeCursor,
   etag,
-  MAX_LIMIT,
   parseIdempotencyKey,
   parseIfMatch,
   parseLabelSelector,
   parseWait,
 } from './query.js';
+import { IdParams, ListQuery, WaitQuery } from './schemas.js';
 
 /** Options of {@link resourceRoutes}. */
 export interface ResourceRoutesOptions {
@@ -33,20 +32,6 @@ export interface ResourceRoutesOptions {
   /** Aborts held requests (the server is closing). */
   readonly signal: AbortSignal;
 }
-
-const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
-const WaitQuery = Type.Object(
-  { wait: Type.Optional(Type.String({ maxLength: 16 })) },
-  { additionalProperties: false },
-);
-const ListQuery = Type.Object(
-  {
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT })),
-    cursor: Type.Optional(Type.String({ maxLength: 200 })),
-    labelSelector: Type.Optional(Type.String({ maxLength: 2000 })),
-  },
-  { additionalProperties: false },
-);
 
 /** Whether a resource's latest generation has been reconciled, or has failed. */
 function settled(resource: Resource): boolean {
