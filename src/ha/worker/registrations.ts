@@ -32,15 +32,26 @@ export const DEFAULT_LEASE_MS = 4_000;
 export const DEFAULT_TIMEOUT_MS = 60_000;
 export const DEFAULT_MAX_ATTEMPTS = 5;
 
+/**
+ * Resolves each kind's registration against the worker's defaults. A lease shorter than two
+ * heartbeats is refused: a job starts only with a heartbeat of lease left, so such a kind
+ * would never start, or lose its lease to a single late beat.
+ */
 export function resolveHandlers(
   handlers: Readonly<Record<string, JobHandler | HandlerRegistration>>,
   workerConcurrency: number,
+  heartbeatMs: number,
 ): Map<string, ResolvedHandler> {
   const resolved = new Map<string, ResolvedHandler>();
   for (const [kind, value] of Object.entries(handlers)) {
     const reg: HandlerRegistration = typeof value === 'function' ? { handler: value } : value;
     const leaseMs = reg.leaseMs ?? DEFAULT_LEASE_MS;
     if (leaseMs < 100) throw new RangeError(`handler ${kind}: leaseMs must be at least 100`);
+    if (leaseMs < 2 * heartbeatMs) {
+      throw new RangeError(
+        `handler ${kind}: leaseMs ${leaseMs} must be at least two heartbeats (${2 * heartbeatMs} ms)`,
+      );
+    }
     resolved.set(kind, {
       kind,
       handler: reg.handler,

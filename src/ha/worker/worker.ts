@@ -61,7 +61,7 @@ export function createWorker(options: WorkerOptions): Worker {
     metrics,
     perKind: kindMetrics(metrics),
     table,
-    handlers: resolveHandlers(options.handlers, settings.concurrency),
+    handlers: resolveHandlers(options.handlers, settings.concurrency, settings.heartbeatMs),
     settings,
     slotFreed,
     onDeadLetter: options.onDeadLetter,
