@@ -7,6 +7,7 @@ import type { NewJob } from '../../src/ha/job/envelope.js';
 import { enqueueBatch } from '../../src/ha/outbox/outbox.js';
 import { migrations } from '../../src/migrations/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { until as poll } from '../helpers/poll.js';
 import { type AuditReport, auditReport, createFakeBackendSchema } from './fake-backend.js';
 
 const WORKER_FILE = new URL('../worker/job-worker.ts', import.meta.url).pathname;
@@ -127,14 +128,9 @@ export async function enqueueJobs(db: Database, jobs: readonly NewJob[], perTx =
   }
 }
 
-/** Polls `check` until it returns true, failing after `timeoutMs`. */
-export async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Polls every 100 ms: these checks read the database and Redis of several processes. */
+export const until = (check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> =>
+  poll(check, timeoutMs, what, 100);
 
 export interface Tally {
   ledger: Record<string, number>;

@@ -2,6 +2,7 @@
 // while an epoch bump waits queues behind the bump (it is not let in ahead, as a FOR SHARE
 // row lock would be), and is refused once the bump commits. Then the fence's bounds: a
 // statement bound on the server and a client-side deadline over a blackholed connection.
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database, Queryable } from '../../src/ha/db/database.js';
 import { LockClass } from '../../src/ha/db/lock-ids.js';
@@ -11,6 +12,7 @@ import { createPgliteDatabase } from '../../src/ha/db/pglite.js';
 import { fencedTransaction } from '../../src/ha/leader/fence.js';
 import { MemoryElector, MemoryLeadership } from '../../src/ha/leader/memory-elector.js';
 import { migrations } from '../../src/migrations/index.js';
+import { until } from '../helpers/poll.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { type LeaderTestDatabase, leaderTestDatabase, testKeys } from './setup.js';
 
@@ -29,15 +31,6 @@ function deferred() {
     resolve = r;
   });
   return { promise, resolve };
-}
-
-/** Polls `probe` every 20 ms until it holds, up to `ms`. */
-async function until(probe: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /**

@@ -14,14 +14,7 @@ import { testRedisPrefix } from '../helpers/redis.js';
 import { REDIS_URL } from '../helpers/services.js';
 import { migratedDatabase, uniqueQueueName } from './databases.js';
 
-/** Polls `check` until it holds, failing after `timeoutMs`. */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export { until } from '../helpers/poll.js';
 
 export function deferred<T = void>() {
   let resolve!: (v: T) => void;
