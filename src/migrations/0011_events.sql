@@ -52,6 +52,9 @@ BEGIN
     kind_of := 'Created';
   ELSIF TG_OP = 'DELETE' THEN
     r := OLD;
+    -- The removal is a write too: it gets its own resource version, so a watcher's last seen
+    -- version always moves on.
+    r.resource_version := nextval('stratus_resource_version_seq');
     kind_of := 'Deleted';
   ELSE
     r := NEW;
