@@ -4,11 +4,9 @@
 -- the reconciler's status writes, the final removal, the dead-letter hook) and any path added
 -- later, with no statement able to forget it.
 CREATE TABLE stratus_events (
-  -- Allocated when the event is written, not when it commits: readers only read ids below the
+  -- Drawn when the event is written, not when it commits: readers only read ids below the
   -- horizon of finished writers (src/control/events/horizon.ts), never simply `id > last`.
   id                bigserial PRIMARY KEY,
-  -- The writing transaction, for inspection.
-  xid               xid8 NOT NULL,
   time              timestamptz NOT NULL DEFAULT now(),
   tenant            text NOT NULL,
   kind              text NOT NULL,
@@ -44,9 +42,10 @@ DECLARE
   kind_of text;
   ready jsonb;
 BEGIN
-  -- The transaction's id before the event's id is drawn: the horizon relies on every writer
-  -- having its xid before it takes an event id.
-  PERFORM pg_current_xact_id();
+  -- Every writer of events holds this lock (shared: writers never wait for each other) from
+  -- before it draws an event id until it commits or rolls back: the horizon's readers see in
+  -- pg_locks who may still hold an unpublished id. Class 0x53540003 of src/ha/db/lock-ids.ts.
+  PERFORM pg_advisory_xact_lock_shared(1398013955, 0);
   IF TG_OP = 'INSERT' THEN
     r := NEW;
     kind_of := 'Created';
@@ -73,9 +72,9 @@ BEGIN
   END IF;
   SELECT c INTO ready FROM jsonb_array_elements(r.status -> 'conditions') AS c
   WHERE c ->> 'type' = 'Ready' LIMIT 1;
-  INSERT INTO stratus_events (xid, tenant, kind, resource_id, name, type, generation, resource_version,
+  INSERT INTO stratus_events (tenant, kind, resource_id, name, type, generation, resource_version,
                               phase, reason, message, resource)
-  VALUES (pg_current_xact_id(), r.tenant, r.kind, r.id, r.name, kind_of, r.generation, r.resource_version,
+  VALUES (r.tenant, r.kind, r.id, r.name, kind_of, r.generation, r.resource_version,
           r.status ->> 'phase', ready ->> 'reason', ready ->> 'message', to_jsonb(r));
   RETURN NULL;
 END

@@ -1,14 +1,16 @@
 // The horizon of the event log: the highest id below which every event is final (committed and
 // visible, or never to exist). An event id is drawn from a sequence inside its writer's
 // transaction but becomes visible only when that transaction commits, possibly after a higher id
-// that committed first: a reader that simply asks for `id > last` skips the late one for good.
+// that committed first: a reader that simply asks for `id > last` skips the late one for good
+// (test/events/watch.test.ts shows it).
 //
-// The horizon comes from transaction ids, as log-tailing readers do. A writer takes its xid
-// before it draws an event id (the trigger asks for it first). So if `high` is the last id drawn
-// and, read after it, `xmax` is the next xid to be assigned, every writer holding an id up to
-// `high` has an xid below `xmax`. Once a later snapshot's `xmin` (the oldest xid still running)
-// reaches `xmax`, all of them have finished, and every id up to `high` is final. One mark
-// (high, xmax) is taken per call; marks wait until they are passed.
+// Every writer of events takes a shared transaction-scoped advisory lock before it draws an id
+// and keeps it until it ends (the trigger of migration 0011). A mark reads the last id drawn,
+// `high`, and then the holders of that lock, as virtual transaction ids: every writer holding an
+// id up to `high` is finished or among them. Once none of them holds the lock any more, every id
+// up to `high` is final. Virtual transaction ids are per database, so a long transaction in
+// another database of the same server holds nothing back (a horizon from xids would: the
+// snapshot's xmin is server-wide).
 //
 // Per resource, ids follow the order of writes: a second writer of a row waits for the first's
 // row lock, so it draws its id after the first committed.
@@ -17,9 +19,9 @@ import type { Queryable } from '../../ha/db/database.js';
 import { loadText } from '../../ha/db/sql-loader.js';
 
 const sql = (name: string) => loadText(new URL(`../sql/${name}.sql`, import.meta.url));
-const SQL = { high: sql('event-id-high'), snapshot: sql('event-snapshot') };
+const SQL = { high: sql('event-id-high'), writers: sql('event-writers') };
 
-/** Marks kept while a long transaction holds xmin back; beyond it the oldest-but-one go. */
+/** Marks kept while a long writer holds the horizon back; beyond it the oldest-but-one go. */
 const MAX_MARKS = 256;
 
 /** The horizon of one process's readers. */
@@ -32,7 +34,8 @@ export interface EventHorizon {
 
 interface Mark {
   readonly high: number;
-  readonly xmax: bigint;
+  /** Writers that may hold an id up to `high`. */
+  readonly writers: readonly string[];
 }
 
 /** A horizon starting at 0 (nothing final yet). */
@@ -42,19 +45,17 @@ export function createEventHorizon(): EventHorizon {
   return {
     current: () => final,
     async advance(q) {
-      // Two statements, in this order: the snapshot must be taken after `high` was read.
+      // Two statements, in this order: the writers must be read after `high`.
       const high = Number((await q.query(SQL.high)).rows[0]?.high ?? 0);
-      const snap = (await q.query(SQL.snapshot)).rows[0]!;
-      const xmin = BigInt(snap.xmin as string);
-      const xmax = BigInt(snap.xmax as string);
+      const running = new Set((await q.query(SQL.writers)).rows[0]?.writers as string[]);
       const last = marks.at(-1);
-      if (high > final && (last === undefined || high > last.high)) marks.push({ high, xmax });
+      if (high > final && (last === undefined || high > last.high))
+        marks.push({ high, writers: [...running] });
       if (marks.length > MAX_MARKS) marks.splice(1, 1);
-      const passed = marks.filter((m) => m.xmax <= xmin);
-      if (passed.length > 0) {
-        final = Math.max(final, ...passed.map((m) => m.high));
-        marks = marks.filter((m) => m.xmax > xmin && m.high > final);
-      }
+      // A mark passes when none of its writers is still running.
+      const passed = marks.filter((m) => m.writers.every((w) => !running.has(w)));
+      if (passed.length > 0) final = Math.max(final, ...passed.map((m) => m.high));
+      marks = marks.filter((m) => m.high > final);
       return final;
     },
   };
