@@ -4,6 +4,7 @@
 // poller per process serves every watcher.
 
 import Fastify, { type FastifyInstance } from 'fastify';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlApi } from '../../src/api/resources/index.js';
 import { tenantFromHeader } from '../../src/api/tenant.js';
@@ -18,6 +19,7 @@ import { migrations } from '../../src/migrations/index.js';
 import { TENANT_HEADER } from '../control/harness.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { until } from '../helpers/poll.js';
+import { PG_URL } from '../helpers/services.js';
 import { openSseClient } from './sse-client.js';
 import { widgetKind } from './widgets.js';
 
@@ -172,6 +174,23 @@ describe('the watch stream on pg', () => {
     expect(naive.map((e) => e.resourceId)).toEqual([b.id]);
     expect(naive.some((e) => e.resourceId === a.id)).toBe(false);
     sub.close();
+  });
+
+  it('is not held back by a long transaction in another database of the same server', async () => {
+    // A transaction with an xid, open in another database: a horizon from the snapshot's xmin
+    // (server-wide) would stop here until it ends.
+    const other = new pg.Client({ connectionString: PG_URL });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT pg_current_xact_id()');
+      const w = await create(one, 't-elsewhere', 'free');
+      const page = await one.feed.list({ tenant: 't-elsewhere' }, undefined, 50);
+      expect(page.items.map((e) => e.resourceId)).toEqual([w.id]);
+    } finally {
+      await other.query('ROLLBACK');
+      await other.end();
+    }
   });
 
   it("streams one replica's writes to a watcher on another over a real socket, and resumes with Last-Event-ID", async () => {
