@@ -15,6 +15,9 @@ const SQL = {
   pruneEvents: sql('prune-events'),
 };
 
+/** How long events are kept by default: 7 days. */
+export const DEFAULT_EVENT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
 /** What happened to the resource. */
 export type EventType =
   | 'Created'
@@ -120,7 +123,7 @@ export async function prunedUpTo(q: Queryable): Promise<number> {
 /** Removes events older than `olderThanMs`; returns how many went and the new pruned mark. */
 export async function pruneEvents(
   q: Queryable,
-  olderThanMs: number,
+  olderThanMs: number = DEFAULT_EVENT_RETENTION_MS,
 ): Promise<{ removed: number; upTo: number }> {
   const res = await q.query(SQL.pruneEvents, [Math.max(0, Math.floor(olderThanMs))]);
   return { removed: Number(res.rows[0]?.removed ?? 0), upTo: Number(res.rows[0]?.up_to ?? 0) };
