@@ -54,7 +54,8 @@ export function isTerminal(state: OperationState): boolean {
 const iso = (value: unknown): string =>
   (value instanceof Date ? value : new Date(String(value))).toISOString();
 
-function toResource(row: Row): Resource {
+/** A resource from its row (or the row as `to_jsonb` gives it, as events store it). */
+export function toResource(row: Row): Resource {
   return {
     id: row.id as string,
     kind: row.kind as string,

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { controlApi } from '../api/resources/index.js';
 import type { TenantResolver } from '../api/tenant.js';
 import { createDeadLetterHook } from '../control/dead-letter.js';
+import { createEventFeed } from '../control/events/feed.js';
 import { RECONCILE_JOB } from '../control/jobs.js';
 import { createReconcileHandler } from '../control/reconcile.js';
 import { createResourceService, type ResourceService } from '../control/service.js';
@@ -55,6 +56,10 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     maxAttempts,
     logger: options.logger.child({ component: 'reconcile' }),
   });
+  const events = createEventFeed({
+    db: options.db,
+    onError: (err) => options.logger.warn({ err }, 'reading events failed'),
+  });
   return {
     kinds,
     service,
@@ -62,6 +67,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
       controlApi(app, {
         service,
         kinds,
+        events,
         ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
       }),
     handlers: { [RECONCILE_JOB]: reconcile },

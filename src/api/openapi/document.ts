@@ -3,9 +3,20 @@
 
 import type { TObject, TSchema } from 'typebox';
 import type { KindRegistry } from '../../core/resources/registry.js';
+import { EventsQuery, WatchQuery } from '../events/schemas.js';
 import { IdParams, ListQuery, WaitQuery } from '../resources/schemas.js';
 import { kindNames } from './names.js';
-import { Condition, kindSchemas, Operation, OperationView, Phase, Problem, Resource } from './schemas.js';
+import {
+  Condition,
+  Event,
+  EventsPage,
+  kindSchemas,
+  Operation,
+  OperationView,
+  Phase,
+  Problem,
+  Resource,
+} from './schemas.js';
 
 type Json = Record<string, unknown>;
 
@@ -47,6 +58,7 @@ const problems = (...statuses: number[]): Json =>
 const PROBLEM_STATUSES: Readonly<Record<number, string>> = {
   400: 'malformed JSON, a bad query value or header',
   404: 'no such resource (or another tenant’s)',
+  410: 'the events after the cursor are no longer kept: list again',
   409: 'a name clash, referrers, a resource being deleted, an Idempotency-Key in flight',
   412: 'If-Match is stale',
   413: 'body over 1 MiB',
@@ -148,6 +160,47 @@ function fixedPaths(): Record<string, Json> {
         },
       },
     },
+    '/v1/events': {
+      get: {
+        operationId: 'listEvents',
+        tags: ['events'],
+        summary: "The tenant's events (every write of a resource), oldest first",
+        parameters: parameters(EventsQuery, 'query'),
+        responses: {
+          200: { description: 'one page', content: json('EventsPage') },
+          ...problems(400, 410, 500),
+        },
+      },
+    },
+    '/v1/watch': {
+      get: {
+        operationId: 'watchEvents',
+        tags: ['events'],
+        summary: "The tenant's events as Server-Sent Events, live",
+        description:
+          'Each event is a frame `id: <event id>`, `event: <type>`, `data: <Event as JSON>`; comments ' +
+          'every 15 s keep the stream open; a last frame `event: end` with `{ reason, message }` says ' +
+          'why the server ended it (ServerClosing, SlowConsumer, Gone, ReadFailed). Reconnect with ' +
+          'the `Last-Event-ID` header to resume.',
+        parameters: [
+          ...parameters(WatchQuery, 'query'),
+          {
+            name: 'Last-Event-ID',
+            in: 'header',
+            required: false,
+            description: 'resume after this event id (wins over `since`)',
+            schema: { type: 'string', pattern: '^[0-9]{1,15}$' },
+          },
+        ],
+        responses: {
+          200: {
+            description: 'the stream',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+          ...problems(400, 410, 500),
+        },
+      },
+    },
     '/healthz': {
       get: {
         operationId: 'getHealth',
@@ -189,7 +242,7 @@ function fixedPaths(): Record<string, Json> {
 }
 
 function components(kinds: KindRegistry): Json {
-  const named: TSchema[] = [Condition, Phase, Operation, OperationView, Problem, Resource];
+  const named: TSchema[] = [Condition, Phase, Operation, OperationView, Problem, Resource, Event, EventsPage];
   for (const kind of kinds.all()) named.push(...kindSchemas(kind));
   const schemas: Json = {};
   for (const schema of named) {
