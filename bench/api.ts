@@ -130,7 +130,7 @@ interface Accepted {
 }
 interface Listed {
   id: string;
-  status: { phase: string };
+  status: { phase: string; conditions?: Array<{ type: string; reason: string; message: string }> };
 }
 interface Page {
   items: Listed[];
@@ -281,9 +281,10 @@ async function networksOf(url: string, run: string): Promise<string[]> {
 async function readyCount(
   url: string,
   run: string,
-): Promise<{ ready: number; failed: number; seen: number }> {
+): Promise<{ ready: number; failed: number; seen: number; why?: string }> {
   let ready = 0;
   let failed = 0;
+  let why: string | undefined;
   let seen = 0;
   let cursor: string | undefined;
   do {
@@ -295,11 +296,14 @@ async function readyCount(
     for (const item of page.items) {
       seen++;
       if (item.status.phase === 'Ready') ready++;
-      else if (item.status.phase === 'Failed') failed++;
+      else if (item.status.phase === 'Failed') {
+        failed++;
+        why ??= JSON.stringify(item.status.conditions?.find((c) => c.type === 'Ready'));
+      }
     }
     cursor = page.nextCursor;
   } while (cursor);
-  return { ready, failed, seen };
+  return why === undefined ? { ready, failed, seen } : { ready, failed, seen, why };
 }
 
 /**
@@ -342,12 +346,12 @@ async function endToEnd(url: string, what: string) {
       `${what}: ${result.non2xx} non-2xx creates, ${result.errors} errors, ${result.timeouts} timeouts`,
     );
   log(`${what}: ${COUNT} creates accepted in ${createdS.toFixed(1)} s`);
-  let last = { ready: 0, failed: 0, seen: 0 };
+  let last: Awaited<ReturnType<typeof readyCount>> = { ready: 0, failed: 0, seen: 0 };
   const deadline = performance.now() + 600_000;
   while (last.ready < COUNT) {
     if (performance.now() > deadline)
       throw new Error(`${what}: only ${last.ready} of ${COUNT} Ready after 10 min`);
-    if (last.failed > 0) throw new Error(`${what}: ${last.failed} instances Failed`);
+    if (last.failed > 0) throw new Error(`${what}: ${last.failed} instances Failed, e.g. ${last.why}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
     last = await readyCount(url, run);
   }
