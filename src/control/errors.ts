@@ -16,6 +16,7 @@ export const ControlErrorCode = {
   Deleting: 'RESOURCE_DELETING',
   IdempotencyKeyReused: 'IDEMPOTENCY_KEY_REUSED',
   IdempotencyInFlight: 'IDEMPOTENCY_IN_FLIGHT',
+  NotDeadLettered: 'NOT_DEAD_LETTERED',
 } as const;
 
 /** One of {@link ControlErrorCode}. */
@@ -119,6 +120,16 @@ export class IdempotencyInFlightError extends ControlError {
   readonly code = ControlErrorCode.IdempotencyInFlight;
   readonly status = 409;
   override readonly name = 'IdempotencyInFlightError';
+}
+
+/**
+ * A redrive of a job that is not dead-lettered: already redriven and not failed again (pending,
+ * running), completed, or never enqueued through the outbox.
+ */
+export class NotDeadLetteredError extends ControlError {
+  readonly code = ControlErrorCode.NotDeadLettered;
+  readonly status = 409;
+  override readonly name = 'NotDeadLetteredError';
 }
 
 /** True for any control error, from any copy of the code. */

@@ -7,6 +7,7 @@ import type { ResourceService } from '../../control/service.js';
 import type { KindRegistry } from '../../core/resources/registry.js';
 import { openApiRoutes } from '../openapi/plugin.js';
 import { installProblemHandlers } from '../problem.js';
+import { type SystemRoutesOptions, systemRoutes } from '../system/plugin.js';
 import { localTenant, type TenantResolver } from '../tenant.js';
 import { operationRoutes } from './operations.js';
 import { resourceRoutes } from './plugin.js';
@@ -19,6 +20,8 @@ export interface ControlApiOptions {
   readonly tenant?: TenantResolver;
   /** Between two reads of an operation held by `?wait=`. */
   readonly pollMs?: number;
+  /** `/v1/system` (operators only): registered, and documented, when given. */
+  readonly system?: Omit<SystemRoutesOptions, 'tenant'>;
 }
 
 /** Registers the `/v1` API on `app`, and its OpenAPI document (`/openapi.json`, `/docs`). */
@@ -38,8 +41,9 @@ export async function controlApi(app: FastifyInstance, options: ControlApiOption
       const held = { pollMs: options.pollMs ?? 50, signal: closing.signal };
       await resourceRoutes(scope, { service: options.service, kinds: options.kinds, tenant, ...held });
       await operationRoutes(scope, { service: options.service, tenant, ...held });
+      if (options.system) await systemRoutes(scope, { ...options.system, tenant });
     },
     { prefix: '/v1' },
   );
-  await openApiRoutes(app, options.kinds);
+  await openApiRoutes(app, options.kinds, { system: options.system !== undefined });
 }
