@@ -17,6 +17,7 @@ export const ControlErrorCode = {
   IdempotencyKeyReused: 'IDEMPOTENCY_KEY_REUSED',
   IdempotencyInFlight: 'IDEMPOTENCY_IN_FLIGHT',
   EventsGone: 'EVENTS_GONE',
+  NotDeadLettered: 'NOT_DEAD_LETTERED',
 } as const;
 
 /** One of {@link ControlErrorCode}. */
@@ -135,6 +136,16 @@ export class EventsGoneError extends ControlError {
     );
     this.errors = [{ path, message: `must be at least ${prunedUpTo}` }];
   }
+}
+
+/**
+ * A redrive of a job that is not dead-lettered: already redriven and not failed again (pending,
+ * running), completed, or never enqueued through the outbox.
+ */
+export class NotDeadLetteredError extends ControlError {
+  readonly code = ControlErrorCode.NotDeadLettered;
+  readonly status = 409;
+  override readonly name = 'NotDeadLetteredError';
 }
 
 /** True for any control error, from any copy of the code. */

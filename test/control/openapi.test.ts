@@ -246,7 +246,7 @@ describe('the document and the server', () => {
             if (method !== 'HEAD') routes.push(`${method} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
         });
         // The routes are only registered here, never called: no service is needed.
-        await controlApi(app, { service: {} as never, events: {} as never, kinds });
+        await controlApi(app, { service: {} as never, events: {} as never, kinds, system: { service: {} as never } });
       },
     });
     try {

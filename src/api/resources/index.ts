@@ -9,6 +9,7 @@ import type { KindRegistry } from '../../core/resources/registry.js';
 import { eventRoutes } from '../events/plugin.js';
 import { openApiRoutes } from '../openapi/plugin.js';
 import { installProblemHandlers } from '../problem.js';
+import { type SystemRoutesOptions, systemRoutes } from '../system/plugin.js';
 import { localTenant, type TenantResolver } from '../tenant.js';
 import { operationRoutes } from './operations.js';
 import { resourceRoutes } from './plugin.js';
@@ -25,6 +26,8 @@ export interface ControlApiOptions {
   readonly pollMs?: number;
   /** Between two heartbeat comments of a watch stream. Default 15 s. */
   readonly heartbeatMs?: number;
+  /** `/v1/system` (operators only): registered, and documented, when given. */
+  readonly system?: Omit<SystemRoutesOptions, 'tenant'>;
 }
 
 /** Registers the `/v1` API on `app`, and its OpenAPI document (`/openapi.json`, `/docs`). */
@@ -51,8 +54,9 @@ export async function controlApi(app: FastifyInstance, options: ControlApiOption
         signal: closing.signal,
         ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
       });
+      if (options.system) await systemRoutes(scope, { ...options.system, tenant });
     },
     { prefix: '/v1' },
   );
-  await openApiRoutes(app, options.kinds);
+  await openApiRoutes(app, options.kinds, { system: options.system !== undefined });
 }
