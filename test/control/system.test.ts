@@ -645,3 +645,42 @@ describe('/v1/system/queues on Redis Streams', () => {
     );
   });
 });
+
+describe('the system guard', () => {
+  it('runs before every system route, and only there', async () => {
+    const app = Fastify({ logger: false });
+    const seen: string[] = [];
+    await controlApi(app, {
+      service: {} as never,
+      kinds: new KindRegistry([]),
+      system: {
+        // The routes are never reached: the guard refuses first, so no service is needed.
+        service: {} as never,
+        authorize: async (request) => {
+          seen.push(request.url);
+          throw Object.assign(new Error('operators only'), { statusCode: 403, code: 'FORBIDDEN' });
+        },
+      },
+    });
+    try {
+      const urls = [
+        ['GET', '/v1/system/replicas'],
+        ['GET', '/v1/system/leaders'],
+        ['GET', '/v1/system/queues'],
+        ['GET', '/v1/system/breakers'],
+        ['GET', '/v1/system/dead-letters'],
+        ['POST', '/v1/system/dead-letters/a%2Fb/redrive'],
+      ] as const;
+      for (const [method, url] of urls) {
+        const res = await app.inject({ method, url });
+        expect(res.statusCode, url).toBe(403);
+        expect(res.json(), url).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+      }
+      expect(seen).toHaveLength(urls.length);
+      expect((await app.inject({ method: 'GET', url: '/v1/nothing' })).statusCode).toBe(404);
+      expect(seen).toHaveLength(urls.length);
+    } finally {
+      await app.close();
+    }
+  });
+});
