@@ -279,13 +279,15 @@ describe.each(drivers)('/v1/system on %s', (driver) => {
   it("breakers: each live node's published breakers, with state, since and recent failures", async () => {
     const compute = new CircuitBreaker({ name: 'compute', consecutiveFailures: 2 });
     const dns = new CircuitBreaker({ name: 'dns' });
-    const reporter = breakerReporter({ compute, dns });
+    let clock = new Date('2026-01-01T00:00:00Z');
+    const reporter = breakerReporter({ compute, dns }, () => clock);
     await registerNode(s.db, { nodeId: 'breaker-node', role: 'worker', version: '1' });
     const stop = new AbortController();
     const beats = nodeHeartbeat(s.db, 'breaker-node', () => {}, { heartbeatMs: 10 }, reporter.report).start(
       stop.signal,
     );
     try {
+      clock = new Date('2026-01-01T00:01:00Z');
       for (let i = 0; i < 2; i++) compute.record(compute.tryAcquire()!, 'failure');
       expect(compute.state).toBe('open');
       let items: Json[] = [];
@@ -302,9 +304,18 @@ describe.each(drivers)('/v1/system on %s', (driver) => {
       const res = await s.get('/v1/system/breakers');
       expect(matches(s.doc, 'BreakerList', res.body)).toBe(true);
       const open = items.find((b) => b.port === 'compute')!;
-      expect(open).toMatchObject({ nodeState: 'live', totalFailures: 2, totalRejected: 0 });
+      expect(open).toMatchObject({
+        nodeState: 'live',
+        totalFailures: 2,
+        totalRejected: 0,
+        since: '2026-01-01T00:01:00.000Z',
+      });
       expect(open.retryAfterMs).toBeGreaterThan(0);
-      expect(items.find((b) => b.port === 'dns')).toMatchObject({ state: 'closed', totalFailures: 0 });
+      expect(items.find((b) => b.port === 'dns')).toMatchObject({
+        state: 'closed',
+        totalFailures: 0,
+        since: '2026-01-01T00:00:00.000Z',
+      });
     } finally {
       stop.abort();
       await beats;
