@@ -281,13 +281,15 @@ describe.each(drivers)('/v1/system on %s', (driver) => {
   it("breakers: each live node's published breakers, with state, since and recent failures", async () => {
     const compute = new CircuitBreaker({ name: 'compute', consecutiveFailures: 2 });
     const dns = new CircuitBreaker({ name: 'dns' });
-    const reporter = breakerReporter({ compute, dns });
+    let clock = new Date('2026-01-01T00:00:00Z');
+    const reporter = breakerReporter({ compute, dns }, () => clock);
     await registerNode(s.db, { nodeId: 'breaker-node', role: 'worker', version: '1' });
     const stop = new AbortController();
     const beats = nodeHeartbeat(s.db, 'breaker-node', () => {}, { heartbeatMs: 10 }, reporter.report).start(
       stop.signal,
     );
     try {
+      clock = new Date('2026-01-01T00:01:00Z');
       for (let i = 0; i < 2; i++) compute.record(compute.tryAcquire()!, 'failure');
       expect(compute.state).toBe('open');
       let items: Json[] = [];
@@ -304,9 +306,18 @@ describe.each(drivers)('/v1/system on %s', (driver) => {
       const res = await s.get('/v1/system/breakers');
       expect(matches(s.doc, 'BreakerList', res.body)).toBe(true);
       const open = items.find((b) => b.port === 'compute')!;
-      expect(open).toMatchObject({ nodeState: 'live', totalFailures: 2, totalRejected: 0 });
+      expect(open).toMatchObject({
+        nodeState: 'live',
+        totalFailures: 2,
+        totalRejected: 0,
+        since: '2026-01-01T00:01:00.000Z',
+      });
       expect(open.retryAfterMs).toBeGreaterThan(0);
-      expect(items.find((b) => b.port === 'dns')).toMatchObject({ state: 'closed', totalFailures: 0 });
+      expect(items.find((b) => b.port === 'dns')).toMatchObject({
+        state: 'closed',
+        totalFailures: 0,
+        since: '2026-01-01T00:00:00.000Z',
+      });
     } finally {
       stop.abort();
       await beats;
@@ -645,5 +656,44 @@ describe('/v1/system/queues on Redis Streams', () => {
       10_000,
       'failed again',
     );
+  });
+});
+
+describe('the system guard', () => {
+  it('runs before every system route, and only there', async () => {
+    const app = Fastify({ logger: false });
+    const seen: string[] = [];
+    await controlApi(app, {
+      service: {} as never,
+      kinds: new KindRegistry([]),
+      system: {
+        // The routes are never reached: the guard refuses first, so no service is needed.
+        service: {} as never,
+        authorize: async (request) => {
+          seen.push(request.url);
+          throw Object.assign(new Error('operators only'), { statusCode: 403, code: 'FORBIDDEN' });
+        },
+      },
+    });
+    try {
+      const urls = [
+        ['GET', '/v1/system/replicas'],
+        ['GET', '/v1/system/leaders'],
+        ['GET', '/v1/system/queues'],
+        ['GET', '/v1/system/breakers'],
+        ['GET', '/v1/system/dead-letters'],
+        ['POST', '/v1/system/dead-letters/a%2Fb/redrive'],
+      ] as const;
+      for (const [method, url] of urls) {
+        const res = await app.inject({ method, url });
+        expect(res.statusCode, url).toBe(403);
+        expect(res.json(), url).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+      }
+      expect(seen).toHaveLength(urls.length);
+      expect((await app.inject({ method: 'GET', url: '/v1/nothing' })).statusCode).toBe(404);
+      expect(seen).toHaveLength(urls.length);
+    } finally {
+      await app.close();
+    }
   });
 });

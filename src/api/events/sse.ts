@@ -53,6 +53,8 @@ export function openSse(res: ServerResponse, options: SseOptions): SseStream {
   }, options.heartbeatMs);
   res.on('close', finish);
   res.write(': stream open\nretry: 1000\n\n');
+  // A client gone before the stream opened fired its 'close' already.
+  if (res.destroyed) queueMicrotask(finish);
 
   const stream: SseStream = {
     get ended() {
