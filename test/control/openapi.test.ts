@@ -246,7 +246,12 @@ describe('the document and the server', () => {
             if (method !== 'HEAD') routes.push(`${method} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
         });
         // The routes are only registered here, never called: no service is needed.
-        await controlApi(app, { service: {} as never, events: {} as never, kinds, system: { service: {} as never } });
+        await controlApi(app, {
+          service: {} as never,
+          events: {} as never,
+          kinds,
+          system: { service: {} as never },
+        });
       },
     });
     try {

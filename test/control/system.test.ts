@@ -665,6 +665,7 @@ describe('the system guard', () => {
     const seen: string[] = [];
     await controlApi(app, {
       service: {} as never,
+      events: {} as never,
       kinds: new KindRegistry([]),
       system: {
         // The routes are never reached: the guard refuses first, so no service is needed.
