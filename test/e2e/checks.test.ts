@@ -113,10 +113,16 @@ describe('requests and convergence', () => {
 
   it('reports a resource not Ready, or Ready for an older generation, and an operation not succeeded', () => {
     expect(unconverged([resource('a')])).toEqual([]);
-    const failed = resource('f', { status: { phase: 'Failed', observedGeneration: 1 } });
+    const failed = resource('f', {
+      status: {
+        phase: 'Failed',
+        observedGeneration: 1,
+        conditions: [{ type: 'Ready', reason: 'Timeout', message: 'the pass took too long' }],
+      },
+    });
     const stale = resource('s', { generation: 2 });
     expect(unconverged([failed, stale])).toEqual([
-      'f: Failed at observed generation 1 of 1',
+      'f: Failed at observed generation 1 of 1 (Timeout: the pass took too long)',
       's: Ready at observed generation 1 of 2',
     ]);
     expect(unsucceeded([{ id: 'op1', state: 'succeeded' }])).toEqual([]);

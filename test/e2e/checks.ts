@@ -17,6 +17,11 @@ export interface ResourceView {
     readonly phase: string;
     readonly observedGeneration?: number;
     readonly outputs?: Readonly<Record<string, unknown>>;
+    readonly conditions?: ReadonlyArray<{
+      readonly type: string;
+      readonly reason: string;
+      readonly message: string;
+    }>;
   };
 }
 
@@ -57,10 +62,11 @@ export function keysWithoutOneResource(
 export function unconverged(resources: readonly ResourceView[]): string[] {
   return resources
     .filter((r) => r.status.phase !== 'Ready' || r.status.observedGeneration !== r.generation)
-    .map(
-      (r) =>
-        `${r.id}: ${r.status.phase} at observed generation ${r.status.observedGeneration} of ${r.generation}`,
-    );
+    .map((r) => {
+      const ready = r.status.conditions?.find((c) => c.type === 'Ready');
+      const why = ready ? ` (${ready.reason}: ${ready.message})` : '';
+      return `${r.id}: ${r.status.phase} at observed generation ${r.status.observedGeneration} of ${r.generation}${why}`;
+    });
 }
 
 /** G1: operations that did not succeed. */

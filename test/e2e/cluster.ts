@@ -2,6 +2,7 @@
 // `stratus start` replicas of the roles asked for, on one fresh PostgreSQL database and one
 // Redis key prefix of the test's own, each pointed at the sim with --cloud-url.
 
+import { createServer } from 'node:net';
 import { isReady, type StratusProcess, spawnStratus } from '../helpers/stratus-process.js';
 
 /** One replica of the cluster. */
@@ -33,10 +34,24 @@ export interface Cluster {
   kill(replica: Replica): Promise<number>;
 }
 
-/** Starts the sim, then every replica at once (one of them migrates the fresh database). */
+/** A port free now: the sim gets it, so the replicas can be told its URL before it is up. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * Starts the sim and every replica at once (one of them migrates the fresh database): on a
+ * loaded two-core machine each start costs seconds, and nothing a replica does before it is
+ * ready calls the cloud.
+ */
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
-  const sim = spawnStratus(['sim', '--port', '0', '--profile', 'fast']);
-  const simUrl = (await sim.waitForLog((r) => typeof r.url === 'string', 60_000)).url as string;
+  const simPort = await freePort();
+  const sim = spawnStratus(['sim', '--port', String(simPort), '--profile', 'fast']);
+  const simUrl = `http://127.0.0.1:${simPort}`;
   const env = {
     DATABASE_URL: options.databaseUrl,
     REDIS_URL: options.redisUrl,
@@ -56,12 +71,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     nodeId,
     process: spawnStratus(['start', '--role', role, '--port', '0', '--node-id', nodeId], env),
   }));
-  const replicas = await Promise.all(
-    started.map(async (r) => {
+  const [, ...replicas] = await Promise.all([
+    sim.waitForLog((r) => r.url === simUrl, 90_000),
+    ...started.map(async (r) => {
       const ready = await r.process.waitForLog(isReady, 90_000);
       return { ...r, url: role(r.role, ready.url) };
     }),
-  );
+  ]);
   return {
     sim,
     simUrl,
