@@ -24,6 +24,7 @@ const TITLES: Readonly<Record<number, string>> = {
   400: 'Bad request',
   404: 'Not found',
   409: 'Conflict',
+  410: 'Gone',
   412: 'Precondition failed',
   413: 'Request body too large',
   415: 'Unsupported media type',

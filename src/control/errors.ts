@@ -16,6 +16,8 @@ export const ControlErrorCode = {
   Deleting: 'RESOURCE_DELETING',
   IdempotencyKeyReused: 'IDEMPOTENCY_KEY_REUSED',
   IdempotencyInFlight: 'IDEMPOTENCY_IN_FLIGHT',
+  EventsGone: 'EVENTS_GONE',
+  NotDeadLettered: 'NOT_DEAD_LETTERED',
 } as const;
 
 /** One of {@link ControlErrorCode}. */
@@ -119,6 +121,31 @@ export class IdempotencyInFlightError extends ControlError {
   readonly code = ControlErrorCode.IdempotencyInFlight;
   readonly status = 409;
   override readonly name = 'IdempotencyInFlightError';
+}
+
+/** The cursor is older than the events retention kept: the client must list again. */
+export class EventsGoneError extends ControlError {
+  readonly code = ControlErrorCode.EventsGone;
+  readonly status = 410;
+  override readonly name = 'EventsGoneError';
+  override readonly errors: readonly FieldError[];
+  /** @param path the cursor's parameter @param since the cursor @param prunedUpTo the highest id removed */
+  constructor(path: string, since: number, prunedUpTo: number) {
+    super(
+      `events up to ${prunedUpTo} are no longer kept (asked for those after ${since}): list the resources again and watch from the newest event`,
+    );
+    this.errors = [{ path, message: `must be at least ${prunedUpTo}` }];
+  }
+}
+
+/**
+ * A redrive of a job that is not dead-lettered: already redriven and not failed again (pending,
+ * running), completed, or never enqueued through the outbox.
+ */
+export class NotDeadLetteredError extends ControlError {
+  readonly code = ControlErrorCode.NotDeadLettered;
+  readonly status = 409;
+  override readonly name = 'NotDeadLetteredError';
 }
 
 /** True for any control error, from any copy of the code. */

@@ -11,7 +11,6 @@ import { IdempotencyInFlightError, IdempotencyKeyReusedError } from './errors.js
 
 const sql = (name: string) => loadText(new URL(`./sql/${name}.sql`, import.meta.url));
 const SQL = {
-  lockTimeout: sql('idempotency-lock-timeout'),
   claim: sql('claim-idempotency'),
   read: sql('read-idempotency'),
   complete: sql('complete-idempotency'),
@@ -78,9 +77,9 @@ export async function claimIdempotency(
   request: IdempotencyRequest,
   limits: IdempotencyLimits,
 ): Promise<StoredAnswer | undefined> {
-  await tx.query(SQL.lockTimeout, [`${Math.max(1, Math.round(limits.waitMs))}ms`]);
+  const wait = `${Math.max(1, Math.round(limits.waitMs))}ms`;
   try {
-    const claimed = await tx.query(SQL.claim, [tenant, request.key, request.fingerprint, limits.ttlMs]);
+    const claimed = await tx.query(SQL.claim, [tenant, request.key, request.fingerprint, limits.ttlMs, wait]);
     if (claimed.rowCount > 0) return undefined;
   } catch (err) {
     if ((err as { code?: unknown }).code === LOCK_NOT_AVAILABLE)

@@ -8,7 +8,7 @@ import type { KindDefinition } from '../core/resources/kind.js';
 import type { KindRegistry } from '../core/resources/registry.js';
 import { type Resource, type ResourceStatus, setCondition } from '../core/resources/resource.js';
 import type { Database, Queryable } from '../ha/db/database.js';
-import { enqueue } from '../ha/outbox/outbox.js';
+import { createRelayWaker, enqueueQuiet } from '../ha/outbox/outbox.js';
 import {
   DeletingError,
   HasReferrersError,
@@ -98,12 +98,19 @@ export function createResourceService(options: ResourceServiceOptions): Resource
     waitMs: options.idempotencyWaitMs ?? DEFAULT_IDEMPOTENCY_WAIT_MS,
   };
 
+  // The relays are woken after each commit that wrote a job, not by a NOTIFY inside it.
+  const wakeRelays = createRelayWaker(db);
+
   /**
    * One mutation's transaction: the Idempotency-Key claimed first (a replay writes nothing),
-   * then the change, then its answer stored beside it.
+   * then the change, then its answer stored beside it; the relays woken once it committed.
    */
-  const mutate = (tenant: string, opts: MutationOptions, work: (tx: Queryable) => Promise<Accepted>) =>
-    db.transaction(async (tx): Promise<Answer> => {
+  const mutate = async (
+    tenant: string,
+    opts: MutationOptions,
+    work: (tx: Queryable) => Promise<Accepted>,
+  ) => {
+    const answer = await db.transaction(async (tx): Promise<Answer> => {
       const key = opts.idempotency;
       const stored = key && (await claimIdempotency(tx, tenant, key, limits));
       if (stored) {
@@ -115,6 +122,9 @@ export function createResourceService(options: ResourceServiceOptions): Resource
       if (key) await completeIdempotency(tx, tenant, key.key, answer);
       return { ...answer, replayed: false, ...headersOf(accepted) };
     });
+    if (answer.operationId !== null && !answer.replayed) wakeRelays();
+    return answer;
+  };
 
   const kindOf = (name: string): KindDefinition => {
     const kind = kinds.get(name);
@@ -155,7 +165,7 @@ export function createResourceService(options: ResourceServiceOptions): Resource
       generation: resource.generation,
       jobKey,
     });
-    await enqueue(tx, { key: jobKey, kind: RECONCILE_JOB, payload, maxAttempts });
+    await enqueueQuiet(tx, { key: jobKey, kind: RECONCILE_JOB, payload, maxAttempts });
     return operation;
   };
 

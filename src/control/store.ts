@@ -22,6 +22,9 @@ const SQL = {
   writeStatus: sql('write-status'),
   finalizeDelete: sql('finalize-delete'),
   failDeadLettered: sql('fail-dead-lettered'),
+  reopenOperation: sql('reopen-operation'),
+  redriveStatus: sql('redrive-status'),
+  operationsOfJobs: sql('operations-of-jobs'),
 };
 
 /** State of an operation; all but pending and running are terminal. */
@@ -54,7 +57,8 @@ export function isTerminal(state: OperationState): boolean {
 const iso = (value: unknown): string =>
   (value instanceof Date ? value : new Date(String(value))).toISOString();
 
-function toResource(row: Row): Resource {
+/** A resource from its row (or the row as `to_jsonb` gives it, as events store it). */
+export function toResource(row: Row): Resource {
   return {
     id: row.id as string,
     kind: row.kind as string,
@@ -324,4 +328,36 @@ export async function failDeadLettered(
 ): Promise<boolean> {
   const res = await q.query(SQL.failDeadLettered, [jobKey, resourceId, JSON.stringify(error), json(status)]);
   return res.rowCount > 0;
+}
+
+/** Reopens the failed operation of a redriven job while its resource exists; undefined otherwise. */
+export async function reopenFailedOperation(
+  tx: Queryable,
+  jobKey: string,
+  resourceId: string,
+): Promise<Operation | undefined> {
+  const res = await tx.query(SQL.reopenOperation, [jobKey, resourceId]);
+  return res.rows[0] && toOperation(res.rows[0]);
+}
+
+/** Writes the status of a Failed resource at `generation` whose job was redriven; false when it moved on. */
+export async function writeRedriveStatus(
+  tx: Queryable,
+  id: string,
+  generation: number,
+  status: ResourceStatus<unknown>,
+): Promise<boolean> {
+  return (await tx.query(SQL.redriveStatus, [id, generation, json(status)])).rowCount > 0;
+}
+
+/** The operations of some jobs, by job key, each with its tenant. */
+export async function operationsOfJobs(
+  q: Queryable,
+  jobKeys: readonly string[],
+): Promise<Map<string, Operation & { readonly tenant: string }>> {
+  if (jobKeys.length === 0) return new Map();
+  const res = await q.query(SQL.operationsOfJobs, [jobKeys]);
+  return new Map(
+    res.rows.map((r) => [r.job_key as string, { ...toOperation(r), tenant: r.tenant as string }]),
+  );
 }

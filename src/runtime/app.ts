@@ -10,13 +10,28 @@ import type { Runnable } from '../ha/lifecycle/runnable.js';
 import { ServiceManager } from '../ha/lifecycle/service-manager.js';
 import { VERSION } from '../version.js';
 import { announceReady } from './announce-ready.js';
+import { breakerReporter } from './breaker-report.js';
 import { createControlPlane } from './control-plane.js';
-import { createJobSystem, type JobHandlers, type JobSystem, type JobSystemOptions } from './jobs.js';
+import {
+  createJobQueue,
+  createJobSystem,
+  JOB_QUEUE,
+  type JobHandlers,
+  type JobSystem,
+  type JobSystemOptions,
+} from './jobs.js';
 import { controlPlaneKeys } from './leader-keys.js';
 import { createElector, leaderGuarded } from './leadership.js';
-import { markNodeStopped, nodeHeartbeat, nodeReaper, registerNode } from './node-registry.js';
+import {
+  markNodeDraining,
+  markNodeStopped,
+  nodeHeartbeat,
+  nodeReaper,
+  registerNode,
+} from './node-registry.js';
 import { Readiness } from './readiness.js';
 import { applyMigrations, openStores, type Stores } from './stores.js';
+import { createSystemService } from './system.js';
 
 /** The label every series of this process carries, naming its node id. */
 export const METRICS_NODE_LABEL = 'stratus_node';
@@ -63,13 +78,23 @@ interface ServiceContext {
   /** Present on processes that run worker services. */
   elector: Elector | undefined;
   jobs: JobSystem | undefined;
+  /** What the node heartbeat publishes: this process's breaker states. */
+  report: () => unknown;
 }
 
 /** Background services by role: which runnables a process of this role owns. */
-function backgroundServices({ config, stores, logger, registry, elector, jobs }: ServiceContext): Runnable[] {
+function backgroundServices({
+  config,
+  stores,
+  logger,
+  registry,
+  elector,
+  jobs,
+  report,
+}: ServiceContext): Runnable[] {
   const warn = (what: string) => (err: Error) => logger.warn({ err: err.message }, `${what} failed`);
   const services: Runnable[] = [
-    nodeHeartbeat(stores.db, config.nodeId, warn('node heartbeat'), optionsAt(config, 'nodes')),
+    nodeHeartbeat(stores.db, config.nodeId, warn('node heartbeat'), optionsAt(config, 'nodes'), report),
   ];
   if (!elector || !jobs) return services;
   // Worker side: everything that runs jobs and maintenance. The API role serves requests only.
@@ -97,6 +122,9 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
   let server: FastifyInstance | undefined;
   let elector: Elector | undefined;
   let jobs: JobSystem | undefined;
+  // An API-only process opens the job queue only to report its figures on /v1/system/queues.
+  let reportQueue: ReturnType<typeof createJobQueue> | undefined;
+  let stopBreakerReport: (() => void) | undefined;
   try {
     const applied = await applyMigrations(stores.db);
     if (applied.length > 0) logger.info({ applied }, 'applied migrations');
@@ -115,7 +143,30 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
       ...optionsAt(config, 'backends'),
       ...(config.cloudUrl === undefined ? {} : { cloudUrl: config.cloudUrl, caller: config.nodeId }),
     });
-    const controlPlane = createControlPlane({ db: stores.db, ports: backends, logger });
+    const breakers = breakerReporter(
+      Object.fromEntries(Object.entries(backends.policies).map(([port, p]) => [port, p.breaker])),
+    );
+    stopBreakerReport = breakers.stop;
+    if (config.role === 'api') reportQueue = createJobQueue(config, stores, logger);
+    const system =
+      config.role === 'worker'
+        ? undefined
+        : createSystemService({
+            db: stores.db,
+            nodes: optionsAt(config, 'nodes'),
+            queue: {
+              name: JOB_QUEUE,
+              backend: reportQueue?.backend ?? (stores.redis ? 'redis-streams' : 'postgres'),
+              // Role all: the worker's own queue, built below.
+              admin: { stats: () => (reportQueue?.queue ?? jobs!.queue).stats() },
+            },
+          });
+    const controlPlane = createControlPlane({
+      db: stores.db,
+      ports: backends,
+      logger,
+      ...(system ? { system } : {}),
+    });
 
     const manager = new ServiceManager({
       onExit: (name, err) =>
@@ -142,7 +193,16 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
           }
         },
       });
-    for (const r of backgroundServices({ config, stores, logger, registry, elector, jobs })) manager.add(r);
+    for (const r of backgroundServices({
+      config,
+      stores,
+      logger,
+      registry,
+      elector,
+      jobs,
+      report: breakers.report,
+    }))
+      manager.add(r);
 
     const listenPort = config.role === 'worker' ? config.healthPort : config.port;
     let url: string | undefined;
@@ -179,6 +239,16 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
         let clean = true;
         readiness.markShuttingDown();
         announcer.abort();
+        // Shown on /v1/system/replicas; bounded, so that a database that does not answer never holds
+        // the shutdown up (the stop mark at the end is what matters).
+        const bound = new AbortController();
+        await Promise.race([
+          markNodeDraining(stores.db, config.nodeId).catch((err: Error) =>
+            logger.warn({ err: err.message }, 'could not mark the node draining'),
+          ),
+          delay(Math.min(1_000, remaining()), undefined, { signal: bound.signal }).catch(() => {}),
+        ]);
+        bound.abort();
         step('readiness-off');
         if (server && config.drainDelayMs > 0) {
           // A load balancer needs to see the 503 before the port closes: until then requests are
@@ -210,6 +280,8 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
         await jobs
           ?.close()
           .catch((err: Error) => logger.warn({ err: err.message }, 'could not close the queue'));
+        await reportQueue?.queue.close().catch(() => {});
+        stopBreakerReport?.();
         // Guards released their keys as they stopped; closing ends the lock session itself.
         await elector
           ?.close()
@@ -236,6 +308,8 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
   } catch (err) {
     await server?.close().catch(() => {});
     await jobs?.close().catch(() => {});
+    await reportQueue?.queue.close().catch(() => {});
+    stopBreakerReport?.();
     await elector?.close().catch(() => {});
     await stores.close().catch(() => {});
     throw err;

@@ -1,11 +1,13 @@
 // Wires the resource machinery into a process: the `/v1` API on API processes, the one
 // reconcile job on worker processes, both over the same kinds and the same store.
 
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import type { Logger } from 'pino';
 import { controlApi } from '../api/resources/index.js';
+import type { SystemService } from '../api/system/plugin.js';
 import type { TenantResolver } from '../api/tenant.js';
 import { createDeadLetterHook } from '../control/dead-letter.js';
+import { createEventFeed } from '../control/events/feed.js';
 import { RECONCILE_JOB } from '../control/jobs.js';
 import { createReconcileHandler } from '../control/reconcile.js';
 import { createResourceService, type ResourceService } from '../control/service.js';
@@ -29,7 +31,15 @@ export interface ControlPlaneOptions {
   /** Default: every request is the local tenant's. */
   readonly tenant?: TenantResolver;
   readonly maxAttempts?: number;
+  /** `/v1/system`, on API processes. */
+  readonly system?: SystemService;
 }
+
+/**
+ * Who may use `/v1/system`: everyone until the admin guard of the auth plugin exists; it goes
+ * here, and only here.
+ */
+const SYSTEM_GUARD: preHandlerAsyncHookHandler | undefined = undefined;
 
 /** The API routes and the job handlers of the control plane. */
 export interface ControlPlane {
@@ -55,6 +65,10 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     maxAttempts,
     logger: options.logger.child({ component: 'reconcile' }),
   });
+  const events = createEventFeed({
+    db: options.db,
+    onError: (err) => options.logger.warn({ err }, 'reading events failed'),
+  });
   return {
     kinds,
     service,
@@ -62,7 +76,11 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
       controlApi(app, {
         service,
         kinds,
+        events,
         ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+        ...(options.system === undefined
+          ? {}
+          : { system: { service: options.system, ...(SYSTEM_GUARD ? { authorize: SYSTEM_GUARD } : {}) } }),
       }),
     handlers: { [RECONCILE_JOB]: reconcile },
     onDeadLetter: createDeadLetterHook(options.db),

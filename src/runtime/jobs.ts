@@ -24,6 +24,7 @@ export const JOB_QUEUE = 'jobs';
 export interface JobSystem {
   /** The queue jobs travel on: Redis Streams when Redis is configured, the PostgreSQL table otherwise. */
   queue: Queue;
+  readonly backend: QueueBackend;
   /** Relay (every worker), worker runtime, and the leader-guarded sweeper. */
   runnables: Runnable[];
   close(): Promise<void>;
@@ -40,6 +41,43 @@ export interface JobSystemOptions {
   onDeadLetter?: (info: DeadLetterInfo) => unknown;
 }
 
+/** Which adapter carries the jobs. */
+export type QueueBackend = 'postgres' | 'redis-streams';
+
+/**
+ * The one job queue: Redis Streams when Redis is configured, the PostgreSQL table otherwise.
+ * A worker consumes it; an API process opens it only to report its figures.
+ */
+export function createJobQueue(
+  config: Config,
+  stores: Stores,
+  logger: Logger,
+): { queue: Queue; backend: QueueBackend } {
+  const queueLogger = logger.child({ component: 'queue' });
+  if (stores.redis)
+    return {
+      backend: 'redis-streams',
+      queue: createRedisStreamsQueue({
+        redis: stores.redis,
+        prefix: config.redisPrefix,
+        name: JOB_QUEUE,
+        consumer: config.nodeId,
+        logger: queueLogger,
+        ...optionsAt(config, 'queue'),
+      }),
+    };
+  return {
+    backend: 'postgres',
+    queue: createPostgresQueue({
+      db: stores.db,
+      name: JOB_QUEUE,
+      consumer: config.nodeId,
+      logger: queueLogger,
+      ...optionsAt(config, 'queue'),
+    }),
+  };
+}
+
 /**
  * The durable job path of a worker process (DESIGN.md §4): producers write jobs into the
  * outbox in their own transaction; the relay moves them to the queue; the worker leases each
@@ -48,23 +86,7 @@ export interface JobSystemOptions {
  */
 export function createJobSystem(options: JobSystemOptions): JobSystem {
   const { config, stores, logger, registry, elector } = options;
-  const queueLogger = logger.child({ component: 'queue' });
-  const queue = stores.redis
-    ? createRedisStreamsQueue({
-        redis: stores.redis,
-        prefix: config.redisPrefix,
-        name: JOB_QUEUE,
-        consumer: config.nodeId,
-        logger: queueLogger,
-        ...optionsAt(config, 'queue'),
-      })
-    : createPostgresQueue({
-        db: stores.db,
-        name: JOB_QUEUE,
-        consumer: config.nodeId,
-        logger: queueLogger,
-        ...optionsAt(config, 'queue'),
-      });
+  const { queue, backend } = createJobQueue(config, stores, logger);
   const jobLogger = logger.child({ component: 'jobs' });
   const worker = createWorker({
     queue,
@@ -86,6 +108,7 @@ export function createJobSystem(options: JobSystemOptions): JobSystem {
   });
   return {
     queue,
+    backend,
     runnables: [
       relay,
       worker,

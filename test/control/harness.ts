@@ -9,6 +9,7 @@ import { controlApi } from '../../src/api/resources/index.js';
 import { tenantFromHeader } from '../../src/api/tenant.js';
 import { createBackends } from '../../src/backends/index.js';
 import { createDeadLetterHook } from '../../src/control/dead-letter.js';
+import { createEventFeed, type EventFeed } from '../../src/control/events/feed.js';
 import { RECONCILE_JOB } from '../../src/control/jobs.js';
 import { createReconcileHandler } from '../../src/control/reconcile.js';
 import { createResourceService, type ResourceService } from '../../src/control/service.js';
@@ -30,6 +31,7 @@ export interface ControlHarness {
   db: Database;
   app: FastifyInstance;
   service: ResourceService;
+  events: EventFeed;
   kinds: KindRegistry;
   /** The backends the reconciler drives. */
   ports: BackendPorts;
@@ -58,7 +60,8 @@ export async function openControlHarness(
   const maxAttempts = options.maxAttempts ?? 3;
   const service = createResourceService({ db, kinds, maxAttempts, idempotencyWaitMs: 500 });
   const app = Fastify({ logger: false });
-  await controlApi(app, { service, kinds, tenant: tenantFromHeader(TENANT_HEADER), pollMs: 10 });
+  const events = createEventFeed({ db, pollMs: 10 });
+  await controlApi(app, { service, kinds, events, tenant: tenantFromHeader(TENANT_HEADER), pollMs: 10 });
   await app.ready();
   const ports = options.ports ?? createBackends();
   const controller = new AbortController();
@@ -68,6 +71,7 @@ export async function openControlHarness(
     db,
     app,
     service,
+    events,
     kinds,
     ports,
     startWorker() {

@@ -104,6 +104,7 @@ describe('the OpenAPI document', () => {
       'GET /healthz getHealth',
       'GET /metrics getMetrics',
       'GET /readyz getReadiness',
+      'GET /v1/events listEvents',
       'GET /v1/gadgets listGadgets',
       'GET /v1/gadgets/{id} getGadget',
       'GET /v1/instances listInstances',
@@ -111,6 +112,7 @@ describe('the OpenAPI document', () => {
       'GET /v1/networks listNetworks',
       'GET /v1/networks/{id} getNetwork',
       'GET /v1/operations/{id} getOperation',
+      'GET /v1/watch watchEvents',
       'PATCH /v1/gadgets/{id} patchGadget',
       'PATCH /v1/instances/{id} patchInstance',
       'PATCH /v1/networks/{id} patchNetwork',
@@ -244,7 +246,7 @@ describe('the document and the server', () => {
             if (method !== 'HEAD') routes.push(`${method} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
         });
         // The routes are only registered here, never called: no service is needed.
-        await controlApi(app, { service: {} as never, kinds });
+        await controlApi(app, { service: {} as never, events: {} as never, kinds, system: { service: {} as never } });
       },
     });
     try {

@@ -3,9 +3,21 @@
 
 import type { TObject, TSchema } from 'typebox';
 import type { KindRegistry } from '../../core/resources/registry.js';
+import { EventsQuery, WatchQuery } from '../events/schemas.js';
 import { IdParams, ListQuery, WaitQuery } from '../resources/schemas.js';
+import { DeadLetterParams, DeadLettersQuery, LeadersQuery, systemSchemas } from '../system/schemas.js';
 import { kindNames } from './names.js';
-import { Condition, kindSchemas, Operation, OperationView, Phase, Problem, Resource } from './schemas.js';
+import {
+  Condition,
+  Event,
+  EventsPage,
+  kindSchemas,
+  Operation,
+  OperationView,
+  Phase,
+  Problem,
+  Resource,
+} from './schemas.js';
 
 type Json = Record<string, unknown>;
 
@@ -46,8 +58,9 @@ const problems = (...statuses: number[]): Json =>
 
 const PROBLEM_STATUSES: Readonly<Record<number, string>> = {
   400: 'malformed JSON, a bad query value or header',
-  404: 'no such resource (or another tenant’s)',
-  409: 'a name clash, referrers, a resource being deleted, an Idempotency-Key in flight',
+  404: 'no such resource (or another tenant’s), no such job',
+  410: 'the events after the cursor are no longer kept: list again',
+  409: 'a name clash, referrers, a resource being deleted, an Idempotency-Key in flight, a job not dead-lettered',
   412: 'If-Match is stale',
   413: 'body over 1 MiB',
   415: 'not JSON',
@@ -132,6 +145,70 @@ function kindPaths(kindName: string): Record<string, Json> {
   };
 }
 
+/** `/v1/system`: operators only (403 for anyone else once the admin guard is in place). */
+function systemPaths(): Record<string, Json> {
+  const tags = ['system'];
+  const read = (operationId: string, summary: string, answer: string, query?: TObject): Json => ({
+    get: {
+      operationId,
+      tags,
+      summary,
+      ...(query ? { parameters: parameters(query, 'query') } : {}),
+      responses: {
+        200: { description: summary, content: json(answer) },
+        ...problems(...(query ? [400, 500] : [500])),
+      },
+    },
+  });
+  return {
+    '/v1/system/replicas': read(
+      'listReplicas',
+      'The node registry: every replica, its role, version, last heartbeat and state',
+      'ReplicaList',
+    ),
+    '/v1/system/leaders': read(
+      'listLeaders',
+      'The holder and epoch of every leadership key, and the recent terms of the journal',
+      'LeaderList',
+      LeadersQuery,
+    ),
+    '/v1/system/queues': read(
+      'listQueues',
+      'Depth, in-flight, delayed and dead-lettered counts of the job queue, the outbox and the ledger',
+      'QueueList',
+    ),
+    '/v1/system/breakers': read(
+      'listBreakers',
+      'The breaker of every backend port on every replica that is not gone, as each last published it',
+      'BreakerList',
+    ),
+    '/v1/system/dead-letters': read(
+      'listDeadLetters',
+      'Jobs failed for good, by job key, with their resource and operation for reconcile jobs',
+      'DeadLetterPage',
+      DeadLettersQuery,
+    ),
+    '/v1/system/dead-letters/{key}/redrive': {
+      parameters: parameters(DeadLetterParams, 'path'),
+      post: {
+        operationId: 'redriveDeadLetter',
+        tags,
+        summary:
+          'Run a dead-lettered job again with fresh attempts (a reconcile job reopens its operation); once per dead letter',
+        parameters: [param('IdempotencyKey')],
+        responses: {
+          202: {
+            description: 'redriven: the job is back in the outbox',
+            headers: { Location: header('Location'), 'Idempotent-Replayed': header('Replayed') },
+            content: json('RedriveAccepted'),
+          },
+          ...problems(400, 404, 409, 422, 500),
+        },
+      },
+    },
+  };
+}
+
 /** The paths outside the kinds: operations, health and metrics. */
 function fixedPaths(): Record<string, Json> {
   return {
@@ -145,6 +222,47 @@ function fixedPaths(): Record<string, Json> {
         responses: {
           200: { description: 'the operation', content: json('OperationView') },
           ...problems(400, 404, 500),
+        },
+      },
+    },
+    '/v1/events': {
+      get: {
+        operationId: 'listEvents',
+        tags: ['events'],
+        summary: "The tenant's events (every write of a resource), oldest first",
+        parameters: parameters(EventsQuery, 'query'),
+        responses: {
+          200: { description: 'one page', content: json('EventsPage') },
+          ...problems(400, 410, 500),
+        },
+      },
+    },
+    '/v1/watch': {
+      get: {
+        operationId: 'watchEvents',
+        tags: ['events'],
+        summary: "The tenant's events as Server-Sent Events, live",
+        description:
+          'Each event is a frame `id: <event id>`, `event: <type>`, `data: <Event as JSON>`; comments ' +
+          'every 15 s keep the stream open; a last frame `event: end` with `{ reason, message }` says ' +
+          'why the server ended it (ServerClosing, SlowConsumer, Gone, ReadFailed). Reconnect with ' +
+          'the `Last-Event-ID` header to resume.',
+        parameters: [
+          ...parameters(WatchQuery, 'query'),
+          {
+            name: 'Last-Event-ID',
+            in: 'header',
+            required: false,
+            description: 'resume after this event id (wins over `since`)',
+            schema: { type: 'string', pattern: '^[0-9]{1,15}$' },
+          },
+        ],
+        responses: {
+          200: {
+            description: 'the stream',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+          ...problems(400, 410, 500),
         },
       },
     },
@@ -188,9 +306,10 @@ function fixedPaths(): Record<string, Json> {
   };
 }
 
-function components(kinds: KindRegistry): Json {
-  const named: TSchema[] = [Condition, Phase, Operation, OperationView, Problem, Resource];
+function components(kinds: KindRegistry, system: boolean): Json {
+  const named: TSchema[] = [Condition, Phase, Operation, OperationView, Problem, Resource, Event, EventsPage];
   for (const kind of kinds.all()) named.push(...kindSchemas(kind));
+  if (system) named.push(...systemSchemas);
   const schemas: Json = {};
   for (const schema of named) {
     const id = (schema as { $id?: string }).$id!;
@@ -237,11 +356,16 @@ function components(kinds: KindRegistry): Json {
   };
 }
 
-/** The OpenAPI 3.1 document of every route, for the kinds in `kinds`. */
-export function openApiDocument(kinds: KindRegistry, version: string): Json {
+/** The OpenAPI 3.1 document of every route, for the kinds in `kinds`, with `/v1/system` when served. */
+export function openApiDocument(
+  kinds: KindRegistry,
+  version: string,
+  parts: { system?: boolean } = {},
+): Json {
   const paths: Record<string, Json> = {};
   for (const kind of kinds.all()) Object.assign(paths, kindPaths(kind.name));
   Object.assign(paths, fixedPaths());
+  if (parts.system) Object.assign(paths, systemPaths());
   return {
     openapi: '3.1.0',
     info: {
@@ -252,6 +376,6 @@ export function openApiDocument(kinds: KindRegistry, version: string): Json {
     },
     jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
     paths,
-    components: components(kinds),
+    components: components(kinds, parts.system === true),
   };
 }

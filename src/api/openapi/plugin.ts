@@ -7,9 +7,13 @@ import { VERSION } from '../../version.js';
 import { docsPage } from './docs-page.js';
 import { openApiDocument } from './document.js';
 
-/** Registers `/openapi.json` and `/docs` for the kinds of `kinds`. */
-export async function openApiRoutes(app: FastifyInstance, kinds: KindRegistry): Promise<void> {
-  const document = openApiDocument(kinds, VERSION);
+/** Registers `/openapi.json` and `/docs` for the kinds of `kinds` (and `/v1/system` when served). */
+export async function openApiRoutes(
+  app: FastifyInstance,
+  kinds: KindRegistry,
+  parts: { system?: boolean } = {},
+): Promise<void> {
+  const document = openApiDocument(kinds, VERSION, parts);
   const body = JSON.stringify(document);
   const page = docsPage(document);
   app.get('/openapi.json', async (_request, reply) =>

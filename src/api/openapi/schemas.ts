@@ -150,3 +150,50 @@ export function kindSchemas(kind: KindDefinition): TSchema[] {
     ),
   ];
 }
+
+/** One write of a resource, as `GET /v1/events` lists it and `GET /v1/watch` streams it. */
+export const Event = Type.Object(
+  {
+    id: Type.Integer({
+      minimum: 1,
+      description: 'grows with every event: the cursor (`since`, `Last-Event-ID`)',
+    }),
+    time: DateTime,
+    tenant: Type.String(),
+    kind: Type.String(),
+    resourceId: Type.String(),
+    name: Type.String(),
+    type: Type.Union([
+      Type.Literal('Created'),
+      Type.Literal('SpecChanged'),
+      Type.Literal('LabelsChanged'),
+      Type.Literal('StatusChanged'),
+      Type.Literal('DeletionRequested'),
+      Type.Literal('Deleted'),
+    ]),
+    generation: Type.Integer({ minimum: 1 }),
+    resourceVersion: Type.String(),
+    phase: Type.Union([ref('Phase'), Type.Null()]),
+    reason: Type.Union([Type.String(), Type.Null()], { description: "the Ready condition's reason" }),
+    message: Type.Union([Type.String(), Type.Null()], { description: "the Ready condition's message" }),
+    resource: Type.Unsafe({
+      $ref: '#/components/schemas/Resource',
+      description: 'the resource after the write (as it was, for Deleted)',
+    }),
+  },
+  { $id: 'Event' },
+);
+
+/** A page of events. */
+export const EventsPage = Type.Object(
+  {
+    items: Type.Array(ref('Event')),
+    nextSince: Type.Integer({
+      minimum: 0,
+      description:
+        'the `since` of the next page: the last id, or the horizon read up to when the page is not full',
+    }),
+    more: Type.Boolean({ description: 'the page was full: more events may follow at once' }),
+  },
+  { $id: 'EventsPage' },
+);

@@ -3,10 +3,13 @@
 
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import type { EventFeed } from '../../control/events/feed.js';
 import type { ResourceService } from '../../control/service.js';
 import type { KindRegistry } from '../../core/resources/registry.js';
+import { eventRoutes } from '../events/plugin.js';
 import { openApiRoutes } from '../openapi/plugin.js';
 import { installProblemHandlers } from '../problem.js';
+import { type SystemRoutesOptions, systemRoutes } from '../system/plugin.js';
 import { localTenant, type TenantResolver } from '../tenant.js';
 import { operationRoutes } from './operations.js';
 import { resourceRoutes } from './plugin.js';
@@ -15,10 +18,16 @@ import { resourceRoutes } from './plugin.js';
 export interface ControlApiOptions {
   readonly service: ResourceService;
   readonly kinds: KindRegistry;
+  /** The process's reader of the event log (`/v1/events`, `/v1/watch`). */
+  readonly events: EventFeed;
   /** Default: every request is the local tenant's (see ../tenant.ts). */
   readonly tenant?: TenantResolver;
   /** Between two reads of an operation held by `?wait=`. */
   readonly pollMs?: number;
+  /** Between two heartbeat comments of a watch stream. Default 15 s. */
+  readonly heartbeatMs?: number;
+  /** `/v1/system` (operators only): registered, and documented, when given. */
+  readonly system?: Omit<SystemRoutesOptions, 'tenant'>;
 }
 
 /** Registers the `/v1` API on `app`, and its OpenAPI document (`/openapi.json`, `/docs`). */
@@ -38,8 +47,16 @@ export async function controlApi(app: FastifyInstance, options: ControlApiOption
       const held = { pollMs: options.pollMs ?? 50, signal: closing.signal };
       await resourceRoutes(scope, { service: options.service, kinds: options.kinds, tenant, ...held });
       await operationRoutes(scope, { service: options.service, tenant, ...held });
+      await eventRoutes(scope, {
+        feed: options.events,
+        kinds: options.kinds,
+        tenant,
+        signal: closing.signal,
+        ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+      });
+      if (options.system) await systemRoutes(scope, { ...options.system, tenant });
     },
     { prefix: '/v1' },
   );
-  await openApiRoutes(app, options.kinds);
+  await openApiRoutes(app, options.kinds, { system: options.system !== undefined });
 }

@@ -6,6 +6,12 @@
 export const LockClass = {
   /** Serialises migrations across replicas starting at once; key 0. */
   migrations: 0x5354_0001,
+  /**
+   * Writers of the resource event log, transaction-scoped and always shared, key 0: held from
+   * before an event id is drawn until commit, so readers can tell which ids may still appear.
+   * Taken by the trigger of migration 0011, which spells the number out.
+   */
+  eventWriters: 0x5354_0003,
   /** Leader election; the key is the id of the leadership key in the leader registry. */
   leadership: 0x5354_0002,
   /** Leader election's candidate gate: one waiter per key queues on the leadership lock at a time. */

@@ -4,6 +4,8 @@ import { loadText } from '../db/sql-loader.js';
 const sql = {
   terms: loadText(new URL('./sql/read-terms.sql', import.meta.url)),
   journal: loadText(new URL('./sql/read-journal.sql', import.meta.url)),
+  recent: loadText(new URL('./sql/read-recent-journal.sql', import.meta.url)),
+  current: loadText(new URL('./sql/read-current-terms.sql', import.meta.url)),
 };
 
 /** The current term row of a key. */
@@ -49,6 +51,37 @@ export async function readTerms(db: Queryable): Promise<TermRow[]> {
   return res.rows.map((r) => ({ ...termOf(r), updatedAt: r.updated_at as Date }));
 }
 
+function entryOf(r: Raw): JournalEntry {
+  return {
+    ...termOf(r),
+    acquiredAt: r.acquired_at as Date,
+    endedAt: (r.ended_at as Date | null) ?? null,
+    reason: (r.reason as string | null) ?? null,
+  };
+}
+
+/** Every key's current term, with when it began and whether it ended (null: not journaled). */
+export async function readCurrentTerms(
+  db: Queryable,
+): Promise<(TermRow & { acquiredAt: Date | null; endedAt: Date | null })[]> {
+  const res = await db.query<Raw>(sql.current);
+  return res.rows.map((r) => ({
+    ...termOf(r),
+    updatedAt: r.updated_at as Date,
+    acquiredAt: (r.acquired_at as Date | null) ?? null,
+    endedAt: (r.ended_at as Date | null) ?? null,
+  }));
+}
+
+/** The newest `limit` journal entries, of the key named `key` when given, newest first. */
+export async function readRecentJournal(
+  db: Queryable,
+  filter: { key?: string; limit: number },
+): Promise<JournalEntry[]> {
+  const res = await db.query<Raw>(sql.recent, [filter.key ?? null, filter.limit]);
+  return res.rows.map(entryOf);
+}
+
 /** Journal entries in order of acquisition, optionally of one key and since a time. */
 export async function readJournal(
   db: Queryable,
@@ -59,10 +92,5 @@ export async function readJournal(
     filter.since ?? new Date(0),
     filter.limit ?? 10_000,
   ]);
-  return res.rows.map((r) => ({
-    ...termOf(r),
-    acquiredAt: r.acquired_at as Date,
-    endedAt: (r.ended_at as Date | null) ?? null,
-    reason: (r.reason as string | null) ?? null,
-  }));
+  return res.rows.map(entryOf);
 }

@@ -1,4 +1,11 @@
-export { enqueue, enqueueBatch, OUTBOX_CHANNEL } from './outbox.js';
+export {
+  createRelayWaker,
+  enqueue,
+  enqueueBatch,
+  enqueueQuiet,
+  OUTBOX_CHANNEL,
+  type RelayWaker,
+} from './outbox.js';
 export { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './relay.js';
 export {
   createOutboxSweeper,

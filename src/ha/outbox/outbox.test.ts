@@ -1,12 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DriverName, drivers } from '../../../test/helpers/db.js';
+import { until } from '../../../test/helpers/poll.js';
 import { jobKeysInQueue, migratedDatabase, uniqueQueueName } from '../../../test/worker/databases.js';
-import type { Database } from '../db/database.js';
+import type { Database, Queryable } from '../db/database.js';
 import { isInvalidJobError } from '../job/errors.js';
 import { createPostgresLedger } from '../ledger/postgres-ledger.js';
 import type { Queue } from '../queue/port.js';
 import { createPostgresQueue } from '../queue/postgres/postgres-queue.js';
-import { enqueue, enqueueBatch } from './outbox.js';
+import { createRelayWaker, enqueue, enqueueBatch, enqueueQuiet, OUTBOX_CHANNEL } from './outbox.js';
 import { createOutboxRelay } from './relay.js';
 import { createOutboxSweeper } from './sweeper.js';
 
@@ -62,6 +63,62 @@ describe.each(drivers)('outbox on %s', (driver: DriverName) => {
       'invalid job: job key contains the control character U+0000 at index 3',
     );
     expect((await t.db.query('SELECT 1 FROM stratus_outbox')).rowCount).toBe(0);
+  });
+
+  it('enqueueQuiet writes with its transaction and notifies nobody; a relay waker does, coalesced', async () => {
+    const heard: string[] = [];
+    const unlisten = await t.db.listen(OUTBOX_CHANNEL, (payload) => heard.push(payload));
+    try {
+      await expect(
+        t.db.transaction(async (tx) => {
+          await enqueueQuiet(tx, { key: 'quiet-rolled-back', kind: 'k' });
+          throw new Error('caller aborts');
+        }),
+      ).rejects.toThrow('caller aborts');
+      await t.db.transaction((tx) => enqueueQuiet(tx, { key: 'quiet', kind: 'k' }));
+      // A marker after it: notifications arrive in commit order, so once the marker is heard,
+      // one from the quiet enqueue would have been heard before it.
+      await t.db.query(`SELECT pg_notify('${OUTBOX_CHANNEL}', 'marker')`);
+      await until(() => heard.includes('marker'), 10_000, 'the marker');
+      expect(heard).toEqual(['marker']);
+      const rows = await t.db.query<{ job_key: string }>('SELECT job_key FROM stratus_outbox');
+      expect(rows.rows.map((r) => r.job_key)).toEqual(['quiet']);
+
+      // Ten wake-ups in a burst: one notification in flight, one more after it for the rest.
+      heard.length = 0;
+      let sent = 0;
+      const counting: Queryable = {
+        query: (sql, params) => {
+          sent++;
+          return t.db.query(sql, params);
+        },
+        exec: (sql) => t.db.exec(sql),
+      };
+      const wake = createRelayWaker(counting);
+      for (let i = 0; i < 10; i++) wake();
+      await until(() => heard.length >= 2, 10_000, 'two notifications');
+      expect(heard).toEqual(['', '']);
+      expect(sent).toBe(2);
+      // A failing notification is reported, and the waker still works after it.
+      const errors: unknown[] = [];
+      let fail = true;
+      const flaky = createRelayWaker(
+        {
+          query: (sql, params) =>
+            fail ? Promise.reject(new Error('connection lost')) : t.db.query(sql, params),
+          exec: (sql) => t.db.exec(sql),
+        },
+        (err) => errors.push(err),
+      );
+      flaky();
+      await until(() => errors.length === 1, 10_000, 'the reported failure');
+      fail = false;
+      flaky();
+      await until(() => heard.length >= 3, 10_000, 'a notification after the failure');
+    } finally {
+      await unlisten();
+      await t.db.query('DELETE FROM stratus_outbox');
+    }
   });
 
   it('relays rows into the queue in batches, woken by NOTIFY', async () => {
