@@ -1,0 +1,65 @@
+// How the end-to-end test builds a valid create body for each kind: ONE table, one entry per
+// kind. A new kind is one entry here; a kind registered without one fails the test loudly.
+//
+// The rule every entry keeps: resource `index` of a kind references the resources at the same
+// `index` of the kinds it names (`ref(ctx, 'networks')`). The test deletes the same indices of
+// every kind in reverse registry order, so no deleted resource is still referenced by a live one.
+
+import type { KindDefinition } from '../../src/core/resources/kind.js';
+
+/** A resource the test created, as the API answered it. */
+export interface Created {
+  readonly id: string;
+  readonly index: number;
+}
+
+/** What a fixture gets to build resource `index` of its kind. */
+export interface FixtureContext {
+  /** 0 .. count - 1: unique within the kind. */
+  readonly index: number;
+  /** The resources already created, per kind, in index order (the kinds before this one). */
+  readonly created: Readonly<Record<string, readonly Created[]>>;
+}
+
+/** Builds the spec (and any labels of its own) of one resource. */
+export type Fixture = (ctx: FixtureContext) => {
+  readonly spec: Record<string, unknown>;
+  readonly labels?: Record<string, string>;
+};
+
+/** The id of the resource of `kind` at this fixture's index (the rule above). */
+export function ref(ctx: FixtureContext, kind: string): string {
+  const pool = ctx.created[kind];
+  if (!pool || pool.length === 0)
+    throw new Error(`no ${kind} created before: list it before its referrers in src/kinds/index.ts`);
+  return pool[ctx.index % pool.length]!.id;
+}
+
+/** Most resources of one kind a run may create (the networks' /24 ranges run out after that). */
+export const MAX_COUNT = 65_536;
+
+/** The fixture table. */
+export const fixtures: Readonly<Record<string, Fixture>> = {
+  networks: ({ index }) => ({ spec: { cidr: `10.${(index >> 8) & 255}.${index & 255}.0/24` } }),
+  instances: (ctx) => ({ spec: { image: 'ubuntu-24.04', size: 'small', network: ref(ctx, 'networks') } }),
+};
+
+/** The fixture of `kind`; throws naming the kind when the table has none. */
+export function fixtureOf(kind: KindDefinition): Fixture {
+  const fixture = fixtures[kind.name];
+  if (!fixture) {
+    throw new Error(
+      `kind "${kind.name}" has no fixture in test/e2e/fixtures.ts: add one entry building a valid create body`,
+    );
+  }
+  return fixture;
+}
+
+/** Kinds of `kinds` without a fixture, and fixtures of no registered kind (stale entries). */
+export function fixtureGaps(kinds: readonly KindDefinition[]): { missing: string[]; stale: string[] } {
+  const names = new Set(kinds.map((k) => k.name));
+  return {
+    missing: kinds.filter((k) => fixtures[k.name] === undefined).map((k) => k.name),
+    stale: Object.keys(fixtures).filter((name) => !names.has(name)),
+  };
+}
