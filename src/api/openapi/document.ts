@@ -3,7 +3,7 @@
 
 import type { TObject, TSchema } from 'typebox';
 import type { KindRegistry } from '../../core/resources/registry.js';
-import { IdParams, ListQuery, WaitQuery } from '../resources/schemas.js';
+import { DeleteQuery, IdParams, ListQuery, WaitQuery } from '../resources/schemas.js';
 import { kindNames } from './names.js';
 import { Condition, kindSchemas, Operation, OperationView, Phase, Problem, Resource } from './schemas.js';
 
@@ -47,7 +47,7 @@ const problems = (...statuses: number[]): Json =>
 const PROBLEM_STATUSES: Readonly<Record<number, string>> = {
   400: 'malformed JSON, a bad query value or header',
   404: 'no such resource (or another tenant’s)',
-  409: 'a name clash, referrers, a resource being deleted, an Idempotency-Key in flight',
+  409: 'a name clash, a clash with another resource (overlapping ranges), referrers, a resource being deleted, an Idempotency-Key in flight',
   412: 'If-Match is stale',
   413: 'body over 1 MiB',
   415: 'not JSON',
@@ -125,7 +125,7 @@ function kindPaths(kindName: string): Record<string, Json> {
         operationId: `delete${one}`,
         tags,
         summary: `Delete a ${one}`,
-        parameters: [...mutation, param('IfMatch')],
+        parameters: [...parameters(DeleteQuery, 'query'), ...mutation, param('IfMatch')],
         responses: { 202: accepted(`${one}Accepted`), ...problems(400, 404, 409, 412, 422, 500) },
       },
     },
