@@ -48,6 +48,17 @@ const gone = (kind: string, id: string) =>
     `${kind} ${id} gone`,
   );
 
+/** Pairs of a tenant's networks whose ranges share an address (PostgreSQL's inet operators). */
+const overlappingPairs = async (tenant: string) => {
+  const res = await h.db.query(
+    `SELECT count(*)::int AS n FROM stratus_resources a JOIN stratus_resources b
+       ON a.id < b.id AND (a.spec->>'cidr')::cidr && (b.spec->>'cidr')::cidr
+     WHERE a.tenant = $1 AND b.tenant = $1 AND a.kind = 'networks' AND b.kind = 'networks'`,
+    [tenant],
+  );
+  return res.rows[0]!.n as number;
+};
+
 describe('network ranges', () => {
   it('of 20 parallel creates of overlapping networks in one tenant exactly one wins; the others are 409 naming /spec/cidr and the winner', async () => {
     const answers = await Promise.all(
@@ -68,10 +79,17 @@ describe('network ranges', () => {
       expect(lost.body.code).toBe('CONFLICT');
       expect(lost.body.errors).toEqual([{ path: '/spec/cidr', message: expect.stringContaining(winner.id) }]);
     }
-    const rows = await h.db.query(
-      `SELECT count(*)::int AS n FROM stratus_resources WHERE tenant = 'race' AND kind = 'networks'`,
+    expect(await overlappingPairs('race')).toBe(0);
+  });
+
+  it('the overlap query above counts a pair of overlapping networks when one exists', async () => {
+    // The known-bad case for the previous test's check: forge a second overlapping row.
+    await h.db.query(
+      `INSERT INTO stratus_resources (id, tenant, kind, name, spec, status, generation, resource_version)
+       SELECT id || 'x', tenant, kind, name || '-forged', spec, status, 1, resource_version
+       FROM stratus_resources WHERE tenant = 'race' AND kind = 'networks'`,
     );
-    expect(rows.rows[0]!.n).toBe(1);
+    expect(await overlappingPairs('race')).toBe(1);
   });
 
   it('the check lets disjoint ranges through in parallel, and other tenants are not compared', async () => {
