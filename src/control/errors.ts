@@ -12,6 +12,7 @@ export const ControlErrorCode = {
   NotFound: 'NOT_FOUND',
   NameTaken: 'NAME_TAKEN',
   HasReferrers: 'HAS_REFERRERS',
+  Conflict: 'CONFLICT',
   PreconditionFailed: 'PRECONDITION_FAILED',
   Deleting: 'RESOURCE_DELETING',
   IdempotencyKeyReused: 'IDEMPOTENCY_KEY_REUSED',
@@ -92,6 +93,19 @@ export class HasReferrersError extends ControlError {
     readonly referrers: readonly string[],
   ) {
     super(`${id} is referenced by ${referrers.join(', ')}: delete them first`);
+  }
+}
+
+/** The spec clashes with another resource of the tenant (two networks overlapping). */
+export class ConflictError extends ControlError {
+  readonly code = ControlErrorCode.Conflict;
+  readonly status = 409;
+  override readonly name = 'ConflictError';
+  override readonly errors: readonly FieldError[];
+  /** @param errors at least one clashing field, the message naming what it clashes with */
+  constructor(errors: readonly FieldError[]) {
+    super(errors.map((e) => `${e.path}: ${e.message}`).join('; '));
+    this.errors = errors;
   }
 }
 

@@ -1,3 +1,6 @@
+import type { Queryable } from '../ha/db/database.js';
+import { enqueue, enqueueQuiet } from '../ha/outbox/outbox.js';
+
 /** The job kind of the one reconcile handler, for every resource kind. */
 export const RECONCILE_JOB = 'reconcile';
 
@@ -20,4 +23,22 @@ export function parseReconcilePayload(value: unknown): ReconcilePayload | undefi
   if (typeof p.kind !== 'string' || typeof p.id !== 'string' || !Number.isInteger(p.generation))
     return undefined;
   return { kind: p.kind, id: p.id, generation: p.generation as number };
+}
+
+/**
+ * Writes the reconcile job of one generation into the outbox, in the caller's transaction. `quiet`
+ * sends no NOTIFY: the caller wakes the relays after its COMMIT (see `createRelayWaker`).
+ */
+export async function enqueueReconcile(
+  tx: Queryable,
+  p: ReconcilePayload,
+  maxAttempts: number,
+  options: { readonly quiet?: boolean } = {},
+): Promise<void> {
+  await (options.quiet ? enqueueQuiet : enqueue)(tx, {
+    key: reconcileJobKey(p),
+    kind: RECONCILE_JOB,
+    payload: { kind: p.kind, id: p.id, generation: p.generation },
+    maxAttempts,
+  });
 }

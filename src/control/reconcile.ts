@@ -4,7 +4,7 @@
 // stale pass write nothing.
 
 import type { BackendPorts } from '../core/ports/index.js';
-import type { Driver, DriverContext, KindDefinition } from '../core/resources/kind.js';
+import { type Driver, type DriverContext, type KindDefinition, valueAt } from '../core/resources/kind.js';
 import { ReconcileError } from '../core/resources/reconcile-error.js';
 import type { KindRegistry } from '../core/resources/registry.js';
 import { type Resource, type ResourceStatus, setCondition } from '../core/resources/resource.js';
@@ -13,7 +13,8 @@ import { coerceError, type JobLogger, silentLogger } from '../ha/job/logger.js';
 import { isJobTimeoutError, TerminalJobError } from '../ha/worker/errors.js';
 import type { HandlerOptions, HandlerRegistration, JobContext } from '../ha/worker/types.js';
 import { describeFailure } from './failure.js';
-import { parseReconcilePayload } from './jobs.js';
+import { enqueueReconcile, parseReconcilePayload } from './jobs.js';
+import { referencedIds } from './references.js';
 import * as store from './store.js';
 
 /** Options of {@link createReconcileHandler}. */
@@ -77,12 +78,12 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
       fencingToken: ctx.token,
       signal: ctx.signal,
       reference: async (field) => {
-        const id = resource.spec[field];
+        const id = valueAt(resource.spec, field);
         return typeof id === 'string' ? store.loadResource(db, id) : undefined;
       },
     };
     try {
-      return await apply(resource, driver, dctx, lease);
+      return await apply(kind, resource, driver, dctx, lease);
     } catch (err) {
       // A lost lease cannot write, and a shutdown is no failure of the resource: another worker
       // runs the job again. A timeout is a failure like any other.
@@ -93,11 +94,19 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
   }
 
   async function apply(
+    kind: KindDefinition,
     resource: Resource,
     driver: Driver<unknown, unknown>,
     dctx: DriverContext,
     lease: store.LeaseRef,
   ): Promise<PassOutcome> {
+    if (resource.deletionRequestedAt) {
+      // A cascading delete starts this job once its dependents are gone; one that started
+      // anyway (a dependent added by hand to the job's resource since) waits for them.
+      const waiting = await store.referrers(db, resource.tenant, resource.id);
+      if (waiting.length > 0)
+        throw new ReconcileError('DependentsPending', `waiting for ${waiting.join(', ')} to be deleted`);
+    }
     const observed = await driver.observe(resource, dctx);
     if (resource.deletionRequestedAt) {
       if (observed.exists) {
@@ -108,7 +117,7 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
             'the backend still shows the resource after deleting it',
           );
       }
-      if (await store.finalizeDelete(db, resource.id, resource.generation, lease)) return 'deleted';
+      if (await finalizeDelete(kind, resource, lease)) return 'deleted';
       await store.markOperation(db, lease, 'superseded', null);
       return 'stale';
     }
@@ -156,6 +165,28 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
       }
     }
     return 'stale';
+  }
+
+  /**
+   * Drops the row and, in the same transaction, starts the held delete of each resource it
+   * referenced that is waiting for its last dependent (a cascading delete, service.ts).
+   */
+  async function finalizeDelete(kind: KindDefinition, resource: Resource, lease: store.LeaseRef) {
+    return db.transaction(async (tx) => {
+      if (!(await store.finalizeDelete(tx, resource.id, resource.generation, lease))) return false;
+      for (const id of referencedIds(kind, resource.spec)) {
+        const parent = await store.lockDeleting(tx, id);
+        if (!parent || (await store.referrers(tx, parent.tenant, parent.id)).length > 0) continue;
+        const op = await store.latestOperation(tx, parent.id);
+        if (op?.verb === 'delete' && op.state === 'pending' && op.generation === parent.generation)
+          await enqueueReconcile(
+            tx,
+            { kind: parent.kind, id: parent.id, generation: parent.generation },
+            maxAttempts,
+          );
+      }
+      return true;
+    });
   }
 
   /** Ready=False with the reason on every failed attempt; the last one fails the operation. */

@@ -4,12 +4,13 @@
 
 import { isDeepStrictEqual } from 'node:util';
 import { newId } from '../core/resources/ids.js';
-import type { KindDefinition } from '../core/resources/kind.js';
+import { type KindDefinition, valueAt } from '../core/resources/kind.js';
 import type { KindRegistry } from '../core/resources/registry.js';
 import { type Resource, type ResourceStatus, setCondition } from '../core/resources/resource.js';
 import type { Database, Queryable } from '../ha/db/database.js';
-import { createRelayWaker, enqueueQuiet } from '../ha/outbox/outbox.js';
+import { createRelayWaker } from '../ha/outbox/outbox.js';
 import {
+  ConflictError,
   DeletingError,
   HasReferrersError,
   NameTakenError,
@@ -25,9 +26,9 @@ import {
   type IdempotencyRequest,
   type StoredAnswer,
 } from './idempotency.js';
-import { RECONCILE_JOB, reconcileJobKey } from './jobs.js';
+import { enqueueReconcile, reconcileJobKey } from './jobs.js';
 import { applyMergePatch, isPlainObject } from './merge-patch.js';
-import { resolveReferences } from './references.js';
+import { referencedIds, resolveReferences } from './references.js';
 import * as store from './store.js';
 import { validateBody } from './validation.js';
 
@@ -56,6 +57,8 @@ export interface MutationOptions {
   readonly ifMatch?: string;
   /** The request's Idempotency-Key and fingerprint. */
   readonly idempotency?: IdempotencyRequest;
+  /** Delete only: delete the resources referencing this one first (recursively). */
+  readonly cascade?: boolean;
 }
 
 /** Options of {@link createResourceService}. */
@@ -79,7 +82,11 @@ export interface ResourceService {
   list(tenant: string, kind: string, query: store.ListQuery): Promise<Resource[]>;
   /** Applies a JSON merge patch over `{ labels, spec }`. */
   patch(tenant: string, kind: string, id: string, patch: unknown, options?: MutationOptions): Promise<Answer>;
-  /** Asks for deletion; a repeat answers with the pending delete. */
+  /**
+   * Asks for deletion; a repeat answers with the pending delete. With `cascade`, every resource
+   * referencing it (recursively) is asked for deletion too, each with its own operation, and
+   * this one's job starts once they are gone.
+   */
   delete(tenant: string, kind: string, id: string, options?: MutationOptions): Promise<Answer>;
   getOperation(tenant: string, id: string): Promise<store.Operation>;
 }
@@ -152,8 +159,12 @@ export function createResourceService(options: ResourceServiceOptions): Resource
     };
   };
 
-  /** The operation row and the outbox job of one new generation, in the caller's transaction. */
-  const accept = async (tx: Queryable, resource: Resource, verb: store.OperationVerb) => {
+  /**
+   * The operation row and the outbox job of one new generation, in the caller's transaction.
+   * A delete waiting for its dependents gets its operation now and its job when the last of
+   * them is gone (reconcile.ts).
+   */
+  const accept = async (tx: Queryable, resource: Resource, verb: store.OperationVerb, enqueueJob = true) => {
     const payload = { kind: resource.kind, id: resource.id, generation: resource.generation };
     const jobKey = reconcileJobKey(payload);
     const operation = await store.insertOperation(tx, {
@@ -165,8 +176,65 @@ export function createResourceService(options: ResourceServiceOptions): Resource
       generation: resource.generation,
       jobKey,
     });
-    await enqueueQuiet(tx, { key: jobKey, kind: RECONCILE_JOB, payload, maxAttempts });
+    if (enqueueJob) await enqueueReconcile(tx, payload, maxAttempts, { quiet: true });
     return operation;
+  };
+
+  /**
+   * The kind's admission check over the tenant's other resources, under the (tenant, kind)
+   * lock held to the end of the transaction: a clash is a 409 naming the field.
+   */
+  const admit = async (
+    tx: Queryable,
+    kind: KindDefinition,
+    tenant: string,
+    id: string | undefined,
+    spec: Record<string, unknown>,
+  ) => {
+    if (!kind.admit) return;
+    await store.lockAdmission(tx, tenant, kind.name);
+    const errors = await kind.admit(spec, {
+      id,
+      others: (other) => store.tenantResources(tx, tenant, other ?? kind.name, id),
+      reference: async (field) => {
+        const value = valueAt(spec, field);
+        const found = typeof value === 'string' ? await store.loadResource(tx, value) : undefined;
+        return found?.tenant === tenant ? found : undefined;
+      },
+    });
+    if (errors.length > 0) throw new ConflictError(errors);
+  };
+
+  /** Marks a locked resource deleted: a new generation, its operation, its job unless held. */
+  const markDeleting = async (tx: Queryable, current: Resource, enqueueJob: boolean): Promise<Accepted> => {
+    const kind = kindOf(current.kind);
+    const resource = await store.updateResource(tx, current.id, {
+      labels: current.labels,
+      spec: current.spec,
+      status: pendingStatus(current.status, current.generation + 1, true),
+      refIds: referencedIds(kind, current.spec),
+      deleting: true,
+      bumpGeneration: true,
+    });
+    return { resource, operation: await accept(tx, resource, 'delete', enqueueJob) };
+  };
+
+  /**
+   * Deletes `root` and, first, everything referencing it, depth first: each dependent is
+   * locked, asked for deletion with its own generation and operation, and a resource whose
+   * dependents remain gets its job only when the last of them is gone.
+   */
+  const cascadeDelete = async (tx: Queryable, root: Resource): Promise<Accepted> => {
+    const seen = new Set<string>();
+    const walk = async (current: Resource): Promise<Accepted> => {
+      seen.add(current.id);
+      const dependents = await store.lockReferrers(tx, current.tenant, current.id);
+      for (const dependent of dependents) if (!seen.has(dependent.id)) await walk(dependent);
+      if (current.deletionRequestedAt)
+        return { resource: current, operation: (await store.latestOperation(tx, current.id)) ?? null };
+      return markDeleting(tx, current, dependents.length === 0);
+    };
+    return walk(root);
   };
 
   const locked = async (tx: Queryable, tenant: string, kind: string, id: string, ifMatch?: string) => {
@@ -185,6 +253,7 @@ export function createResourceService(options: ResourceServiceOptions): Resource
       const valid = validateBody(kind, body);
       return mutate(tenant, opts, async (tx) => {
         const refIds = await resolveReferences(tx, kinds, kind, tenant, valid.spec);
+        await admit(tx, kind, tenant, undefined, valid.spec);
         const resource = await store.insertResource(tx, {
           id: newId(kind.idPrefix),
           tenant,
@@ -232,6 +301,7 @@ export function createResourceService(options: ResourceServiceOptions): Resource
         if (immutable.length > 0) throw new ValidationError(immutable);
         const specChanged = !isDeepStrictEqual(valid.spec, current.spec);
         const refIds = await resolveReferences(tx, kinds, kind, tenant, valid.spec);
+        if (specChanged) await admit(tx, kind, tenant, id, valid.spec);
         const resource = await store.updateResource(tx, id, {
           labels: valid.labels,
           spec: valid.spec,
@@ -248,6 +318,7 @@ export function createResourceService(options: ResourceServiceOptions): Resource
       const kind = kindOf(kindName);
       return mutate(tenant, opts, async (tx) => {
         const current = await locked(tx, tenant, kind.name, id, opts.ifMatch);
+        if (opts.cascade) return cascadeDelete(tx, current);
         if (current.deletionRequestedAt)
           return { resource: current, operation: (await store.latestOperation(tx, id)) ?? null };
         // The row is locked first and the referrers read after, so a create that references
@@ -255,17 +326,7 @@ export function createResourceService(options: ResourceServiceOptions): Resource
         // deletion (lock-reference.sql).
         const others = await store.referrers(tx, tenant, id);
         if (others.length > 0) throw new HasReferrersError(id, others);
-        const resource = await store.updateResource(tx, id, {
-          labels: current.labels,
-          spec: current.spec,
-          status: pendingStatus(current.status, current.generation + 1, true),
-          refIds: (kind.references ?? [])
-            .map((ref) => current.spec[ref.field])
-            .filter((v): v is string => typeof v === 'string'),
-          deleting: true,
-          bumpGeneration: true,
-        });
-        return { resource, operation: await accept(tx, resource, 'delete') };
+        return markDeleting(tx, current, true);
       });
     },
 

@@ -15,6 +15,10 @@ const SQL = {
   updateResource: sql('update-resource'),
   lockReference: sql('lock-reference'),
   referrers: sql('referrers'),
+  referrerRows: sql('referrer-rows'),
+  admissionLock: sql('admission-lock'),
+  lockHeldDelete: sql('lock-held-delete'),
+  tenantResources: sql('tenant-resources'),
   insertOperation: sql('insert-operation'),
   getOperation: sql('get-operation'),
   latestOperation: sql('latest-operation'),
@@ -218,6 +222,34 @@ export async function lockReference(
 export async function referrers(q: Queryable, tenant: string, id: string): Promise<string[]> {
   const res = await q.query(SQL.referrers, [tenant, id]);
   return res.rows.map((r) => `${r.kind as string}/${r.name as string} (${r.id as string})`);
+}
+
+/** The resources of the tenant referencing `id`, locked for update (a cascading delete's). */
+export async function lockReferrers(tx: Queryable, tenant: string, id: string): Promise<Resource[]> {
+  const res = await tx.query(SQL.referrerRows, [tenant, id]);
+  return res.rows.map(toResource);
+}
+
+/** A resource being deleted, locked for update (undefined when not deleting or gone). */
+export async function lockDeleting(tx: Queryable, id: string): Promise<Resource | undefined> {
+  const res = await tx.query(SQL.lockHeldDelete, [id]);
+  return res.rows[0] && toResource(res.rows[0]);
+}
+
+/** Takes the admission lock of (tenant, kind) until the transaction ends. */
+export async function lockAdmission(tx: Queryable, tenant: string, kind: string): Promise<void> {
+  await tx.query(SQL.admissionLock, [`${tenant}/${kind}`]);
+}
+
+/** Every resource of the tenant and kind but `exceptId`. */
+export async function tenantResources(
+  q: Queryable,
+  tenant: string,
+  kind: string,
+  exceptId: string | undefined,
+): Promise<Resource[]> {
+  const res = await q.query(SQL.tenantResources, [tenant, kind, exceptId ?? null]);
+  return res.rows.map(toResource);
 }
 
 /** An operation about to be inserted. */

@@ -1,11 +1,22 @@
 // The kinds Stratus serves. Adding a kind is a folder beside these and a line here.
 import type { KindDefinition } from '../core/resources/kind.js';
 import { KindRegistry } from '../core/resources/registry.js';
+import { dnsRecords } from './dns-records/index.js';
+import { dnsZones } from './dns-zones/index.js';
 import { instances } from './instances/index.js';
+import { loadBalancers } from './load-balancers/index.js';
 import { networks } from './networks/index.js';
+import { subnets } from './subnets/index.js';
 
 /** Every built-in kind, referenced kinds first. */
-export const builtinKinds: readonly KindDefinition[] = [networks, instances];
+export const builtinKinds: readonly KindDefinition[] = [
+  networks,
+  subnets,
+  instances,
+  loadBalancers,
+  dnsZones,
+  dnsRecords,
+];
 
 /** A registry of the built-in kinds. */
 export function builtinRegistry(): KindRegistry {

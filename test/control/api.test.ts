@@ -32,7 +32,9 @@ describe.each(drivers)('the resource API on %s', (driver) => {
     });
   const raw = (method: 'POST' | 'PATCH', url: string, payload: string, contentType = 'application/json') =>
     h.app.inject({ method, url, payload, headers: { [TENANT_HEADER]: 'acme', 'content-type': contentType } });
-  const network = async (name: string, cidr = '10.1.0.0/24', tenant = 'acme') => {
+  // Networks of a tenant may not overlap: each helper call gets its own range.
+  let ranges = 0;
+  const network = async (name: string, cidr = `10.${100 + ranges++}.0.0/24`, tenant = 'acme') => {
     const res = await h.app.inject({
       method: 'POST',
       url: '/v1/networks',

@@ -13,11 +13,14 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 const quiet = pino({ level: 'silent' });
 
+// Networks of a tenant may not overlap: each call gets its own range.
+let ranges = 0;
+
 async function createNetworkAndWait(api: App, name: string) {
   const res = await fetch(`${api.url}/v1/networks`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name, spec: { cidr: '10.42.0.0/24' } }),
+    body: JSON.stringify({ name, spec: { cidr: `10.${42 + ranges++}.0.0/24` } }),
   });
   expect(res.status).toBe(202);
   const { operation } = (await res.json()) as { operation: { id: string } };

@@ -46,12 +46,12 @@ describe.each(drivers)('Idempotency-Key on %s', (driver) => {
   });
 
   it('refuses the same key for another request with 422, and keys are per tenant', async () => {
-    await post('key-2', { name: 'idem-2', spec: { cidr: '10.0.0.0/24' } });
-    const other = await post('key-2', { name: 'idem-2b', spec: { cidr: '10.0.0.0/24' } });
+    await post('key-2', { name: 'idem-2', spec: { cidr: '10.2.0.0/24' } });
+    const other = await post('key-2', { name: 'idem-2b', spec: { cidr: '10.3.0.0/24' } });
     expect(other.statusCode).toBe(422);
     expect(other.json()).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
     expect(await count('idem-2b')).toBe(0);
-    const elsewhere = await post('key-2', { name: 'idem-2b', spec: { cidr: '10.0.0.0/24' } }, 'other');
+    const elsewhere = await post('key-2', { name: 'idem-2b', spec: { cidr: '10.3.0.0/24' } }, 'other');
     expect(elsewhere.statusCode).toBe(202);
     const del = await h.app.inject({
       method: 'DELETE',
@@ -63,7 +63,7 @@ describe.each(drivers)('Idempotency-Key on %s', (driver) => {
 
   it('50 parallel identical POSTs with one key: one resource and 50 identical answers', async () => {
     const answers = await Promise.all(
-      Array.from({ length: 50 }, () => post('key-burst', { name: 'burst', spec: { cidr: '10.0.0.0/24' } })),
+      Array.from({ length: 50 }, () => post('key-burst', { name: 'burst', spec: { cidr: '10.5.0.0/24' } })),
     );
     expect(new Set(answers.map((a) => `${a.statusCode} ${a.body}`)).size).toBe(1);
     expect(answers[0]!.statusCode).toBe(202);
@@ -73,12 +73,12 @@ describe.each(drivers)('Idempotency-Key on %s', (driver) => {
 
   it('refuses a key that is empty, too long or not visible ASCII', async () => {
     for (const key of ['x'.repeat(256), 'with space', 'é']) {
-      const res = await post(key, { name: 'bad-key', spec: { cidr: '10.0.0.0/24' } });
+      const res = await post(key, { name: 'bad-key', spec: { cidr: '10.1.0.0/24' } });
       expect(res.statusCode).toBe(400);
       expect(res.json().errors).toEqual([{ path: '/headers/idempotency-key', message: expect.any(String) }]);
     }
     expect(
-      (await post('k'.repeat(255), { name: 'long-key', spec: { cidr: '10.0.0.0/24' } })).statusCode,
+      (await post('k'.repeat(255), { name: 'long-key', spec: { cidr: '10.6.0.0/24' } })).statusCode,
     ).toBe(202);
   });
 
@@ -106,12 +106,12 @@ describe.each(drivers)('Idempotency-Key on %s', (driver) => {
         })
         .catch((err: Error) => err.message);
       await claimedKey;
-      const during = await post('key-held', { name: 'held', spec: { cidr: '10.0.0.0/24' } });
+      const during = await post('key-held', { name: 'held', spec: { cidr: '10.4.0.0/24' } });
       expect(during.statusCode).toBe(409);
       expect(during.json()).toMatchObject({ code: 'IDEMPOTENCY_IN_FLIGHT' });
       die();
       expect(await first).toBe('the replica died');
-      const retry = await post('key-held', { name: 'held', spec: { cidr: '10.0.0.0/24' } });
+      const retry = await post('key-held', { name: 'held', spec: { cidr: '10.4.0.0/24' } });
       expect(retry.statusCode).toBe(202);
       expect(retry.headers['idempotent-replayed']).toBeUndefined();
       expect(await count('held')).toBe(1);

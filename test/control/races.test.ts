@@ -30,7 +30,7 @@ it('an instance created while its network is being deleted: either the instance 
   const outcomes = new Map<string, number>();
   for (let round = 0; round < 30; round++) {
     const net = (
-      await send('POST', '/v1/networks', { name: `race-net-${round}`, spec: { cidr: '10.0.0.0/24' } })
+      await send('POST', '/v1/networks', { name: `race-net-${round}`, spec: { cidr: `10.0.${round}.0/24` } })
     ).json().resource;
     const [created, deleted] = await Promise.all([
       send('POST', '/v1/instances', {
@@ -55,7 +55,7 @@ it('an instance created while its network is being deleted: either the instance 
 it('the invariant query above finds an instance on a deleted network when one exists', async () => {
   // The known-bad case for the check of the previous test: forge the state it must catch.
   const net = (
-    await send('POST', '/v1/networks', { name: 'forged-net', spec: { cidr: '10.0.0.0/24' } })
+    await send('POST', '/v1/networks', { name: 'forged-net', spec: { cidr: '10.1.0.0/24' } })
   ).json().resource;
   await send('POST', '/v1/instances', {
     name: 'forged-vm',
@@ -71,7 +71,7 @@ it('the invariant query above finds an instance on a deleted network when one ex
 
 it('of ten PATCHes from the same read, exactly one applies; the others are 412', async () => {
   const net = (
-    await send('POST', '/v1/networks', { name: 'contended', spec: { cidr: '10.0.0.0/24' } })
+    await send('POST', '/v1/networks', { name: 'contended', spec: { cidr: '10.2.0.0/24' } })
   ).json().resource;
   const answers = await Promise.all(
     Array.from({ length: 10 }, (_, i) =>

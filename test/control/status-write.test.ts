@@ -26,8 +26,10 @@ describe.each(drivers)('the conditional status write on %s', (driver) => {
   });
 
   /** A network at generation 1 whose job holds a lease with `token`, in `state`, expiring in `ms`. */
+  let ranges = 0;
   const setUp = async (name: string, token: number, state = 'running', ms = 60_000) => {
-    const answer = await h.service.create('t', 'networks', { name, spec: { cidr: '10.0.0.0/24' } });
+    const cidr = `10.${ranges++}.0.0/24`;
+    const answer = await h.service.create('t', 'networks', { name, spec: { cidr } });
     const { resource, operation } = JSON.parse(answer.body) as Accepted;
     const jobKey = `reconcile/networks/${resource.id}/1`;
     await h.db.query(

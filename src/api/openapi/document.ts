@@ -4,7 +4,7 @@
 import type { TObject, TSchema } from 'typebox';
 import type { KindRegistry } from '../../core/resources/registry.js';
 import { EventsQuery, WatchQuery } from '../events/schemas.js';
-import { IdParams, ListQuery, WaitQuery } from '../resources/schemas.js';
+import { DeleteQuery, IdParams, ListQuery, WaitQuery } from '../resources/schemas.js';
 import { DeadLetterParams, DeadLettersQuery, LeadersQuery, systemSchemas } from '../system/schemas.js';
 import { kindNames } from './names.js';
 import {
@@ -60,7 +60,7 @@ const PROBLEM_STATUSES: Readonly<Record<number, string>> = {
   400: 'malformed JSON, a bad query value or header',
   404: 'no such resource (or another tenant’s), no such job',
   410: 'the events after the cursor are no longer kept: list again',
-  409: 'a name clash, referrers, a resource being deleted, an Idempotency-Key in flight, a job not dead-lettered',
+  409: 'a name clash, a clash with another resource (overlapping ranges), referrers, a resource being deleted, an Idempotency-Key in flight, a job not dead-lettered',
   412: 'If-Match is stale',
   413: 'body over 1 MiB',
   415: 'not JSON',
@@ -138,7 +138,7 @@ function kindPaths(kindName: string): Record<string, Json> {
         operationId: `delete${one}`,
         tags,
         summary: `Delete a ${one}`,
-        parameters: [...mutation, param('IfMatch')],
+        parameters: [...parameters(DeleteQuery, 'query'), ...mutation, param('IfMatch')],
         responses: { 202: accepted(`${one}Accepted`), ...problems(400, 404, 409, 412, 422, 500) },
       },
     },

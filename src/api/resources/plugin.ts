@@ -20,7 +20,7 @@ import {
   parseLabelSelector,
   parseWait,
 } from './query.js';
-import { IdParams, ListQuery, WaitQuery } from './schemas.js';
+import { DeleteQuery, IdParams, ListQuery, WaitQuery } from './schemas.js';
 
 /** Options of {@link resourceRoutes}. */
 export interface ResourceRoutesOptions {
@@ -56,7 +56,9 @@ function sendAnswer(reply: FastifyReply, answer: Answer): FastifyReply {
 function mutationOptions(request: FastifyRequest): MutationOptions {
   const ifMatch = parseIfMatch(request.headers['if-match']);
   const key = parseIdempotencyKey(request.headers['idempotency-key']);
-  const path = request.url.split('?')[0]!;
+  // A cascading delete is another request than a plain one under the same key.
+  const cascade = (request.query as { cascade?: boolean } | undefined)?.cascade === true;
+  const path = request.url.split('?')[0]! + (cascade ? '?cascade=true' : '');
   return {
     ...(ifMatch === undefined ? {} : { ifMatch }),
     ...(key === undefined
@@ -114,10 +116,16 @@ function routesOf(app: FastifyInstance, kind: KindDefinition, options: ResourceR
     return sendAnswer(reply, answer);
   });
 
-  app.delete(`${base}/:id`, { schema: { params: IdParams } }, async (request, reply) => {
-    const { id } = request.params as { id: string };
-    return sendAnswer(reply, await service.delete(tenant(request), kind.name, id, mutationOptions(request)));
-  });
+  app.delete(
+    `${base}/:id`,
+    { schema: { params: IdParams, querystring: DeleteQuery } },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const { cascade } = request.query as { cascade?: boolean };
+      const options = { ...mutationOptions(request), ...(cascade ? { cascade: true } : {}) };
+      return sendAnswer(reply, await service.delete(tenant(request), kind.name, id, options));
+    },
+  );
 }
 
 /** Registers the routes of every kind in the registry (inside the `/v1` scope). */

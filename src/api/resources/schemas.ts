@@ -33,3 +33,15 @@ export const ListQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** The query string of a delete. */
+export const DeleteQuery = Type.Object(
+  {
+    cascade: Type.Optional(
+      Type.Boolean({
+        description: 'delete the resources referencing this one first (recursively) instead of a 409',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);

@@ -19,7 +19,7 @@ export interface Zone extends ZoneSpec {
 }
 
 /** Record types the control plane manages. */
-export type RecordType = 'A' | 'AAAA' | 'CNAME' | 'TXT';
+export type RecordType = 'A' | 'AAAA' | 'CNAME' | 'MX' | 'SRV' | 'TXT';
 
 /** A record set. */
 export interface DnsRecord {

@@ -8,7 +8,11 @@ import type { Resource } from './resource.js';
 
 /** A spec field that holds the id of another resource. */
 export interface ReferenceDefinition {
-  /** Top-level spec property holding the id, e.g. `network`. */
+  /**
+   * Where the id sits in the spec, as JSON Pointer segments without the leading `/spec/`: a
+   * top-level property (`network`), or a property of every item of an array, a `*` segment
+   * standing for each index (`targets`, `*`, `instance` joined by slashes).
+   */
   readonly field: string;
   /** The referenced kind's name, e.g. `networks`. */
   readonly kind: string;
@@ -28,7 +32,24 @@ export interface DriverContext {
   readonly fencingToken: number;
   /** Aborts on timeout, lost lease and shutdown: pass it to every backend call. */
   readonly signal: AbortSignal;
-  /** The resource a reference field of the spec names, as stored now (undefined if gone). */
+  /**
+   * The resource a reference field of the spec names, as stored now (undefined if gone); an
+   * array reference is asked for by its concrete path (`targets/2/instance`).
+   */
+  reference(field: string): Promise<Resource | undefined>;
+}
+
+/**
+ * What an admission check sees inside the writing transaction. The service holds a lock per
+ * (tenant, kind) while the check runs and until the write commits, so two writes of the same
+ * kind in one tenant are admitted one after the other and each sees the other's row.
+ */
+export interface AdmissionContext {
+  /** The resource being changed (undefined at create). */
+  readonly id: string | undefined;
+  /** The tenant's other resources of `kind` (default this one's), deleting ones included. */
+  others(kind?: string): Promise<Resource[]>;
+  /** The resource a reference field names (already resolved: same tenant, not deleting). */
   reference(field: string): Promise<Resource | undefined>;
 }
 
@@ -70,6 +91,11 @@ export interface KindDefinition<S extends TObject = TObject, O extends TObject =
   readonly immutable?: readonly string[];
   /** Checks the schema cannot express (a CIDR's prefix length); paths relative to the body. */
   validate?(spec: Static<S>): FieldError[];
+  /**
+   * Checks against the tenant's other resources (no two networks overlap): run in the writing
+   * transaction, one write of the kind per tenant at a time. Errors answer 409 with their paths.
+   */
+  admit?(spec: Static<S>, ctx: AdmissionContext): Promise<FieldError[]>;
   /** Declared actions. */
   readonly actions?: Readonly<Record<string, ActionDefinition>>;
   /** Builds the driver over the backend ports (already behind their resilience policies). */
@@ -79,4 +105,49 @@ export interface KindDefinition<S extends TObject = TObject, O extends TObject =
 /** Identity helper that keeps a definition's schema types. */
 export function defineKind<S extends TObject, O extends TObject>(definition: KindDefinition<S, O>) {
   return definition;
+}
+
+/** One reference value found in a spec: its JSON Pointer (`/spec/targets/2/instance`) and value. */
+export interface ReferenceValue {
+  readonly path: string;
+  /** The path relative to the spec (`targets/2/instance`), what {@link DriverContext.reference} takes. */
+  readonly field: string;
+  readonly value: unknown;
+  readonly definition: ReferenceDefinition;
+}
+
+/** Every value present at the kind's reference fields, arrays expanded, in spec order. */
+export function referenceValues(kind: Pick<KindDefinition, 'references'>, spec: unknown): ReferenceValue[] {
+  const out: ReferenceValue[] = [];
+  for (const definition of kind.references ?? []) {
+    const walk = (node: unknown, segments: readonly string[], at: readonly string[]) => {
+      if (segments.length === 0) {
+        if (node !== undefined) {
+          const field = at.join('/');
+          out.push({ path: `/spec/${field}`, field, value: node, definition });
+        }
+        return;
+      }
+      const [head, ...rest] = segments as [string, ...string[]];
+      if (head === '*') {
+        if (Array.isArray(node))
+          for (let i = 0; i < node.length; i++) walk(node[i], rest, [...at, String(i)]);
+      } else if (typeof node === 'object' && node !== null && !Array.isArray(node)) {
+        walk((node as Record<string, unknown>)[head], rest, [...at, head]);
+      }
+    };
+    walk(spec, definition.field.split('/'), []);
+  }
+  return out;
+}
+
+/** The value at a concrete reference path (`targets/2/instance`) of a spec. */
+export function valueAt(spec: unknown, field: string): unknown {
+  let node = spec;
+  for (const segment of field.split('/')) {
+    if (Array.isArray(node)) node = node[Number(segment)];
+    else if (typeof node === 'object' && node !== null) node = (node as Record<string, unknown>)[segment];
+    else return undefined;
+  }
+  return node;
 }

@@ -21,3 +21,35 @@ export function checkCidr(cidr: string, path: string): FieldError[] {
     return [{ path, message: `${cidr} has host bits set (the network address is required)` }];
   return [];
 }
+
+/** A valid CIDR as its first address and size. */
+export interface Range {
+  readonly base: number;
+  readonly size: number;
+}
+
+/** The range of a CIDR that {@link checkCidr} accepted. */
+export function rangeOf(cidr: string): Range {
+  const [address, prefixText] = cidr.split('/');
+  const base = address!.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  return { base, size: 2 ** (32 - Number(prefixText)) };
+}
+
+/** True when the two ranges share an address. */
+export function overlaps(a: Range, b: Range): boolean {
+  return a.base < b.base + b.size && b.base < a.base + a.size;
+}
+
+/** True when `inner` lies wholly inside `outer`. */
+export function contains(outer: Range, inner: Range): boolean {
+  return inner.base >= outer.base && inner.base + inner.size <= outer.base + outer.size;
+}
+
+/** The first of `others` whose CIDR (at `spec.cidr`) overlaps `cidr`. */
+export function firstOverlap<T extends { spec: Record<string, unknown> }>(
+  cidr: string,
+  others: readonly T[],
+): T | undefined {
+  const range = rangeOf(cidr);
+  return others.find((o) => typeof o.spec.cidr === 'string' && overlaps(range, rangeOf(o.spec.cidr)));
+}

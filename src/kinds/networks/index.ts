@@ -6,7 +6,7 @@ import type { Network, NetworkPort } from '../../core/ports/network.js';
 import { type Driver, type DriverContext, defineKind } from '../../core/resources/kind.js';
 import type { Resource } from '../../core/resources/resource.js';
 import { backendLabels } from '../labels.js';
-import { CIDR_PATTERN, checkCidr } from './cidr.js';
+import { CIDR_PATTERN, checkCidr, firstOverlap } from './cidr.js';
 
 /** What a user asks for. */
 export const NetworkSpec = Type.Object(
@@ -74,5 +74,17 @@ export const networks = defineKind({
   outputs: NetworkOutputs,
   immutable: ['cidr'],
   validate: (spec) => checkCidr(spec.cidr, '/spec/cidr'),
+  // No two networks of a tenant overlap (one being deleted still holds its range).
+  admit: async (spec, ctx) => {
+    const clash = firstOverlap(spec.cidr, await ctx.others());
+    return clash
+      ? [
+          {
+            path: '/spec/cidr',
+            message: `overlaps ${clash.spec.cidr} of networks/${clash.name} (${clash.id})`,
+          },
+        ]
+      : [];
+  },
   driver: (ports) => networkDriver(ports.network),
 });

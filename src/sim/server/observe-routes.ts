@@ -3,6 +3,7 @@
 
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import type { RecordType } from '../../core/ports/dns.js';
 import type { AuditEntry, AuditFilter } from '../audit/audit-log.js';
 import { matchesAudit } from '../audit/audit-log.js';
 import { summarizeAudit } from '../audit/summary.js';
@@ -33,7 +34,7 @@ const resolveQuery = {
   required: ['name'],
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 253 },
-    type: { enum: ['A', 'AAAA', 'CNAME', 'TXT'] },
+    type: { enum: ['A', 'AAAA', 'CNAME', 'MX', 'SRV', 'TXT'] },
   },
 } as const;
 
@@ -72,7 +73,7 @@ export function observeRoutes(sim: SimBackends) {
     });
 
     app.get('/resolve', { schema: { querystring: resolveQuery } }, async (request) => {
-      const { name, type } = request.query as { name: string; type?: 'A' | 'AAAA' | 'CNAME' | 'TXT' };
+      const { name, type } = request.query as { name: string; type?: RecordType };
       return sim.dns.resolve(name, type ?? 'A');
     });
   };

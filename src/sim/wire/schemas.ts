@@ -55,13 +55,13 @@ export const SCHEMAS = {
   dnsRecord: object(
     {
       name,
-      type: { enum: ['A', 'AAAA', 'CNAME', 'TXT'] },
+      type: { enum: ['A', 'AAAA', 'CNAME', 'MX', 'SRV', 'TXT'] },
       values: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, maxItems: 64 },
       ttl: { type: 'integer', minimum: 1, maximum: 604_800 },
     },
     ['name', 'type', 'values', 'ttl'],
   ),
-  recordKey: object({ zoneId: id, name, type: { enum: ['A', 'AAAA', 'CNAME', 'TXT'] } }, [
+  recordKey: object({ zoneId: id, name, type: { enum: ['A', 'AAAA', 'CNAME', 'MX', 'SRV', 'TXT'] } }, [
     'zoneId',
     'name',
     'type',
