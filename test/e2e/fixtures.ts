@@ -41,7 +41,26 @@ export const MAX_COUNT = 65_536;
 /** The fixture table. */
 export const fixtures: Readonly<Record<string, Fixture>> = {
   networks: ({ index }) => ({ spec: { cidr: `10.${(index >> 8) & 255}.${index & 255}.0/24` } }),
+  subnets: (ctx) => ({
+    spec: {
+      network: ref(ctx, 'networks'),
+      cidr: `10.${(ctx.index >> 8) & 255}.${ctx.index & 255}.0/26`,
+    },
+  }),
   instances: (ctx) => ({ spec: { image: 'ubuntu-24.04', size: 'small', network: ref(ctx, 'networks') } }),
+  'load-balancers': (ctx) => ({
+    spec: {
+      network: ref(ctx, 'networks'),
+      listeners: [{ port: 80, protocol: 'http' }],
+      algorithm: 'round-robin',
+      healthCheck: { path: '/healthz', intervalSeconds: 10, healthyThreshold: 2, unhealthyThreshold: 3 },
+      targets: [{ instance: ref(ctx, 'instances'), port: 8080, weight: 1 }],
+    },
+  }),
+  'dns-zones': ({ index }) => ({ spec: { domain: `zone-${index}.e2e.test` } }),
+  'dns-records': (ctx) => ({
+    spec: { zone: ref(ctx, 'dns-zones'), name: 'www', type: 'A', ttl: 300, instance: ref(ctx, 'instances') },
+  }),
 };
 
 /** The fixture of `kind`; throws naming the kind when the table has none. */
