@@ -31,6 +31,13 @@ const gadgets = defineKind({
   idPrefix: 'gad',
   spec: GadgetSpec,
   outputs: GadgetOutputs,
+  actions: {
+    paint: {
+      description: 'Paint a gadget',
+      body: Type.Object({ color: Type.String({ maxLength: 20 }) }, { additionalProperties: false }),
+      apply: (spec, body) => ({ spec: { ...spec, color: body.color as string } }),
+    },
+  },
   driver: () => {
     throw new Error('not reconciled in this test');
   },
@@ -115,6 +122,7 @@ describe('the OpenAPI document', () => {
       'PATCH /v1/instances/{id} patchInstance',
       'PATCH /v1/networks/{id} patchNetwork',
       'POST /v1/gadgets createGadget',
+      'POST /v1/gadgets/{id}/paint paintGadget',
       'POST /v1/instances createInstance',
       'POST /v1/networks createNetwork',
     ]);
@@ -138,6 +146,13 @@ describe('the OpenAPI document', () => {
     expect(create.responses['202'].content['application/json'].schema).toEqual({
       $ref: '#/components/schemas/GadgetAccepted',
     });
+    const paint = doc.paths['/v1/gadgets/{id}/paint'].post;
+    expect(paint.summary).toBe('Paint a gadget');
+    expect(paint.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/GadgetPaintBody',
+    });
+    expect(schemas.GadgetPaintBody.required).toEqual(['color']);
+    expect(Object.keys(paint.responses)).toEqual(expect.arrayContaining(['200', '202', '409']));
   });
 
   it('names the shared schemas and every $ref resolves', () => {

@@ -2,9 +2,10 @@
 // validate with: a kind in the registry is in the document, with nothing written for it.
 
 import type { TObject, TSchema } from 'typebox';
+import type { KindDefinition } from '../../core/resources/kind.js';
 import type { KindRegistry } from '../../core/resources/registry.js';
 import { IdParams, ListQuery, WaitQuery } from '../resources/schemas.js';
-import { kindNames } from './names.js';
+import { actionNames, kindNames } from './names.js';
 import { Condition, kindSchemas, Operation, OperationView, Phase, Problem, Resource } from './schemas.js';
 
 type Json = Record<string, unknown>;
@@ -47,7 +48,7 @@ const problems = (...statuses: number[]): Json =>
 const PROBLEM_STATUSES: Readonly<Record<number, string>> = {
   400: 'malformed JSON, a bad query value or header',
   404: 'no such resource (or another tenant’s)',
-  409: 'a name clash, referrers, a resource being deleted, an Idempotency-Key in flight',
+  409: 'a name clash, referrers, a resource being deleted, an action refused, an Idempotency-Key in flight',
   412: 'If-Match is stale',
   413: 'body over 1 MiB',
   415: 'not JSON',
@@ -56,7 +57,8 @@ const PROBLEM_STATUSES: Readonly<Record<number, string>> = {
 };
 
 /** Operations of one kind, keyed by path then method. */
-function kindPaths(kindName: string): Record<string, Json> {
+function kindPaths(kind: KindDefinition): Record<string, Json> {
+  const kindName = kind.name;
   const { one, many } = kindNames(kindName);
   const mutation = [param('IdempotencyKey')];
   const accepted = (name: string): Json => ({
@@ -129,6 +131,33 @@ function kindPaths(kindName: string): Record<string, Json> {
         responses: { 202: accepted(`${one}Accepted`), ...problems(400, 404, 409, 412, 422, 500) },
       },
     },
+    ...Object.fromEntries(
+      Object.entries(kind.actions ?? {}).map(([action, definition]) => {
+        const names = actionNames(kindName, action);
+        return [
+          `/v1/${kindName}/{id}/${action}`,
+          {
+            parameters: parameters(IdParams, 'path'),
+            post: {
+              operationId: names.operationId,
+              tags,
+              summary: definition.description,
+              parameters: [...mutation, param('IfMatch')],
+              ...(definition.body ? { requestBody: { required: true, content: json(names.body) } } : {}),
+              responses: {
+                200: {
+                  description: 'already in effect: no new generation, no operation',
+                  headers: { ETag: header('ETag') },
+                  content: json(`${one}Patched`),
+                },
+                202: accepted(`${one}Patched`),
+                ...problems(400, 404, 409, 412, 413, 415, 422, 500),
+              },
+            },
+          },
+        ];
+      }),
+    ),
   };
 }
 
@@ -240,7 +269,7 @@ function components(kinds: KindRegistry): Json {
 /** The OpenAPI 3.1 document of every route, for the kinds in `kinds`. */
 export function openApiDocument(kinds: KindRegistry, version: string): Json {
   const paths: Record<string, Json> = {};
-  for (const kind of kinds.all()) Object.assign(paths, kindPaths(kind.name));
+  for (const kind of kinds.all()) Object.assign(paths, kindPaths(kind));
   Object.assign(paths, fixedPaths());
   return {
     openapi: '3.1.0',
