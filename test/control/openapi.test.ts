@@ -124,6 +124,9 @@ describe('the OpenAPI document', () => {
       'POST /v1/gadgets createGadget',
       'POST /v1/gadgets/{id}/paint paintGadget',
       'POST /v1/instances createInstance',
+      'POST /v1/instances/{id}/reboot rebootInstance',
+      'POST /v1/instances/{id}/start startInstance',
+      'POST /v1/instances/{id}/stop stopInstance',
       'POST /v1/networks createNetwork',
     ]);
   });
