@@ -108,6 +108,7 @@ describe('the OpenAPI document', () => {
       'DELETE /v1/gadgets/{id} deleteGadget',
       'DELETE /v1/instances/{id} deleteInstance',
       'DELETE /v1/networks/{id} deleteNetwork',
+      'DELETE /v1/volumes/{id} deleteVolume',
       'GET /healthz getHealth',
       'GET /metrics getMetrics',
       'GET /readyz getReadiness',
@@ -118,9 +119,12 @@ describe('the OpenAPI document', () => {
       'GET /v1/networks listNetworks',
       'GET /v1/networks/{id} getNetwork',
       'GET /v1/operations/{id} getOperation',
+      'GET /v1/volumes listVolumes',
+      'GET /v1/volumes/{id} getVolume',
       'PATCH /v1/gadgets/{id} patchGadget',
       'PATCH /v1/instances/{id} patchInstance',
       'PATCH /v1/networks/{id} patchNetwork',
+      'PATCH /v1/volumes/{id} patchVolume',
       'POST /v1/gadgets createGadget',
       'POST /v1/gadgets/{id}/paint paintGadget',
       'POST /v1/instances createInstance',
@@ -128,6 +132,9 @@ describe('the OpenAPI document', () => {
       'POST /v1/instances/{id}/start startInstance',
       'POST /v1/instances/{id}/stop stopInstance',
       'POST /v1/networks createNetwork',
+      'POST /v1/volumes createVolume',
+      'POST /v1/volumes/{id}/attach attachVolume',
+      'POST /v1/volumes/{id}/detach detachVolume',
     ]);
   });
 
