@@ -4,6 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackends } from '../../src/backends/index.js';
+import { INSTANCE_TYPES } from '../../src/core/catalogue/instance-types.js';
 import type { Resource } from '../../src/core/resources/resource.js';
 import { instances } from '../../src/kinds/instances/index.js';
 import { createSimBackends, type SimBackends } from '../../src/sim/index.js';
@@ -133,6 +134,26 @@ describe.each(drivers)('instance actions on %s', (driver) => {
     expect(big.status).toBe(422);
     expect(big.body.errors.map((e: { path: string }) => e.path)).toEqual(['/spec/userData']);
     expect((await send('POST', `/v1/instances/${vm.id}/stop`, { force: true })).status).toBe(422);
+  });
+
+  it('lists the instance-type catalogue, and a size outside it is a 422 naming the field', async () => {
+    const res = await send('GET', '/v1/instance-types');
+    expect(res.status).toBe(200);
+    expect(res.body.items).toEqual(INSTANCE_TYPES);
+    const sizes = res.body.items.map((t: { name: string }) => t.name);
+    expect(sizes).toContain('xlarge');
+    const vm = await send('POST', '/v1/instances', {
+      name: 'xl',
+      spec: { image: 'u', size: 'xlarge', network: networkId },
+    });
+    expect(vm.status).toBe(202);
+    expect((await settle(vm.body.operation.id)).resource.status.phase).toBe('Ready');
+    const bad = await send('POST', '/v1/instances', {
+      name: 'huge',
+      spec: { image: 'u', size: 'huge', network: networkId },
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors.map((e: { path: string }) => e.path)).toContain('/spec/size');
   });
 
   it('takes one address per instance however many passes find it unattached', async () => {

@@ -114,6 +114,7 @@ describe('the OpenAPI document', () => {
       'GET /readyz getReadiness',
       'GET /v1/gadgets listGadgets',
       'GET /v1/gadgets/{id} getGadget',
+      'GET /v1/instance-types listInstanceTypes',
       'GET /v1/instances listInstances',
       'GET /v1/instances/{id} getInstance',
       'GET /v1/networks listNetworks',

@@ -177,6 +177,41 @@ function fixedPaths(): Record<string, Json> {
         },
       },
     },
+    '/v1/instance-types': {
+      get: {
+        operationId: 'listInstanceTypes',
+        tags: ['instances'],
+        summary: 'The instance types an instance size may be, with their price',
+        responses: {
+          200: {
+            description: 'the catalogue',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['items'],
+                  properties: {
+                    items: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        required: ['name', 'vcpus', 'memoryMiB', 'pricePerHour'],
+                        properties: {
+                          name: { type: 'string' },
+                          vcpus: { type: 'integer' },
+                          memoryMiB: { type: 'integer' },
+                          pricePerHour: { type: 'number', description: 'US dollars' },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
     '/healthz': {
       get: {
         operationId: 'getHealth',

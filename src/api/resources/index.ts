@@ -4,6 +4,7 @@
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ResourceService } from '../../control/service.js';
+import { INSTANCE_TYPES } from '../../core/catalogue/instance-types.js';
 import type { KindRegistry } from '../../core/resources/registry.js';
 import { openApiRoutes } from '../openapi/plugin.js';
 import { installProblemHandlers } from '../problem.js';
@@ -38,6 +39,8 @@ export async function controlApi(app: FastifyInstance, options: ControlApiOption
       const held = { pollMs: options.pollMs ?? 50, signal: closing.signal };
       await resourceRoutes(scope, { service: options.service, kinds: options.kinds, tenant, ...held });
       await operationRoutes(scope, { service: options.service, tenant, ...held });
+      // The catalogue an instance's `size` is one of: the same for every tenant.
+      scope.get('/instance-types', async () => ({ items: INSTANCE_TYPES }));
     },
     { prefix: '/v1' },
   );

@@ -1,6 +1,7 @@
 // instances: a virtual machine on one network.
 
 import Type from 'typebox';
+import { INSTANCE_TYPES } from '../../core/catalogue/instance-types.js';
 import { isNotFoundError } from '../../core/errors/backend-errors.js';
 import type { ComputePort, Instance } from '../../core/ports/compute.js';
 import type { NetworkPort } from '../../core/ports/network.js';
@@ -9,8 +10,8 @@ import { ReconcileError } from '../../core/resources/reconcile-error.js';
 import type { Resource } from '../../core/resources/resource.js';
 import { backendLabels } from '../labels.js';
 
-/** Sizes the compute backend offers (the priced catalogue comes with instance types). */
-export const INSTANCE_SIZES = ['small', 'medium', 'large'] as const;
+/** Sizes an instance may have: the names of the instance-type catalogue. */
+export const INSTANCE_SIZES = INSTANCE_TYPES.map((t) => t.name);
 
 /** The largest user data an instance takes, in characters (a real cloud's is 16 KiB). */
 export const MAX_USER_DATA = 16_384;
@@ -19,7 +20,10 @@ export const MAX_USER_DATA = 16_384;
 export const InstanceSpec = Type.Object(
   {
     image: Type.String({ minLength: 1, maxLength: 200, pattern: '^[a-z0-9][-a-z0-9._:/]*$' }),
-    size: Type.Union(INSTANCE_SIZES.map((s) => Type.Literal(s))),
+    size: Type.Union(
+      INSTANCE_SIZES.map((s) => Type.Literal(s)),
+      { description: 'see GET /v1/instance-types' },
+    ),
     network: Type.String({ description: 'id of one of your networks' }),
     subnet: Type.Optional(Type.String({ maxLength: 64, description: 'the subnet to take the address in' })),
     userData: Type.Optional(
