@@ -105,6 +105,12 @@ function volumeDriver(storage: StoragePort): Driver<Spec, Outputs> {
     },
     async update(r, observed, ctx) {
       let volume = await storage.getVolume(observed.backendId, { signal: ctx.signal });
+      if (volume.sizeGiB > r.spec.sizeGiB)
+        throw new ReconcileError(
+          'ShrinkRefused',
+          `${r.id} is ${volume.sizeGiB} GiB: a volume grows, it cannot shrink to ${r.spec.sizeGiB} GiB`,
+          true,
+        );
       if (volume.sizeGiB < r.spec.sizeGiB)
         volume = await storage.resizeVolume(volume.id, r.spec.sizeGiB, mutation(ctx, '/resize'));
       return attachment(r, volume, ctx);
