@@ -15,6 +15,7 @@ export const ControlErrorCode = {
   Conflict: 'CONFLICT',
   PreconditionFailed: 'PRECONDITION_FAILED',
   Deleting: 'RESOURCE_DELETING',
+  ActionRefused: 'ACTION_REFUSED',
   IdempotencyKeyReused: 'IDEMPOTENCY_KEY_REUSED',
   IdempotencyInFlight: 'IDEMPOTENCY_IN_FLIGHT',
   EventsGone: 'EVENTS_GONE',
@@ -121,6 +122,13 @@ export class DeletingError extends ControlError {
   readonly code = ControlErrorCode.Deleting;
   readonly status = 409;
   override readonly name = 'DeletingError';
+}
+
+/** An action's precondition does not hold (`already attached to inst_…`). */
+export class ActionRefusedError extends ControlError {
+  readonly code = ControlErrorCode.ActionRefused;
+  readonly status = 409;
+  override readonly name = 'ActionRefusedError';
 }
 
 /** The Idempotency-Key was used before for another request (method, route or body). */

@@ -10,6 +10,7 @@ import { type Resource, type ResourceStatus, setCondition } from '../core/resour
 import type { Database, Queryable } from '../ha/db/database.js';
 import { createRelayWaker } from '../ha/outbox/outbox.js';
 import {
+  ActionRefusedError,
   ConflictError,
   DeletingError,
   HasReferrersError,
@@ -30,7 +31,7 @@ import { enqueueReconcile, reconcileJobKey } from './jobs.js';
 import { applyMergePatch, isPlainObject } from './merge-patch.js';
 import { referencedIds, resolveReferences } from './references.js';
 import * as store from './store.js';
-import { validateBody } from './validation.js';
+import { validateActionBody, validateBody } from './validation.js';
 
 /** A resource and the operation that applies its latest change. */
 export interface Accepted {
@@ -88,6 +89,18 @@ export interface ResourceService {
    * this one's job starts once they are gone.
    */
   delete(tenant: string, kind: string, id: string, options?: MutationOptions): Promise<Answer>;
+  /**
+   * Applies one of the kind's actions: 202 with a new generation and its operation, or 200
+   * with no operation when the action is already in effect (stop of a stopped instance).
+   */
+  act(
+    tenant: string,
+    kind: string,
+    id: string,
+    action: string,
+    body: unknown,
+    options?: MutationOptions,
+  ): Promise<Answer>;
   getOperation(tenant: string, id: string): Promise<store.Operation>;
 }
 
@@ -164,7 +177,12 @@ export function createResourceService(options: ResourceServiceOptions): Resource
    * A delete waiting for its dependents gets its operation now and its job when the last of
    * them is gone (reconcile.ts).
    */
-  const accept = async (tx: Queryable, resource: Resource, verb: store.OperationVerb, enqueueJob = true) => {
+  const accept = async (
+    tx: Queryable,
+    resource: Resource,
+    verb: store.OperationVerb,
+    { action, enqueueJob = true }: { readonly action?: string; readonly enqueueJob?: boolean } = {},
+  ) => {
     const payload = { kind: resource.kind, id: resource.id, generation: resource.generation };
     const jobKey = reconcileJobKey(payload);
     const operation = await store.insertOperation(tx, {
@@ -173,6 +191,7 @@ export function createResourceService(options: ResourceServiceOptions): Resource
       kind: resource.kind,
       resourceId: resource.id,
       verb,
+      ...(action === undefined ? {} : { action }),
       generation: resource.generation,
       jobKey,
     });
@@ -216,7 +235,7 @@ export function createResourceService(options: ResourceServiceOptions): Resource
       deleting: true,
       bumpGeneration: true,
     });
-    return { resource, operation: await accept(tx, resource, 'delete', enqueueJob) };
+    return { resource, operation: await accept(tx, resource, 'delete', { enqueueJob }) };
   };
 
   /**
@@ -327,6 +346,32 @@ export function createResourceService(options: ResourceServiceOptions): Resource
         const others = await store.referrers(tx, tenant, id);
         if (others.length > 0) throw new HasReferrersError(id, others);
         return markDeleting(tx, current, true);
+      });
+    },
+
+    async act(tenant, kindName, id, actionName, body, opts = {}) {
+      const kind = kindOf(kindName);
+      const action = Object.hasOwn(kind.actions ?? {}, actionName) ? kind.actions![actionName] : undefined;
+      if (!action) throw new NotFoundError(`${kind.name} have no action "${actionName}"`);
+      const input = validateActionBody(action.body, body);
+      return mutate(tenant, opts, async (tx) => {
+        const current = await locked(tx, tenant, kind.name, id, opts.ifMatch);
+        if (current.deletionRequestedAt) throw new DeletingError(`${id} is being deleted`);
+        const outcome = action.apply(current.spec, input, current);
+        if ('refused' in outcome) throw new ActionRefusedError(`${actionName}: ${outcome.refused}`);
+        // The wanted spec passes the same checks as a created one (the kind's own included).
+        const valid = validateBody(kind, { name: current.name, labels: current.labels, spec: outcome.spec });
+        if (isDeepStrictEqual(valid.spec, current.spec)) return { resource: current, operation: null };
+        const refIds = await resolveReferences(tx, kinds, kind, tenant, valid.spec);
+        const resource = await store.updateResource(tx, id, {
+          labels: current.labels,
+          spec: valid.spec,
+          status: pendingStatus(current.status, current.generation + 1, false),
+          refIds,
+          deleting: false,
+          bumpGeneration: true,
+        });
+        return { resource, operation: await accept(tx, resource, 'action', { action: actionName }) };
       });
     },
 

@@ -35,7 +35,7 @@ const SQL = {
 export type OperationState = 'pending' | 'running' | 'succeeded' | 'failed' | 'superseded';
 
 /** What a mutation did. */
-export type OperationVerb = 'create' | 'update' | 'delete';
+export type OperationVerb = 'create' | 'update' | 'delete' | 'action';
 
 /** One accepted mutation and how it is going. */
 export interface Operation {
@@ -43,6 +43,8 @@ export interface Operation {
   readonly kind: string;
   readonly resourceId: string;
   readonly verb: OperationVerb;
+  /** The action's name when `verb` is `action` (`stop`), null otherwise. */
+  readonly action: string | null;
   /** The resource generation this operation applies. */
   readonly generation: number;
   readonly state: OperationState;
@@ -85,6 +87,7 @@ function toOperation(row: Row): Operation {
     kind: row.kind as string,
     resourceId: row.resource_id as string,
     verb: row.verb as OperationVerb,
+    action: (row.action as string | null) ?? null,
     generation: Number(row.generation),
     state: row.state as OperationState,
     error: (row.error as Operation['error']) ?? null,
@@ -259,6 +262,8 @@ export interface NewOperation {
   readonly kind: string;
   readonly resourceId: string;
   readonly verb: OperationVerb;
+  /** Set exactly when `verb` is `action`. */
+  readonly action?: string;
   readonly generation: number;
   readonly jobKey: string;
 }
@@ -271,6 +276,7 @@ export async function insertOperation(tx: Queryable, op: NewOperation): Promise<
     op.kind,
     op.resourceId,
     op.verb,
+    op.action ?? null,
     op.generation,
     op.jobKey,
   ]);

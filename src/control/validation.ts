@@ -61,6 +61,29 @@ export function validateBody(kind: KindDefinition, body: unknown): ResourceBody 
   return { name: valid.name, labels: valid.labels ?? {}, spec: valid.spec };
 }
 
+const bodyValidators = new WeakMap<TObject, Validator>();
+
+/**
+ * Checks an action's body against its schema (an absent body is `{}`); throws a
+ * {@link ValidationError} naming every failing field, paths relative to the body.
+ */
+export function validateActionBody(schema: TObject | undefined, body: unknown): Record<string, unknown> {
+  const value = body ?? {};
+  const nul = findNul(value, '');
+  if (nul !== undefined) throw new ValidationError([{ path: nul, message: 'must not contain U+0000' }]);
+  const effective = schema ?? NO_BODY;
+  let validator = bodyValidators.get(effective);
+  if (!validator) {
+    validator = Compile(effective);
+    bodyValidators.set(effective, validator);
+  }
+  if (!validator.Check(value)) throw new ValidationError(schemaErrors(validator, value));
+  return value as Record<string, unknown>;
+}
+
+/** The body of an action that takes none. */
+const NO_BODY = Type.Object({}, { additionalProperties: false });
+
 function schemaErrors(validator: Validator, body: unknown): FieldError[] {
   const out: FieldError[] = [];
   const seen = new Set<string>();
@@ -88,7 +111,7 @@ function schemaErrors(validator: Validator, body: unknown): FieldError[] {
       }
     }
   }
-  return out.length > 0 ? out : [{ path: '', message: 'is not a valid resource' }];
+  return out.length > 0 ? out : [{ path: '', message: 'is not valid' }];
 }
 
 function escapePointer(segment: string): string {

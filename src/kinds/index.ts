@@ -7,12 +7,14 @@ import { instances } from './instances/index.js';
 import { loadBalancers } from './load-balancers/index.js';
 import { networks } from './networks/index.js';
 import { subnets } from './subnets/index.js';
+import { volumes } from './volumes/index.js';
 
 /** Every built-in kind, referenced kinds first. */
 export const builtinKinds: readonly KindDefinition[] = [
   networks,
   subnets,
   instances,
+  volumes,
   loadBalancers,
   dnsZones,
   dnsRecords,

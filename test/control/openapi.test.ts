@@ -31,6 +31,13 @@ const gadgets = defineKind({
   idPrefix: 'gad',
   spec: GadgetSpec,
   outputs: GadgetOutputs,
+  actions: {
+    paint: {
+      description: 'Paint a gadget',
+      body: Type.Object({ color: Type.String({ maxLength: 20 }) }, { additionalProperties: false }),
+      apply: (spec, body) => ({ spec: { ...spec, color: body.color as string } }),
+    },
+  },
   driver: () => {
     throw new Error('not reconciled in this test');
   },
@@ -105,6 +112,7 @@ describe('the OpenAPI document', () => {
       'DELETE /v1/load-balancers/{id} deleteLoadBalancer',
       'DELETE /v1/networks/{id} deleteNetwork',
       'DELETE /v1/subnets/{id} deleteSubnet',
+      'DELETE /v1/volumes/{id} deleteVolume',
       'GET /healthz getHealth',
       'GET /metrics getMetrics',
       'GET /readyz getReadiness',
@@ -115,6 +123,7 @@ describe('the OpenAPI document', () => {
       'GET /v1/events listEvents',
       'GET /v1/gadgets listGadgets',
       'GET /v1/gadgets/{id} getGadget',
+      'GET /v1/instance-types listInstanceTypes',
       'GET /v1/instances listInstances',
       'GET /v1/instances/{id} getInstance',
       'GET /v1/load-balancers listLoadBalancers',
@@ -124,6 +133,8 @@ describe('the OpenAPI document', () => {
       'GET /v1/operations/{id} getOperation',
       'GET /v1/subnets listSubnets',
       'GET /v1/subnets/{id} getSubnet',
+      'GET /v1/volumes listVolumes',
+      'GET /v1/volumes/{id} getVolume',
       'GET /v1/watch watchEvents',
       'PATCH /v1/dns-records/{id} patchDnsRecord',
       'PATCH /v1/dns-zones/{id} patchDnsZone',
@@ -132,13 +143,21 @@ describe('the OpenAPI document', () => {
       'PATCH /v1/load-balancers/{id} patchLoadBalancer',
       'PATCH /v1/networks/{id} patchNetwork',
       'PATCH /v1/subnets/{id} patchSubnet',
+      'PATCH /v1/volumes/{id} patchVolume',
       'POST /v1/dns-records createDnsRecord',
       'POST /v1/dns-zones createDnsZone',
       'POST /v1/gadgets createGadget',
+      'POST /v1/gadgets/{id}/paint paintGadget',
       'POST /v1/instances createInstance',
+      'POST /v1/instances/{id}/reboot rebootInstance',
+      'POST /v1/instances/{id}/start startInstance',
+      'POST /v1/instances/{id}/stop stopInstance',
       'POST /v1/load-balancers createLoadBalancer',
       'POST /v1/networks createNetwork',
       'POST /v1/subnets createSubnet',
+      'POST /v1/volumes createVolume',
+      'POST /v1/volumes/{id}/attach attachVolume',
+      'POST /v1/volumes/{id}/detach detachVolume',
     ]);
   });
 
@@ -160,6 +179,13 @@ describe('the OpenAPI document', () => {
     expect(create.responses['202'].content['application/json'].schema).toEqual({
       $ref: '#/components/schemas/GadgetAccepted',
     });
+    const paint = doc.paths['/v1/gadgets/{id}/paint'].post;
+    expect(paint.summary).toBe('Paint a gadget');
+    expect(paint.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/GadgetPaintBody',
+    });
+    expect(schemas.GadgetPaintBody.required).toEqual(['color']);
+    expect(Object.keys(paint.responses)).toEqual(expect.arrayContaining(['200', '202', '409']));
   });
 
   it('names the shared schemas and every $ref resolves', () => {

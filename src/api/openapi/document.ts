@@ -2,11 +2,12 @@
 // validate with: a kind in the registry is in the document, with nothing written for it.
 
 import type { TObject, TSchema } from 'typebox';
+import type { KindDefinition } from '../../core/resources/kind.js';
 import type { KindRegistry } from '../../core/resources/registry.js';
 import { EventsQuery, WatchQuery } from '../events/schemas.js';
 import { DeleteQuery, IdParams, ListQuery, WaitQuery } from '../resources/schemas.js';
 import { DeadLetterParams, DeadLettersQuery, LeadersQuery, systemSchemas } from '../system/schemas.js';
-import { kindNames } from './names.js';
+import { actionNames, kindNames } from './names.js';
 import {
   Condition,
   Event,
@@ -60,7 +61,7 @@ const PROBLEM_STATUSES: Readonly<Record<number, string>> = {
   400: 'malformed JSON, a bad query value or header',
   404: 'no such resource (or another tenant’s), no such job',
   410: 'the events after the cursor are no longer kept: list again',
-  409: 'a name clash, a clash with another resource (overlapping ranges), referrers, a resource being deleted, an Idempotency-Key in flight, a job not dead-lettered',
+  409: 'a name clash, a clash with another resource (overlapping ranges), referrers, a resource being deleted, an action refused, an Idempotency-Key in flight, a job not dead-lettered',
   412: 'If-Match is stale',
   413: 'body over 1 MiB',
   415: 'not JSON',
@@ -69,7 +70,8 @@ const PROBLEM_STATUSES: Readonly<Record<number, string>> = {
 };
 
 /** Operations of one kind, keyed by path then method. */
-function kindPaths(kindName: string): Record<string, Json> {
+function kindPaths(kind: KindDefinition): Record<string, Json> {
+  const kindName = kind.name;
   const { one, many } = kindNames(kindName);
   const mutation = [param('IdempotencyKey')];
   const accepted = (name: string): Json => ({
@@ -142,6 +144,33 @@ function kindPaths(kindName: string): Record<string, Json> {
         responses: { 202: accepted(`${one}Accepted`), ...problems(400, 404, 409, 412, 422, 500) },
       },
     },
+    ...Object.fromEntries(
+      Object.entries(kind.actions ?? {}).map(([action, definition]) => {
+        const names = actionNames(kindName, action);
+        return [
+          `/v1/${kindName}/{id}/${action}`,
+          {
+            parameters: parameters(IdParams, 'path'),
+            post: {
+              operationId: names.operationId,
+              tags,
+              summary: definition.description,
+              parameters: [...mutation, param('IfMatch')],
+              ...(definition.body ? { requestBody: { required: true, content: json(names.body) } } : {}),
+              responses: {
+                200: {
+                  description: 'already in effect: no new generation, no operation',
+                  headers: { ETag: header('ETag') },
+                  content: json(`${one}Patched`),
+                },
+                202: accepted(`${one}Patched`),
+                ...problems(400, 404, 409, 412, 413, 415, 422, 500),
+              },
+            },
+          },
+        ];
+      }),
+    ),
   };
 }
 
@@ -266,6 +295,41 @@ function fixedPaths(): Record<string, Json> {
         },
       },
     },
+    '/v1/instance-types': {
+      get: {
+        operationId: 'listInstanceTypes',
+        tags: ['instances'],
+        summary: 'The instance types an instance size may be, with their price',
+        responses: {
+          200: {
+            description: 'the catalogue',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['items'],
+                  properties: {
+                    items: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        required: ['name', 'vcpus', 'memoryMiB', 'pricePerHour'],
+                        properties: {
+                          name: { type: 'string' },
+                          vcpus: { type: 'integer' },
+                          memoryMiB: { type: 'integer' },
+                          pricePerHour: { type: 'number', description: 'US dollars' },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
     '/healthz': {
       get: {
         operationId: 'getHealth',
@@ -363,7 +427,7 @@ export function openApiDocument(
   parts: { system?: boolean } = {},
 ): Json {
   const paths: Record<string, Json> = {};
-  for (const kind of kinds.all()) Object.assign(paths, kindPaths(kind.name));
+  for (const kind of kinds.all()) Object.assign(paths, kindPaths(kind));
   Object.assign(paths, fixedPaths());
   if (parts.system) Object.assign(paths, systemPaths());
   return {

@@ -32,3 +32,10 @@ export function kindNames(name: string): KindNames {
   const one = pascal([...parts.slice(0, -1), singular(parts.at(-1)!)].join('-'));
   return { one, many };
 }
+
+/** Names of one action of a kind: `stopInstance`, and `InstanceResizeBody` for its body. */
+export function actionNames(kindName: string, action: string): { operationId: string; body: string } {
+  const { one } = kindNames(kindName);
+  const verb = pascal(action);
+  return { operationId: `${verb.charAt(0).toLowerCase()}${verb.slice(1)}${one}`, body: `${one}${verb}Body` };
+}

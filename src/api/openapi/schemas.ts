@@ -5,7 +5,7 @@
 import Type, { type TSchema } from 'typebox';
 import { bodySchema, Labels, NAME_PATTERN } from '../../control/validation.js';
 import type { KindDefinition } from '../../core/resources/kind.js';
-import { kindNames } from './names.js';
+import { actionNames, kindNames } from './names.js';
 
 /** A reference to a named component. */
 export function ref(name: string): TSchema {
@@ -36,7 +36,13 @@ export const Operation = Type.Object(
     id: Type.String(),
     kind: Type.String(),
     resourceId: Type.String(),
-    verb: Type.Union([Type.Literal('create'), Type.Literal('update'), Type.Literal('delete')]),
+    verb: Type.Union([
+      Type.Literal('create'),
+      Type.Literal('update'),
+      Type.Literal('delete'),
+      Type.Literal('action'),
+    ]),
+    action: Type.Union([Type.String(), Type.Null()], { description: 'the action, when verb is action' }),
     generation: Type.Integer({ minimum: 1 }),
     state: Type.Union([
       Type.Literal('pending'),
@@ -147,6 +153,9 @@ export function kindSchemas(kind: KindDefinition): TSchema[] {
     Type.Object(
       { resource: ref(one), operation: Type.Union([ref('Operation'), Type.Null()]) },
       { $id: `${one}Patched`, description: 'operation is null when only labels changed' },
+    ),
+    ...Object.entries(kind.actions ?? {}).flatMap(([action, definition]) =>
+      definition.body ? [{ ...definition.body, $id: actionNames(kind.name, action).body }] : [],
     ),
   ];
 }

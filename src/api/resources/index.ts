@@ -5,6 +5,7 @@ import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { EventFeed } from '../../control/events/feed.js';
 import type { ResourceService } from '../../control/service.js';
+import { INSTANCE_TYPES } from '../../core/catalogue/instance-types.js';
 import type { KindRegistry } from '../../core/resources/registry.js';
 import { eventRoutes } from '../events/plugin.js';
 import { openApiRoutes } from '../openapi/plugin.js';
@@ -55,6 +56,8 @@ export async function controlApi(app: FastifyInstance, options: ControlApiOption
         ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
       });
       if (options.system) await systemRoutes(scope, { ...options.system, tenant });
+      // The catalogue an instance's `size` is one of: the same for every tenant.
+      scope.get('/instance-types', async () => ({ items: INSTANCE_TYPES }));
     },
     { prefix: '/v1' },
   );

@@ -1,5 +1,6 @@
-// The one resource plugin: for every registered kind, the routes `/v1/<kind>` (list, create)
-// and `/v1/<kind>/:id` (get, patch, delete), all over the one service. A kind gets its routes
+// The one resource plugin: for every registered kind, the routes `/v1/<kind>` (list, create),
+// `/v1/<kind>/:id` (get, patch, delete) and `/v1/<kind>/:id/<action>` for each action the kind
+// declares, all over the one service. A kind gets its routes
 // by being in the registry.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -126,6 +127,20 @@ function routesOf(app: FastifyInstance, kind: KindDefinition, options: ResourceR
       return sendAnswer(reply, await service.delete(tenant(request), kind.name, id, options));
     },
   );
+
+  for (const action of Object.keys(kind.actions ?? {}))
+    app.post(`${base}/:id/${action}`, { schema: { params: IdParams } }, async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const answer = await service.act(
+        tenant(request),
+        kind.name,
+        id,
+        action,
+        request.body,
+        mutationOptions(request),
+      );
+      return sendAnswer(reply, answer);
+    });
 }
 
 /** Registers the routes of every kind in the registry (inside the `/v1` scope). */

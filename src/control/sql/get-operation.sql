@@ -1,4 +1,4 @@
 -- One operation of a tenant; another tenant's id finds nothing.
-SELECT id, tenant, kind, resource_id, verb, generation, job_key, state, error, created_at, updated_at, finished_at
+SELECT id, tenant, kind, resource_id, verb, action, generation, job_key, state, error, created_at, updated_at, finished_at
 FROM stratus_operations
 WHERE id = $1 AND tenant = $2

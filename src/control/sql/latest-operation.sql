@@ -1,5 +1,5 @@
 -- The newest operation of a resource (a repeated delete request answers with it).
-SELECT id, tenant, kind, resource_id, verb, generation, job_key, state, error, created_at, updated_at, finished_at
+SELECT id, tenant, kind, resource_id, verb, action, generation, job_key, state, error, created_at, updated_at, finished_at
 FROM stratus_operations
 WHERE resource_id = $1
 ORDER BY generation DESC

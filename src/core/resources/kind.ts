@@ -18,10 +18,26 @@ export interface ReferenceDefinition {
   readonly kind: string;
 }
 
-/** An action a kind declares (`stop`, `attach`, …): routed and reconciled by a later slice of the API. */
-export interface ActionDefinition {
+/**
+ * What an action does to a resource: a new spec (the same spec means "already done", an
+ * idempotent repeat that writes nothing), or a refusal naming why (a 409 for the client).
+ */
+export type ActionOutcome<Spec> = { readonly spec: Spec } | { readonly refused: string };
+
+/**
+ * An action a kind declares (`stop`, `attach`, …), routed as `POST /v1/<kind>/:id/<action>`.
+ * It is a declarative change: `apply` turns the current spec into the wanted one and the write
+ * path of a PATCH does the rest (a new generation, one reconcile job, the driver's `update`).
+ * Actions may change spec fields a PATCH may not (`immutable`): that is how a kind keeps a
+ * field such as `powerState` under its actions' preconditions.
+ */
+export interface ActionDefinition<Spec = Record<string, unknown>, Outputs = Record<string, unknown>> {
   /** One line for the API reference. */
   readonly description: string;
+  /** The request body's schema; without one the action takes no body (or `{}`). */
+  readonly body?: TObject;
+  /** The wanted spec, or why the action cannot apply now. Pure: no I/O, no clock. */
+  apply(spec: Spec, body: Record<string, unknown>, resource: Resource<Spec, Outputs>): ActionOutcome<Spec>;
 }
 
 /** What a driver call gets besides the resource. */
@@ -96,8 +112,8 @@ export interface KindDefinition<S extends TObject = TObject, O extends TObject =
    * transaction, one write of the kind per tenant at a time. Errors answer 409 with their paths.
    */
   admit?(spec: Static<S>, ctx: AdmissionContext): Promise<FieldError[]>;
-  /** Declared actions. */
-  readonly actions?: Readonly<Record<string, ActionDefinition>>;
+  /** Declared actions, by URL segment (lower case, e.g. `stop`). */
+  readonly actions?: Readonly<Record<string, ActionDefinition<Static<S>, Static<O>>>>;
   /** Builds the driver over the backend ports (already behind their resilience policies). */
   driver(ports: BackendPorts): Driver<Static<S>, Static<O>>;
 }

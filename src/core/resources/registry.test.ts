@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { expect, it } from 'vitest';
-import { defineKind } from './kind.js';
+import { defineKind, type KindDefinition } from './kind.js';
 import { KindRegistry } from './registry.js';
 
 const kind = (name: string, idPrefix: string) =>
@@ -31,4 +31,15 @@ it('refuses a second kind of the same name or id prefix, and names or prefixes t
   expect(() => registry.register(kind('Bad Name', 'bad'))).toThrow(/kind name/);
   expect(() => registry.register(kind('things', 'x_y'))).toThrow(/id prefix/);
   expect(registry.all()).toHaveLength(1);
+});
+
+it('refuses an action whose name cannot be a URL segment', () => {
+  const registry = new KindRegistry();
+  const withAction = (action: string): KindDefinition => ({
+    ...(kind('things', 'thg') as KindDefinition),
+    actions: { [action]: { description: 'x', apply: (spec) => ({ spec }) } },
+  });
+  expect(() => registry.register(withAction('Stop/now'))).toThrow(/action "Stop\/now"/);
+  expect(() => registry.register(withAction(''))).toThrow(/action ""/);
+  expect(registry.register(withAction('scale-up')).all()).toHaveLength(1);
 });

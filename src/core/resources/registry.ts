@@ -2,6 +2,8 @@ import type { KindDefinition } from './kind.js';
 
 const NAME = /^[a-z][a-z0-9-]{1,40}$/;
 const PREFIX = /^[a-z]{2,8}$/;
+/** An action is a URL segment: `stop`, `attach`, `scale-up`. */
+const ACTION = /^[a-z][a-z0-9-]{0,40}$/;
 
 /** The kinds a process serves, by name. Registering is all a kind needs to get routes and jobs. */
 export class KindRegistry {
@@ -17,6 +19,9 @@ export class KindRegistry {
     if (!NAME.test(kind.name)) throw new RangeError(`kind name "${kind.name}" must match ${NAME}`);
     if (!PREFIX.test(kind.idPrefix))
       throw new RangeError(`id prefix "${kind.idPrefix}" must match ${PREFIX}`);
+    for (const action of Object.keys(kind.actions ?? {}))
+      if (!ACTION.test(action))
+        throw new RangeError(`action "${action}" of ${kind.name} must match ${ACTION}`);
     if (this.kinds.has(kind.name)) throw new RangeError(`kind "${kind.name}" is registered twice`);
     for (const other of this.kinds.values()) {
       if (other.idPrefix === kind.idPrefix)

@@ -1,6 +1,7 @@
 // instances: a virtual machine on one network.
 
 import Type from 'typebox';
+import { INSTANCE_TYPES } from '../../core/catalogue/instance-types.js';
 import { isNotFoundError } from '../../core/errors/backend-errors.js';
 import type { ComputePort, Instance } from '../../core/ports/compute.js';
 import type { NetworkPort } from '../../core/ports/network.js';
@@ -9,15 +10,33 @@ import { ReconcileError } from '../../core/resources/reconcile-error.js';
 import type { Resource } from '../../core/resources/resource.js';
 import { backendLabels } from '../labels.js';
 
-/** Sizes the compute backend offers (the priced catalogue comes with instance types). */
-export const INSTANCE_SIZES = ['small', 'medium', 'large'] as const;
+/** Sizes an instance may have: the names of the instance-type catalogue. */
+export const INSTANCE_SIZES = INSTANCE_TYPES.map((t) => t.name);
+
+/** The largest user data an instance takes, in characters (a real cloud's is 16 KiB). */
+export const MAX_USER_DATA = 16_384;
 
 /** What a user asks for. */
 export const InstanceSpec = Type.Object(
   {
     image: Type.String({ minLength: 1, maxLength: 200, pattern: '^[a-z0-9][-a-z0-9._:/]*$' }),
-    size: Type.Union(INSTANCE_SIZES.map((s) => Type.Literal(s))),
+    size: Type.Union(
+      INSTANCE_SIZES.map((s) => Type.Literal(s)),
+      { description: 'see GET /v1/instance-types' },
+    ),
     network: Type.String({ description: 'id of one of your networks' }),
+    subnet: Type.Optional(Type.String({ maxLength: 64, description: 'the subnet to take the address in' })),
+    userData: Type.Optional(
+      Type.String({ maxLength: MAX_USER_DATA, description: 'handed to the instance at boot' }),
+    ),
+    powerState: Type.Optional(
+      Type.Union([Type.Literal('running'), Type.Literal('stopped')], {
+        description: 'default running; changed by the stop and start actions',
+      }),
+    ),
+    rebootCount: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'reboots asked for; each reboot action adds one' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -29,12 +48,23 @@ export const InstanceOutputs = Type.Object(
     powerState: Type.String(),
     networkBackendId: Type.String(),
     address: Type.Optional(Type.String()),
+    rebootCount: Type.Optional(Type.Integer({ minimum: 0, description: 'the last reboot applied' })),
   },
   { additionalProperties: false },
 );
 
 type Spec = Type.Static<typeof InstanceSpec>;
 type Outputs = Type.Static<typeof InstanceOutputs>;
+
+/** Backend states of an instance that is off or on its way off. */
+const OFF_STATES: ReadonlySet<string> = new Set(['stopping', 'stopped']);
+
+const wantsRunning = (spec: Spec) => (spec.powerState ?? 'running') === 'running';
+
+/** Whether the backend's power state and reboots match the spec. */
+function powerUpToDate(spec: Spec, powerState: string, rebootsApplied: number): boolean {
+  return wantsRunning(spec) === !OFF_STATES.has(powerState) && rebootsApplied >= (spec.rebootCount ?? 0);
+}
 
 function instanceDriver(compute: ComputePort, network: NetworkPort): Driver<Spec, Outputs> {
   // Fenced: calls on the instance itself. The network's attach and address calls carry the
@@ -47,6 +77,38 @@ function instanceDriver(compute: ComputePort, network: NetworkPort): Driver<Spec
     signal: ctx.signal,
   });
   const shared = (ctx: DriverContext) => ({ clientToken: ctx.clientToken, signal: ctx.signal });
+  // The attachment and the address belong to the instance, not to one pass: their client
+  // tokens are derived from the resource id, so any later pass (a crash before the first
+  // status write, then a stop action) replays the first attachment and allocation instead of
+  // taking a second address.
+  const once = (r: Resource<Spec, Outputs>, what: string, ctx: DriverContext) => ({
+    clientToken: `${r.id}/${what}`,
+    signal: ctx.signal,
+  });
+  // Power changes are one effect per generation: tokens derived from the pass's own.
+  const power = (what: string, ctx: DriverContext) => ({
+    clientToken: `${ctx.clientToken}/${what}`,
+    fencingToken: ctx.fencingToken,
+    signal: ctx.signal,
+  });
+  /** Brings the power state and reboots to the spec; returns the outputs after. */
+  const applyPower = async (
+    r: Resource<Spec, Outputs>,
+    out: Outputs,
+    ctx: DriverContext,
+  ): Promise<Outputs> => {
+    const reboots = r.spec.rebootCount ?? 0;
+    const applied = out.rebootCount ?? 0;
+    if (powerUpToDate(r.spec, out.powerState, applied)) return out;
+    if (!wantsRunning(r.spec)) {
+      const stopped = await compute.stopInstance(out.backendId, power('stop', ctx));
+      return { ...out, powerState: stopped.state };
+    }
+    if (!OFF_STATES.has(out.powerState) && applied < reboots)
+      await compute.stopInstance(out.backendId, power('reboot-stop', ctx));
+    const started = await compute.startInstance(out.backendId, power('start', ctx));
+    return { ...out, powerState: started.state, rebootCount: reboots };
+  };
   const find = async (r: Resource<Spec, Outputs>, ctx: DriverContext): Promise<Instance | undefined> => {
     const known = r.status.outputs?.backendId;
     if (known) {
@@ -66,11 +128,25 @@ function instanceDriver(compute: ComputePort, network: NetworkPort): Driver<Spec
       throw new ReconcileError('DependencyNotReady', `network ${target?.id ?? '(gone)'} is not ready yet`);
     return backendId;
   };
-  const connect = async (backendId: string, powerState: string, ctx: DriverContext): Promise<Outputs> => {
+  const connect = async (
+    r: Resource<Spec, Outputs>,
+    backendId: string,
+    powerState: string,
+    ctx: DriverContext,
+  ): Promise<Outputs> => {
     const networkId = await networkOf(ctx);
-    await network.attach({ networkId, instanceId: backendId }, shared(ctx));
-    const { address } = await network.allocateIp(networkId, shared(ctx));
-    return { backendId, powerState, networkBackendId: networkId, address };
+    await network.attach({ networkId, instanceId: backendId }, once(r, 'attach', ctx));
+    const { address } = await network.allocateIp(networkId, {
+      ...once(r, 'address', ctx),
+      ...(r.spec.subnet === undefined ? {} : { subnet: r.spec.subnet }),
+    });
+    return {
+      backendId,
+      powerState,
+      networkBackendId: networkId,
+      address,
+      rebootCount: r.spec.rebootCount ?? 0,
+    };
   };
   return {
     async observe(r, ctx) {
@@ -84,7 +160,7 @@ function instanceDriver(compute: ComputePort, network: NetworkPort): Driver<Spec
         return { exists: true, upToDate: false, outputs: { ...outputs, networkBackendId: '' } };
       return {
         exists: true,
-        upToDate: true,
+        upToDate: powerUpToDate(r.spec, instance.state, previous.rebootCount ?? 0),
         outputs: { ...outputs, networkBackendId: previous.networkBackendId },
       };
     },
@@ -96,10 +172,13 @@ function instanceDriver(compute: ComputePort, network: NetworkPort): Driver<Spec
         { name: r.id, image: r.spec.image, size: r.spec.size, labels: backendLabels(r.id) },
         own(ctx),
       );
-      return connect(instance.id, instance.state, ctx);
+      return applyPower(r, await connect(r, instance.id, instance.state, ctx), ctx);
     },
-    async update(_r, observed, ctx) {
-      return observed.address ? observed : connect(observed.backendId, observed.powerState, ctx);
+    async update(r, observed, ctx) {
+      const connected = observed.address
+        ? observed
+        : await connect(r, observed.backendId, observed.powerState, ctx);
+      return applyPower(r, connected, ctx);
     },
     async delete(_r, observed, ctx) {
       const ignoreGone = (err: unknown) => {
@@ -126,7 +205,25 @@ export const instances = defineKind({
   spec: InstanceSpec,
   outputs: InstanceOutputs,
   references: [{ field: 'network', kind: 'networks' }],
-  immutable: ['network', 'image', 'size'],
-  actions: {},
+  // powerState and rebootCount change through the actions only, under their preconditions.
+  immutable: ['network', 'subnet', 'image', 'size', 'userData', 'powerState', 'rebootCount'],
+  actions: {
+    stop: {
+      description: 'Power an instance off (already stopped: 200, nothing to do)',
+      apply: (spec) => ({ spec: { ...spec, powerState: 'stopped' as const } }),
+    },
+    start: {
+      description: 'Power an instance on (already running: 200, nothing to do)',
+      apply: (spec) => ({ spec: { ...spec, powerState: 'running' as const } }),
+    },
+    reboot: {
+      description:
+        'Restart a running instance: every request is one more reboot (retry with the same Idempotency-Key)',
+      apply: (spec, _body, r) =>
+        wantsRunning(spec)
+          ? { spec: { ...spec, rebootCount: (spec.rebootCount ?? 0) + 1 } }
+          : { refused: `${r.id} is stopped: start it instead` },
+    },
+  },
   driver: (ports) => instanceDriver(ports.compute, ports.network),
 });

@@ -3,6 +3,7 @@
 // zones' capacity and the tenants' quotas; the load model of the stats samples. A profile
 // is a JSON document a drill can load, print and diff.
 
+import { INSTANCE_TYPES as CATALOGUE } from '../../core/catalogue/instance-types.js';
 import type { InstanceState } from '../../core/ports/compute.js';
 import { type Delay, delayProblem } from './delay.js';
 
@@ -73,12 +74,10 @@ const STATES: readonly InstanceState[] = [
   'terminated',
 ];
 
-const INSTANCE_TYPES: Profile['instanceTypes'] = {
-  small: { vcpus: 1, memoryMiB: 2_048 },
-  medium: { vcpus: 2, memoryMiB: 4_096 },
-  large: { vcpus: 4, memoryMiB: 8_192 },
-  xlarge: { vcpus: 8, memoryMiB: 16_384 },
-};
+// The control plane's catalogue (src/core), so the kind and the cloud agree on every size.
+const INSTANCE_TYPES: Profile['instanceTypes'] = Object.fromEntries(
+  CATALOGUE.map((t) => [t.name, { vcpus: t.vcpus, memoryMiB: t.memoryMiB }]),
+);
 
 function stages(delays: Readonly<Record<string, Delay>>): StageRule[] {
   const path: [InstanceState, InstanceState][] = [
