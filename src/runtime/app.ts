@@ -2,13 +2,16 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { RateLimitOptions } from '../api/auth/rate-limit.js';
 import { buildServer } from '../api/server.js';
 import { type Backends, createBackends } from '../backends/index.js';
 import { type Config, optionsAt } from '../config/index.js';
+import type { AuthService } from '../control/auth/index.js';
 import type { Elector } from '../ha/leader/port.js';
 import type { Runnable } from '../ha/lifecycle/runnable.js';
 import { ServiceManager } from '../ha/lifecycle/service-manager.js';
 import { VERSION } from '../version.js';
+import { ensureLocalAdminKey } from './admin-key.js';
 import { announceReady } from './announce-ready.js';
 import { createControlPlane } from './control-plane.js';
 import { createJobSystem, type JobHandlers, type JobSystem, type JobSystemOptions } from './jobs.js';
@@ -34,6 +37,8 @@ export interface AppOptions {
   handlers?: JobHandlers;
   /** Told when a job has failed for good. */
   onDeadLetter?: JobSystemOptions['onDeadLetter'];
+  /** Where the embedded default prints its first admin key. Default: stdout. */
+  print?: (text: string) => void;
 }
 
 export interface App {
@@ -51,6 +56,8 @@ export interface App {
   readonly server: FastifyInstance | undefined;
   /** The job path (queue, relay, worker, sweeper) of a process that runs worker services. */
   readonly jobs: JobSystem | undefined;
+  /** Tenants and API keys (API processes). */
+  readonly auth: AuthService | undefined;
   /** Stops gracefully; resolves true when everything stopped within the deadline. Idempotent. */
   shutdown(reason: string): Promise<boolean>;
 }
@@ -97,6 +104,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
   let server: FastifyInstance | undefined;
   let elector: Elector | undefined;
   let jobs: JobSystem | undefined;
+  let authToClose: AuthService | undefined;
   try {
     const applied = await applyMigrations(stores.db);
     if (applied.length > 0) logger.info({ applied }, 'applied migrations');
@@ -115,7 +123,18 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
       ...optionsAt(config, 'backends'),
       ...(config.cloudUrl === undefined ? {} : { cloudUrl: config.cloudUrl, caller: config.nodeId }),
     });
-    const controlPlane = createControlPlane({ db: stores.db, ports: backends, logger });
+    const controlPlane = createControlPlane({
+      db: stores.db,
+      ports: backends,
+      logger,
+      rateLimit: {
+        ...(optionsAt(config, 'rateLimit') as unknown as RateLimitOptions),
+        ...(stores.redis ? { redis: stores.redis, prefix: config.redisPrefix } : {}),
+      },
+    });
+    const auth = config.role === 'worker' ? undefined : controlPlane.auth;
+    authToClose = auth;
+    await auth?.start();
 
     const manager = new ServiceManager({
       onExit: (name, err) =>
@@ -162,6 +181,15 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
       });
       url = await server.listen({ host: config.host, port: listenPort });
     }
+    // The embedded default is one user's: it makes them their first key. In HA mode the
+    // operator makes it with `stratus admin create-key`.
+    if (auth && config.databaseUrl === undefined)
+      await ensureLocalAdminKey({
+        auth,
+        dataDir: config.dataDir,
+        url,
+        print: options.print ?? ((text) => process.stdout.write(text)),
+      });
     manager.start();
 
     // Stops the watch for the first ready report when a shutdown begins first.
@@ -202,6 +230,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
           }
           step('http-closed');
         }
+        await auth?.close().catch((err: Error) => logger.warn({ err: err.message }, 'could not close auth'));
         const report = await manager.stop(remaining());
         if (report.timedOut.length > 0) {
           clean = false;
@@ -232,9 +261,10 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
       version: VERSION,
       msg: `stratus ready: ${url ? `listening on ${url}` : 'no HTTP listener'}, role ${config.role}, ${stores.description}`,
     });
-    return { config, url, services: manager.names, stores, backends, server, jobs, shutdown };
+    return { config, url, services: manager.names, stores, backends, server, jobs, auth, shutdown };
   } catch (err) {
     await server?.close().catch(() => {});
+    await authToClose?.close().catch(() => {});
     await jobs?.close().catch(() => {});
     await elector?.close().catch(() => {});
     await stores.close().catch(() => {});

@@ -3,8 +3,10 @@
 
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { RateLimitOptions } from '../api/auth/rate-limit.js';
 import { controlApi } from '../api/resources/index.js';
 import type { TenantResolver } from '../api/tenant.js';
+import { type AuthService, createAuthService } from '../control/auth/index.js';
 import { createDeadLetterHook } from '../control/dead-letter.js';
 import { RECONCILE_JOB } from '../control/jobs.js';
 import { createReconcileHandler } from '../control/reconcile.js';
@@ -26,8 +28,10 @@ export interface ControlPlaneOptions {
   readonly logger: Logger;
   /** Default: the built-in kinds. */
   readonly kinds?: KindRegistry;
-  /** Default: every request is the local tenant's. */
+  /** Default: the tenant of the request's API key. A trusted resolver is for tests only. */
   readonly tenant?: TenantResolver;
+  /** Requests per API key; default none. */
+  readonly rateLimit?: RateLimitOptions;
   readonly maxAttempts?: number;
 }
 
@@ -35,6 +39,8 @@ export interface ControlPlaneOptions {
 export interface ControlPlane {
   readonly kinds: KindRegistry;
   readonly service: ResourceService;
+  /** Tenants and API keys; `start()` it before serving, `close()` it after. */
+  readonly auth: AuthService;
   /** Registers `/v1` on a server. */
   routes(app: FastifyInstance): Promise<void>;
   /** The reconcile job, by job kind. */
@@ -48,6 +54,11 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   const kinds = options.kinds ?? builtinRegistry();
   const maxAttempts = options.maxAttempts ?? RECONCILE_MAX_ATTEMPTS;
   const service = createResourceService({ db: options.db, kinds, maxAttempts });
+  const authLogger = options.logger.child({ component: 'auth' });
+  const auth = createAuthService({
+    db: options.db,
+    onWarn: (message, err) => authLogger.warn({ err: err.message }, message),
+  });
   const reconcile = createReconcileHandler({
     db: options.db,
     kinds,
@@ -58,11 +69,14 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   return {
     kinds,
     service,
+    auth,
     routes: (app) =>
       controlApi(app, {
         service,
         kinds,
+        auth,
         ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+        ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
       }),
     handlers: { [RECONCILE_JOB]: reconcile },
     onDeadLetter: createDeadLetterHook(options.db),

@@ -244,7 +244,7 @@ describe('the document and the server', () => {
             if (method !== 'HEAD') routes.push(`${method} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
         });
         // The routes are only registered here, never called: no service is needed.
-        await controlApi(app, { service: {} as never, kinds });
+        await controlApi(app, { service: {} as never, auth: {} as never, kinds });
       },
     });
     try {
