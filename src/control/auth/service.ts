@@ -5,13 +5,24 @@
 // transaction, every process LISTENs and drops the key, and while a process's listening
 // connection is not healthy its cache is off (every request reads the key from the database).
 // A read that raced an invalidation is not cached (the epoch check below).
+//
+// "At once" on PostgreSQL: a NOTIFY reaches each listener on its own time, so the revoking
+// request does not answer on commit alone. Each process acknowledges (NOTIFY on
+// `stratus_api_keys_ack`) after dropping the key, and the revoker waits for as many
+// acknowledgements as there are listening sessions (or a timeout: a listener that cannot
+// answer is cut off, and its process then checks every request in the database). A request
+// that starts after the revocation's answer therefore meets no cached copy anywhere.
 
+import { randomUUID } from 'node:crypto';
 import type { Database } from '../../ha/db/database.js';
 import { ControlError, ControlErrorCode, NotFoundError, ValidationError } from '../errors.js';
 import { generateKey, parseKey, secretMatches } from './keys.js';
 import {
+  API_KEYS_ACK_CHANNEL,
   API_KEYS_CHANNEL,
   type ApiKey,
+  ackKey,
+  countKeyListeners,
   findKey,
   getKey,
   getTenant,
@@ -54,7 +65,7 @@ export interface AuthServiceOptions {
   readonly touchEveryMs?: number;
   /** Between two attempts to resubscribe after the listening connection failed. Default 1 s. */
   readonly resubscribeMs?: number;
-  /** How long a revocation waits for its own NOTIFY to come back. Default 2 s. */
+  /** How long a revocation waits for every process's acknowledgement. Default 2 s. */
   readonly echoTimeoutMs?: number;
   readonly onWarn?: (message: string, err: Error) => void;
 }
@@ -111,7 +122,10 @@ export function createAuthService(options: AuthServiceOptions): AuthService {
   const cache = new Map<string, Cached>();
   const lastTouched = new Map<string, number>();
   const inFlight = new Set<Promise<unknown>>();
-  const echoes = new Map<string, Set<() => void>>();
+  const instance = randomUUID();
+  /** Revocations waiting for acknowledgements: key id → instances that dropped it. */
+  const acks = new Map<string, { from: Set<string>; wake: () => void }>();
+  let unlistenAcks: (() => Promise<void>) | undefined;
   let healthy = invalidation === 'none';
   let epoch = 0;
   let closed = false;
@@ -126,8 +140,16 @@ export function createAuthService(options: AuthServiceOptions): AuthService {
 
   const onNotify = (id: string) => {
     invalidate(id);
-    const waiting = echoes.get(id);
-    if (waiting) for (const done of waiting) done();
+    if (db.driver === 'pg')
+      track(ackKey(db, instance, id)).catch((err: Error) => warn('could not acknowledge a revocation', err));
+  };
+
+  const onAck = (payload: string) => {
+    const at = payload.lastIndexOf(':');
+    const waiting = acks.get(payload.slice(at + 1));
+    if (!waiting) return;
+    waiting.from.add(payload.slice(0, at));
+    waiting.wake();
   };
 
   const onLost = (err: Error) => {
@@ -206,24 +228,43 @@ export function createAuthService(options: AuthServiceOptions): AuthService {
     return principal;
   }
 
-  /** Resolves when this process's own listener has seen the NOTIFY for `id` (or on timeout). */
-  function echoOf(id: string): { promise: Promise<void>; cancel(): void } {
-    let done!: () => void;
-    const promise = new Promise<void>((resolve) => {
-      done = resolve;
+  /** Revokes in one transaction; on PostgreSQL, waits until every listener has dropped the key. */
+  async function revokeEverywhere(tenant: string, id: string): Promise<ApiKey | undefined> {
+    if (db.driver !== 'pg' || invalidation === 'none') {
+      const key = await db.transaction((tx) => revokeKey(tx, tenant, id));
+      invalidate(id);
+      return key;
+    }
+    unlistenAcks ??= await db.listen(API_KEYS_ACK_CHANNEL, onAck, () => {
+      unlistenAcks = undefined;
     });
-    const set = echoes.get(id) ?? new Set();
-    echoes.set(id, set);
-    set.add(done);
-    const timer = setTimeout(done, echoTimeoutMs);
-    const cancel = () => {
-      clearTimeout(timer);
-      set.delete(done);
-      if (set.size === 0) echoes.delete(id);
-      done();
-    };
-    void promise.then(cancel);
-    return { promise, cancel };
+    let wake = () => {};
+    const waiting = { from: new Set<string>(), wake: () => wake() };
+    acks.set(id, waiting);
+    try {
+      const key = await db.transaction((tx) => revokeKey(tx, tenant, id));
+      invalidate(id);
+      if (!key) return undefined;
+      const expected = await countKeyListeners(db);
+      const deadline = Date.now() + echoTimeoutMs;
+      while (waiting.from.size < expected && Date.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, deadline - Date.now());
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+      if (waiting.from.size < expected)
+        warn(
+          `key revocation: ${waiting.from.size} of ${expected} listeners acknowledged in ${echoTimeoutMs} ms`,
+          new Error('unacknowledged revocation'),
+        );
+      return key;
+    } finally {
+      acks.delete(id);
+    }
   }
 
   const tenantMustExist = async (tenant: string) => {
@@ -278,22 +319,8 @@ export function createAuthService(options: AuthServiceOptions): AuthService {
     listKeys: (tenant, after, limit) => listKeys(db, tenant, after, limit),
 
     async revokeKey(tenant, id) {
-      const echo = healthy && invalidation === 'notify' && db.driver === 'pg' ? echoOf(id) : undefined;
-      let key: ApiKey | undefined;
-      try {
-        key = await db.transaction((tx) => revokeKey(tx, tenant, id));
-      } catch (err) {
-        echo?.cancel();
-        throw err;
-      }
-      invalidate(id);
-      if (!key) {
-        echo?.cancel();
-        throw new NotFoundError(`no API key ${id}`);
-      }
-      // The NOTIFY is sent to every listener at commit; waiting for our own copy keeps the
-      // answer behind the other replicas' deliveries.
-      await echo?.promise;
+      const key = await revokeEverywhere(tenant, id);
+      if (!key) throw new NotFoundError(`no API key ${id}`);
       return key;
     },
 
@@ -301,6 +328,7 @@ export function createAuthService(options: AuthServiceOptions): AuthService {
       closed = true;
       clearTimeout(retry);
       await unlisten?.().catch(() => {});
+      await unlistenAcks?.().catch(() => {});
       await Promise.allSettled([...inFlight]);
     },
   };

@@ -15,10 +15,14 @@ const SQL = {
   revokeKey: sql('revoke-api-key'),
   notifyKey: sql('notify-api-key'),
   touchKeys: sql('touch-api-keys'),
+  ackKey: sql('ack-api-key'),
+  countListeners: sql('count-key-listeners'),
 };
 
 /** The NOTIFY channel a revocation is announced on. */
 export const API_KEYS_CHANNEL = 'stratus_api_keys';
+/** The channel each process acknowledges a revocation on, once its cache has dropped the key. */
+export const API_KEYS_ACK_CHANNEL = 'stratus_api_keys_ack';
 
 /** What a key may do in its tenant: admin ⊃ member ⊃ viewer. */
 export const KEY_ROLES = ['admin', 'member', 'viewer'] as const;
@@ -128,4 +132,15 @@ export async function revokeKey(q: Queryable, tenant: string, id: string): Promi
 
 export async function touchKeys(q: Queryable, ids: readonly string[], at: Date): Promise<void> {
   if (ids.length > 0) await q.query(SQL.touchKeys, [ids, at]);
+}
+
+/** Acknowledges a revocation: `instance` has dropped `id`. */
+export async function ackKey(q: Queryable, instance: string, id: string): Promise<void> {
+  await q.query(SQL.ackKey, [`${instance}:${id}`]);
+}
+
+/** The sessions listening for revocations now. */
+export async function countKeyListeners(q: Queryable): Promise<number> {
+  const { rows } = await q.query(SQL.countListeners);
+  return Number(rows[0]?.n ?? 0);
 }
