@@ -98,12 +98,15 @@ describe('the OpenAPI document', () => {
 
   it('lists these paths and operationIds', () => {
     expect(operationsOf(doc)).toEqual([
+      'DELETE /v1/api-keys/{id} revokeApiKey',
       'DELETE /v1/gadgets/{id} deleteGadget',
       'DELETE /v1/instances/{id} deleteInstance',
       'DELETE /v1/networks/{id} deleteNetwork',
       'GET /healthz getHealth',
       'GET /metrics getMetrics',
       'GET /readyz getReadiness',
+      'GET /v1/api-keys listApiKeys',
+      'GET /v1/api-keys/{id} getApiKey',
       'GET /v1/gadgets listGadgets',
       'GET /v1/gadgets/{id} getGadget',
       'GET /v1/instances listInstances',
@@ -111,13 +114,31 @@ describe('the OpenAPI document', () => {
       'GET /v1/networks listNetworks',
       'GET /v1/networks/{id} getNetwork',
       'GET /v1/operations/{id} getOperation',
+      'GET /v1/tenants listTenants',
+      'GET /v1/tenants/{id} getTenant',
       'PATCH /v1/gadgets/{id} patchGadget',
       'PATCH /v1/instances/{id} patchInstance',
       'PATCH /v1/networks/{id} patchNetwork',
+      'POST /v1/api-keys createApiKey',
       'POST /v1/gadgets createGadget',
       'POST /v1/instances createInstance',
       'POST /v1/networks createNetwork',
+      'POST /v1/tenants createTenant',
     ]);
+  });
+
+  it('asks for a key on every /v1 operation (401, 403, 429 answers) and on nothing else', () => {
+    expect(doc.security).toEqual([{ bearer: [] }, { apiKeyHeader: [] }]);
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    for (const [path, item] of Object.entries(doc.paths as Json))
+      for (const method of ['get', 'post', 'patch', 'delete']) {
+        const op = item[method];
+        if (!op) continue;
+        if (path.startsWith('/v1/'))
+          for (const status of ['401', '403', '429'])
+            expect(op.responses[status], `${method} ${path}`).toBeDefined();
+        else expect(op.security, `${method} ${path}`).toEqual([]);
+      }
   });
 
   it('gives the toy kind its operations and schemas from its own definition', () => {
