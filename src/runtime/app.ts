@@ -37,7 +37,10 @@ export interface AppOptions {
   handlers?: JobHandlers;
   /** Told when a job has failed for good. */
   onDeadLetter?: JobSystemOptions['onDeadLetter'];
-  /** Where the embedded default prints its first admin key. Default: stdout. */
+  /**
+   * Where the embedded default prints its first admin key. Default: stderr, the terminal, so
+   * stdout stays JSON log lines when it is not one.
+   */
   print?: (text: string) => void;
 }
 
@@ -188,7 +191,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
         auth,
         dataDir: config.dataDir,
         url,
-        print: options.print ?? ((text) => process.stdout.write(text)),
+        print: options.print ?? ((text) => process.stderr.write(text)),
       });
     manager.start();
 
