@@ -22,6 +22,8 @@ export interface Problem {
 
 const TITLES: Readonly<Record<number, string>> = {
   400: 'Bad request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not found',
   409: 'Conflict',
   410: 'Gone',
@@ -29,6 +31,7 @@ const TITLES: Readonly<Record<number, string>> = {
   413: 'Request body too large',
   415: 'Unsupported media type',
   422: 'Unprocessable content',
+  429: 'Too many requests',
   500: 'Internal error',
 };
 

@@ -12,6 +12,8 @@ Usage:
   stratus start [settings]     run the control plane (until SIGTERM or SIGINT)
   stratus migrate [settings]   apply pending database migrations and exit
   stratus sim [settings]       run the simulated cloud (stratus sim --help for its settings)
+  stratus admin create-key --tenant <id> --role admin|member|viewer [--name <name>] [settings]
+                               make an API key in the database and print it once
   stratus --help | --version
 
 Settings (flag, environment variable, key in the --config JSON file), then what each does,
@@ -19,7 +21,8 @@ the values it takes and its default. Flags win over the environment, which wins 
 config file, which wins over the defaults:
 ${rows.join('\n')}
 
-Without a database URL, stratus runs as one process on an embedded PostgreSQL in the data dir.
+Without a database URL, stratus runs as one process on an embedded PostgreSQL in the data dir;
+its first start prints an admin key and keeps it in <data dir>/admin-key (mode 0600).
 
 Exit status: 0 success, 1 failure, 2 invalid command line or setting.
 `;

@@ -25,9 +25,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (command === 'sim') return (await import('./sim.js')).runSim(rest);
+  if (command === 'admin') return (await import('./admin.js')).runAdmin(rest);
   if (command !== 'start' && command !== 'migrate') {
     return fail(
-      `unknown command ${JSON.stringify(command)}: expected start, migrate or sim (see stratus --help)`,
+      `unknown command ${JSON.stringify(command)}: expected start, migrate, admin or sim (see stratus --help)`,
       EXIT_USAGE,
     );
   }

@@ -383,6 +383,23 @@ export const SETTINGS = {
   bulkheadDns: bulkhead('dns', 'dns', 'DNS'),
   bulkheadLoadBalancer: bulkhead('loadBalancer', 'load-balancer', 'LOAD_BALANCER'),
 
+  rateLimitMax: row({
+    flag: 'rate-limit-max',
+    env: 'RATE_LIMIT_MAX',
+    kind: integer(0, 100_000_000),
+    default: 6_000,
+    meaning: 'requests per API key per window (shared through Redis when set); 0 turns the limit off',
+    to: 'rateLimit.max',
+  }),
+  rateLimitWindowMs: row({
+    flag: 'rate-limit-window-ms',
+    env: 'RATE_LIMIT_WINDOW_MS',
+    kind: millis(1_000, 86_400_000),
+    default: 60_000,
+    meaning: 'the window of the per-key rate limit; over the limit a request gets a 429 with Retry-After',
+    to: 'rateLimit.windowMs',
+  }),
+
   nodeHeartbeatMs: row({
     flag: 'node-heartbeat-ms',
     env: 'NODE_HEARTBEAT_MS',

@@ -2,13 +2,16 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { RateLimitOptions } from '../api/auth/rate-limit.js';
 import { buildServer } from '../api/server.js';
 import { type Backends, createBackends } from '../backends/index.js';
 import { type Config, optionsAt } from '../config/index.js';
+import type { AuthService } from '../control/auth/index.js';
 import type { Elector } from '../ha/leader/port.js';
 import type { Runnable } from '../ha/lifecycle/runnable.js';
 import { ServiceManager } from '../ha/lifecycle/service-manager.js';
 import { VERSION } from '../version.js';
+import { ensureLocalAdminKey } from './admin-key.js';
 import { announceReady } from './announce-ready.js';
 import { breakerReporter } from './breaker-report.js';
 import { createControlPlane } from './control-plane.js';
@@ -49,6 +52,11 @@ export interface AppOptions {
   handlers?: JobHandlers;
   /** Told when a job has failed for good. */
   onDeadLetter?: JobSystemOptions['onDeadLetter'];
+  /**
+   * Where the embedded default prints its first admin key. Default: stderr, the terminal, so
+   * stdout stays JSON log lines when it is not one.
+   */
+  print?: (text: string) => void;
 }
 
 export interface App {
@@ -66,6 +74,8 @@ export interface App {
   readonly server: FastifyInstance | undefined;
   /** The job path (queue, relay, worker, sweeper) of a process that runs worker services. */
   readonly jobs: JobSystem | undefined;
+  /** Tenants and API keys (API processes). */
+  readonly auth: AuthService | undefined;
   /** Stops gracefully; resolves true when everything stopped within the deadline. Idempotent. */
   shutdown(reason: string): Promise<boolean>;
 }
@@ -125,6 +135,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
   // An API-only process opens the job queue only to report its figures on /v1/system/queues.
   let reportQueue: ReturnType<typeof createJobQueue> | undefined;
   let stopBreakerReport: (() => void) | undefined;
+  let authToClose: AuthService | undefined;
   try {
     const applied = await applyMigrations(stores.db);
     if (applied.length > 0) logger.info({ applied }, 'applied migrations');
@@ -166,7 +177,14 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
       ports: backends,
       logger,
       ...(system ? { system } : {}),
+      rateLimit: {
+        ...(optionsAt(config, 'rateLimit') as unknown as RateLimitOptions),
+        ...(stores.redis ? { redis: stores.redis, prefix: config.redisPrefix } : {}),
+      },
     });
+    const auth = config.role === 'worker' ? undefined : controlPlane.auth;
+    authToClose = auth;
+    await auth?.start();
 
     const manager = new ServiceManager({
       onExit: (name, err) =>
@@ -222,6 +240,15 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
       });
       url = await server.listen({ host: config.host, port: listenPort });
     }
+    // The embedded default is one user's: it makes them their first key. In HA mode the
+    // operator makes it with `stratus admin create-key`.
+    if (auth && config.databaseUrl === undefined)
+      await ensureLocalAdminKey({
+        auth,
+        dataDir: config.dataDir,
+        url,
+        print: options.print ?? ((text) => process.stderr.write(text)),
+      });
     manager.start();
 
     // Stops the watch for the first ready report when a shutdown begins first.
@@ -272,6 +299,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
           }
           step('http-closed');
         }
+        await auth?.close().catch((err: Error) => logger.warn({ err: err.message }, 'could not close auth'));
         const report = await manager.stop(remaining());
         if (report.timedOut.length > 0) {
           clean = false;
@@ -304,9 +332,10 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
       version: VERSION,
       msg: `stratus ready: ${url ? `listening on ${url}` : 'no HTTP listener'}, role ${config.role}, ${stores.description}`,
     });
-    return { config, url, services: manager.names, stores, backends, server, jobs, shutdown };
+    return { config, url, services: manager.names, stores, backends, server, jobs, auth, shutdown };
   } catch (err) {
     await server?.close().catch(() => {});
+    await authToClose?.close().catch(() => {});
     await jobs?.close().catch(() => {});
     await reportQueue?.queue.close().catch(() => {});
     stopBreakerReport?.();

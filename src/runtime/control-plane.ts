@@ -3,9 +3,12 @@
 
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import type { Logger } from 'pino';
+import { requireRole } from '../api/auth/authenticate.js';
+import type { RateLimitOptions } from '../api/auth/rate-limit.js';
 import { controlApi } from '../api/resources/index.js';
 import type { SystemService } from '../api/system/plugin.js';
 import type { TenantResolver } from '../api/tenant.js';
+import { type AuthService, createAuthService } from '../control/auth/index.js';
 import { createDeadLetterHook } from '../control/dead-letter.js';
 import { createEventFeed } from '../control/events/feed.js';
 import { RECONCILE_JOB } from '../control/jobs.js';
@@ -28,23 +31,24 @@ export interface ControlPlaneOptions {
   readonly logger: Logger;
   /** Default: the built-in kinds. */
   readonly kinds?: KindRegistry;
-  /** Default: every request is the local tenant's. */
+  /** Default: the tenant of the request's API key. A trusted resolver is for tests only. */
   readonly tenant?: TenantResolver;
+  /** Requests per API key; default none. */
+  readonly rateLimit?: RateLimitOptions;
   readonly maxAttempts?: number;
   /** `/v1/system`, on API processes. */
   readonly system?: SystemService;
 }
 
-/**
- * Who may use `/v1/system`: everyone until the admin guard of the auth plugin exists; it goes
- * here, and only here.
- */
-const SYSTEM_GUARD: preHandlerAsyncHookHandler | undefined = undefined;
+/** Who may use `/v1/system`: operators (an admin key of the operator tenant), here and only here. */
+const SYSTEM_GUARD: preHandlerAsyncHookHandler = requireRole('operator');
 
 /** The API routes and the job handlers of the control plane. */
 export interface ControlPlane {
   readonly kinds: KindRegistry;
   readonly service: ResourceService;
+  /** Tenants and API keys; `start()` it before serving, `close()` it after. */
+  readonly auth: AuthService;
   /** Registers `/v1` on a server. */
   routes(app: FastifyInstance): Promise<void>;
   /** The reconcile job, by job kind. */
@@ -58,6 +62,11 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   const kinds = options.kinds ?? builtinRegistry();
   const maxAttempts = options.maxAttempts ?? RECONCILE_MAX_ATTEMPTS;
   const service = createResourceService({ db: options.db, kinds, maxAttempts });
+  const authLogger = options.logger.child({ component: 'auth' });
+  const auth = createAuthService({
+    db: options.db,
+    onWarn: (message, err) => authLogger.warn({ err: err.message }, message),
+  });
   const reconcile = createReconcileHandler({
     db: options.db,
     kinds,
@@ -72,15 +81,18 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   return {
     kinds,
     service,
+    auth,
     routes: (app) =>
       controlApi(app, {
         service,
         kinds,
         events,
+        auth,
         ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+        ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
         ...(options.system === undefined
           ? {}
-          : { system: { service: options.system, ...(SYSTEM_GUARD ? { authorize: SYSTEM_GUARD } : {}) } }),
+          : { system: { service: options.system, authorize: SYSTEM_GUARD } }),
       }),
     handlers: { [RECONCILE_JOB]: reconcile },
     onDeadLetter: createDeadLetterHook(options.db),

@@ -62,3 +62,124 @@ describe.each(builtinKinds.map((k) => [k.name, k] as const))('/v1/%s', (name, ki
     expect((await send('POST', `/v1/${name}`, 'x', { 'content-type': 'text/plain' })).statusCode).toBe(415);
   });
 });
+
+// The same routes with real API keys: a key is needed, a viewer only reads, and another
+// tenant's id answers 404 on every route of every kind, and on operations.
+describe('with API keys', () => {
+  let k: ControlHarness;
+  let mine: { authorization: string };
+  let theirs: { authorization: string };
+  let viewer: { authorization: string };
+  let kept: { authorization: string };
+  /** A resource of tenant `mine` for each kind, and one operation of it. */
+  const owned = new Map<string, string>();
+  let operationId: string;
+  beforeAll(async () => {
+    k = await openControlHarness('pglite', { auth: true });
+    mine = { authorization: (await k.keyFor('mine', 'admin')).authorization };
+    theirs = { authorization: (await k.keyFor('theirs', 'admin')).authorization };
+    viewer = { authorization: (await k.keyFor('mine', 'viewer')).authorization };
+    kept = { authorization: (await k.keyFor('theirs', 'viewer')).authorization };
+    // Rows written directly: what matters here is whose they are, not that a spec reconciles.
+    for (const kind of builtinKinds) {
+      const id = `${kind.idPrefix}_${'0'.repeat(25)}1`;
+      await k.db.query(
+        `INSERT INTO stratus_resources (id, tenant, kind, name, spec, status, generation, resource_version)
+         VALUES ($1, 'mine', $2, 'owned', '{}', '{"phase":"Ready","conditions":[],"observedGeneration":1}', 1, nextval('stratus_resource_version_seq'))`,
+        [id, kind.name],
+      );
+      owned.set(kind.name, id);
+    }
+    const net = await k.app.inject({
+      method: 'POST',
+      url: '/v1/networks',
+      headers: mine,
+      payload: { name: 'with-op', spec: { cidr: '10.77.0.0/24' } },
+    });
+    expect(net.statusCode).toBe(202);
+    operationId = net.json().operation.id;
+  }, 120_000);
+  afterAll(async () => {
+    await k?.close();
+  });
+
+  const ask = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, headers: object, payload?: object) =>
+    k.app.inject({
+      method,
+      url,
+      headers: headers as Record<string, string>,
+      ...(payload ? { payload } : {}),
+    });
+
+  it.each(builtinKinds.map((kind) => [kind.name]))(
+    '/v1/%s: 401 without a key on every route',
+    async (name) => {
+      const id = owned.get(name)!;
+      for (const [method, url] of [
+        ['GET', `/v1/${name}`],
+        ['POST', `/v1/${name}`],
+        ['GET', `/v1/${name}/${id}`],
+        ['PATCH', `/v1/${name}/${id}`],
+        ['DELETE', `/v1/${name}/${id}`],
+      ] as const) {
+        const res = await ask(
+          method,
+          url,
+          {},
+          method === 'POST' || method === 'PATCH' ? { labels: {} } : undefined,
+        );
+        expect(res.statusCode, `${method} ${url}`).toBe(401);
+        expect(res.headers['www-authenticate']).toMatch(/^Bearer /);
+      }
+    },
+  );
+
+  it.each(builtinKinds.map((kind) => [kind.name]))(
+    '/v1/%s: a viewer reads and may not change',
+    async (name) => {
+      const id = owned.get(name)!;
+      expect((await ask('GET', `/v1/${name}`, viewer)).statusCode).toBe(200);
+      expect((await ask('GET', `/v1/${name}/${id}`, viewer)).statusCode).toBe(200);
+      for (const [method, url] of [
+        ['POST', `/v1/${name}`],
+        ['PATCH', `/v1/${name}/${id}`],
+        ['DELETE', `/v1/${name}/${id}`],
+      ] as const) {
+        const res = await ask(method, url, viewer, method === 'DELETE' ? undefined : { labels: {} });
+        expect(res.statusCode, `${method} ${url}`).toBe(403);
+      }
+      // Nothing changed.
+      expect((await ask('GET', `/v1/${name}/${id}`, mine)).json().deletionRequestedAt).toBeNull();
+    },
+  );
+
+  it.each(builtinKinds.map((kind) => [kind.name]))(
+    "/v1/%s: another tenant's id is a 404 on every route",
+    async (name) => {
+      const id = owned.get(name)!;
+      for (const who of [theirs, kept]) {
+        for (const method of ['GET', 'PATCH', 'DELETE'] as const) {
+          const res = await ask(
+            method,
+            `/v1/${name}/${id}`,
+            who,
+            method === 'PATCH' ? { labels: { x: 'y' } } : undefined,
+          );
+          // A viewer of the other tenant is refused a change before anything is looked up.
+          expect(res.statusCode, `${method}`).toBe(who === kept && method !== 'GET' ? 403 : 404);
+        }
+        const listed = (await ask('GET', `/v1/${name}`, who)).json();
+        expect(listed.items.map((r: { id: string }) => r.id)).not.toContain(id);
+      }
+      // The owner still sees it, unchanged.
+      const res = await ask('GET', `/v1/${name}/${id}`, mine);
+      expect(res.statusCode).toBe(200);
+      expect(res.json().labels).toEqual({});
+    },
+  );
+
+  it("answers 404 for another tenant's operation", async () => {
+    expect((await ask('GET', `/v1/operations/${operationId}`, theirs)).statusCode).toBe(404);
+    expect((await ask('GET', `/v1/operations/${operationId}`, mine)).statusCode).toBe(200);
+  });
+});

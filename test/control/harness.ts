@@ -5,9 +5,11 @@
 
 import Fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
+import type { RateLimitOptions } from '../../src/api/auth/rate-limit.js';
 import { controlApi } from '../../src/api/resources/index.js';
 import { tenantFromHeader } from '../../src/api/tenant.js';
 import { createBackends } from '../../src/backends/index.js';
+import { type AuthService, createAuthService, type KeyRole } from '../../src/control/auth/index.js';
 import { createDeadLetterHook } from '../../src/control/dead-letter.js';
 import { createEventFeed, type EventFeed } from '../../src/control/events/feed.js';
 import { RECONCILE_JOB } from '../../src/control/jobs.js';
@@ -33,6 +35,12 @@ export interface ControlHarness {
   service: ResourceService;
   events: EventFeed;
   kinds: KindRegistry;
+  auth: AuthService;
+  /**
+   * A new key (the whole token) of `tenant` with `role`, creating the tenant if needed: the
+   * `authorization` header to send with it.
+   */
+  keyFor(tenant: string, role: KeyRole): Promise<{ authorization: string; id: string }>;
   /** The backends the reconciler drives. */
   ports: BackendPorts;
   /** Starts relay and worker. */
@@ -47,6 +55,12 @@ export interface HarnessOptions {
   maxAttempts?: number;
   /** The reconcile handler's timeout. Default 10 s. */
   timeoutMs?: number;
+  /**
+   * Real authentication: requests need an API key (see `keyFor`). Default: the tenant named by
+   * the TENANT_HEADER header, trusted, as an admin.
+   */
+  auth?: boolean;
+  rateLimit?: RateLimitOptions;
 }
 
 /** Builds the harness on `driver`. */
@@ -59,9 +73,19 @@ export async function openControlHarness(
   const kinds = options.kinds ?? builtinRegistry();
   const maxAttempts = options.maxAttempts ?? 3;
   const service = createResourceService({ db, kinds, maxAttempts, idempotencyWaitMs: 500 });
+  const auth = createAuthService({ db });
+  await auth.start();
   const app = Fastify({ logger: false });
   const events = createEventFeed({ db, pollMs: 10 });
-  await controlApi(app, { service, kinds, events, tenant: tenantFromHeader(TENANT_HEADER), pollMs: 10 });
+  await controlApi(app, {
+    service,
+    kinds,
+    events,
+    auth,
+    ...(options.auth ? {} : { tenant: tenantFromHeader(TENANT_HEADER) }),
+    ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+    pollMs: 10,
+  });
   await app.ready();
   const ports = options.ports ?? createBackends();
   const controller = new AbortController();
@@ -73,6 +97,12 @@ export async function openControlHarness(
     service,
     events,
     kinds,
+    auth,
+    async keyFor(tenant, role) {
+      await auth.createTenant(tenant).catch(() => {});
+      const { key, token } = await auth.createKey(tenant, { name: `${role} of ${tenant}`, role });
+      return { authorization: `Bearer ${token}`, id: key.id };
+    },
     ports,
     startWorker() {
       queue = createPostgresQueue({ db, name: 'jobs', consumer: 'test-worker' });
@@ -104,6 +134,7 @@ export async function openControlHarness(
       await running;
       await queue?.close();
       await app.close();
+      await auth.close();
       await dispose();
     },
   };

@@ -107,6 +107,7 @@ describe('the OpenAPI document', () => {
     expect(operationsOf(doc)).toEqual([
       'DELETE /v1/dns-records/{id} deleteDnsRecord',
       'DELETE /v1/dns-zones/{id} deleteDnsZone',
+      'DELETE /v1/api-keys/{id} revokeApiKey',
       'DELETE /v1/gadgets/{id} deleteGadget',
       'DELETE /v1/instances/{id} deleteInstance',
       'DELETE /v1/load-balancers/{id} deleteLoadBalancer',
@@ -121,6 +122,8 @@ describe('the OpenAPI document', () => {
       'GET /v1/dns-zones listDnsZones',
       'GET /v1/dns-zones/{id} getDnsZone',
       'GET /v1/events listEvents',
+      'GET /v1/api-keys listApiKeys',
+      'GET /v1/api-keys/{id} getApiKey',
       'GET /v1/gadgets listGadgets',
       'GET /v1/gadgets/{id} getGadget',
       'GET /v1/instance-types listInstanceTypes',
@@ -138,6 +141,8 @@ describe('the OpenAPI document', () => {
       'GET /v1/watch watchEvents',
       'PATCH /v1/dns-records/{id} patchDnsRecord',
       'PATCH /v1/dns-zones/{id} patchDnsZone',
+      'GET /v1/tenants listTenants',
+      'GET /v1/tenants/{id} getTenant',
       'PATCH /v1/gadgets/{id} patchGadget',
       'PATCH /v1/instances/{id} patchInstance',
       'PATCH /v1/load-balancers/{id} patchLoadBalancer',
@@ -146,6 +151,7 @@ describe('the OpenAPI document', () => {
       'PATCH /v1/volumes/{id} patchVolume',
       'POST /v1/dns-records createDnsRecord',
       'POST /v1/dns-zones createDnsZone',
+      'POST /v1/api-keys createApiKey',
       'POST /v1/gadgets createGadget',
       'POST /v1/gadgets/{id}/paint paintGadget',
       'POST /v1/instances createInstance',
@@ -158,7 +164,22 @@ describe('the OpenAPI document', () => {
       'POST /v1/volumes createVolume',
       'POST /v1/volumes/{id}/attach attachVolume',
       'POST /v1/volumes/{id}/detach detachVolume',
+      'POST /v1/tenants createTenant',
     ]);
+  });
+
+  it('asks for a key on every /v1 operation (401, 403, 429 answers) and on nothing else', () => {
+    expect(doc.security).toEqual([{ bearer: [] }, { apiKeyHeader: [] }]);
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    for (const [path, item] of Object.entries(doc.paths as Json))
+      for (const method of ['get', 'post', 'patch', 'delete']) {
+        const op = item[method];
+        if (!op) continue;
+        if (path.startsWith('/v1/'))
+          for (const status of ['401', '403', '429'])
+            expect(op.responses[status], `${method} ${path}`).toBeDefined();
+        else expect(op.security, `${method} ${path}`).toEqual([]);
+      }
   });
 
   it('gives the toy kind its operations and schemas from its own definition', () => {
@@ -295,6 +316,7 @@ describe('the document and the server', () => {
         await controlApi(app, {
           service: {} as never,
           events: {} as never,
+          auth: {} as never,
           kinds,
           system: { service: {} as never },
         });

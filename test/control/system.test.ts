@@ -11,6 +11,7 @@ import { Compile } from 'typebox/compile';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlApi } from '../../src/api/resources/index.js';
 import { tenantFromHeader } from '../../src/api/tenant.js';
+import { createAuthService } from '../../src/control/auth/index.js';
 import { createDeadLetterHook } from '../../src/control/dead-letter.js';
 import { createEventFeed } from '../../src/control/events/feed.js';
 import { RECONCILE_JOB } from '../../src/control/jobs.js';
@@ -157,6 +158,7 @@ async function openSystem(
     service,
     kinds,
     events: createEventFeed({ db, pollMs: 10 }),
+    auth: createAuthService({ db }),
     tenant: tenantFromHeader(TENANT_HEADER),
     pollMs: 10,
     system: { service: system },
@@ -666,6 +668,7 @@ describe('the system guard', () => {
     await controlApi(app, {
       service: {} as never,
       events: {} as never,
+      auth: {} as never,
       kinds: new KindRegistry([]),
       system: {
         // The routes are never reached: the guard refuses first, so no service is needed.

@@ -48,7 +48,9 @@ export const fixtures: Readonly<Record<string, Fixture>> = {
     },
   }),
   instances: (ctx) => ({ spec: { image: 'ubuntu-24.04', size: 'small', network: ref(ctx, 'networks') } }),
-  volumes: ({ index }) => ({ spec: { sizeGiB: 1 + (index % 8), type: index % 2 === 0 ? 'standard' : 'ssd' } }),
+  volumes: ({ index }) => ({
+    spec: { sizeGiB: 1 + (index % 8), type: index % 2 === 0 ? 'standard' : 'ssd' },
+  }),
   'load-balancers': (ctx) => ({
     spec: {
       network: ref(ctx, 'networks'),

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlApi } from '../../src/api/resources/index.js';
 import { tenantFromHeader } from '../../src/api/tenant.js';
+import { createAuthService } from '../../src/control/auth/index.js';
 import { createEventFeed, type EventFeed } from '../../src/control/events/feed.js';
 import { listEvents, type ResourceEvent } from '../../src/control/events/store.js';
 import { createResourceService } from '../../src/control/service.js';
@@ -62,6 +63,7 @@ async function openReplica(url: string): Promise<Replica> {
     service,
     kinds,
     events: feed,
+    auth: createAuthService({ db }),
     tenant: tenantFromHeader(TENANT_HEADER),
     heartbeatMs: 50,
   });

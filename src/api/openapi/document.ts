@@ -4,6 +4,18 @@
 import type { TObject, TSchema } from 'typebox';
 import type { KindDefinition } from '../../core/resources/kind.js';
 import type { KindRegistry } from '../../core/resources/registry.js';
+import {
+  ApiKeyCreate,
+  ApiKeyCreated,
+  ApiKeysPage,
+  ApiKeyView,
+  KeyIdParams,
+  PageQuery,
+  TenantCreate,
+  TenantIdParams,
+  TenantsPage,
+  TenantView,
+} from '../auth/schemas.js';
 import { EventsQuery, WatchQuery } from '../events/schemas.js';
 import { DeleteQuery, IdParams, ListQuery, WaitQuery } from '../resources/schemas.js';
 import { DeadLetterParams, DeadLettersQuery, LeadersQuery, systemSchemas } from '../system/schemas.js';
@@ -59,6 +71,9 @@ const problems = (...statuses: number[]): Json =>
 
 const PROBLEM_STATUSES: Readonly<Record<number, string>> = {
   400: 'malformed JSON, a bad query value or header',
+  401: 'no API key, or a malformed, unknown or revoked one (see WWW-Authenticate)',
+  403: 'the key’s role may not do this (a viewer changing anything, a member managing keys, a non-operator on /v1/tenants)',
+  429: 'over the rate limit of this key: retry after Retry-After seconds',
   404: 'no such resource (or another tenant’s), no such job',
   410: 'the events after the cursor are no longer kept: list again',
   409: 'a name clash, a clash with another resource (overlapping ranges), referrers, a resource being deleted, an action refused, an Idempotency-Key in flight, a job not dead-lettered',
@@ -238,8 +253,93 @@ function systemPaths(): Record<string, Json> {
   };
 }
 
+/** `/v1/tenants` and `/v1/api-keys`. */
+function authPaths(): Record<string, Json> {
+  const created = (name: string): Json => ({
+    description: 'created',
+    headers: { Location: { description: 'the new item', schema: { type: 'string' } } },
+    content: json(name),
+  });
+  return {
+    '/v1/tenants': {
+      get: {
+        operationId: 'listTenants',
+        tags: ['tenants'],
+        summary: 'List tenants, ordered by id (operators)',
+        parameters: parameters(PageQuery, 'query'),
+        responses: { 200: { description: 'one page', content: json('TenantsPage') }, ...problems(400, 500) },
+      },
+      post: {
+        operationId: 'createTenant',
+        tags: ['tenants'],
+        summary: 'Create a tenant (operators)',
+        requestBody: { required: true, content: json('TenantCreate') },
+        responses: { 201: created('Tenant'), ...problems(400, 409, 413, 415, 422, 500) },
+      },
+    },
+    '/v1/tenants/{id}': {
+      parameters: parameters(TenantIdParams, 'path'),
+      get: {
+        operationId: 'getTenant',
+        tags: ['tenants'],
+        summary: 'Get a tenant (operators)',
+        responses: {
+          200: { description: 'the tenant', content: json('Tenant') },
+          ...problems(400, 404, 500),
+        },
+      },
+    },
+    '/v1/api-keys': {
+      get: {
+        operationId: 'listApiKeys',
+        tags: ['api-keys'],
+        summary: 'List the keys of your tenant, without their secrets (admins)',
+        parameters: parameters(PageQuery, 'query'),
+        responses: { 200: { description: 'one page', content: json('ApiKeysPage') }, ...problems(400, 500) },
+      },
+      post: {
+        operationId: 'createApiKey',
+        tags: ['api-keys'],
+        summary: 'Create a key (admins); the answer is the only time the key is shown',
+        requestBody: { required: true, content: json('ApiKeyCreate') },
+        responses: { 201: created('ApiKeyCreated'), ...problems(400, 413, 415, 422, 500) },
+      },
+    },
+    '/v1/api-keys/{id}': {
+      parameters: parameters(KeyIdParams, 'path'),
+      get: {
+        operationId: 'getApiKey',
+        tags: ['api-keys'],
+        summary: 'Get a key of your tenant, without its secret (admins)',
+        responses: { 200: { description: 'the key', content: json('ApiKey') }, ...problems(400, 404, 500) },
+      },
+      delete: {
+        operationId: 'revokeApiKey',
+        tags: ['api-keys'],
+        summary: 'Revoke a key: refused by every replica once this answers (admins)',
+        responses: {
+          200: { description: 'the revoked key', content: json('ApiKey') },
+          ...problems(400, 404, 500),
+        },
+      },
+    },
+  };
+}
+
+/** Every `/v1` operation needs a key, may be refused for its role, and is rate limited. */
+function withAuthAnswers(paths: Record<string, Json>): void {
+  for (const [path, item] of Object.entries(paths)) {
+    if (!path.startsWith('/v1/')) continue;
+    for (const method of ['get', 'post', 'patch', 'delete']) {
+      const op = item[method] as Json | undefined;
+      if (op) op.responses = { ...(op.responses as Json), ...problems(401, 403, 429) };
+    }
+  }
+}
+
 /** The paths outside the kinds: operations, health and metrics. */
 function fixedPaths(): Record<string, Json> {
+  const open = { security: [] };
   return {
     '/v1/operations/{id}': {
       parameters: parameters(IdParams, 'path'),
@@ -333,6 +433,7 @@ function fixedPaths(): Record<string, Json> {
     '/healthz': {
       get: {
         operationId: 'getHealth',
+        ...open,
         tags: ['health'],
         summary: 'The process is alive (no dependency is checked)',
         responses: {
@@ -343,6 +444,7 @@ function fixedPaths(): Record<string, Json> {
     '/metrics': {
       get: {
         operationId: 'getMetrics',
+        ...open,
         tags: ['health'],
         summary: 'Prometheus metrics of this process',
         responses: {
@@ -356,6 +458,7 @@ function fixedPaths(): Record<string, Json> {
     '/readyz': {
       get: {
         operationId: 'getReadiness',
+        ...open,
         tags: ['health'],
         summary: 'Every dependency answers',
         responses: {
@@ -371,7 +474,23 @@ function fixedPaths(): Record<string, Json> {
 }
 
 function components(kinds: KindRegistry, system: boolean): Json {
-  const named: TSchema[] = [Condition, Phase, Operation, OperationView, Problem, Resource, Event, EventsPage];
+  const named: TSchema[] = [
+    Condition,
+    Phase,
+    Operation,
+    OperationView,
+    Problem,
+    Resource,
+    Event,
+    EventsPage,
+    TenantCreate,
+    TenantView,
+    TenantsPage,
+    ApiKeyCreate,
+    ApiKeyView,
+    ApiKeyCreated,
+    ApiKeysPage,
+  ];
   for (const kind of kinds.all()) named.push(...kindSchemas(kind));
   if (system) named.push(...systemSchemas);
   const schemas: Json = {};
@@ -392,6 +511,14 @@ function components(kinds: KindRegistry, system: boolean): Json {
   return {
     schemas,
     responses,
+    securitySchemes: {
+      bearer: {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'an API key, `stratus_<id>_<secret><checksum>` (docs/auth.md)',
+      },
+      apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'the same key' },
+    },
     parameters: {
       IdempotencyKey: {
         name: 'Idempotency-Key',
@@ -428,8 +555,9 @@ export function openApiDocument(
 ): Json {
   const paths: Record<string, Json> = {};
   for (const kind of kinds.all()) Object.assign(paths, kindPaths(kind));
-  Object.assign(paths, fixedPaths());
+  Object.assign(paths, authPaths(), fixedPaths());
   if (parts.system) Object.assign(paths, systemPaths());
+  withAuthAnswers(paths);
   return {
     openapi: '3.1.0',
     info: {
@@ -439,6 +567,7 @@ export function openApiDocument(
         'The control plane of a small cloud. Every change is accepted with 202 and an operation to follow.',
     },
     jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
+    security: [{ bearer: [] }, { apiKeyHeader: [] }],
     paths,
     components: components(kinds, parts.system === true),
   };

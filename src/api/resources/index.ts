@@ -3,15 +3,19 @@
 
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import type { AuthService } from '../../control/auth/index.js';
 import type { EventFeed } from '../../control/events/feed.js';
 import type { ResourceService } from '../../control/service.js';
 import { INSTANCE_TYPES } from '../../core/catalogue/instance-types.js';
 import type { KindRegistry } from '../../core/resources/registry.js';
+import { installAuthentication, tenantOfPrincipal, trustedAdmin } from '../auth/authenticate.js';
+import { installRateLimit, type RateLimitOptions } from '../auth/rate-limit.js';
+import { authRoutes } from '../auth/routes.js';
 import { eventRoutes } from '../events/plugin.js';
 import { openApiRoutes } from '../openapi/plugin.js';
 import { installProblemHandlers } from '../problem.js';
 import { type SystemRoutesOptions, systemRoutes } from '../system/plugin.js';
-import { localTenant, type TenantResolver } from '../tenant.js';
+import type { TenantResolver } from '../tenant.js';
 import { operationRoutes } from './operations.js';
 import { resourceRoutes } from './plugin.js';
 
@@ -21,8 +25,15 @@ export interface ControlApiOptions {
   readonly kinds: KindRegistry;
   /** The process's reader of the event log (`/v1/events`, `/v1/watch`). */
   readonly events: EventFeed;
-  /** Default: every request is the local tenant's (see ../tenant.ts). */
+  /** Tenants, API keys and the verification of each request's key. */
+  readonly auth: AuthService;
+  /**
+   * Trusts this resolver instead of API keys: every request is an admin of the tenant it
+   * names (tests that are not about auth). Default: the tenant of the request's key.
+   */
   readonly tenant?: TenantResolver;
+  /** Requests per key; default none. */
+  readonly rateLimit?: RateLimitOptions;
   /** Between two reads of an operation held by `?wait=`. */
   readonly pollMs?: number;
   /** Between two heartbeat comments of a watch stream. Default 15 s. */
@@ -41,13 +52,19 @@ export async function controlApi(app: FastifyInstance, options: ControlApiOption
       installProblemHandlers(scope);
       // Bodies are JSON (or JSON merge patches): anything else is a 415, not a string to validate.
       scope.removeContentTypeParser('text/plain');
-      const tenant = options.tenant ?? localTenant;
+      installAuthentication(
+        scope,
+        options.tenant ? { trusted: trustedAdmin(options.tenant) } : { keys: options.auth },
+      );
+      if (options.rateLimit) await installRateLimit(scope, options.rateLimit);
+      const tenant = tenantOfPrincipal;
       // Held requests (`?wait=`) end when the server closes, so they never hold a shutdown up.
       const closing = new AbortController();
       scope.addHook('preClose', async () => closing.abort());
       const held = { pollMs: options.pollMs ?? 50, signal: closing.signal };
       await resourceRoutes(scope, { service: options.service, kinds: options.kinds, tenant, ...held });
       await operationRoutes(scope, { service: options.service, tenant, ...held });
+      await authRoutes(scope, options.auth);
       await eventRoutes(scope, {
         feed: options.events,
         kinds: options.kinds,

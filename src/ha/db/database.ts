@@ -32,9 +32,14 @@ export interface Database extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /**
    * Subscribes to NOTIFY on `channel`. Resolves once LISTEN is in effect; the returned
-   * function unsubscribes.
+   * function unsubscribes. `onLost` is told (once) when the subscription ends by itself (its
+   * connection failed): notifications may have been missed from then on.
    */
-  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+    onLost?: (err: Error) => void,
+  ): Promise<() => Promise<void>>;
   /** Closes every connection. Idempotent. */
   close(): Promise<void>;
 }

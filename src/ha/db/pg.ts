@@ -87,16 +87,33 @@ export function createPgDatabase(options: PgDatabaseOptions): Database {
         client.release(broken);
       }
     },
-    async listen(channel, onNotify) {
+    async listen(channel, onNotify, onLost) {
       // LISTEN needs its own session for as long as it is subscribed; one client per channel.
       const client = new pg.Client(pgClientConfig(options));
-      client.on('error', (err) => options.onError?.(err));
+      let ended = false;
+      const lost = (err: Error) => {
+        if (ended) return;
+        ended = true;
+        onLost?.(err);
+      };
+      client.on('error', (err) => {
+        options.onError?.(err);
+        lost(err);
+      });
+      client.on('end', () => lost(new Error('the listening connection ended')));
       client.on('notification', (n) => {
         if (n.channel === channel) onNotify(n.payload ?? '');
       });
-      await client.connect();
-      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      } catch (err) {
+        ended = true;
+        await client.end().catch(() => {});
+        throw err;
+      }
       return async () => {
+        ended = true;
         await client.end().catch(() => {});
       };
     },

@@ -49,6 +49,7 @@ export async function createPgliteDatabase(dataDir?: string): Promise<Database> 
         }),
       );
     },
+    // In process: the subscription cannot be lost on its own, so `onLost` is never called.
     async listen(channel, onNotify) {
       const unsubscribe = await db.listen(channel, onNotify);
       return unsubscribe;

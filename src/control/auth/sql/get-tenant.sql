@@ -1,0 +1,2 @@
+-- One tenant.
+SELECT id, created_at FROM stratus_tenants WHERE id = $1
