@@ -6,7 +6,7 @@
 import { setTimeout as backoff } from 'node:timers/promises';
 
 /** Why an attempt did not give the request its answer. */
-export type AttemptFailure = 'connection' | 'timeout' | 'server-error' | 'in-flight';
+export type AttemptFailure = 'connection' | 'timeout' | 'server-error' | 'in-flight' | 'rate-limited';
 
 /** One attempt of one request. */
 export interface Attempt {
@@ -19,6 +19,8 @@ export interface Attempt {
   readonly failure?: AttemptFailure;
   /** `Idempotent-Replayed: true` on the answer. */
   readonly replayed: boolean;
+  /** A 429's `Retry-After`, in ms. */
+  readonly retryAfterMs?: number;
 }
 
 /** One request, with every attempt it took. */
@@ -47,15 +49,19 @@ export interface ClientOptions {
   readonly timeoutMs?: number;
   /** Cap of the backoff between attempts. Default 1 s. */
   readonly backoffCapMs?: number;
+  /** Sent as `Authorization: Bearer <key>` with every request. */
+  readonly apiKey?: string;
 }
 
-/**
- * The headers of every request, built in this one place: the API key of a later slice of the
- * API goes here (`authorization: Bearer <key>`), and nowhere else.
- */
-export function requestHeaders(options: { idempotencyKey?: string; json: boolean }): Record<string, string> {
+/** The headers of every request, built in this one place (the API key included). */
+export function requestHeaders(options: {
+  apiKey?: string;
+  idempotencyKey?: string;
+  json: boolean;
+}): Record<string, string> {
   return {
     accept: 'application/json',
+    ...(options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` }),
     ...(options.json ? { 'content-type': 'application/json' } : {}),
     ...(options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey }),
   };
@@ -75,6 +81,7 @@ export class CarefulClient {
   readonly #attempts: number;
   readonly #timeoutMs: number;
   readonly #backoffCapMs: number;
+  readonly #apiKey: string | undefined;
   #next = 0;
 
   /** @param urls base URLs of the API replicas */
@@ -86,6 +93,7 @@ export class CarefulClient {
     this.#attempts = options.attempts ?? 8;
     this.#timeoutMs = options.timeoutMs ?? 15_000;
     this.#backoffCapMs = options.backoffCapMs ?? 1_000;
+    this.#apiKey = options.apiKey;
   }
 
   /**
@@ -102,6 +110,7 @@ export class CarefulClient {
     const json = options.body !== undefined;
     const headers = requestHeaders({
       json,
+      ...(this.#apiKey === undefined ? {} : { apiKey: this.#apiKey }),
       ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
     });
     const body = json ? JSON.stringify(options.body) : undefined;
@@ -118,8 +127,10 @@ export class CarefulClient {
           `${method} ${path} failed ${attempt} times: ${record.attempts.map((a) => a.failure).join(', ')}`,
         );
       }
-      // Full jitter: a random wait up to an exponentially growing cap.
-      await backoff(Math.random() * Math.min(this.#backoffCapMs, 50 * 2 ** attempt));
+      // As the server asks after a 429; otherwise full jitter up to an exponentially growing cap.
+      await backoff(
+        result.attempt.retryAfterMs ?? Math.random() * Math.min(this.#backoffCapMs, 50 * 2 ** attempt),
+      );
       replica = (replica + 1) % this.urls.length;
     }
   }
@@ -149,13 +160,17 @@ export class CarefulClient {
           ? 'server-error'
           : response.status === 409 && code === 'IDEMPOTENCY_IN_FLIGHT'
             ? 'in-flight'
-            : undefined;
+            : response.status === 429
+              ? 'rate-limited'
+              : undefined;
+      const retryAfter = Number(response.headers.get('retry-after'));
       const attempt: Attempt = {
         replica,
         startedAt,
         status: response.status,
         replayed,
         ...(failure ? { failure } : {}),
+        ...(failure === 'rate-limited' && retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
       };
       if (failure) return { attempt };
       return { attempt, answer: { status: response.status, body: parsed, replayed, replica } };

@@ -82,7 +82,10 @@ beforeAll(async () => {
       WORKER_CONCURRENCY: '16',
     },
   });
-  client = new CarefulClient(cluster.replicas.filter((r) => r.role === 'api').map((r) => r.url!));
+  client = new CarefulClient(
+    cluster.replicas.filter((r) => r.role === 'api').map((r) => r.url!),
+    { apiKey: cluster.apiKey },
+  );
   figures.startMs = Date.now() - startedAt;
 }, 150_000);
 

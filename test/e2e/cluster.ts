@@ -30,6 +30,8 @@ export interface Cluster {
   readonly sim: StratusProcess;
   readonly simUrl: string;
   readonly replicas: readonly Replica[];
+  /** An admin key of tenant local, made with `stratus admin create-key` as an operator would. */
+  readonly apiKey: string;
   /** Kills a replica with SIGKILL and waits until it is gone; returns when it was signalled. */
   kill(replica: Replica): Promise<number>;
 }
@@ -78,10 +80,22 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       return { ...r, url: role(r.role, ready.url) };
     }),
   ]);
+  // The database is migrated once a replica is ready: the first key, as the docs give it.
+  const keyMaker = spawnStratus(
+    ['admin', 'create-key', '--tenant', 'local', '--role', 'admin', '--name', 'e2e'],
+    env,
+  );
+  const made = await keyMaker.exited;
+  const apiKey = keyMaker.logs
+    .map((l) => l.raw)
+    .find((line) => typeof line === 'string' && line.startsWith('stratus_'));
+  if (made.code !== 0 || typeof apiKey !== 'string')
+    throw new Error(`stratus admin create-key failed (${JSON.stringify(made)}): ${keyMaker.stderr.join('')}`);
   return {
     sim,
     simUrl,
     replicas,
+    apiKey,
     async kill(replica) {
       const at = Date.now();
       replica.process.child.kill('SIGKILL');
