@@ -145,11 +145,16 @@ function routesOf(app: FastifyInstance, kind: KindDefinition, options: ResourceR
 
 /** Registers the routes of every kind in the registry (inside the `/v1` scope). */
 export async function resourceRoutes(app: FastifyInstance, options: ResourceRoutesOptions): Promise<void> {
-  // A merge patch is JSON: parse it with the same parser (and the same body limit).
-  app.addContentTypeParser(
-    'application/merge-patch+json',
-    { parseAs: 'string' },
-    app.getDefaultJsonParser('error', 'error'),
-  );
+  // A merge patch is JSON: parse it with the same parser (and the same body limit). An empty
+  // body with a JSON media type (a DELETE or an action sent by a client that always sets
+  // `Content-Type`) is no body, not malformed JSON: the route's schema then says what it needs.
+  const json = app.getDefaultJsonParser('error', 'error');
+  const orEmpty: typeof json = (request, body, done) =>
+    body === '' || (Buffer.isBuffer(body) && body.length === 0)
+      ? done(null, undefined)
+      : json(request, body, done);
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, orEmpty);
+  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, orEmpty);
   for (const kind of options.kinds.all()) routesOf(app, kind, options);
 }
