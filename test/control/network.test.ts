@@ -134,6 +134,26 @@ describe('network ranges', () => {
     });
     expect((await ready('subnets', second.id)).status.phase).toBe('Ready');
   });
+
+  it('a subnet deleted on its own goes: its operation succeeds, and then its network can go', async () => {
+    const net = await created('/v1/networks', { name: 'del-net', spec: { cidr: '10.72.0.0/16' } });
+    const sub = await created('/v1/subnets', {
+      name: 'del-sub',
+      spec: { network: net.id, cidr: '10.72.1.0/24' },
+    });
+    expect((await ready('subnets', sub.id)).status.phase).toBe('Ready');
+    const del = await send('DELETE', `/v1/subnets/${sub.id}`);
+    expect(del.status, JSON.stringify(del.body)).toBe(202);
+    const op = await eventually(
+      async () => (await send('GET', `/v1/operations/${del.body.operation.id}`)).body,
+      (o) => o.state === 'succeeded' || o.state === 'failed',
+      'subnet delete settled',
+    );
+    expect(op.state, JSON.stringify(op)).toBe('succeeded');
+    expect((await send('GET', `/v1/subnets/${sub.id}`)).status).toBe(404);
+    expect((await send('DELETE', `/v1/networks/${net.id}`)).status).toBe(202);
+    await gone('networks', net.id);
+  });
 });
 
 describe('load balancers', () => {

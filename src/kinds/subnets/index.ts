@@ -31,8 +31,12 @@ type Outputs = Type.Static<typeof SubnetOutputs>;
 function subnetDriver(): Driver<Spec, Outputs> {
   return {
     async observe(r) {
+      // Nothing of a subnet lives in the backend, so once its deletion is asked there is
+      // nothing left to remove: its outputs stay on the row until the row goes, and reading
+      // them as "still there" would fail every delete.
       const outputs = r.status.outputs;
-      return outputs?.networkBackendId ? { exists: true, upToDate: true, outputs } : { exists: false };
+      if (r.deletionRequestedAt || !outputs?.networkBackendId) return { exists: false };
+      return { exists: true, upToDate: true, outputs };
     },
     async create(r, ctx) {
       return { networkBackendId: await referencedOutput(ctx, 'network', 'backendId'), cidr: r.spec.cidr };
