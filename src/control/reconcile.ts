@@ -10,12 +10,19 @@ import type { KindRegistry } from '../core/resources/registry.js';
 import { type Resource, type ResourceStatus, setCondition } from '../core/resources/resource.js';
 import type { Database } from '../ha/db/database.js';
 import { coerceError, type JobLogger, silentLogger } from '../ha/job/logger.js';
-import { isJobTimeoutError, TerminalJobError } from '../ha/worker/errors.js';
+import { DeferJobError, isJobTimeoutError, TerminalJobError } from '../ha/worker/errors.js';
 import type { HandlerOptions, HandlerRegistration, JobContext } from '../ha/worker/types.js';
 import { describeFailure } from './failure.js';
 import { enqueueReconcile, parseReconcilePayload } from './jobs.js';
 import { referencedIds } from './references.js';
 import * as store from './store.js';
+
+/** Reasons that mean "another resource is not there yet": the pass defers instead of failing. */
+const WAITING_REASONS = new Set(['DependencyNotReady', 'DependentsPending']);
+/** How long a change may wait for the resources it needs before its attempts count. */
+export const DEPENDENCY_WAIT_MS = 10 * 60_000;
+/** Mean delay between two looks at a dependency (jittered ±50 %). */
+const DEPENDENCY_POLL_MS = 1_000;
 
 /** Options of {@link createReconcileHandler}. */
 export interface ReconcilerOptions {
@@ -194,7 +201,11 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
     const failure = describeFailure(err);
     if (failure.reason === 'ReconcileFailed')
       logger.error({ job: ctx.job.key, err: coerceError(err).message }, 'reconcile pass failed unexpectedly');
-    const last = failure.terminal || ctx.attempt >= (ctx.job.maxAttempts ?? maxAttempts);
+    // Waiting for another resource is not this job's failure: it defers without spending an
+    // attempt, for at most DEPENDENCY_WAIT_MS after the change was accepted, then counts.
+    const waiting =
+      WAITING_REASONS.has(failure.reason) && Date.now() - ctx.job.enqueuedAt < DEPENDENCY_WAIT_MS;
+    const last = !waiting && (failure.terminal || ctx.attempt >= (ctx.job.maxAttempts ?? maxAttempts));
     const status: ResourceStatus<unknown> = {
       ...resource.status,
       phase: last ? 'Failed' : resource.deletionRequestedAt ? 'Deleting' : 'Provisioning',
@@ -220,6 +231,10 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
         ),
       );
     if (failure.terminal) throw new TerminalJobError(failure.message, { cause: err });
+    if (waiting)
+      throw new DeferJobError(DEPENDENCY_POLL_MS / 2 + Math.random() * DEPENDENCY_POLL_MS, failure.message, {
+        cause: err,
+      });
   }
 
   return {

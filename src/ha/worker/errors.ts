@@ -9,6 +9,7 @@ const TERMINAL = 'STRATUS_TERMINAL_JOB';
 const TIMEOUT = 'STRATUS_JOB_TIMEOUT';
 const LEASE_LOST = 'STRATUS_LEASE_LOST';
 const SHUTDOWN = 'STRATUS_WORKER_SHUTDOWN';
+const DEFER = 'STRATUS_DEFER_JOB';
 
 /** Thrown by a handler when retrying cannot help (invalid input, resource gone): no retries. */
 export class TerminalJobError extends Error {
@@ -79,4 +80,25 @@ export class IllegalTransitionError extends Error {
 
 export function isIllegalTransitionError(err: unknown): err is IllegalTransitionError {
   return hasCode(err, ILLEGAL_TRANSITION);
+}
+
+/**
+ * Thrown by a handler that cannot run yet for a reason outside the job (a resource it needs is
+ * still being provisioned): the lease is released without counting an attempt, and the job
+ * comes back after `delayMs`. The handler bounds how long it defers; the worker does not.
+ */
+export class DeferJobError extends Error {
+  readonly code = DEFER;
+  constructor(
+    readonly delayMs: number,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'DeferJobError';
+  }
+}
+
+export function isDeferJobError(err: unknown): err is DeferJobError {
+  return hasCode(err, DEFER);
 }

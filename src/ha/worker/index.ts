@@ -3,7 +3,9 @@ export { InvalidJobError, isInvalidJobError } from '../job/errors.js';
 export { coerceError, type JobLogger, silentLogger } from '../job/logger.js';
 export { type BackoffOptions, fullJitterBackoff } from './backoff.js';
 export {
+  DeferJobError,
   IllegalTransitionError,
+  isDeferJobError,
   isIllegalTransitionError,
   isJobTimeoutError,
   isLeaseLostError,

@@ -6,6 +6,7 @@ export interface WorkerMetrics {
   succeeded: Counter<'kind'>;
   failed: Counter<'kind'>;
   retried: Counter<'kind'>;
+  deferred: Counter<'kind'>;
   deadLettered: Counter<'kind'>;
   duration: Histogram<'kind' | 'outcome'>;
   dispatchLatency: Histogram<'kind'>;
@@ -18,6 +19,7 @@ export interface KindMetrics {
   succeeded: Counter.Internal;
   failed: Counter.Internal;
   retried: Counter.Internal;
+  deferred: Counter.Internal;
   deadLettered: Counter.Internal;
   dispatchLatency: Histogram.Internal<'kind'>;
   duration: (outcome: string) => Histogram.Internal<'kind' | 'outcome'>;
@@ -35,6 +37,7 @@ export function kindMetrics(metrics: WorkerMetrics): (kind: string) => KindMetri
         succeeded: metrics.succeeded.labels(kind),
         failed: metrics.failed.labels(kind),
         retried: metrics.retried.labels(kind),
+        deferred: metrics.deferred.labels(kind),
         deadLettered: metrics.deadLettered.labels(kind),
         dispatchLatency: metrics.dispatchLatency.labels(kind),
         duration: (outcome) => {
@@ -70,6 +73,10 @@ export function workerMetrics(registry: Registry): WorkerMetrics {
     succeeded: counter('stratus_jobs_succeeded_total', 'Jobs completed in the ledger and acknowledged.'),
     failed: counter('stratus_jobs_failed_total', 'Job attempts that failed (thrown, timed out).'),
     retried: counter('stratus_jobs_retried_total', 'Failed attempts scheduled for a delayed retry.'),
+    deferred: counter(
+      'stratus_jobs_deferred_total',
+      'Runs the handler deferred (a dependency not ready): released without counting an attempt.',
+    ),
     deadLettered: counter(
       'stratus_jobs_dead_lettered_total',
       'Messages moved to the dead-letter store (last attempt, terminal error, unparseable, unknown kind).',

@@ -5,7 +5,7 @@ import type { Delivery } from '../queue/port.js';
 import { fullJitterBackoff } from './backoff.js';
 import { createCompletions } from './completions.js';
 import { logFields, type WorkerContext } from './context.js';
-import { isTerminalJobError, isWorkerShutdownError } from './errors.js';
+import { isDeferJobError, isTerminalJobError, isWorkerShutdownError } from './errors.js';
 import type { ExecutionOutcome } from './execution.js';
 import type { HeldJob } from './held-job.js';
 import type { DeadLetterInfo } from './types.js';
@@ -112,6 +112,25 @@ export function createVerdicts(ctx: WorkerContext) {
     }
   }
 
+  /**
+   * A handler that deferred (DeferJobError): like a hand-back, the lease is released without
+   * counting an attempt, and the message comes back after the delay the handler asked for.
+   */
+  async function deferLater(h: HeldJob, delayMs: number, reason: string): Promise<void> {
+    try {
+      const refused = await ledger.release([{ jobKey: h.job.key, token: h.heldLease.token }]);
+      if (refused.length === 0) {
+        await queue.release(h.delivery.id, delayMs, { unworked: true });
+        ctx.perKind(h.job.kind).deferred.inc();
+        logger.debug({ ...logFields(h), delayMs, reason }, 'job deferred');
+      }
+    } catch (err) {
+      logger.warn({ ...logFields(h), err: coerceError(err) }, 'worker: deferring the job did not finish');
+    } finally {
+      h.to('done');
+    }
+  }
+
   /** Fails for good a job whose lease was granted but which must not run (attempts, deliveries). */
   function refuseToRun(h: HeldJob, reason: string): Promise<void> {
     h.to('settling');
@@ -139,6 +158,8 @@ export function createVerdicts(ctx: WorkerContext) {
       );
     }
     if (ctx.stopping && isWorkerShutdownError(h.execution?.controller.signal.reason)) return handBack(h);
+    if (outcome.kind === 'failed' && isDeferJobError(error))
+      return deferLater(h, error.delayMs, error.message);
     ctx.perKind(h.job.kind).failed.inc();
     const max = h.job.maxAttempts ?? h.reg.maxAttempts;
     const attempt = h.heldLease.attempt;
