@@ -19,6 +19,7 @@ const SQL = {
   getOperation: sql('get-operation'),
   latestOperation: sql('latest-operation'),
   markOperation: sql('mark-operation'),
+  beginPass: sql('begin-pass'),
   writeStatus: sql('write-status'),
   finalizeDelete: sql('finalize-delete'),
   failDeadLettered: sql('fail-dead-lettered'),
@@ -261,6 +262,34 @@ export async function latestOperation(q: Queryable, resourceId: string): Promise
 export interface LeaseRef {
   readonly jobKey: string;
   readonly token: number;
+}
+
+/** What a reconcile pass starts from: its resource and the resources that one references. */
+export interface PassStart {
+  readonly resource: Resource;
+  /** The referenced resources that exist, by id. */
+  readonly references: ReadonlyMap<string, Resource>;
+}
+
+/**
+ * Loads resource `id` with the resources it references and, when it is at `generation`, moves
+ * the job's operation to running under its lease: one round trip. Undefined when it is gone.
+ */
+export async function beginPass(
+  q: Queryable,
+  id: string,
+  generation: number,
+  lease: LeaseRef,
+): Promise<PassStart | undefined> {
+  const res = await q.query(SQL.beginPass, [id, lease.jobKey, lease.token, generation]);
+  let resource: Resource | undefined;
+  const references = new Map<string, Resource>();
+  for (const row of res.rows) {
+    const r = toResource(row);
+    if (row.target) resource = r;
+    else references.set(r.id, r);
+  }
+  return resource && { resource, references };
 }
 
 /** Moves a job's operation to `state` while its lease is live; false when nothing changed. */
