@@ -8,6 +8,7 @@ import { loadText } from '../ha/db/sql-loader.js';
 const sql = (name: string) => loadText(new URL(`./sql/${name}.sql`, import.meta.url));
 const SQL = {
   insertResource: sql('insert-resource'),
+  createResource: sql('create-resource'),
   getResource: sql('get-resource'),
   lockResource: sql('lock-resource'),
   loadResource: sql('load-resource'),
@@ -120,6 +121,47 @@ export async function insertResource(q: Queryable, r: NewResource): Promise<Reso
     r.refIds,
   ]);
   return res.rows[0] && toResource(res.rows[0]);
+}
+
+/**
+ * Inserts a new resource with its operation and the outbox row of its job, in one statement.
+ * Undefined (and nothing written) when the name is taken.
+ */
+export async function createResource(
+  q: Queryable,
+  r: NewResource,
+  op: { readonly id: string; readonly verb: OperationVerb; readonly jobKey: string },
+  jobBody: string,
+): Promise<{ resource: Resource; operation: Operation } | undefined> {
+  const res = await q.query(SQL.createResource, [
+    r.id,
+    r.tenant,
+    r.kind,
+    r.name,
+    json(r.labels),
+    json(r.spec),
+    json(r.status),
+    r.refIds,
+    op.id,
+    op.verb,
+    op.jobKey,
+    jobBody,
+  ]);
+  const row = res.rows[0];
+  if (!row) return undefined;
+  const operation = toOperation({
+    id: row.op_id,
+    kind: row.kind,
+    resource_id: row.id,
+    verb: row.op_verb,
+    generation: row.generation,
+    state: row.op_state,
+    error: row.op_error,
+    created_at: row.op_created_at,
+    updated_at: row.op_updated_at,
+    finished_at: row.op_finished_at,
+  });
+  return { resource: toResource(row), operation };
 }
 
 /** One resource of the tenant and kind. */
