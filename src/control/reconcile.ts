@@ -68,16 +68,18 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
     const kind = kinds.get(payload.kind);
     if (!kind) throw new TerminalJobError(`job ${ctx.job.key} names the unknown kind "${payload.kind}"`);
     const lease: store.LeaseRef = { jobKey: ctx.job.key, token: ctx.token };
-    const resource = await store.loadResource(db, payload.id);
+    // One round trip: the resource, what it references, and its operation marked running when
+    // the resource is at the job's generation.
+    const start = await store.beginPass(db, payload.id, payload.generation, lease);
     // Gone: a later delete already finished. Its own operation said so.
-    if (!resource) return 'gone';
+    if (!start) return 'gone';
+    const { resource, references } = start;
     if (resource.generation > payload.generation) {
       await store.markOperation(db, lease, 'superseded', null);
       return 'superseded';
     }
     if (resource.generation < payload.generation)
       throw new TerminalJobError(`${resource.id} is at generation ${resource.generation}, behind its job`);
-    await store.markOperation(db, lease, 'running', null);
 
     const driver = driverOf(kind);
     const dctx: DriverContext = {
@@ -86,7 +88,9 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
       signal: ctx.signal,
       reference: async (field) => {
         const id = valueAt(resource.spec, field);
-        return typeof id === 'string' ? store.loadResource(db, id) : undefined;
+        if (typeof id !== 'string') return undefined;
+        // Read with the resource at the start of the pass; one it does not list is read now.
+        return references.get(id) ?? store.loadResource(db, id);
       },
     };
     try {

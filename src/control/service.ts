@@ -8,6 +8,7 @@ import { type KindDefinition, valueAt } from '../core/resources/kind.js';
 import type { KindRegistry } from '../core/resources/registry.js';
 import { type Resource, type ResourceStatus, setCondition } from '../core/resources/resource.js';
 import type { Database, Queryable } from '../ha/db/database.js';
+import { encodeEnvelope } from '../ha/job/envelope.js';
 import { createRelayWaker } from '../ha/outbox/outbox.js';
 import {
   ActionRefusedError,
@@ -27,7 +28,7 @@ import {
   type IdempotencyRequest,
   type StoredAnswer,
 } from './idempotency.js';
-import { enqueueReconcile, reconcileJobKey } from './jobs.js';
+import { enqueueReconcile, RECONCILE_JOB, reconcileJobKey } from './jobs.js';
 import { applyMergePatch, isPlainObject } from './merge-patch.js';
 import { referencedIds, resolveReferences } from './references.js';
 import * as store from './store.js';
@@ -273,18 +274,27 @@ export function createResourceService(options: ResourceServiceOptions): Resource
       return mutate(tenant, opts, async (tx) => {
         const refIds = await resolveReferences(tx, kinds, kind, tenant, valid.spec);
         await admit(tx, kind, tenant, undefined, valid.spec);
-        const resource = await store.insertResource(tx, {
-          id: newId(kind.idPrefix),
-          tenant,
-          kind: kind.name,
-          name: valid.name,
-          labels: valid.labels,
-          spec: valid.spec,
-          status: pendingStatus(undefined, 1, false),
-          refIds,
-        });
-        if (!resource) throw new NameTakenError(kind.name, valid.name);
-        return { resource, operation: await accept(tx, resource, 'create') };
+        // Resource, operation and job in one statement (see accept for the pieces).
+        const id = newId(kind.idPrefix);
+        const payload = { kind: kind.name, id, generation: 1 };
+        const jobKey = reconcileJobKey(payload);
+        const created = await store.createResource(
+          tx,
+          {
+            id,
+            tenant,
+            kind: kind.name,
+            name: valid.name,
+            labels: valid.labels,
+            spec: valid.spec,
+            status: pendingStatus(undefined, 1, false),
+            refIds,
+          },
+          { id: newId('op'), verb: 'create', jobKey },
+          encodeEnvelope({ key: jobKey, kind: RECONCILE_JOB, payload, maxAttempts }),
+        );
+        if (!created) throw new NameTakenError(kind.name, valid.name);
+        return created;
       });
     },
 

@@ -8,6 +8,7 @@ import { loadText } from '../ha/db/sql-loader.js';
 const sql = (name: string) => loadText(new URL(`./sql/${name}.sql`, import.meta.url));
 const SQL = {
   insertResource: sql('insert-resource'),
+  createResource: sql('create-resource'),
   getResource: sql('get-resource'),
   lockResource: sql('lock-resource'),
   loadResource: sql('load-resource'),
@@ -23,6 +24,7 @@ const SQL = {
   getOperation: sql('get-operation'),
   latestOperation: sql('latest-operation'),
   markOperation: sql('mark-operation'),
+  beginPass: sql('begin-pass'),
   writeStatus: sql('write-status'),
   finalizeDelete: sql('finalize-delete'),
   failDeadLettered: sql('fail-dead-lettered'),
@@ -126,6 +128,47 @@ export async function insertResource(q: Queryable, r: NewResource): Promise<Reso
     r.refIds,
   ]);
   return res.rows[0] && toResource(res.rows[0]);
+}
+
+/**
+ * Inserts a new resource with its operation and the outbox row of its job, in one statement.
+ * Undefined (and nothing written) when the name is taken.
+ */
+export async function createResource(
+  q: Queryable,
+  r: NewResource,
+  op: { readonly id: string; readonly verb: OperationVerb; readonly jobKey: string },
+  jobBody: string,
+): Promise<{ resource: Resource; operation: Operation } | undefined> {
+  const res = await q.query(SQL.createResource, [
+    r.id,
+    r.tenant,
+    r.kind,
+    r.name,
+    json(r.labels),
+    json(r.spec),
+    json(r.status),
+    r.refIds,
+    op.id,
+    op.verb,
+    op.jobKey,
+    jobBody,
+  ]);
+  const row = res.rows[0];
+  if (!row) return undefined;
+  const operation = toOperation({
+    id: row.op_id,
+    kind: row.kind,
+    resource_id: row.id,
+    verb: row.op_verb,
+    generation: row.generation,
+    state: row.op_state,
+    error: row.op_error,
+    created_at: row.op_created_at,
+    updated_at: row.op_updated_at,
+    finished_at: row.op_finished_at,
+  });
+  return { resource: toResource(row), operation };
 }
 
 /** One resource of the tenant and kind. */
@@ -299,6 +342,34 @@ export async function latestOperation(q: Queryable, resourceId: string): Promise
 export interface LeaseRef {
   readonly jobKey: string;
   readonly token: number;
+}
+
+/** What a reconcile pass starts from: its resource and the resources that one references. */
+export interface PassStart {
+  readonly resource: Resource;
+  /** The referenced resources that exist, by id. */
+  readonly references: ReadonlyMap<string, Resource>;
+}
+
+/**
+ * Loads resource `id` with the resources it references and, when it is at `generation`, moves
+ * the job's operation to running under its lease: one round trip. Undefined when it is gone.
+ */
+export async function beginPass(
+  q: Queryable,
+  id: string,
+  generation: number,
+  lease: LeaseRef,
+): Promise<PassStart | undefined> {
+  const res = await q.query(SQL.beginPass, [id, lease.jobKey, lease.token, generation]);
+  let resource: Resource | undefined;
+  const references = new Map<string, Resource>();
+  for (const row of res.rows) {
+    const r = toResource(row);
+    if (row.target) resource = r;
+    else references.set(r.id, r);
+  }
+  return resource && { resource, references };
 }
 
 /** Moves a job's operation to `state` while its lease is live; false when nothing changed. */

@@ -105,6 +105,13 @@ export interface ExecutionLedger {
    */
   release(leases: readonly HeldLease[]): Promise<string[]>;
   /**
+   * Gives back leases their live holder lost (expired before a renewal landed) while no other
+   * lease was granted since: the jobs are due at once and the lost lease is not counted as an
+   * attempt, so an overloaded host does not use up a job's attempts without any failure.
+   * Returns the keys that were refused (taken over, or finished).
+   */
+  returnLost(leases: readonly HeldLease[]): Promise<string[]>;
+  /**
    * Records that the failure of a job failed for good was reported (the dead-letter hook ran),
    * so that duplicate copies of the job do not report it again. Returns false when it was
    * already recorded, or the job is not failed.

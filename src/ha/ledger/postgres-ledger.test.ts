@@ -188,6 +188,34 @@ describe.each(drivers)('postgres ledger on %s', (driver: DriverName) => {
     expect(again.lease.token).toBeGreaterThan(r.lease.token);
   });
 
+  it('gives back a lost lease uncounted while nobody took it over, and refuses one taken over', async () => {
+    const first = await ledger.tryAcquire('lost-1', 'slow', 60_000);
+    if (!first.acquired) throw new Error('refused');
+    await expire(t.db, 'lost-1');
+    // The heartbeat no longer renews it, but it is still this holder's: given back uncounted.
+    expect(await ledger.heartbeat([{ jobKey: 'lost-1', token: first.lease.token, leaseMs: 5000 }])).toEqual([
+      'lost-1',
+    ]);
+    expect(await ledger.returnLost([{ jobKey: 'lost-1', token: first.lease.token }])).toEqual([]);
+    expect(await ledger.get('lost-1')).toMatchObject({ state: 'pending', attempt: 0, leaseExpiresAt: null });
+    const second = await ledger.tryAcquire('lost-1', 'other', 60_000);
+    if (!second.acquired) throw new Error('not due at once');
+    expect(second.lease.attempt).toBe(1);
+
+    // Taken over by another worker first: the old holder's give-back changes nothing, the
+    // takeover's attempt stands.
+    await expire(t.db, 'lost-1');
+    const third = await ledger.tryAcquire('lost-1', 'third', 60_000);
+    if (!third.acquired) throw new Error('takeover refused');
+    expect(third.lease.attempt).toBe(2);
+    expect(await ledger.returnLost([{ jobKey: 'lost-1', token: second.lease.token }])).toEqual(['lost-1']);
+    expect(await ledger.get('lost-1')).toMatchObject({ state: 'running', attempt: 2, owner: 'third' });
+    // Nor after it finished.
+    await ledger.complete('lost-1', third.lease.token);
+    expect(await ledger.returnLost([{ jobKey: 'lost-1', token: third.lease.token }])).toEqual(['lost-1']);
+    expect((await ledger.get('lost-1'))?.state).toBe('completed');
+  });
+
   it('schedules a retryable failure and fails a terminal one for good', async () => {
     const first = await ledger.tryAcquire('fail-1', 'w', 60_000);
     if (!first.acquired) throw new Error('refused');

@@ -21,6 +21,7 @@ const sql = {
   heartbeat: loadText(new URL('./sql/heartbeat.sql', import.meta.url)),
   fail: loadText(new URL('./sql/fail.sql', import.meta.url)),
   release: loadText(new URL('./sql/release.sql', import.meta.url)),
+  returnLost: loadText(new URL('./sql/return-lost.sql', import.meta.url)),
   markReported: loadText(new URL('./sql/mark-reported.sql', import.meta.url)),
 };
 
@@ -204,6 +205,7 @@ export function createPostgresLedger(db: Queryable): ExecutionLedger {
     completeBatch: async (leases) =>
       leases.length === 0 ? [] : (await exchange(leases, [], '')).refusedCompletions,
     release: (leases) => batchByToken(sql.release, leases),
+    returnLost: (leases) => batchByToken(sql.returnLost, leases),
     async fail(jobKey, token, options: FailOptions) {
       // A key no row can hold has no lease to fail.
       if (identifierProblem(jobKey, 'key')) throw new StaleLeaseError(jobKey, token, 'fail');

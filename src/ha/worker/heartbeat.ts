@@ -17,16 +17,42 @@ function onLeaseLost(ctx: WorkerContext, h: HeldJob, why: string): void {
   switch (h.state) {
     case 'leased':
       ctx.logger.info({ ...logFields(h), why }, 'worker: prefetched lease lost; the job will not start here');
+      returnLostLease(ctx, h, false);
       h.to('done');
       return;
     case 'running':
       h.to('aborted');
       ctx.logger.warn({ ...logFields(h), why }, 'worker: lease lost, aborting the job');
       h.execution?.controller.abort(new LeaseLostError(h.job.key));
+      returnLostLease(ctx, h, true);
       return;
     default:
       return;
   }
+}
+
+/**
+ * Hands a lease this live worker lost back to the ledger, uncounted, unless another worker took
+ * it over meanwhile. The attempt limit refuses a job whose earlier attempts never reported back,
+ * because their workers may have died of it; a worker that is here to say its lease ran out (an
+ * overloaded host, a stalled event loop) did not, and that attempt must not fail the job: under
+ * load, jobs were dead-lettered with "attempt 6 exceeds max attempts 5" and no error at all. A
+ * job that keeps stalling its worker stays bounded by the delivery limit.
+ */
+export function returnLostLease(ctx: WorkerContext, h: HeldJob, started: boolean): void {
+  const lease = h.lease;
+  if (!lease) return;
+  void ctx.ledger.returnLost([{ jobKey: h.job.key, token: lease.token }]).then(
+    async (refused) => {
+      if (refused.length > 0) return;
+      ctx.logger.info(logFields(h), 'worker: lost lease given back uncounted');
+      // A job that never started goes back on the queue at once, not a delivery: nothing was
+      // tried. A started one is left to the reclaim, so its deliveries are counted.
+      if (!started) await ctx.queue.release(h.delivery.id, 0, { unworked: true });
+    },
+    (err: unknown) =>
+      ctx.logger.warn({ ...logFields(h), err: coerceError(err) }, 'worker: giving back a lost lease failed'),
+  );
 }
 
 /**

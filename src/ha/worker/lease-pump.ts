@@ -2,6 +2,7 @@ import { coerceError } from '../job/logger.js';
 import type { AcquireResult } from '../ledger/port.js';
 import { logFields, type WorkerContext } from './context.js';
 import { type Execution, execute } from './execution.js';
+import { returnLostLease } from './heartbeat.js';
 import type { HeldJob } from './held-job.js';
 import type { Verdicts } from './verdicts.js';
 
@@ -60,6 +61,7 @@ export function createLeasePump(ctx: WorkerContext, verdicts: Verdicts) {
           // Less than a heartbeat of its lease left (not renewed, the database unreachable): it
           // may be taken over before the next renewal could land. It never starts.
           logger.info(logFields(h), 'worker: prefetched lease expired before its start; not started');
+          returnLostLease(ctx, h, false);
           h.to('done');
           continue;
         }

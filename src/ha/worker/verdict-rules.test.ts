@@ -59,6 +59,36 @@ describe('worker verdicts', () => {
     expect((await bench.ledger.get(b))?.owner).toBe('thief');
   });
 
+  it('runs a job again, without costing it an attempt, after its live worker lost the lease', async () => {
+    const q = bench.testQueue({ visibilityTimeoutMs: 300 });
+    const key = jobKey();
+    const runs: number[] = [];
+    await q.producer.addBatch([encodeEnvelope({ key, kind: 'one', maxAttempts: 1 })]);
+    bench.startWorker(q, {
+      handlers: {
+        one: {
+          leaseMs: 60_000,
+          handler: async ({ attempt, signal }) => {
+            runs.push(attempt);
+            if (runs.length > 1) return;
+            // The host stalls past the lease: nobody took it over, this worker is alive.
+            await bench.db.query(
+              `UPDATE stratus_ledger SET lease_expires_at = now() - interval '1 second' WHERE job_key = $1`,
+              [key],
+            );
+            await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+            throw signal.reason;
+          },
+        },
+      },
+    });
+    // With the lost lease counted, the second lease was attempt 2 of 1 and the job was
+    // dead-lettered ("earlier attempts never finished") without any failure.
+    await until(async () => (await bench.ledger.get(key))?.state === 'completed');
+    expect(runs).toEqual([1, 1]);
+    expect(await q.deadLetters()).toEqual([]);
+  });
+
   it('logs no lost lease for a job whose heartbeat answer comes after its completion', async () => {
     const q = bench.testQueue();
     const k = jobKey();
