@@ -13,7 +13,7 @@
 // The last line is one JSON object with every figure.
 
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -51,9 +51,32 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
  * The headers of every request the benchmark sends to a Stratus API. The one place to add a
  * credential once requests carry one.
  */
+/** The API key of the control plane under test (every `/v1` route needs one). */
+let apiKey: string | undefined;
+
 function requestHeaders(extra: Record<string, string> = {}): Record<string, string> {
-  return { 'content-type': 'application/json', ...extra };
+  return {
+    'content-type': 'application/json',
+    ...(apiKey === undefined ? {} : { authorization: `Bearer ${apiKey}` }),
+    ...extra,
+  };
 }
+
+/** An admin key of tenant local, made against the database as an operator would. */
+async function createKey(databaseUrl: string): Promise<string> {
+  const p = spawnStratus(['admin', 'create-key', '--tenant', 'local', '--role', 'admin', '--name', 'bench'], {
+    DATABASE_URL: databaseUrl,
+  });
+  const exit = await p.exited;
+  const key = p.logs
+    .map((l) => l.raw)
+    .find((line) => typeof line === 'string' && line.startsWith('stratus_'));
+  if (exit.code !== 0 || typeof key !== 'string') throw new Error(`create-key failed: ${p.stderr.join('')}`);
+  return key as string;
+}
+
+/** One key measures the API, not its rate limit: the limit is off in the processes under test. */
+const NO_RATE_LIMIT = { RATE_LIMIT_MAX: '0' };
 
 // ---------------------------------------------------------------------------------------------
 // Servers
@@ -196,6 +219,7 @@ async function hotPath() {
   const api = spawnStratus(['start', '--role', 'api', '--port', '0'], {
     DATABASE_URL: stratusDb.url,
     NODE_ID: 'bench-api',
+    ...NO_RATE_LIMIT,
   });
   const bare = spawnCommand(process.execPath, ['-e', BARE], { DATABASE_URL: bareDb.url }, ROOT);
   try {
@@ -212,6 +236,7 @@ async function hotPath() {
     );
     await admin.end();
     const [apiUrl, bareUrl] = await Promise.all([started(api, 'stratus api'), started(bare, 'bare')]);
+    apiKey = await createKey(stratusDb.url);
     const network = await call(apiUrl, 'POST', '/v1/networks', {
       name: 'bench',
       spec: { cidr: '10.0.0.0/16' },
@@ -372,11 +397,18 @@ async function highlyAvailable() {
   const procs: StratusProcess[] = [sim];
   try {
     const cloudUrl = (await sim.waitForLog((r) => typeof r.url === 'string', 60_000)).url as string;
-    const env = { DATABASE_URL: db.url, REDIS_URL, REDIS_PREFIX: prefix, CLOUD_URL: cloudUrl };
+    const env = {
+      DATABASE_URL: db.url,
+      REDIS_URL,
+      REDIS_PREFIX: prefix,
+      CLOUD_URL: cloudUrl,
+      ...NO_RATE_LIMIT,
+    };
     // Migrations first, by the api alone, then the workers.
     const api = spawnStratus(['start', '--role', 'api', '--port', '0'], { ...env, NODE_ID: 'bench-api' });
     procs.push(api);
     const url = await started(api, 'api');
+    apiKey = await createKey(db.url);
     const workers = [1, 2].map((i) =>
       spawnStratus(['start', '--role', 'worker'], { ...env, NODE_ID: `bench-worker-${i}` }),
     );
@@ -391,9 +423,15 @@ async function highlyAvailable() {
 
 async function embedded() {
   const dir = mkdtempSync(join(tmpdir(), 'stratus-bench-api-'));
-  const p = spawnStratus(['start', '--port', '0'], { STRATUS_DATA_DIR: dir, NODE_ID: 'bench-embedded' });
+  const p = spawnStratus(['start', '--port', '0'], {
+    STRATUS_DATA_DIR: dir,
+    NODE_ID: 'bench-embedded',
+    ...NO_RATE_LIMIT,
+  });
   try {
     const url = await started(p, 'embedded');
+    // The first start's admin key, where the README says it is.
+    apiKey = readFileSync(join(dir, 'admin-key'), 'utf8').trim();
     return await endToEnd(url, 'embedded (PGlite, one process)');
   } finally {
     await stop(p);
