@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isReady, killAllStratus, ROOT, spawnStratus } from '../helpers/stratus-process.js';
 
 /** The walk-through's commands: the `sh` blocks that follow a `<!-- walkthrough -->` line. */
-export function walkthrough(markdown: string): string[] {
+function walkthrough(markdown: string): string[] {
   const blocks: string[] = [];
   const pattern = /<!-- walkthrough -->\n```sh\n([\s\S]*?)\n```/g;
   for (let m = pattern.exec(markdown); m !== null; m = pattern.exec(markdown)) blocks.push(m[1]!);
