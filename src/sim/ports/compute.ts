@@ -171,8 +171,8 @@ export class SimCompute implements ComputePort {
   /** @inheritdoc */
   resizeInstance(id: string, size: string, options: MutationOptions): Promise<Instance> {
     return this.cloud.mutate('compute', 'resizeInstance', `instance/${id}`, { id, size }, options, () => {
-      const machine = this.machines.get(id);
       const { state } = this.find(id);
+      const machine = this.machines.get(id);
       if (state === 'terminating') throw new ConflictError(`instance/${id} is terminating`);
       const { profile } = this.cloud;
       const type = profile.instanceTypes[size];
