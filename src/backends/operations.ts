@@ -27,6 +27,7 @@ export const computeOperations: OperationTable<ComputePort> = {
   deleteInstance: { timeoutMs: 60_000, idempotent: false, optionsAt: 1 },
   startInstance: { timeoutMs: 60_000, idempotent: false, optionsAt: 1 },
   stopInstance: { timeoutMs: 60_000, idempotent: false, optionsAt: 1 },
+  resizeInstance: { timeoutMs: 60_000, idempotent: false, optionsAt: 2 },
   streamLogs: { ...READ, stream: true, optionsAt: 1 },
   streamStats: { ...READ, stream: true, optionsAt: 1 },
 };

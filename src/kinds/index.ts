@@ -6,6 +6,7 @@ import { dnsZones } from './dns-zones/index.js';
 import { instances } from './instances/index.js';
 import { loadBalancers } from './load-balancers/index.js';
 import { networks } from './networks/index.js';
+import { snapshots } from './snapshots/index.js';
 import { subnets } from './subnets/index.js';
 import { volumes } from './volumes/index.js';
 
@@ -15,6 +16,7 @@ export const builtinKinds: readonly KindDefinition[] = [
   subnets,
   instances,
   volumes,
+  snapshots,
   loadBalancers,
   dnsZones,
   dnsRecords,

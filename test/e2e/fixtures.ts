@@ -51,6 +51,7 @@ export const fixtures: Readonly<Record<string, Fixture>> = {
   volumes: ({ index }) => ({
     spec: { sizeGiB: 1 + (index % 8), type: index % 2 === 0 ? 'standard' : 'ssd' },
   }),
+  snapshots: (ctx) => ({ spec: { volume: ref(ctx, 'volumes') } }),
   'load-balancers': (ctx) => ({
     spec: {
       network: ref(ctx, 'networks'),

@@ -79,6 +79,46 @@ export function portContract(name: string, connect: () => BackendPorts): void {
       ).toBe('running');
     });
 
+    it('resizes an instance once per client token, running or stopped, fenced like the others', async () => {
+      const { ports, token, labels, run } = fresh();
+      const { id } = await ports.compute.createInstance(
+        { name: `rs-${run}`, image: 'ubuntu', size: 'small', labels },
+        { clientToken: token('c') },
+      );
+      const grown = await ports.compute.resizeInstance(id, 'large', {
+        clientToken: token('r1'),
+        fencingToken: 5,
+      });
+      expect(grown).toMatchObject({ id, size: 'large', state: 'running' });
+      expect(
+        await ports.compute.resizeInstance(id, 'large', { clientToken: token('r1'), fencingToken: 5 }),
+      ).toEqual(grown);
+      expect(
+        isConflictError(
+          await error(ports.compute.resizeInstance(id, 'medium', { clientToken: token('r1') })),
+        ),
+      ).toBe(true);
+      const stale = await error(
+        ports.compute.resizeInstance(id, 'medium', { clientToken: token('r2'), fencingToken: 4 }),
+      );
+      expect(isStaleFencingTokenError(stale)).toBe(true);
+      expect((await ports.compute.getInstance(id)).size).toBe('large');
+      await ports.compute.stopInstance(id, { clientToken: token('s'), fencingToken: 5 });
+      expect(
+        await ports.compute.resizeInstance(id, 'medium', { clientToken: token('r3'), fencingToken: 5 }),
+      ).toMatchObject({ size: 'medium', state: 'stopped' });
+      expect(
+        isInvalidInputError(
+          await error(ports.compute.resizeInstance(id, 'galactic', { clientToken: token('r4') })),
+        ),
+      ).toBe(true);
+      expect(
+        isNotFoundError(
+          await error(ports.compute.resizeInstance('i-none', 'small', { clientToken: token('r5') })),
+        ),
+      ).toBe(true);
+    });
+
     it('refuses what the catalogue does not hold as invalid input', async () => {
       const { ports, token, run } = fresh();
       const bad = await error(

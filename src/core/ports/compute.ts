@@ -85,6 +85,11 @@ export interface ComputePort extends Pingable {
   startInstance(id: string, options: MutationOptions): Promise<Instance>;
   /** Powers an instance off. */
   stopInstance(id: string, options: MutationOptions): Promise<Instance>;
+  /**
+   * Changes an instance's size class, running or stopped; InvalidInput for a size the backend
+   * does not offer, Capacity when the zone has no room, Conflict while terminating.
+   */
+  resizeInstance(id: string, size: string, options: MutationOptions): Promise<Instance>;
   /** Opens the instance's log stream; it lives until closed, not until a deadline. */
   streamLogs(id: string, options?: LogOptions): Promise<AsyncIterable<LogLine>>;
   /** Opens the instance's stats stream; it lives until closed. */

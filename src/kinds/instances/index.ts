@@ -160,7 +160,8 @@ function instanceDriver(compute: ComputePort, network: NetworkPort): Driver<Spec
         return { exists: true, upToDate: false, outputs: { ...outputs, networkBackendId: '' } };
       return {
         exists: true,
-        upToDate: powerUpToDate(r.spec, instance.state, previous.rebootCount ?? 0),
+        upToDate:
+          instance.size === r.spec.size && powerUpToDate(r.spec, instance.state, previous.rebootCount ?? 0),
         outputs: { ...outputs, networkBackendId: previous.networkBackendId },
       };
     },
@@ -178,7 +179,19 @@ function instanceDriver(compute: ComputePort, network: NetworkPort): Driver<Spec
       const connected = observed.address
         ? observed
         : await connect(r, observed.backendId, observed.powerState, ctx);
-      return applyPower(r, connected, ctx);
+      // A resize is one effect per generation, running or stopped: the backend keeps the power
+      // state, so the power step after it sees the state the resize left.
+      const instance = await compute.getInstance(connected.backendId, { signal: ctx.signal });
+      const resized =
+        instance.size === r.spec.size
+          ? connected
+          : {
+              ...connected,
+              powerState: (
+                await compute.resizeInstance(connected.backendId, r.spec.size, power('resize', ctx))
+              ).state,
+            };
+      return applyPower(r, resized, ctx);
     },
     async delete(_r, observed, ctx) {
       const ignoreGone = (err: unknown) => {
@@ -205,7 +218,7 @@ export const instances = defineKind({
   spec: InstanceSpec,
   outputs: InstanceOutputs,
   references: [{ field: 'network', kind: 'networks' }],
-  // powerState and rebootCount change through the actions only, under their preconditions.
+  // size, powerState and rebootCount change through the actions only, under their preconditions.
   immutable: ['network', 'subnet', 'image', 'size', 'userData', 'powerState', 'rebootCount'],
   actions: {
     stop: {
@@ -215,6 +228,20 @@ export const instances = defineKind({
     start: {
       description: 'Power an instance on (already running: 200, nothing to do)',
       apply: (spec) => ({ spec: { ...spec, powerState: 'running' as const } }),
+    },
+    resize: {
+      description:
+        'Change the size of an instance, running or stopped (already that size: 200, nothing to do)',
+      body: Type.Object(
+        {
+          size: Type.Union(
+            INSTANCE_SIZES.map((s) => Type.Literal(s)),
+            { description: 'see GET /v1/instance-types' },
+          ),
+        },
+        { additionalProperties: false },
+      ),
+      apply: (spec, body) => ({ spec: { ...spec, size: body.size as Spec['size'] } }),
     },
     reboot: {
       description:

@@ -16,6 +16,12 @@ export const VolumeSpec = Type.Object(
     attachedTo: Type.Optional(
       Type.String({ description: 'id of the instance it is attached to; changed by attach and detach' }),
     ),
+    fromSnapshot: Type.Optional(
+      Type.String({
+        maxLength: 64,
+        description: "id of one of your snapshots to restore; sizeGiB at least the snapshot's",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -59,6 +65,21 @@ function volumeDriver(storage: StoragePort): Driver<Spec, Outputs> {
       throw new ReconcileError('DependencyNotReady', `instance ${r.spec.attachedTo} is not ready yet`);
     return backendId;
   };
+  /** The backend id of the snapshot the spec restores, or undefined for an empty volume. */
+  const wantedSnapshot = async (r: Resource<Spec, Outputs>, ctx: DriverContext) => {
+    if (r.spec.fromSnapshot === undefined) return undefined;
+    const snapshot = await ctx.reference('fromSnapshot');
+    const out = snapshot?.status.outputs as { backendId?: string; sizeGiB?: number } | undefined;
+    if (!out?.backendId)
+      throw new ReconcileError('DependencyNotReady', `snapshot ${r.spec.fromSnapshot} is not ready yet`);
+    if (out.sizeGiB !== undefined && out.sizeGiB > r.spec.sizeGiB)
+      throw new ReconcileError(
+        'SnapshotTooLarge',
+        `snapshot ${r.spec.fromSnapshot} is ${out.sizeGiB} GiB: ${r.id} needs sizeGiB of at least that`,
+        true,
+      );
+    return out.backendId;
+  };
   const attachment = async (
     r: Resource<Spec, Outputs>,
     volume: Volume,
@@ -93,10 +114,12 @@ function volumeDriver(storage: StoragePort): Driver<Spec, Outputs> {
       };
     },
     async create(r, ctx) {
+      const fromSnapshot = await wantedSnapshot(r, ctx);
       const volume = await storage.createVolume(
         {
           name: r.id,
           sizeGiB: r.spec.sizeGiB,
+          ...(fromSnapshot === undefined ? {} : { fromSnapshot }),
           labels: { ...backendLabels(r.id), 'stratus.io/volume-type': r.spec.type },
         },
         mutation(ctx),
@@ -139,8 +162,11 @@ export const volumes = defineKind({
   outputs: VolumeOutputs,
   // The attachment is a reference: deleting an instance with a volume attached is a 409
   // naming the volume, through the one referrer check.
-  references: [{ field: 'attachedTo', kind: 'instances' }],
-  immutable: ['type', 'attachedTo'],
+  references: [
+    { field: 'attachedTo', kind: 'instances' },
+    { field: 'fromSnapshot', kind: 'snapshots' },
+  ],
+  immutable: ['type', 'attachedTo', 'fromSnapshot'],
   actions: {
     attach: {
       description: 'Attach a volume to one instance (attached to it already: 200; to another: 409)',

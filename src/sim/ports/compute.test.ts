@@ -141,6 +141,22 @@ describe('capacity, quotas and signals', () => {
     await compute.createInstance({ ...spec, name: 'c', tenant: 't1' }, { clientToken: 'c2' });
   });
 
+  it('resizes within the zone: the new size must fit, the old one gives its room back', async () => {
+    const profile = { ...FAST_PROFILE, zones: { 'zone-a': { vcpus: 5 } } };
+    const { compute } = cloudAt(profile);
+    const a = await compute.createInstance({ ...spec, name: 'a' }, { clientToken: 'a' });
+    const b = await compute.createInstance({ ...spec, name: 'b' }, { clientToken: 'b' });
+    expect((await compute.resizeInstance(a.id, 'large', { clientToken: 'ra' })).size).toBe('large');
+    const full = await compute.resizeInstance(b.id, 'large', { clientToken: 'rb' }).catch((e) => e);
+    expect(isCapacityError(full) && full.reason).toBe('no-capacity');
+    expect(full.message).toBe('zone zone-a has 1 of 4 vCPUs free');
+    expect((await compute.getInstance(b.id)).size).toBe('small');
+    await compute.resizeInstance(a.id, 'small', { clientToken: 'ra2' });
+    expect((await compute.resizeInstance(b.id, 'large', { clientToken: 'rb2' })).size).toBe('large');
+    const unknown = await compute.resizeInstance(a.id, 'huge', { clientToken: 'rx' }).catch((e) => e);
+    expect(isInvalidInputError(unknown)).toBe(true);
+  });
+
   it('refuses an unknown size or zone as invalid input', async () => {
     const { compute } = cloudAt(FAST_PROFILE);
     const size = await compute

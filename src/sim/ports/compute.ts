@@ -169,6 +169,34 @@ export class SimCompute implements ComputePort {
   }
 
   /** @inheritdoc */
+  resizeInstance(id: string, size: string, options: MutationOptions): Promise<Instance> {
+    return this.cloud.mutate('compute', 'resizeInstance', `instance/${id}`, { id, size }, options, () => {
+      const { state } = this.find(id);
+      const machine = this.machines.get(id);
+      if (state === 'terminating') throw new ConflictError(`instance/${id} is terminating`);
+      const { profile } = this.cloud;
+      const type = profile.instanceTypes[size];
+      if (type === undefined) {
+        const sizes = Object.keys(profile.instanceTypes).join(', ');
+        throw new InvalidInputError(`size ${size} is not one of ${sizes}`);
+      }
+      const before = machine!.instance;
+      if (before.size === size) return before;
+      const zone = before.zone ?? '';
+      const room = profile.zones[zone]?.vcpus ?? Number.POSITIVE_INFINITY;
+      const held = profile.instanceTypes[before.size]?.vcpus ?? 0;
+      const used = (this.zoneVcpus.get(zone) ?? 0) - held;
+      if (used + type.vcpus > room)
+        throw new CapacityError('no-capacity', `zone ${zone} has ${room - used} of ${type.vcpus} vCPUs free`);
+      this.count(before, -1);
+      machine!.instance = { ...before, size };
+      this.count(machine!.instance, +1);
+      this.logs.append(id, `instance ${id} resized from ${before.size} to ${size}`);
+      return this.find(id);
+    });
+  }
+
+  /** @inheritdoc */
   async streamLogs(id: string, options?: LogOptions): Promise<AsyncIterable<LogLine>> {
     await this.cloud.enter('compute', 'streamLogs', options, `instance/${id}`);
     this.find(id);

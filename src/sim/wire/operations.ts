@@ -43,6 +43,7 @@ export const WIRE: { readonly [K in BackendKind]: Readonly<Record<string, WireOp
     deleteInstance: mutate(byId),
     startInstance: mutate(byId),
     stopInstance: mutate(byId),
+    resizeInstance: mutate(byId, ['size', 'size']),
     streamLogs: { params: [byId], options: 'logOptions', mutation: false, stream: true },
     streamStats: { params: [byId], options: 'readOptions', mutation: false, stream: true },
   },

@@ -1,0 +1,80 @@
+// snapshots: a point-in-time copy of one volume; a volume restores from it (spec.fromSnapshot).
+
+import Type from 'typebox';
+import { isNotFoundError } from '../../core/errors/backend-errors.js';
+import type { Snapshot, StoragePort } from '../../core/ports/storage.js';
+import { type Driver, type DriverContext, defineKind } from '../../core/resources/kind.js';
+import { ReconcileError } from '../../core/resources/reconcile-error.js';
+import type { Resource } from '../../core/resources/resource.js';
+import { backendLabels } from '../labels.js';
+
+/** What a user asks for. */
+export const SnapshotSpec = Type.Object(
+  { volume: Type.String({ maxLength: 64, description: 'id of one of your volumes' }) },
+  { additionalProperties: false },
+);
+
+/** What the reconciler reports. */
+export const SnapshotOutputs = Type.Object(
+  {
+    backendId: Type.String(),
+    sizeGiB: Type.Integer({ minimum: 1, description: 'size of the volume when taken' }),
+  },
+  { additionalProperties: false },
+);
+
+type Spec = Type.Static<typeof SnapshotSpec>;
+type Outputs = Type.Static<typeof SnapshotOutputs>;
+
+function snapshotDriver(storage: StoragePort): Driver<Spec, Outputs> {
+  const mutation = (ctx: DriverContext) => ({
+    clientToken: ctx.clientToken,
+    fencingToken: ctx.fencingToken,
+    signal: ctx.signal,
+  });
+  // The port reads snapshots by listing only: by the resource id's label, which also finds one
+  // an earlier pass created and crashed before recording.
+  const find = async (r: Resource<Spec, Outputs>, ctx: DriverContext): Promise<Snapshot | undefined> => {
+    const page = await storage.listSnapshots({ labels: backendLabels(r.id), limit: 1, signal: ctx.signal });
+    return page.items[0];
+  };
+  const outputs = (s: Snapshot): Outputs => ({ backendId: s.id, sizeGiB: s.sizeGiB });
+  return {
+    async observe(r, ctx) {
+      const snapshot = await find(r, ctx);
+      // Nothing of a snapshot changes after it is taken: found is up to date.
+      return snapshot ? { exists: true, upToDate: true, outputs: outputs(snapshot) } : { exists: false };
+    },
+    async create(r, ctx) {
+      const volume = await ctx.reference('volume');
+      const volumeId = (volume?.status.outputs as { backendId?: string } | undefined)?.backendId;
+      if (!volumeId)
+        throw new ReconcileError('DependencyNotReady', `volume ${r.spec.volume} is not ready yet`);
+      const snapshot = await storage.createSnapshot(
+        { name: r.id, volumeId, labels: backendLabels(r.id) },
+        mutation(ctx),
+      );
+      return outputs(snapshot);
+    },
+    async update(_r, observed) {
+      return observed;
+    },
+    async delete(_r, observed, ctx) {
+      await storage.deleteSnapshot(observed.backendId, mutation(ctx)).catch((err: unknown) => {
+        if (!isNotFoundError(err)) throw err;
+      });
+    },
+  };
+}
+
+/** The snapshots kind. */
+export const snapshots = defineKind({
+  name: 'snapshots',
+  idPrefix: 'snap',
+  spec: SnapshotSpec,
+  outputs: SnapshotOutputs,
+  // A reference: deleting a volume with snapshots is a 409 naming them (unless cascading).
+  references: [{ field: 'volume', kind: 'volumes' }],
+  immutable: ['volume'],
+  driver: (ports) => snapshotDriver(ports.storage),
+});
