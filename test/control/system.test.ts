@@ -669,6 +669,8 @@ describe('the system guard', () => {
       service: {} as never,
       events: {} as never,
       auth: {} as never,
+      // Trusted as an admin of local: the guard under test decides alone.
+      tenant: tenantFromHeader(TENANT_HEADER),
       kinds: new KindRegistry([]),
       system: {
         // The routes are never reached: the guard refuses first, so no service is needed.
