@@ -75,7 +75,7 @@ describe('the README', () => {
 
     // Nothing is left behind.
     for (const kind of ['networks', 'instances', 'volumes', 'dns-zones', 'dns-records', 'load-balancers']) {
-      const res = await fetch(`${ready.url}v1/${kind}`.replace('//v1', '/v1'), {
+      const res = await fetch(new URL(`/v1/${kind}`, String(ready.url)), {
         headers: { authorization: `Bearer ${key}` },
       });
       expect(((await res.json()) as { items: unknown[] }).items, kind).toEqual([]);
