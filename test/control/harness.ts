@@ -5,6 +5,7 @@
 
 import Fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
+import { expect } from 'vitest';
 import type { RateLimitOptions } from '../../src/api/auth/rate-limit.js';
 import { controlApi } from '../../src/api/resources/index.js';
 import { tenantFromHeader } from '../../src/api/tenant.js';
@@ -154,4 +155,39 @@ export async function eventually<T>(
       throw new Error(`timed out waiting for ${what}: last ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the tests read JSON answers by path
+export type Json = Record<string, any>;
+
+/**
+ * JSON requests to the harness's app as one tenant (trusted by the test header), and the wait
+ * for an operation to end in the state expected. `harness` is read at each call, so it may be
+ * opened in a `beforeAll` after this is built.
+ */
+export function tenantClient(harness: () => ControlHarness, tenant = 't1') {
+  async function send(
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    url: string,
+    payload?: object,
+    headers = {},
+  ) {
+    const res = await harness().app.inject({
+      method,
+      url,
+      headers: { [TENANT_HEADER]: tenant, ...headers },
+      ...(payload ? { payload } : {}),
+    });
+    return { status: res.statusCode, body: res.body ? (res.json() as Json) : {} };
+  }
+  async function settle(operationId: string, state = 'succeeded'): Promise<Json> {
+    const op = await eventually(
+      async () => (await send('GET', `/v1/operations/${operationId}?wait=2s`)).body,
+      (o) => !['pending', 'running'].includes(o.state),
+      `operation ${operationId}`,
+    );
+    expect(op.state, JSON.stringify(op.error)).toBe(state);
+    return op;
+  }
+  return { send, settle };
 }

@@ -9,13 +9,11 @@ import type { Resource } from '../../src/core/resources/resource.js';
 import { instances } from '../../src/kinds/instances/index.js';
 import { createSimBackends, type SimBackends } from '../../src/sim/index.js';
 import { drivers } from '../helpers/db.js';
-import { type ControlHarness, eventually, openControlHarness, TENANT_HEADER } from './harness.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: the tests read JSON answers by path
-type Json = Record<string, any>;
+import { type ControlHarness, type Json, openControlHarness, tenantClient } from './harness.js';
 
 describe.each(drivers)('instance actions on %s', (driver) => {
   let h: ControlHarness;
+  const { send, settle } = tenantClient(() => h);
   let sim: SimBackends;
   let networkId: string;
   beforeAll(async () => {
@@ -30,24 +28,6 @@ describe.each(drivers)('instance actions on %s', (driver) => {
     await h?.close();
   });
 
-  async function send(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object, headers = {}) {
-    const res = await h.app.inject({
-      method,
-      url,
-      headers: { [TENANT_HEADER]: 't1', ...headers },
-      ...(payload ? { payload } : {}),
-    });
-    return { status: res.statusCode, body: res.body ? (res.json() as Json) : {} };
-  }
-  async function settle(operationId: string): Promise<Json> {
-    const op = await eventually(
-      async () => (await send('GET', `/v1/operations/${operationId}?wait=2s`)).body,
-      (o) => !['pending', 'running'].includes(o.state),
-      `operation ${operationId}`,
-    );
-    expect(op.state, JSON.stringify(op.error)).toBe('succeeded');
-    return op;
-  }
   const createdInstance = async (name: string) => {
     const res = await send('POST', '/v1/instances', {
       name,

@@ -5,13 +5,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackends } from '../../src/backends/index.js';
 import { createSimBackends, type SimBackends } from '../../src/sim/index.js';
 import { drivers } from '../helpers/db.js';
-import { type ControlHarness, eventually, openControlHarness, TENANT_HEADER } from './harness.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: the tests read JSON answers by path
-type Json = Record<string, any>;
+import {
+  type ControlHarness,
+  eventually,
+  type Json,
+  openControlHarness,
+  TENANT_HEADER,
+  tenantClient,
+} from './harness.js';
 
 describe.each(drivers)('snapshots and resize on %s', (driver) => {
   let h: ControlHarness;
+  const { send, settle } = tenantClient(() => h);
   let sim: SimBackends;
   let networkId: string;
   beforeAll(async () => {
@@ -26,24 +31,6 @@ describe.each(drivers)('snapshots and resize on %s', (driver) => {
     await h?.close();
   });
 
-  async function send(method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object, headers = {}) {
-    const res = await h.app.inject({
-      method,
-      url,
-      headers: { [TENANT_HEADER]: 't1', ...headers },
-      ...(payload ? { payload } : {}),
-    });
-    return { status: res.statusCode, body: res.body ? (res.json() as Json) : {} };
-  }
-  async function settle(operationId: string, state = 'succeeded'): Promise<Json> {
-    const op = await eventually(
-      async () => (await send('GET', `/v1/operations/${operationId}?wait=2s`)).body,
-      (o) => !['pending', 'running'].includes(o.state),
-      `operation ${operationId}`,
-    );
-    expect(op.state, JSON.stringify(op.error)).toBe(state);
-    return op;
-  }
   const created = async (kind: string, name: string, spec: object) => {
     const res = await send('POST', `/v1/${kind}`, { name, spec });
     expect(res.status, JSON.stringify(res.body)).toBe(202);

@@ -5,13 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackends } from '../../src/backends/index.js';
 import { createSimBackends, type SimBackends } from '../../src/sim/index.js';
 import { drivers } from '../helpers/db.js';
-import { type ControlHarness, eventually, openControlHarness, TENANT_HEADER } from './harness.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: the tests read JSON answers by path
-type Json = Record<string, any>;
+import { type ControlHarness, type Json, openControlHarness, tenantClient } from './harness.js';
 
 describe.each(drivers)('volume actions on %s', (driver) => {
   let h: ControlHarness;
+  const { send, settle } = tenantClient(() => h);
   let sim: SimBackends;
   const vms: Json[] = [];
   beforeAll(async () => {
@@ -31,25 +29,6 @@ describe.each(drivers)('volume actions on %s', (driver) => {
   afterAll(async () => {
     await h?.close();
   });
-
-  async function send(method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object, headers = {}) {
-    const res = await h.app.inject({
-      method,
-      url,
-      headers: { [TENANT_HEADER]: 't1', ...headers },
-      ...(payload ? { payload } : {}),
-    });
-    return { status: res.statusCode, body: res.body ? (res.json() as Json) : {} };
-  }
-  async function settle(operationId: string): Promise<Json> {
-    const op = await eventually(
-      async () => (await send('GET', `/v1/operations/${operationId}?wait=2s`)).body,
-      (o) => !['pending', 'running'].includes(o.state),
-      `operation ${operationId}`,
-    );
-    expect(op.state, JSON.stringify(op.error)).toBe('succeeded');
-    return op;
-  }
 
   it('attaches to one instance at a time, refuses another, blocks its delete and detaches', async () => {
     const [a, b] = vms as [Json, Json];
