@@ -1,0 +1,192 @@
+// What a drill records and its checker reads (DESIGN.md §11). A run writes one directory:
+//
+//   history.ndjson   one HistoryEvent per line, as the load client saw its requests
+//   faults.json      FaultRecord[]: every fault injected, when, on what, and when it ended
+//   evidence.json    DrillEvidence: the rest, collected once the load stopped and the cluster
+//                    settled (the simulator's audit and truth, the journal, the ledger, the
+//                    resources as the API shows them, breaker observations)
+//
+// The checker (`check`) and the report are pure functions of these files, so `stratus drill
+// report DIR` re-renders a run and the checker's tests feed it histories known to be bad.
+
+import type { AuditSummary } from '../sim/audit/summary.js';
+
+/** Milliseconds since the drill's start (its `t0`); every record's clock. */
+export type DrillTime = number;
+
+/** The operations the load mixes. */
+export type LoadOp = 'create' | 'update' | 'action' | 'delete' | 'get' | 'list';
+
+/** A logical request starting: every retry of it shares `req` and its Idempotency-Key. */
+export interface Invocation {
+  readonly type: 'invoke';
+  /** Unique per logical request within the run. */
+  readonly req: number;
+  readonly t: DrillTime;
+  /** The tenant whose key sent it. */
+  readonly tenant: string;
+  readonly op: LoadOp;
+  readonly kind: string;
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  readonly path: string;
+  /** The resource it is about, when known before sending (not for a create). */
+  readonly resourceId?: string;
+  readonly idempotencyKey?: string;
+}
+
+/** One try of a logical request. */
+export interface Attempt {
+  readonly type: 'attempt';
+  readonly req: number;
+  readonly t: DrillTime;
+  /** 1 for the first try. */
+  readonly attempt: number;
+  /** The HTTP status, when an answer came. */
+  readonly status?: number;
+  /** Why no usable answer came: 'timeout', 'ECONNREFUSED', 'ECONNRESET', '503'... */
+  readonly failure?: string;
+  readonly latencyMs: number;
+}
+
+/** A logical request ending: answered for good, or given up after its retries. */
+export interface Completion {
+  readonly type: 'complete';
+  readonly req: number;
+  readonly t: DrillTime;
+  /** ok: a final answer the client accepts (2xx, or an expected 4xx such as 404 after a delete). */
+  readonly outcome: 'ok' | 'fail';
+  readonly status?: number;
+  readonly attempts: number;
+  /** The resource the answer names (a create's new id). */
+  readonly resourceId?: string;
+  /** The operation the answer returned, when one was (202). */
+  readonly operationId?: string;
+  /** The tenant of every resource, operation or event in the answer body (G7). */
+  readonly tenantsSeen?: readonly string[];
+  /** The last failure, for a `fail`. */
+  readonly error?: string;
+}
+
+export type HistoryEvent = Invocation | Attempt | Completion;
+
+/** What a scenario step does. */
+export type FaultAction =
+  | 'kill' // SIGKILL, then start the replica again
+  | 'pause' // SIGSTOP for `for`, then SIGCONT
+  | 'restart' // SIGTERM (graceful), then start again
+  | 'drop-db-sessions' // pg_terminate_backend of the target's sessions
+  | 'blackhole-db' // the target's PostgreSQL traffic dropped for `for`
+  | 'blackhole-redis' // the target's Redis traffic dropped for `for`
+  | 'redis-flushall' // FLUSHALL on the drill's own Redis
+  | 'redis-restart' // the drill's own Redis stopped and started again
+  | 'backend-outage' // simulator fault rule: calls fail for `for`
+  | 'backend-slow' // simulator fault rule: calls slowed for `for`
+  | 'backend-hang' // simulator fault rule: calls hang for `for`
+  | 'rolling-restart'; // every replica restarted gracefully, one at a time
+
+/**
+ * A target: `api`, `worker` (any replica of the role, chosen by the seed), `api-1` (a replica
+ * by name), `leader:<key>` (whoever leads that key when the step runs), `redis`, `backend:<port>`
+ * (compute, network, storage, dns, lb), `all`.
+ */
+export type FaultTarget = string;
+
+/** One step of a scenario, as written in a scenario file. */
+export interface FaultStep {
+  /** When, from the start of the load. */
+  readonly atMs: number;
+  readonly action: FaultAction;
+  readonly target: FaultTarget;
+  /** How long the fault lasts (pause, blackhole, backend faults); 0 or absent: instantaneous. */
+  readonly forMs?: number;
+}
+
+/** A scenario: named steps (the shipped ones live in `drills/scenarios/`). */
+export interface Scenario {
+  readonly name: string;
+  readonly description: string;
+  readonly steps: readonly FaultStep[];
+}
+
+/** A fault as it was injected. */
+export interface FaultRecord {
+  readonly scenario: string;
+  readonly action: FaultAction;
+  /** The target as written, and what it resolved to (node id, pid, Redis port...). */
+  readonly target: FaultTarget;
+  readonly resolved: string;
+  readonly startT: DrillTime;
+  /** When the fault ended (the replica restarted and ready, the blackhole lifted...). */
+  readonly endT: DrillTime;
+  /** For a fault on a leader: the key it led. */
+  readonly leaderKey?: string;
+}
+
+/** One row of stratus_leadership_journal. */
+export interface TermRecord {
+  readonly key: string;
+  readonly epoch: number;
+  readonly holder: string;
+  readonly acquiredT: DrillTime;
+  /** Absent while the term is still held. */
+  readonly endedT?: DrillTime;
+  readonly reason?: string;
+}
+
+/** One job as the ledger and the worker logs tell it: each lease taken of it. */
+export interface JobRecord {
+  readonly key: string;
+  readonly state: string;
+  readonly attempts: number;
+  readonly leases: ReadonlyArray<{
+    readonly owner: string;
+    readonly token: number;
+    readonly startT: DrillTime;
+  }>;
+  readonly finishedT?: DrillTime;
+}
+
+/** A resource at the end: the API's view beside the simulator's truth. */
+export interface ResourceRecord {
+  readonly id: string;
+  readonly tenant: string;
+  readonly kind: string;
+  readonly generation: number;
+  readonly phase: string;
+  readonly observedGeneration?: number;
+  readonly deleting: boolean;
+  /** The backend object the status names, and whether the simulator has it. */
+  readonly backendId?: string;
+  readonly inTruth?: boolean;
+  /** Where the API's status and the simulator's truth disagree (power state, size...). */
+  readonly mismatch?: string;
+}
+
+/** A breaker observation: how fast calls failed while it was open (G6). */
+export interface BreakerRecord {
+  readonly node: string;
+  readonly breaker: string;
+  /** Open-state fail-fast latencies, ms. */
+  readonly failFastMs: readonly number[];
+  /** Calls to other backends while this one stalled: their latencies, ms. */
+  readonly othersMs: readonly number[];
+}
+
+/** Everything but the history and the faults. */
+export interface DrillEvidence {
+  readonly version: 1;
+  readonly startedAt: string;
+  readonly scenarios: readonly string[];
+  readonly seed: number;
+  readonly replicas: Readonly<Record<string, number>>;
+  readonly durationMs: number;
+  readonly ratePerS: number;
+  /** When the load stopped and when the cluster was declared settled. */
+  readonly loadEndT: DrillTime;
+  readonly settledT: DrillTime;
+  readonly audit: AuditSummary;
+  readonly terms: readonly TermRecord[];
+  readonly jobs: readonly JobRecord[];
+  readonly resources: readonly ResourceRecord[];
+  readonly breakers: readonly BreakerRecord[];
+}
