@@ -138,9 +138,15 @@ describe.each(drivers)('instance actions on %s', (driver) => {
 
   it('takes one address per instance however many passes find it unattached', async () => {
     // Two passes of different generations over an instance whose first status write was lost
-    // (a crash right after the backend calls): each finds it by its label with no address.
+    // (a crash right after the backend calls): each finds it by its label with no address. A
+    // second generation exists, so the label lookup runs (at generation 1 the create's client
+    // token stands in for it).
     const vm = await createdInstance('twice');
-    const resource = { ...(vm as Resource), status: { ...vm.status, outputs: undefined } } as never;
+    const resource = {
+      ...(vm as Resource),
+      generation: 2,
+      status: { ...vm.status, outputs: undefined },
+    } as never;
     const driverOf = instances.driver(h.ports);
     const ctx = (clientToken: string) => ({
       clientToken,

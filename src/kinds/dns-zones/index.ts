@@ -5,6 +5,7 @@ import { isNotFoundError } from '../../core/errors/backend-errors.js';
 import type { DnsPort, Zone } from '../../core/ports/dns.js';
 import { type Driver, type DriverContext, defineKind } from '../../core/resources/kind.js';
 import type { Resource } from '../../core/resources/resource.js';
+import { findBackend } from '../find.js';
 import { backendLabels } from '../labels.js';
 
 /** A host name: dot-separated labels of letters, digits and inner hyphens, 253 characters at most. */
@@ -34,18 +35,11 @@ function zoneDriver(port: DnsPort): Driver<Spec, Outputs> {
     fencingToken: ctx.fencingToken,
     signal: ctx.signal,
   });
-  const find = async (r: Resource<Spec, Outputs>, ctx: DriverContext): Promise<Zone | undefined> => {
-    const known = r.status.outputs?.backendId;
-    if (known) {
-      try {
-        return await port.getZone(known, { signal: ctx.signal });
-      } catch (err) {
-        if (!isNotFoundError(err)) throw err;
-      }
-    }
-    const page = await port.listZones({ labels: backendLabels(r.id), limit: 1, signal: ctx.signal });
-    return page.items[0];
-  };
+  const find = (r: Resource<Spec, Outputs>, ctx: DriverContext) =>
+    findBackend<Zone>(r, ctx, {
+      get: (id, opts) => port.getZone(id, opts),
+      list: (query) => port.listZones(query),
+    });
   return {
     async observe(r, ctx) {
       const zone = await find(r, ctx);

@@ -8,6 +8,7 @@ import type { NetworkPort } from '../../core/ports/network.js';
 import { type Driver, type DriverContext, defineKind } from '../../core/resources/kind.js';
 import { ReconcileError } from '../../core/resources/reconcile-error.js';
 import type { Resource } from '../../core/resources/resource.js';
+import { findBackend } from '../find.js';
 import { backendLabels } from '../labels.js';
 
 /** Sizes an instance may have: the names of the instance-type catalogue. */
@@ -109,18 +110,11 @@ function instanceDriver(compute: ComputePort, network: NetworkPort): Driver<Spec
     const started = await compute.startInstance(out.backendId, power('start', ctx));
     return { ...out, powerState: started.state, rebootCount: reboots };
   };
-  const find = async (r: Resource<Spec, Outputs>, ctx: DriverContext): Promise<Instance | undefined> => {
-    const known = r.status.outputs?.backendId;
-    if (known) {
-      try {
-        return await compute.getInstance(known, { signal: ctx.signal });
-      } catch (err) {
-        if (!isNotFoundError(err)) throw err;
-      }
-    }
-    const page = await compute.listInstances({ labels: backendLabels(r.id), limit: 1, signal: ctx.signal });
-    return page.items[0];
-  };
+  const find = (r: Resource<Spec, Outputs>, ctx: DriverContext) =>
+    findBackend<Instance>(r, ctx, {
+      get: (id, opts) => compute.getInstance(id, opts),
+      list: (query) => compute.listInstances(query),
+    });
   const networkOf = async (ctx: DriverContext): Promise<string> => {
     const target = await ctx.reference('network');
     const backendId = (target?.status.outputs as { backendId?: string } | undefined)?.backendId;

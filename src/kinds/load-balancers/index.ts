@@ -7,6 +7,7 @@ import type { LoadBalancer, LoadBalancerPort, Target } from '../../core/ports/lo
 import type { FieldError } from '../../core/resources/field-error.js';
 import { type Driver, type DriverContext, defineKind } from '../../core/resources/kind.js';
 import type { Resource } from '../../core/resources/resource.js';
+import { findBackend } from '../find.js';
 import { backendLabels } from '../labels.js';
 import { referencedOutput } from '../ready.js';
 
@@ -119,18 +120,11 @@ function loadBalancerDriver(port: LoadBalancerPort): Driver<Spec, Outputs> {
     fencingToken: ctx.fencingToken,
     signal: ctx.signal,
   });
-  const find = async (r: Resource<Spec, Outputs>, ctx: DriverContext): Promise<LoadBalancer | undefined> => {
-    const known = r.status.outputs?.backendId;
-    if (known) {
-      try {
-        return await port.getLoadBalancer(known, { signal: ctx.signal });
-      } catch (err) {
-        if (!isNotFoundError(err)) throw err;
-      }
-    }
-    const page = await port.listLoadBalancers({ labels: backendLabels(r.id), limit: 1, signal: ctx.signal });
-    return page.items[0];
-  };
+  const find = (r: Resource<Spec, Outputs>, ctx: DriverContext) =>
+    findBackend<LoadBalancer>(r, ctx, {
+      get: (id, opts) => port.getLoadBalancer(id, opts),
+      list: (query) => port.listLoadBalancers(query),
+    });
   /** The backend targets the spec asks for: each instance's address (DependencyNotReady until it has one). */
   const desired = async (r: Resource<Spec, Outputs>, ctx: DriverContext): Promise<Target[]> =>
     Promise.all(

@@ -5,6 +5,7 @@ import { isNotFoundError } from '../../core/errors/backend-errors.js';
 import type { Network, NetworkPort } from '../../core/ports/network.js';
 import { type Driver, type DriverContext, defineKind } from '../../core/resources/kind.js';
 import type { Resource } from '../../core/resources/resource.js';
+import { findBackend } from '../find.js';
 import { backendLabels } from '../labels.js';
 import { CIDR_PATTERN, checkCidr, firstOverlap } from './cidr.js';
 
@@ -26,18 +27,11 @@ function networkDriver(port: NetworkPort): Driver<Spec, Outputs> {
     fencingToken: ctx.fencingToken,
     signal: ctx.signal,
   });
-  const find = async (r: Resource<Spec, Outputs>, ctx: DriverContext): Promise<Network | undefined> => {
-    const known = r.status.outputs?.backendId;
-    if (known) {
-      try {
-        return await port.getNetwork(known, { signal: ctx.signal });
-      } catch (err) {
-        if (!isNotFoundError(err)) throw err;
-      }
-    }
-    const page = await port.listNetworks({ labels: backendLabels(r.id), limit: 1, signal: ctx.signal });
-    return page.items[0];
-  };
+  const find = (r: Resource<Spec, Outputs>, ctx: DriverContext) =>
+    findBackend<Network>(r, ctx, {
+      get: (id, opts) => port.getNetwork(id, opts),
+      list: (query) => port.listNetworks(query),
+    });
   return {
     async observe(r, ctx) {
       const network = await find(r, ctx);

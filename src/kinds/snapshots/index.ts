@@ -6,6 +6,7 @@ import type { Snapshot, StoragePort } from '../../core/ports/storage.js';
 import { type Driver, type DriverContext, defineKind } from '../../core/resources/kind.js';
 import { ReconcileError } from '../../core/resources/reconcile-error.js';
 import type { Resource } from '../../core/resources/resource.js';
+import { findBackend } from '../find.js';
 import { backendLabels } from '../labels.js';
 
 /** What a user asks for. */
@@ -32,12 +33,9 @@ function snapshotDriver(storage: StoragePort): Driver<Spec, Outputs> {
     fencingToken: ctx.fencingToken,
     signal: ctx.signal,
   });
-  // The port reads snapshots by listing only: by the resource id's label, which also finds one
-  // an earlier pass created and crashed before recording.
-  const find = async (r: Resource<Spec, Outputs>, ctx: DriverContext): Promise<Snapshot | undefined> => {
-    const page = await storage.listSnapshots({ labels: backendLabels(r.id), limit: 1, signal: ctx.signal });
-    return page.items[0];
-  };
+  // The port reads snapshots by listing only (by the resource id's label).
+  const find = (r: Resource<Spec, Outputs>, ctx: DriverContext) =>
+    findBackend<Snapshot>(r, ctx, { list: (query) => storage.listSnapshots(query) });
   const outputs = (s: Snapshot): Outputs => ({ backendId: s.id, sizeGiB: s.sizeGiB });
   return {
     async observe(r, ctx) {

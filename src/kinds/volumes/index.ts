@@ -6,6 +6,7 @@ import type { StoragePort, Volume } from '../../core/ports/storage.js';
 import { type Driver, type DriverContext, defineKind } from '../../core/resources/kind.js';
 import { ReconcileError } from '../../core/resources/reconcile-error.js';
 import type { Resource } from '../../core/resources/resource.js';
+import { findBackend } from '../find.js';
 import { backendLabels } from '../labels.js';
 
 /** What a user asks for. */
@@ -44,18 +45,11 @@ function volumeDriver(storage: StoragePort): Driver<Spec, Outputs> {
     fencingToken: ctx.fencingToken,
     signal: ctx.signal,
   });
-  const find = async (r: Resource<Spec, Outputs>, ctx: DriverContext): Promise<Volume | undefined> => {
-    const known = r.status.outputs?.backendId;
-    if (known) {
-      try {
-        return await storage.getVolume(known, { signal: ctx.signal });
-      } catch (err) {
-        if (!isNotFoundError(err)) throw err;
-      }
-    }
-    const page = await storage.listVolumes({ labels: backendLabels(r.id), limit: 1, signal: ctx.signal });
-    return page.items[0];
-  };
+  const find = (r: Resource<Spec, Outputs>, ctx: DriverContext) =>
+    findBackend<Volume>(r, ctx, {
+      get: (id, opts) => storage.getVolume(id, opts),
+      list: (query) => storage.listVolumes(query),
+    });
   /** The backend id of the instance the spec attaches to, or undefined for none. */
   const wantedInstance = async (r: Resource<Spec, Outputs>, ctx: DriverContext) => {
     if (r.spec.attachedTo === undefined) return undefined;
