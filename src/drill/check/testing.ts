@@ -30,7 +30,7 @@ const history: HistoryEvent[] = [
     operationId: 'op_1',
     tenantsSeen: ['acme'],
   },
-  // req 2: a create by globex during the leader kill, retried once.
+  // req 2: a create by globex during the leader kill, first try.
   {
     type: 'invoke',
     req: 2,
@@ -42,15 +42,14 @@ const history: HistoryEvent[] = [
     path: '/v1/networks',
     idempotencyKey: 'k2',
   },
-  { type: 'attempt', req: 2, t: 1100, attempt: 1, failure: 'ECONNRESET', latencyMs: 5 },
-  { type: 'attempt', req: 2, t: 1150, attempt: 2, status: 202, latencyMs: 20 },
+  { type: 'attempt', req: 2, t: 1100, attempt: 1, status: 202, latencyMs: 70 },
   {
     type: 'complete',
     req: 2,
     t: 1170,
     outcome: 'ok',
     status: 202,
-    attempts: 2,
+    attempts: 1,
     resourceId: 'net_b',
     tenantsSeen: ['globex'],
   },
@@ -67,7 +66,7 @@ const history: HistoryEvent[] = [
   },
   { type: 'attempt', req: 3, t: 3100, attempt: 1, status: 200, latencyMs: 4 },
   { type: 'complete', req: 3, t: 3104, outcome: 'ok', status: 200, attempts: 1, tenantsSeen: ['acme'] },
-  // req 4: globex deletes a network of its own.
+  // req 4: globex deletes a network of its own, retried once after a 503.
   {
     type: 'invoke',
     req: 4,
@@ -80,8 +79,9 @@ const history: HistoryEvent[] = [
     resourceId: 'net_c',
     idempotencyKey: 'k4',
   },
-  { type: 'attempt', req: 4, t: 4200, attempt: 1, status: 202, latencyMs: 9 },
-  { type: 'complete', req: 4, t: 4209, outcome: 'ok', status: 202, attempts: 1, tenantsSeen: ['globex'] },
+  { type: 'attempt', req: 4, t: 4200, attempt: 1, status: 503, failure: '503', latencyMs: 9 },
+  { type: 'attempt', req: 4, t: 4250, attempt: 2, status: 202, latencyMs: 11 },
+  { type: 'complete', req: 4, t: 4261, outcome: 'ok', status: 202, attempts: 2, tenantsSeen: ['globex'] },
 ];
 
 const faults: FaultRecord[] = [
