@@ -7,6 +7,7 @@
 import type { DrillRun } from '../run-dir.js';
 import type { RequestTrace } from './history-index.js';
 import { type GuaranteeResult, verdict } from './result.js';
+import { maxOf } from './stats.js';
 
 const MUTATING = new Set(['create', 'update', 'action', 'delete']);
 const TERMINAL = new Set(['Ready', 'Failed']);
@@ -20,7 +21,12 @@ export function checkNoLostWork(run: DrillRun, requests: ReadonlyMap<number, Req
   // Resources an acknowledged request touched, and the ones an acknowledged delete removed.
   const touched = new Map<string, number>();
   const deleted = new Map<string, number>();
+  // Resources any delete was sent for, acknowledged or not: their absence is no loss.
+  const deleteSent = new Set<string>();
   for (const r of requests.values()) {
+    if (r.invocation?.op === 'delete' && r.invocation.resourceId !== undefined) {
+      deleteSent.add(r.invocation.resourceId);
+    }
     if (r.invocation === undefined) {
       violations.push(`request ${r.req} has attempts or a completion but was never invoked`);
       continue;
@@ -82,19 +88,15 @@ export function checkNoLostWork(run: DrillRun, requests: ReadonlyMap<number, Req
   // An acknowledged change whose resource vanished without an acknowledged delete.
   let vanished = 0;
   for (const [id, req] of touched) {
-    if (byId.has(id) || deleted.has(id)) continue;
+    if (byId.has(id) || deleteSent.has(id)) continue;
     const invocation = requests.get(req)?.invocation;
-    const deletedByAnyone = [...requests.values()].some(
-      (r) => r.invocation?.op === 'delete' && r.invocation.resourceId === id,
-    );
-    if (deletedByAnyone) continue;
     vanished++;
     violations.push(
       `${invocation?.kind ?? 'resource'} ${id} was acknowledged by request ${req} and is gone at ${settledT} ms with no delete of it`,
     );
   }
 
-  const lastFaultEnd = run.faults.length === 0 ? null : Math.max(...run.faults.map((f) => f.endT));
+  const lastFaultEnd = run.faults.length === 0 ? null : maxOf(run.faults.map((f) => f.endT));
   return verdict(
     'every acknowledged request reaches a terminal state',
     {

@@ -9,12 +9,19 @@ export function percentile(values: readonly number[], p: number): number | null 
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
 }
 
+/** The largest of `values`, or `empty` for none (no spread: a run's history overflows one). */
+export function maxOf(values: Iterable<number>, empty = 0): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const v of values) if (v > max) max = v;
+  return max === Number.NEGATIVE_INFINITY ? empty : max;
+}
+
 /** p50, p99 and max of `values` under `prefix` (`failoverP50Ms`...), nulls when empty. */
 export function spread(prefix: string, values: readonly number[]): Record<string, number | null> {
   return {
     [`${prefix}P50Ms`]: percentile(values, 50),
     [`${prefix}P99Ms`]: percentile(values, 99),
-    [`${prefix}MaxMs`]: values.length === 0 ? null : Math.max(...values),
+    [`${prefix}MaxMs`]: values.length === 0 ? null : maxOf(values),
   };
 }
 

@@ -85,4 +85,19 @@ describe('report', () => {
     expect(svg).toContain('<title>4-5 s: 1</title>');
     expect(svg).toMatch(/class="latency" points="[\d., ]+"/);
   });
+
+  it('renders and checks a history too long to spread into Math.max', () => {
+    const run = goodRun();
+    const history = Array.from({ length: 200_000 }, (_, i) => ({
+      type: 'attempt' as const,
+      req: 1,
+      t: i,
+      attempt: 1,
+      status: 200,
+      latencyMs: 1,
+    }));
+    const long = { ...run, history: [...run.history, ...history] };
+    expect(renderTimeline(long)).toContain('200 s');
+    expect(check(long).totals.attempts).toBe(200_005);
+  });
 });

@@ -3,7 +3,7 @@
 // coloured by holder; every fault a translucent band across all of it, labelled. A pure
 // function of the run: `stratus drill report` re-renders it from the files.
 
-import { percentile } from '../check/stats.js';
+import { maxOf, percentile } from '../check/stats.js';
 import type { DrillRun } from '../run-dir.js';
 
 const WIDTH = 1100;
@@ -49,13 +49,13 @@ export interface Series {
 
 /** Buckets the history by second, up to the end of the run. */
 export function seriesOf(run: DrillRun): Series {
-  const ends = [
+  const end = Math.max(
     run.evidence.loadEndT,
     run.evidence.settledT,
-    ...run.faults.map((f) => f.endT),
-    ...run.history.map((e) => e.t),
-  ];
-  const seconds = Math.max(1, Math.ceil(Math.max(...ends) / 1000));
+    maxOf(run.faults.map((f) => f.endT)),
+    maxOf(run.history.map((e) => e.t)),
+  );
+  const seconds = Math.max(1, Math.ceil(end / 1000));
   const started = new Array<number>(seconds).fill(0);
   const failed = new Array<number>(seconds).fill(0);
   const latencies: number[][] = Array.from({ length: seconds }, () => []);
@@ -108,7 +108,7 @@ export function renderTimeline(run: DrillRun): string {
     );
   };
   const bars = (top: number, h: number, values: number[], fill: string, cls: string) => {
-    const max = Math.max(1, ...values);
+    const max = Math.max(1, maxOf(values));
     values.forEach((v, i) => {
       if (v === 0) return;
       const bh = (v / max) * (h - 4);
@@ -119,12 +119,12 @@ export function renderTimeline(run: DrillRun): string {
     return max;
   };
 
-  panel(rateTop, RATE_H, 'requests / s', Math.max(1, ...s.started));
+  panel(rateTop, RATE_H, 'requests / s', Math.max(1, maxOf(s.started)));
   bars(rateTop, RATE_H, s.started, '#4e79a7', 'rate');
-  panel(errorTop, ERROR_H, 'failed attempts / s', Math.max(1, ...s.failed));
+  panel(errorTop, ERROR_H, 'failed attempts / s', Math.max(1, maxOf(s.failed)));
   bars(errorTop, ERROR_H, s.failed, '#e15759', 'errors');
   const latencies = s.p99Ms.filter((v): v is number => v !== null);
-  const maxLatency = Math.max(1, ...latencies);
+  const maxLatency = Math.max(1, maxOf(latencies));
   panel(latencyTop, LATENCY_H, 'p99 latency, ms', maxLatency);
   const points = s.p99Ms
     .map((v, i) =>
