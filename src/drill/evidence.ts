@@ -172,6 +172,17 @@ export interface BreakerRecord {
   readonly othersMs: readonly number[];
 }
 
+/**
+ * A write a singleton made under a term, fenced by the database (G3): `accepted` when the
+ * fence let it through. The checker flags an accepted one whose term had ended by `t`.
+ */
+export interface FencedWriteRecord {
+  readonly key: string;
+  readonly epoch: number;
+  readonly t: DrillTime;
+  readonly accepted: boolean;
+}
+
 /** Everything but the history and the faults. */
 export interface DrillEvidence {
   readonly version: 1;
@@ -189,4 +200,6 @@ export interface DrillEvidence {
   readonly jobs: readonly JobRecord[];
   readonly resources: readonly ResourceRecord[];
   readonly breakers: readonly BreakerRecord[];
+  /** The fenced writes of the singletons, when the drill collected them (G3). */
+  readonly fencedWrites?: readonly FencedWriteRecord[];
 }

@@ -1,0 +1,244 @@
+import { describe, expect, it } from 'vitest';
+import type { DrillEvidence, HistoryEvent } from '../evidence.js';
+import type { DrillRun } from '../run-dir.js';
+import { check, type GuaranteeId } from './index.js';
+import { goodRun } from './testing.js';
+
+function withEvidence(run: DrillRun, change: Partial<DrillEvidence>): DrillRun {
+  return { ...run, evidence: { ...run.evidence, ...change } };
+}
+
+/** Only `guarantee` fails, and one of its violations matches `pattern`. */
+function expectOnlyFails(run: DrillRun, guarantee: GuaranteeId, pattern: RegExp) {
+  const result = check(run);
+  expect(result.ok).toBe(false);
+  const failing = Object.entries(result.guarantees)
+    .filter(([, g]) => !g.ok)
+    .map(([id]) => id);
+  expect(failing).toEqual([guarantee]);
+  expect(result.guarantees[guarantee].violations.some((v) => pattern.test(v))).toBe(true);
+  return result.guarantees[guarantee];
+}
+
+describe('check', () => {
+  it('passes a good run, with its figures', () => {
+    const result = check(goodRun());
+    const violations = Object.values(result.guarantees).flatMap((g) => g.violations);
+    expect(violations).toEqual([]);
+    expect(result.ok).toBe(true);
+    const { G1, G3, G4, G5, G6, G7 } = result.guarantees;
+    expect(G1.figures).toMatchObject({ invoked: 4, lost: 0, acknowledged: 4, unconverged: 0 });
+    expect(G1.figures.settledAfterLastFaultMs).toBe(2400);
+    expect(G3.figures).toMatchObject({ keys: 2, overlaps: 0, fenceRefused: 1, deposedAccepted: 0 });
+    // The leader died at 1000 and api-2 took over at 1250; worker-1's job was leased at 4100.
+    expect(G4.figures).toMatchObject({ failoverP99Ms: 250, 'failoverP99Ms.kill': 250, resumeMaxMs: 1100 });
+    // Two requests started in a fault window (at 1100 and 3100), both answered at the first
+    // try; the one retried (at 4200) was outside.
+    expect(G5.figures).toMatchObject({
+      clientFailures: 0,
+      retried: 1,
+      requestsDuringFaults: 2,
+      firstTryRatio: 1,
+    });
+    expect(G6.figures).toMatchObject({ failFastP99Ms: 0.03, othersMaxMs: 5 });
+    expect(G7.figures).toMatchObject({ answersChecked: 4, crossTenant: 0 });
+    expect(result.totals).toMatchObject({
+      requests: 4,
+      attempts: 5,
+      retries: 1,
+      faultsByAction: { kill: 2 },
+    });
+  });
+
+  it('fails G1 on a request invoked and never completed', () => {
+    const run = goodRun();
+    const lost: HistoryEvent = {
+      type: 'invoke',
+      req: 9,
+      t: 2000,
+      tenant: 'acme',
+      op: 'update',
+      kind: 'instances',
+      method: 'PATCH',
+      path: '/v1/instances/inst_a',
+      resourceId: 'inst_a',
+    };
+    const g = expectOnlyFails(
+      { ...run, history: [...run.history, lost] },
+      'G1',
+      /request 9 .*never completed/,
+    );
+    expect(g.figures.lost).toBe(1);
+  });
+
+  it('fails G1 on a resource not terminal at its generation', () => {
+    const run = goodRun();
+    const [a, b] = run.evidence.resources;
+    const g = expectOnlyFails(
+      withEvidence(run, { resources: [{ ...a!, generation: 2, phase: 'Provisioning' }, b!] }),
+      'G1',
+      /instances inst_a .*not terminal.*generation 2, observed 1/,
+    );
+    expect(g.figures.unconverged).toBe(1);
+  });
+
+  it('fails G1 on a Ready resource the simulator does not have, or disagrees with', () => {
+    const run = goodRun();
+    const [a, b] = run.evidence.resources;
+    expectOnlyFails(
+      withEvidence(run, { resources: [{ ...a!, inTruth: false }, b!] }),
+      'G1',
+      /inst_a .*no i-inst_a/,
+    );
+    expectOnlyFails(
+      withEvidence(run, { resources: [a!, { ...b!, mismatch: 'cidr 10.0.0.0/16 vs 10.1.0.0/16' }] }),
+      'G1',
+      /net_b \(tenant globex\): .*disagree: cidr/,
+    );
+  });
+
+  it('fails G1 on a deleted resource still listed, and on an acknowledged one gone', () => {
+    const run = goodRun();
+    const [a, b] = run.evidence.resources;
+    const stillThere = { ...b!, id: 'net_c', phase: 'Deleting', deleting: true };
+    expectOnlyFails(
+      withEvidence(run, { resources: [a!, b!, stillThere] }),
+      'G1',
+      /net_c .*still listed .*request 4 deleted it/,
+    );
+    expectOnlyFails(withEvidence(run, { resources: [b!] }), 'G1', /inst_a was acknowledged by request 1/);
+  });
+
+  it('fails G2 on a duplicate effect and on a call accepted under a dead lease', () => {
+    const run = goodRun();
+    const audit = run.evidence.audit;
+    const dup = expectOnlyFails(
+      withEvidence(run, {
+        audit: {
+          ...audit,
+          ok: false,
+          duplicates: [
+            { operation: 'compute.createInstance', clientToken: 'reconcile/x/1', effects: 2, seqs: [3, 8] },
+          ],
+        },
+      }),
+      'G2',
+      /compute\.createInstance had 2 effects for client token reconcile\/x\/1 \(audit seq 3, 8\)/,
+    );
+    expect(dup.figures.duplicated).toBe(1);
+    const stale = expectOnlyFails(
+      withEvidence(run, {
+        audit: {
+          ...audit,
+          ok: false,
+          staleAcceptances: [{ seq: 12, resource: 'i-inst_a', fencingToken: 1, newest: 2 }],
+        },
+      }),
+      'G2',
+      /seq 12: i-inst_a accepted fencing token 1 after token 2/,
+    );
+    expect(stale.figures.staleAccepted).toBe(1);
+  });
+
+  it('fails G2 on lease tokens that do not grow', () => {
+    const run = goodRun();
+    const [job, other] = run.evidence.jobs;
+    const leases = [job!.leases[0]!, { ...job!.leases[1]!, token: 1 }];
+    expectOnlyFails(
+      withEvidence(run, { jobs: [{ ...job!, leases }, other!] }),
+      'G2',
+      /lease token 1 \(worker-2 at 4100 ms\) does not exceed the earlier 1/,
+    );
+  });
+
+  it('fails G3 on overlapping terms', () => {
+    const run = goodRun();
+    const terms = run.evidence.terms.map((t) =>
+      t.epoch === 1 && t.key === 'sweeper' ? { ...t, endedT: 1400 } : t,
+    );
+    const g = expectOnlyFails(
+      withEvidence(run, { terms }),
+      'G3',
+      /sweeper: epoch 1 \(api-1\) and epoch 2 \(api-2\) both held it from 1250 ms to 1400 ms/,
+    );
+    expect(g.figures.overlaps).toBe(1);
+  });
+
+  it('fails G3 on an epoch going back', () => {
+    const run = goodRun();
+    const terms = [...run.evidence.terms, { key: 'lb-sync', epoch: 1, holder: 'api-1', acquiredT: 20 }].map(
+      (t) => (t.key === 'lb-sync' && t.holder === 'api-2' ? { ...t, endedT: 15 } : t),
+    );
+    const g = expectOnlyFails(
+      withEvidence(run, { terms }),
+      'G3',
+      /lb-sync: epoch 1 \(api-1 at 20 ms\) follows epoch 1 \(api-2 at 10 ms\)/,
+    );
+    expect(g.figures).toMatchObject({ epochRegressions: 1, overlaps: 0 });
+  });
+
+  it('fails G3 on a write accepted from a deposed term', () => {
+    const run = goodRun();
+    const fencedWrites = [
+      ...run.evidence.fencedWrites!,
+      { key: 'sweeper', epoch: 1, t: 1300, accepted: true },
+    ];
+    const g = expectOnlyFails(
+      withEvidence(run, { fencedWrites }),
+      'G3',
+      /sweeper: a write under epoch 1 \(api-1\) was accepted at 1300 ms, after the term ended at 1000 ms/,
+    );
+    expect(g.figures.deposedAccepted).toBe(1);
+  });
+
+  it('fails G4 when no leader follows a leader fault, or a held job is never leased again', () => {
+    const run = goodRun();
+    expectOnlyFails(
+      withEvidence(run, { terms: run.evidence.terms.filter((t) => t.epoch !== 2) }),
+      'G4',
+      /fault 1 \(kill leader:sweeper → api-1 at 1000 ms\): no new term of sweeper/,
+    );
+    const [job, other] = run.evidence.jobs;
+    const stuck = { ...job!, state: 'running', leases: [job!.leases[0]!], finishedT: undefined };
+    // The job held by the killed worker was never leased again: G4 names it (and G1 would,
+    // through its resource, in a real run).
+    const result = check(withEvidence(run, { jobs: [stuck, other!] }));
+    expect(result.guarantees.G4.violations).toEqual([
+      'fault 2 (kill worker → worker-1 at 3000 ms): job reconcile/instances/inst_a/1 held by worker-1 was never leased again',
+    ]);
+  });
+
+  it('fails G5 on a request that failed after its retries', () => {
+    const run = goodRun();
+    const history = run.history.map((e) =>
+      e.type === 'complete' && e.req === 4
+        ? { ...e, outcome: 'fail' as const, status: 503, error: '503 after 2 attempts' }
+        : e,
+    );
+    const g = expectOnlyFails(
+      { ...run, history },
+      'G5',
+      /request 4 \(DELETE \/v1\/networks\/net_c, tenant globex\) failed after 2 attempts: 503 after 2 attempts/,
+    );
+    expect(g.figures).toMatchObject({ clientFailures: 1, firstTryRatio: 1 });
+  });
+
+  it('fails G6 on a breaker with no fail-fast observation', () => {
+    const run = goodRun();
+    const breakers = [{ node: 'worker-1', breaker: 'dns', failFastMs: [], othersMs: [7] }];
+    expectOnlyFails(withEvidence(run, { breakers }), 'G6', /breaker dns on worker-1/);
+  });
+
+  it("fails G7 on an answer naming another tenant's data", () => {
+    const run = goodRun();
+    const history = run.history.map((e) =>
+      e.type === 'complete' && e.req === 3 ? { ...e, tenantsSeen: ['acme', 'globex', 'globex'] } : e,
+    );
+    const g = expectOnlyFails(
+      { ...run, history },
+      'G7',
+      /request 3 \(GET \/v1\/instances\) sent with tenant acme's key saw data of globex$/,
+    );
+    expect(g.figures.crossTenant).toBe(1);
+  });
+});

@@ -1,0 +1,87 @@
+// G4, fast recovery, per fault: for a fault on a leader, the time from the fault's start to
+// the next term of the key it led; for a fault on a node that held job leases, the time from
+// the fault's start to the next lease of each job it held. A leader fault followed by no new
+// term, or a held job never leased again nor finished, is a violation; how fast is fast
+// enough is for the gates (the figures are p50/p99/max overall and per fault action).
+
+import type { FaultRecord, JobRecord } from '../evidence.js';
+import type { DrillRun } from '../run-dir.js';
+import { type Figure, type GuaranteeResult, type Row, verdict } from './result.js';
+import { spread } from './stats.js';
+
+/** Faults that stop a node from working its leases. */
+const NODE_FAULTS = new Set(['kill', 'pause', 'restart', 'blackhole-db', 'drop-db-sessions']);
+
+/** True when the fault's resolved target names `node` (`worker-2`, `worker-2 (pid 4711)`). */
+function faultHits(fault: FaultRecord, node: string): boolean {
+  return fault.resolved === node || fault.resolved.split(/[\s(),;=]+/).includes(node);
+}
+
+/** The jobs `node` held when `t` came: its lease is the latest one and the job was not done. */
+function heldAt(jobs: readonly JobRecord[], node: string, t: number): JobRecord[] {
+  return jobs.filter((job) => {
+    const before = job.leases.filter((l) => l.startT <= t);
+    if (before.length === 0) return false;
+    const latest = before.reduce((a, b) => (b.startT >= a.startT ? b : a));
+    return latest.owner === node && (job.finishedT === undefined || job.finishedT > t);
+  });
+}
+
+function addTo(map: Map<string, number[]>, key: string, value: number): void {
+  map.set(key, [...(map.get(key) ?? []), value]);
+}
+
+/** Judges G4. */
+export function checkRecovery(run: DrillRun): GuaranteeResult {
+  const { terms, jobs } = run.evidence;
+  const violations: string[] = [];
+  const rows: Row[] = [];
+  const failover = new Map<string, number[]>();
+  const resume = new Map<string, number[]>();
+  const owners = [...new Set(jobs.flatMap((j) => j.leases.map((l) => l.owner)))];
+  for (const [i, fault] of run.faults.entries()) {
+    const name = `fault ${i + 1} (${fault.action} ${fault.target} → ${fault.resolved} at ${fault.startT} ms)`;
+    if (fault.leaderKey !== undefined) {
+      const next = terms
+        .filter((t) => t.key === fault.leaderKey && t.acquiredT >= fault.startT)
+        .sort((a, b) => a.acquiredT - b.acquiredT)[0];
+      if (next === undefined) {
+        violations.push(`${name}: no new term of ${fault.leaderKey} followed`);
+      } else {
+        const ms = next.acquiredT - fault.startT;
+        addTo(failover, fault.action, ms);
+        rows.push({ fault: i + 1, action: fault.action, on: fault.leaderKey, recovery: 'leader', ms });
+      }
+    }
+    if (!NODE_FAULTS.has(fault.action)) continue;
+    for (const node of owners.filter((o) => faultHits(fault, o))) {
+      for (const job of heldAt(jobs, node, fault.startT)) {
+        const next = job.leases.filter((l) => l.startT > fault.startT).sort((a, b) => a.startT - b.startT)[0];
+        if (next === undefined) {
+          // A paused holder may wake and finish its job itself: nothing was lost.
+          if (job.finishedT === undefined) {
+            violations.push(`${name}: job ${job.key} held by ${node} was never leased again`);
+          }
+          continue;
+        }
+        const ms = next.startT - fault.startT;
+        addTo(resume, fault.action, ms);
+        rows.push({ fault: i + 1, action: fault.action, on: job.key, recovery: 'job', ms });
+      }
+    }
+  }
+  const figures: Record<string, Figure> = {
+    leaderFaults: run.faults.filter((f) => f.leaderKey !== undefined).length,
+    failovers: [...failover.values()].flat().length,
+    jobsResumed: [...resume.values()].flat().length,
+    ...spread('failover', [...failover.values()].flat()),
+    ...spread('resume', [...resume.values()].flat()),
+  };
+  for (const [action, values] of failover) {
+    for (const [k, v] of Object.entries(spread('failover', values))) figures[`${k}.${action}`] = v;
+  }
+  for (const [action, values] of resume) {
+    for (const [k, v] of Object.entries(spread('resume', values))) figures[`${k}.${action}`] = v;
+  }
+  return verdict('a new leader and resumed jobs follow every fault', figures, violations, rows);
+}
