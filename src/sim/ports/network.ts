@@ -10,8 +10,8 @@ import type {
   NetworkPort,
   NetworkSpec,
 } from '../../core/ports/network.js';
+import { Catalog } from '../cloud/catalog.js';
 import type { SimCloud } from '../cloud/cloud.js';
-import { page } from '../cloud/page.js';
 import { type Cidr, contains, hostAddress, hostCount, overlaps, parseCidr } from './cidr.js';
 
 /** Addresses handed out in one network, and where the next search starts per range. */
@@ -49,7 +49,7 @@ function checkSubnets(spec: NetworkSpec): void {
  * is reused only after the range wraps (as clouds avoid reusing an address at once).
  */
 export class SimNetwork implements NetworkPort {
-  private networks = new Map<string, Network>();
+  private networks = new Catalog<Network>();
   private pools = new Map<string, Pool>();
 
   /** @param cloud shared core of the simulated cloud */
@@ -85,7 +85,7 @@ export class SimNetwork implements NetworkPort {
   /** @inheritdoc */
   async listNetworks(options?: ListOptions): Promise<Page<Network>> {
     await this.cloud.enter('network', 'listNetworks', options);
-    return page(this.networks.values(), options);
+    return this.networks.page(options);
   }
 
   /** @inheritdoc */
@@ -194,7 +194,7 @@ export class SimNetwork implements NetworkPort {
 
   /** Restores a saved state. */
   importState(state: NetworkState): void {
-    this.networks = new Map(state.networks.map((n) => [n.id, n]));
+    this.networks = new Catalog(state.networks.map((n) => [n.id, n]));
     this.pools = new Map(
       state.pools.map(([id, pool]) => [id, { used: new Set(pool.used), next: pool.next }]),
     );
