@@ -337,9 +337,14 @@ async function scaleInProcess() {
     const sim = createSimBackends();
     const net = await sim.network.createNetwork({ name: 'n', cidr: '10.0.0.0/16' }, { clientToken: 'n' });
     await fill(sim, net.id, 0, existing, 'inst_old');
-    const t0 = performance.now();
-    const calls = await fill(sim, net.id, 0, PASSES, 'inst_new');
-    out[existing] = Math.round(((performance.now() - t0) * 1e6) / calls);
+    // The best of three rounds: a collection of the filled heap lands in one of them.
+    const rounds: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const t0 = performance.now();
+      const calls = await fill(sim, net.id, 0, PASSES, `inst_new${round}_`);
+      rounds.push(((performance.now() - t0) * 1e6) / calls);
+    }
+    out[existing] = Math.round(Math.min(...rounds));
   }
   return out;
 }
