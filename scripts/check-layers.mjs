@@ -9,7 +9,8 @@
 //   src/sim   the simulated cloud, imports only src/sim, src/core (the ports it implements)
 //             and src/ha (its clock), and of npm only Fastify and prom-client (its server);
 //   src/backends/http, the adapter of `stratus sim`, imports only itself, src/core and the
-//             wire table src/sim/wire it shares with the server;
+//             wire table src/sim/wire it shares with the server, and of npm only undici
+//             (the HTTP client Node's fetch is built on, without fetch's per-call wrapping);
 //   src/drill/check and src/drill/report, pure functions of a run's files, import only
 //             src/drill and the simulator's audit types, and of npm only TypeBox.
 // Test files are exempt: they may use the shared test helpers and the migrations.
@@ -28,7 +29,11 @@ const rules = [
   { layer: 'src/config', forbidden: ['src/cli', 'src/runtime', 'src/api'] },
   { layer: 'src/runtime', forbidden: ['src/cli'] },
   { layer: 'src/sim', allowed: ['src/sim', 'src/core', 'src/ha'], packages: ['fastify', 'prom-client'] },
-  { layer: 'src/backends/http', allowed: ['src/backends/http', 'src/core', 'src/sim/wire'], packages: [] },
+  {
+    layer: 'src/backends/http',
+    allowed: ['src/backends/http', 'src/core', 'src/sim/wire'],
+    packages: ['undici'],
+  },
   { layer: 'src/drill/check', allowed: ['src/drill', 'src/sim/audit'], packages: ['typebox'] },
   { layer: 'src/drill/report', allowed: ['src/drill', 'src/sim/audit'], packages: ['typebox'] },
 ];

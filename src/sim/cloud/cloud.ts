@@ -58,6 +58,17 @@ export interface SimCloudOptions {
   readonly enforce?: Enforcement;
 }
 
+/**
+ * How a port keeps the first result of a destructive call for its replays when the result
+ * itself would be large: a small stand-in is kept instead, and the result rebuilt from it.
+ */
+export interface ResultKeeping<T> {
+  /** The stand-in of `result` (plain data). */
+  save(result: T): unknown;
+  /** The first result again, from its stand-in. */
+  load(saved: unknown): T;
+}
+
 /** The saved form of the core's state (see `state.ts`). */
 export interface CloudCoreState {
   readonly ids: number;
@@ -156,7 +167,7 @@ export class SimCloud {
    * Runs a destructive operation once per client token: checks the fencing token of
    * `resource`, replays the first result of a repeated token, applies it otherwise, and
    * audits what happened. A call stopped by a fault rule never reached the cloud and is
-   * not audited.
+   * not audited. `keep` keeps a stand-in of the result instead of the result.
    */
   async mutate<T>(
     backend: BackendKind,
@@ -165,6 +176,7 @@ export class SimCloud {
     params: unknown,
     options: MutationOptions,
     apply: () => T,
+    keep?: ResultKeeping<T>,
   ): Promise<T> {
     await this.enter(backend, op, options, resource);
     if (options.signal?.aborted) this.observeAbort(backend, op, options.signal);
@@ -190,14 +202,17 @@ export class SimCloud {
         if (first.params !== json)
           throw new ConflictError(`client token ${options.clientToken} reused with other parameters`);
         record('replayed');
-        return (first.result === undefined ? undefined : JSON.parse(first.result)) as T;
+        if (first.result === undefined) return undefined as T;
+        const saved: unknown = JSON.parse(first.result);
+        return keep === undefined ? (saved as T) : keep.load(saved);
       }
       const result = apply();
       // Kept as JSON text: results are plain data, and the text is both the copy that a
       // later change of the live object cannot reach and its most compact form.
       this.results.set(key, {
         params: json,
-        result: result === undefined ? undefined : JSON.stringify(result),
+        result:
+          result === undefined ? undefined : JSON.stringify(keep === undefined ? result : keep.save(result)),
       });
       record('created');
       return result;

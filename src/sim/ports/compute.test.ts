@@ -141,6 +141,23 @@ describe('capacity, quotas and signals', () => {
     await compute.createInstance({ ...spec, name: 'c', tenant: 't1' }, { clientToken: 'c2' });
   });
 
+  it('gives the quota of a terminated instance back though nobody looked at it since its delete', async () => {
+    const profile = { ...DEFAULT_PROFILE, instanceQuotaPerTenant: 1 };
+    const { clock, compute } = cloudAt(profile);
+    const { id } = await compute.createInstance({ ...spec, tenant: 't' }, { clientToken: 'a' });
+    await compute.deleteInstance(id, { clientToken: 'd' });
+    const early = await compute
+      .createInstance({ ...spec, name: 'b', tenant: 't' }, { clientToken: 'b' })
+      .catch((e) => e);
+    expect(isCapacityError(early) && early.reason).toBe('quota-exceeded');
+    // Terminating lasts 1 to 3 s under the default profile; nothing reads the instance meanwhile.
+    clock.advance(3_000);
+    await expect(
+      compute.createInstance({ ...spec, name: 'b', tenant: 't' }, { clientToken: 'b2' }),
+    ).resolves.toMatchObject({ tenant: 't' });
+    await expect(compute.getInstance(id)).rejects.toMatchObject({ code: 'BACKEND_NOT_FOUND' });
+  });
+
   it('resizes within the zone: the new size must fit, the old one gives its room back', async () => {
     const profile = { ...FAST_PROFILE, zones: { 'zone-a': { vcpus: 5 } } };
     const { compute } = cloudAt(profile);

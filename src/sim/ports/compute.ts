@@ -1,7 +1,11 @@
 // Simulated compute: instances with an instance type, a zone, a tenant and lifecycle
 // stages that advance on the cloud's clock by the profile's stage rules. Stages are
 // evaluated when an instance is looked at, not by a timer per instance, so 100,000 idle
-// instances cost no timers and an injected clock drives them exactly.
+// instances cost no timers and an injected clock drives them exactly. A call looks only at
+// the instances it is about (a listing at those of its page), so it costs the same whatever
+// the number of instances; the one change others must see without looking, an instance
+// ending and giving back its tenant's quota and its zone's vCPUs, is found through a queue
+// of the times instances on their way to `terminated` get there.
 
 import {
   CapacityError,
@@ -21,8 +25,9 @@ import type {
 } from '../../core/ports/compute.js';
 import { sampleDelay } from '../behaviour/delay.js';
 import { stageRuleFor } from '../behaviour/profile.js';
+import { Catalog } from '../cloud/catalog.js';
 import type { SimCloud } from '../cloud/cloud.js';
-import { page } from '../cloud/page.js';
+import { Deadlines } from '../cloud/deadlines.js';
 import { LogBuffers } from './log-buffers.js';
 
 /** Options of the simulated compute backend. */
@@ -57,9 +62,13 @@ export interface LoadOverride {
   readonly replicationLagMs?: number;
 }
 
+const labelsOfMachine = (machine: Machine) => machine.instance.labels;
+
 /** Simulated compute. */
 export class SimCompute implements ComputePort {
-  private machines = new Map<string, Machine>();
+  private machines = new Catalog<Machine>([], labelsOfMachine);
+  /** When instances on their way to `terminated` get there (checked before capacity). */
+  private ending = new Deadlines();
   private readonly logs: LogBuffers;
   private readonly statsIntervalMs: number;
   private readonly tenants = new Map<string, number>();
@@ -86,6 +95,7 @@ export class SimCompute implements ComputePort {
   createInstance(spec: InstanceSpec, options: MutationOptions): Promise<Instance> {
     return this.cloud.mutate('compute', 'createInstance', `instance/name:${spec.name}`, spec, options, () => {
       const { profile } = this.cloud;
+      this.reap();
       if (spec.name === '' || spec.image === '') throw new InvalidInputError('name and image are required');
       const type = profile.instanceTypes[spec.size];
       if (type === undefined) {
@@ -136,7 +146,7 @@ export class SimCompute implements ComputePort {
   /** @inheritdoc */
   async listInstances(options?: ListOptions): Promise<Page<Instance>> {
     await this.cloud.enter('compute', 'listInstances', options);
-    return page(this.current(), options);
+    return this.machines.page(options, (id) => this.advance(id));
   }
 
   /** @inheritdoc */
@@ -175,6 +185,7 @@ export class SimCompute implements ComputePort {
       const machine = this.machines.get(id);
       if (state === 'terminating') throw new ConflictError(`instance/${id} is terminating`);
       const { profile } = this.cloud;
+      this.reap();
       const type = profile.instanceTypes[size];
       if (type === undefined) {
         const sizes = Object.keys(profile.instanceTypes).join(', ');
@@ -269,15 +280,20 @@ export class SimCompute implements ComputePort {
 
   /** Restores a saved state. */
   importState(state: ComputeState): void {
-    this.machines = new Map(state.machines.map((m) => [m.instance.id, { ...m }]));
-    for (const { instance } of state.machines) {
-      this.count(instance, +1);
-      this.logs.open(instance.id);
+    this.machines = new Catalog(
+      state.machines.map((m) => [m.instance.id, { ...m }]),
+      labelsOfMachine,
+    );
+    this.ending = new Deadlines();
+    for (const machine of this.machines) {
+      this.count(machine.instance, +1);
+      this.logs.open(machine.instance.id);
+      this.scheduleEnd(machine);
     }
   }
 
   private *current(): Generator<Instance> {
-    for (const id of this.machines.keys()) {
+    for (const [id] of this.machines.pairs()) {
       const instance = this.advance(id);
       if (instance !== undefined) yield instance;
     }
@@ -318,6 +334,28 @@ export class SimCompute implements ComputePort {
     machine.since = since;
     machine.stageMs = undefined;
     machine.crashCheckedAt = since;
+    this.scheduleEnd(machine);
+  }
+
+  /**
+   * Queues the end of an instance whose current stage leads to `terminated`, its delay
+   * drawn now: the quota and the vCPUs it holds are given back when a capacity check
+   * next runs after it, whether or not anyone looked at the instance since.
+   */
+  private scheduleEnd(machine: Machine): void {
+    const rule = stageRuleFor(this.cloud.profile, machine.instance.state, machine.instance.labels);
+    if (rule === undefined || rule.to !== 'terminated') return;
+    machine.stageMs ??= sampleDelay(rule.delay, this.cloud.random);
+    this.ending.push(machine.instance.id, machine.since + machine.stageMs);
+  }
+
+  /** Brings every instance due to have terminated up to date (capacity checks read the counts). */
+  private reap(): void {
+    for (const id of this.ending.due(this.cloud.wallClock())) {
+      const machine = this.machines.get(id);
+      // Still on its way (the profile changed its delay, or it is a stale entry): queued again.
+      if (this.advance(id) !== undefined && machine !== undefined) this.scheduleEnd(machine);
+    }
   }
 
   /** A crash between the last check and now, with the profile's rate (a Poisson process). */

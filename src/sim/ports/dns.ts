@@ -3,8 +3,8 @@
 import { InvalidInputError, NotFoundError } from '../../core/errors/backend-errors.js';
 import type { CallOptions, ListOptions, MutationOptions, Page } from '../../core/ports/common.js';
 import type { DnsPort, DnsRecord, RecordKey, RecordType, Zone, ZoneSpec } from '../../core/ports/dns.js';
+import { Catalog } from '../cloud/catalog.js';
 import type { SimCloud } from '../cloud/cloud.js';
-import { page } from '../cloud/page.js';
 
 /** The saved form of the DNS state. */
 export interface DnsState {
@@ -24,8 +24,8 @@ export interface Resolution {
 
 /** Simulated zones and record sets. */
 export class SimDns implements DnsPort {
-  private zones = new Map<string, Zone>();
-  private records = new Map<string, Map<string, DnsRecord>>();
+  private zones = new Catalog<Zone>();
+  private records = new Map<string, Catalog<DnsRecord>>();
 
   /** @param cloud shared core of the simulated cloud */
   constructor(private readonly cloud: SimCloud) {}
@@ -41,7 +41,7 @@ export class SimDns implements DnsPort {
       if (!spec.domain.includes('.')) throw new InvalidInputError(`bad domain ${spec.domain}`);
       const zone: Zone = { ...spec, id: this.cloud.newId('zone'), createdAt: this.cloud.wallClock() };
       this.zones.set(zone.id, zone);
-      this.records.set(zone.id, new Map());
+      this.records.set(zone.id, new Catalog());
       return zone;
     });
   }
@@ -55,7 +55,7 @@ export class SimDns implements DnsPort {
   /** @inheritdoc */
   async listZones(options?: ListOptions): Promise<Page<Zone>> {
     await this.cloud.enter('dns', 'listZones', options);
-    return page(this.zones.values(), options);
+    return this.zones.page(options);
   }
 
   /** @inheritdoc */
@@ -93,7 +93,7 @@ export class SimDns implements DnsPort {
   async listRecords(zoneId: string, options?: ListOptions): Promise<Page<DnsRecord>> {
     await this.cloud.enter('dns', 'listRecords', options);
     this.find(zoneId);
-    return page(this.records.get(zoneId)!.values(), options);
+    return this.records.get(zoneId)!.page(options);
   }
 
   /**
@@ -135,9 +135,9 @@ export class SimDns implements DnsPort {
 
   /** Restores a saved state. */
   importState(state: DnsState): void {
-    this.zones = new Map(state.zones.map((z) => [z.id, z]));
+    this.zones = new Catalog(state.zones.map((z) => [z.id, z]));
     this.records = new Map(
-      state.records.map(([id, records]) => [id, new Map(records.map((r) => [`${r.type}/${r.name}`, r]))]),
+      state.records.map(([id, records]) => [id, new Catalog(records.map((r) => [`${r.type}/${r.name}`, r]))]),
     );
   }
 

@@ -12,8 +12,8 @@ import {
   type Target,
   type TargetHealth,
 } from '../../core/ports/load-balancer.js';
+import { Catalog } from '../cloud/catalog.js';
 import type { SimCloud } from '../cloud/cloud.js';
-import { page } from '../cloud/page.js';
 
 /** The saved form of the load-balancer state. */
 export interface LoadBalancerState {
@@ -25,7 +25,7 @@ export interface LoadBalancerState {
  * instance is running; a bare address is taken as healthy (nothing to check it against).
  */
 export class SimLoadBalancer implements LoadBalancerPort {
-  private balancers = new Map<string, LoadBalancer>();
+  private balancers = new Catalog<LoadBalancer>();
 
   /**
    * @param cloud shared core of the simulated cloud
@@ -74,7 +74,7 @@ export class SimLoadBalancer implements LoadBalancerPort {
   /** @inheritdoc */
   async listLoadBalancers(options?: ListOptions): Promise<Page<LoadBalancer>> {
     await this.cloud.enter('loadBalancer', 'listLoadBalancers', options);
-    return page(this.balancers.values(), options);
+    return this.balancers.page(options);
   }
 
   /** @inheritdoc */
@@ -117,7 +117,7 @@ export class SimLoadBalancer implements LoadBalancerPort {
     // A world saved before balancers had listeners has only `listenPort`: one TCP listener.
     const withListeners = (b: LoadBalancer): LoadBalancer =>
       b.listeners === undefined ? { ...b, listeners: [{ port: b.listenPort, protocol: 'tcp' }] } : b;
-    this.balancers = new Map(state.balancers.map((b) => [b.id, withListeners(b)]));
+    this.balancers = new Catalog(state.balancers.map((b) => [b.id, withListeners(b)]));
   }
 
   private save(balancer: LoadBalancer): LoadBalancer {

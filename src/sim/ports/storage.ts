@@ -10,8 +10,8 @@ import type {
   VolumeAttachment,
   VolumeSpec,
 } from '../../core/ports/storage.js';
+import { Catalog } from '../cloud/catalog.js';
 import type { SimCloud } from '../cloud/cloud.js';
-import { page } from '../cloud/page.js';
 
 /** The saved form of the storage state. */
 export interface StorageState {
@@ -21,8 +21,8 @@ export interface StorageState {
 
 /** Simulated volumes: one attachment at a time, to an instance that exists. */
 export class SimStorage implements StoragePort {
-  private volumes = new Map<string, Volume>();
-  private snapshots = new Map<string, Snapshot>();
+  private volumes = new Catalog<Volume>();
+  private snapshots = new Catalog<Snapshot>();
 
   /**
    * @param cloud shared core of the simulated cloud
@@ -80,7 +80,7 @@ export class SimStorage implements StoragePort {
   /** @inheritdoc */
   async listSnapshots(options?: ListOptions): Promise<Page<Snapshot>> {
     await this.cloud.enter('storage', 'listSnapshots', options);
-    return page(this.snapshots.values(), options);
+    return this.snapshots.page(options);
   }
 
   /** @inheritdoc */
@@ -92,7 +92,7 @@ export class SimStorage implements StoragePort {
   /** @inheritdoc */
   async listVolumes(options?: ListOptions): Promise<Page<Volume>> {
     await this.cloud.enter('storage', 'listVolumes', options);
-    return page(this.volumes.values(), options);
+    return this.volumes.page(options);
   }
 
   /** @inheritdoc */
@@ -154,8 +154,8 @@ export class SimStorage implements StoragePort {
 
   /** Restores a saved state. */
   importState(state: StorageState): void {
-    this.volumes = new Map(state.volumes.map((v) => [v.id, v]));
-    this.snapshots = new Map(state.snapshots.map((s) => [s.id, s]));
+    this.volumes = new Catalog(state.volumes.map((v) => [v.id, v]));
+    this.snapshots = new Catalog(state.snapshots.map((s) => [s.id, s]));
   }
 
   private save(volume: Volume): Volume {

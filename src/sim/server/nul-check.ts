@@ -7,8 +7,18 @@
 export function nulPath(value: unknown, path: string): string | undefined {
   if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
   if (typeof value !== 'object' || value === null) return undefined;
-  for (const [key, inner] of Object.entries(value)) {
+  // for…in over own keys, not Object.entries: no array of pairs per object of every body.
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue;
     if (key.includes('\u0000')) return path;
+    const inner = record[key];
+    // The path of a value is built only when it holds a NUL or is a container.
+    if (typeof inner === 'string') {
+      if (inner.includes('\u0000')) return `${path}.${key}`;
+      continue;
+    }
+    if (typeof inner !== 'object' || inner === null) continue;
     const found = nulPath(inner, `${path}.${key}`);
     if (found !== undefined) return found;
   }

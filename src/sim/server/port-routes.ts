@@ -37,8 +37,13 @@ export function portRoutes(sim: SimBackends, count: CallCounter) {
             const body = (request.body ?? {}) as Record<string, unknown>;
             const aborted = new AbortController();
             // The response's close (not the request's) says the client left: the request
-            // stream closes as soon as its body has been read.
-            reply.raw.once('close', () => aborted.abort(new Error('client closed the connection')));
+            // stream closes as soon as its body has been read. A response closes after every
+            // answer too; only one closed before it finished is a client gone (aborting on
+            // every close built an Error and ran the abort listeners once per call).
+            const raw = reply.raw;
+            raw.once('close', () => {
+              if (!raw.writableFinished) aborted.abort(new Error('client closed the connection'));
+            });
             const options = { ...(body.options as object), signal: aborted.signal };
             const args = [...operation.params.map(([param]) => body[param]), options];
             try {

@@ -169,3 +169,53 @@ describe('simulator routes refuse bad input with a problem naming the field', ()
     expectProblem(await app.inject({ method: 'POST', url: '/faults', payload: {} }), 404, 'url');
   });
 });
+
+describe('a client that leaves', () => {
+  it('aborts the port call it left, and only that one', async () => {
+    const { sim, app } = server();
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      // Answered calls close their response too: the signal of none of them aborts.
+      const signals: AbortSignal[] = [];
+      const listZones = sim.dns.listZones.bind(sim.dns);
+      sim.dns.listZones = (options) => {
+        if (options?.signal) signals.push(options.signal);
+        return listZones(options);
+      };
+      for (let i = 0; i < 3; i++) {
+        const done = await fetch(`${url}/v1/dns/listZones`, {
+          method: 'POST',
+          body: '{}',
+          headers: { 'content-type': 'application/json' },
+        });
+        expect(done.status).toBe(200);
+        await done.text();
+      }
+      expect(signals.map((s) => s.aborted)).toEqual([false, false, false]);
+      sim.cloud.inject('dns.listZones', { kind: 'hang' });
+      const controller = new AbortController();
+      const call = fetch(`${url}/v1/dns/listZones`, {
+        method: 'POST',
+        body: '{}',
+        headers: { 'content-type': 'application/json' },
+        signal: controller.signal,
+      }).catch(() => undefined);
+      const deadline = Date.now() + 10_000;
+      while (sim.cloud.faults.list()[0]?.hits !== 1) {
+        if (Date.now() > deadline) throw new Error('the call never reached the simulator');
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      controller.abort();
+      await call;
+      while (sim.cloud.aborts.length === 0) {
+        if (Date.now() > deadline) throw new Error('the simulator never saw the client leave');
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(sim.cloud.aborts).toEqual([
+        { backend: 'dns', op: 'listZones', reason: new Error('client closed the connection') },
+      ]);
+    } finally {
+      await app.close();
+    }
+  });
+});
