@@ -63,6 +63,16 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/** The lock_timeout a claim waits for another request's claim of its key with: `5000ms`. */
+export function lockWaitOf(limits: IdempotencyLimits): string {
+  return `${Math.max(1, Math.round(limits.waitMs))}ms`;
+}
+
+/** The 409 of a key whose first request is still in flight. */
+export function inFlightError(key: string): IdempotencyInFlightError {
+  return new IdempotencyInFlightError(`a request with Idempotency-Key "${key}" is still in flight`);
+}
+
 /** PostgreSQL's lock_not_available: the wait for the other claim ran out. */
 const LOCK_NOT_AVAILABLE = '55P03';
 
@@ -77,15 +87,17 @@ export async function claimIdempotency(
   request: IdempotencyRequest,
   limits: IdempotencyLimits,
 ): Promise<StoredAnswer | undefined> {
-  const wait = `${Math.max(1, Math.round(limits.waitMs))}ms`;
   try {
-    const claimed = await tx.query(SQL.claim, [tenant, request.key, request.fingerprint, limits.ttlMs, wait]);
+    const claimed = await tx.query(SQL.claim, [
+      tenant,
+      request.key,
+      request.fingerprint,
+      limits.ttlMs,
+      lockWaitOf(limits),
+    ]);
     if (claimed.rowCount > 0) return undefined;
   } catch (err) {
-    if ((err as { code?: unknown }).code === LOCK_NOT_AVAILABLE)
-      throw new IdempotencyInFlightError(
-        `a request with Idempotency-Key "${request.key}" is still in flight`,
-      );
+    if ((err as { code?: unknown }).code === LOCK_NOT_AVAILABLE) throw inFlightError(request.key);
     throw err;
   }
   const stored = (
@@ -95,7 +107,7 @@ export async function claimIdempotency(
     )
   ).rows[0];
   if (!stored || stored.answer_status === null || stored.answer_body === null)
-    throw new IdempotencyInFlightError(`a request with Idempotency-Key "${request.key}" is still in flight`);
+    throw inFlightError(request.key);
   if (stored.fingerprint !== request.fingerprint)
     throw new IdempotencyKeyReusedError(`Idempotency-Key "${request.key}" was used for another request`);
   return { status: stored.answer_status, body: stored.answer_body };

@@ -2,9 +2,10 @@
 // the resource (generation + 1, Ready=False reason=Provisioning), its operation, and the outbox
 // row of the job `reconcile/<kind>/<id>/<generation>`. Nothing here calls a backend.
 
+import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { newId } from '../core/resources/ids.js';
-import { type KindDefinition, valueAt } from '../core/resources/kind.js';
+import { type KindDefinition, referenceValues, valueAt } from '../core/resources/kind.js';
 import type { KindRegistry } from '../core/resources/registry.js';
 import { type Resource, type ResourceStatus, setCondition } from '../core/resources/resource.js';
 import type { Database, Queryable } from '../ha/db/database.js';
@@ -26,13 +27,15 @@ import {
   DEFAULT_IDEMPOTENCY_TTL_MS,
   DEFAULT_IDEMPOTENCY_WAIT_MS,
   type IdempotencyRequest,
+  inFlightError,
+  lockWaitOf,
   type StoredAnswer,
 } from './idempotency.js';
 import { enqueueReconcile, RECONCILE_JOB, reconcileJobKey } from './jobs.js';
 import { applyMergePatch, isPlainObject } from './merge-patch.js';
 import { referencedIds, resolveReferences } from './references.js';
 import * as store from './store.js';
-import { validateActionBody, validateBody } from './validation.js';
+import { type ResourceBody, validateActionBody, validateBody } from './validation.js';
 
 /** A resource and the operation that applies its latest change. */
 export interface Accepted {
@@ -107,6 +110,28 @@ export interface ResourceService {
 
 function headersOf(accepted: Accepted) {
   return { resourceVersion: accepted.resource.resourceVersion, operationId: accepted.operation?.id ?? null };
+}
+
+/**
+ * Stand-ins for the values of a created answer only the database knows (its resourceVersion and
+ * the one time of its rows): random per process, so no request body can contain them.
+ */
+const UNKNOWN = `stratus-${randomUUID()}`;
+const UNKNOWN_VERSION = `${UNKNOWN}-version`;
+const UNKNOWN_TIME = `${UNKNOWN}-time`;
+const UNKNOWN_VALUE = new RegExp(`"${UNKNOWN}-(version|time)"`);
+/** Their order in `JSON.stringify(accepted)`: see migration 0016. */
+const UNKNOWN_ORDER = 'version,time,time,time,time';
+
+/**
+ * The JSON of a created answer cut around its unknown values, for the database to join with
+ * them; undefined when it does not cut as expected.
+ */
+function answerPieces(accepted: Accepted): string[] | undefined {
+  const cut = JSON.stringify(accepted).split(UNKNOWN_VALUE);
+  const pieces = cut.filter((_, i) => i % 2 === 0);
+  const unknowns = cut.filter((_, i) => i % 2 === 1);
+  return unknowns.join(',') === UNKNOWN_ORDER ? pieces : undefined;
 }
 
 /** Builds the service over the database and the registered kinds. */
@@ -267,10 +292,89 @@ export function createResourceService(options: ResourceServiceOptions): Resource
     return current;
   };
 
+  /**
+   * The common create in one round trip (migration 0016), or undefined when it needs the
+   * transaction of separate statements, whose answer is then today's: a kind with an admission
+   * check, a reference that is not an id of its kind, a key already used (a replay, a reuse,
+   * another request in flight), a reference that cannot be used or a name taken.
+   */
+  const createInOneTrip = async (
+    tenant: string,
+    kind: KindDefinition,
+    valid: ResourceBody,
+    opts: MutationOptions,
+  ): Promise<Answer | undefined> => {
+    if (kind.admit) return undefined;
+    // Ids are prefixed by their kind, so one id has one kind: each is checked once.
+    const references = new Map<string, string>();
+    for (const { value, definition } of referenceValues(kind, valid.spec)) {
+      const target = kinds.get(definition.kind);
+      if (typeof value !== 'string' || !target || !value.startsWith(`${target.idPrefix}_`)) return undefined;
+      references.set(value, definition.kind);
+    }
+    const id = newId(kind.idPrefix);
+    const payload = { kind: kind.name, id, generation: 1 };
+    const jobKey = reconcileJobKey(payload);
+    const resource: Resource = {
+      id,
+      kind: kind.name,
+      tenant,
+      name: valid.name,
+      labels: store.inJsonbOrder(valid.labels) as Record<string, string>,
+      spec: store.inJsonbOrder(valid.spec) as Record<string, unknown>,
+      status: store.inJsonbOrder(pendingStatus(undefined, 1, false)) as ResourceStatus,
+      generation: 1,
+      resourceVersion: UNKNOWN_VERSION,
+      createdAt: UNKNOWN_TIME,
+      updatedAt: UNKNOWN_TIME,
+      deletionRequestedAt: null,
+    };
+    const operation: store.Operation = {
+      id: newId('op'),
+      kind: kind.name,
+      resourceId: id,
+      verb: 'create',
+      action: null,
+      generation: 1,
+      state: 'pending',
+      error: null,
+      createdAt: UNKNOWN_TIME,
+      updatedAt: UNKNOWN_TIME,
+      finishedAt: null,
+    };
+    const answer = answerPieces({ resource, operation });
+    if (!answer) return undefined;
+    const key = opts.idempotency;
+    const done = await store.createInOneTrip(
+      db,
+      { ...resource, refIds: [...references.keys()] },
+      {
+        references: [...references].map(([refId, refKind]) => ({ id: refId, kind: refKind })),
+        operationId: operation.id,
+        jobKey,
+        jobBody: encodeEnvelope({ key: jobKey, kind: RECONCILE_JOB, payload, maxAttempts }),
+        answer,
+        ...(key && { idempotency: { ...key, ttlMs: limits.ttlMs, wait: lockWaitOf(limits) } }),
+      },
+    );
+    if (done.outcome === 'keyBusy') throw inFlightError(key!.key);
+    if (done.outcome !== 'created') return undefined;
+    wakeRelays();
+    return {
+      status: 202,
+      body: done.answer,
+      replayed: false,
+      resourceVersion: done.resourceVersion,
+      operationId: operation.id,
+    };
+  };
+
   return {
     async create(tenant, kindName, body, opts = {}) {
       const kind = kindOf(kindName);
       const valid = validateBody(kind, body);
+      const created = await createInOneTrip(tenant, kind, valid, opts);
+      if (created) return created;
       return mutate(tenant, opts, async (tx) => {
         const refIds = await resolveReferences(tx, kinds, kind, tenant, valid.spec);
         await admit(tx, kind, tenant, undefined, valid.spec);

@@ -9,6 +9,7 @@ const sql = (name: string) => loadText(new URL(`./sql/${name}.sql`, import.meta.
 const SQL = {
   insertResource: sql('insert-resource'),
   createResource: sql('create-resource'),
+  createInOneTrip: sql('create-in-one-trip'),
   getResource: sql('get-resource'),
   lockResource: sql('lock-resource'),
   loadResource: sql('load-resource'),
@@ -169,6 +170,98 @@ export async function createResource(
     finished_at: row.op_finished_at,
   });
   return { resource: toResource(row), operation };
+}
+
+/** PostgreSQL's lock_not_available, and the code `stratus_create_resource` refuses with. */
+const LOCK_NOT_AVAILABLE = '55P03';
+const CREATE_REFUSED = 'SC001';
+
+/** What {@link createInOneTrip} needs besides the resource. */
+export interface OneTripCreate {
+  /** Every reference of the spec and the kind it must be, in the spec's order. */
+  readonly references: readonly { readonly id: string; readonly kind: string }[];
+  readonly operationId: string;
+  readonly jobKey: string;
+  readonly jobBody: string;
+  /** The Idempotency-Key to claim: retention and how long to wait for its first request. */
+  readonly idempotency?: {
+    readonly key: string;
+    readonly fingerprint: string;
+    readonly ttlMs: number;
+    /** A lock_timeout, e.g. `5000ms`. */
+    readonly wait: string;
+  };
+  /** The answer's JSON around its database values (migration 0016 says which, in order). */
+  readonly answer: readonly string[];
+}
+
+/** How {@link createInOneTrip} ended. */
+export type OneTripOutcome =
+  | { readonly outcome: 'created'; readonly resourceVersion: string; readonly answer: string }
+  /** The key has a stored answer or another request in flight: nothing written. */
+  | { readonly outcome: 'keyTaken' }
+  /** A reference cannot be used or the name is taken: nothing written. */
+  | { readonly outcome: 'refused' }
+  /** The key's first request was still in flight after the wait: nothing written. */
+  | { readonly outcome: 'keyBusy' };
+
+/**
+ * The common create in one statement (migration 0016): claims the key, key-share-locks the
+ * references, inserts resource, operation and job, and stores the answer it returns. Every
+ * outcome but `created` wrote nothing; the caller then takes the path of separate statements.
+ */
+export async function createInOneTrip(
+  q: Queryable,
+  r: NewResource,
+  c: OneTripCreate,
+): Promise<OneTripOutcome> {
+  const key = c.idempotency;
+  try {
+    const res = await q.query<{ created_version: number | string; created_answer: string }>(
+      SQL.createInOneTrip,
+      [
+        r.tenant,
+        r.kind,
+        r.id,
+        r.name,
+        json(r.labels),
+        json(r.spec),
+        json(r.status),
+        c.references.map((ref) => ref.id),
+        c.references.map((ref) => ref.kind),
+        c.operationId,
+        c.jobKey,
+        c.jobBody,
+        key?.key ?? null,
+        key?.fingerprint ?? null,
+        key?.ttlMs ?? null,
+        key?.wait ?? null,
+        c.answer,
+      ],
+    );
+    const row = res.rows[0];
+    if (!row) return { outcome: 'keyTaken' };
+    return { outcome: 'created', resourceVersion: String(row.created_version), answer: row.created_answer };
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === CREATE_REFUSED) return { outcome: 'refused' };
+    if (code === LOCK_NOT_AVAILABLE && key) return { outcome: 'keyBusy' };
+    throw err;
+  }
+}
+
+/**
+ * `value` as a jsonb column gives it back: object keys shorter first, then by their UTF-8 bytes,
+ * undefined members dropped. A create's answer, built before the row exists, reads as a GET does.
+ */
+export function inJsonbOrder(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(inJsonbOrder);
+  if (typeof value !== 'object' || value === null) return value;
+  const entries = Object.entries(value)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => [Buffer.from(k), k, inJsonbOrder(v)] as const)
+    .sort(([a], [b]) => a.length - b.length || Buffer.compare(a, b));
+  return Object.fromEntries(entries.map(([, k, v]) => [k, v]));
 }
 
 /** One resource of the tenant and kind. */
