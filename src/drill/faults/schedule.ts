@@ -7,6 +7,7 @@
 import type { ProcessGroup, Replica } from '../cluster/group.js';
 import type { DrillTime, FaultRecord, FaultStep, Scenario } from '../evidence.js';
 import { type FaultContext, injectFault } from './inject.js';
+import { currentLeader } from './leaders.js';
 import { pick } from './random.js';
 
 /** A step of a drill's timeline: a scenario's step, shifted to its place in the run. */
@@ -31,8 +32,13 @@ export function timeline(
   scenarios.forEach((s, i) => {
     const from = Math.round(i * window);
     if (s.chaos) {
-      for (let at = s.chaos.everyMs; at < window - s.chaos.everyMs / 2; at += s.chaos.everyMs) {
-        const shape = pick(pool, random);
+      // A rolling restart takes every replica for tens of seconds and runs alone: drawn like
+      // the others it would fill the run, so it comes once every 100 steps (the 50th, 150th...).
+      const rolling = pool.filter((p) => p.action === 'rolling-restart');
+      const others = pool.filter((p) => p.action !== 'rolling-restart');
+      let k = 0;
+      for (let at = s.chaos.everyMs; at < window - s.chaos.everyMs / 2; at += s.chaos.everyMs, k++) {
+        const shape = rolling.length > 0 && k % 100 === 50 ? pick(rolling, random) : pick(others, random);
         out.push({ scenario: s.name, step: { ...shape, atMs: from + at } });
       }
       return;
@@ -60,23 +66,26 @@ class Occupancy {
 
   constructor(private readonly group: ProcessGroup) {}
 
-  #fits(names: readonly string[]): boolean {
+  #fits(names: readonly string[], exclusive: boolean): boolean {
     if (names.some((n) => this.#busy.has(n))) return false;
-    const rolling = names.length > 1;
+    // A rolling restart takes its replicas one at a time itself, and runs alone.
+    if (exclusive) return this.#busy.size === 0;
     for (const role of ['api', 'worker'] as const) {
       const all = this.group.replicas.filter((r) => r.role === role);
       const down = all.filter((r) => this.#busy.has(r.name) || names.includes(r.name)).length;
-      // A rolling restart takes them one at a time itself; everything else leaves one up.
-      if (!rolling && all.length > 1 && down >= all.length) return false;
-      if (rolling && this.#busy.size > 0) return false;
+      if (all.length > 1 && down >= all.length) return false;
     }
     return true;
   }
 
   /** Waits until one of `options` (sets of replica names) fits, takes it, returns it. */
-  async take(options: ReadonlyArray<readonly string[]>, random: () => number): Promise<readonly string[]> {
+  async take(
+    options: ReadonlyArray<readonly string[]>,
+    random: () => number,
+    exclusive = false,
+  ): Promise<readonly string[]> {
     for (;;) {
-      const fitting = options.filter((o) => this.#fits(o));
+      const fitting = options.filter((o) => this.#fits(o, exclusive));
       if (fitting.length > 0) {
         const chosen = pick(fitting, random);
         for (const n of chosen) this.#busy.add(n);
@@ -145,22 +154,33 @@ async function runOne(timed: TimedStep, o: FaultRunOptions, occupancy: Occupancy
   let held: readonly string[] = [];
   try {
     let resolvedStep = step;
+    let leaderKey: string | undefined;
     if (c === 'leader') {
-      // Whoever leads when the step runs: the lock is taken on every worker (a leader is one),
-      // so the leader cannot be in another fault when this one starts.
-      held = await occupancy.take(
-        [o.group.replicas.filter((r) => r.role === 'worker').map((r) => r.name)],
-        o.random,
-      );
+      // Whoever leads when the step runs, locked like any replica; asked again once locked, since
+      // leadership may have moved while the step waited.
+      leaderKey = step.target.slice('leader:'.length);
+      const operator = o.group.tenants[0]!.key;
+      for (;;) {
+        const holder = await currentLeader(o.group.apiUrl, operator, leaderKey, 30_000);
+        held = await occupancy.take([[holder]], o.random);
+        if ((await currentLeader(o.group.apiUrl, operator, leaderKey, 30_000)) === holder) break;
+        occupancy.release(held);
+        held = [];
+      }
+      resolvedStep = { ...step, target: held[0]! };
     } else if (c !== 'none') {
-      const options = step.action === 'rolling-restart' ? [c.map((r) => r.name)] : c.map((r) => [r.name]);
-      held = await occupancy.take(options, o.random);
+      const rolling = step.action === 'rolling-restart';
+      held = await occupancy.take(
+        rolling ? [c.map((r) => r.name)] : c.map((r) => [r.name]),
+        o.random,
+        rolling,
+      );
       // A role target becomes the replica the lock chose.
-      if (step.action !== 'rolling-restart' && (step.target === 'api' || step.target === 'worker'))
+      if (!rolling && (step.target === 'api' || step.target === 'worker'))
         resolvedStep = { ...step, target: held[0]! };
     }
     const record = await injectFault(ctx, resolvedStep);
-    o.onRecord({ ...record, target: step.target });
+    o.onRecord({ ...record, target: step.target, ...(leaderKey === undefined ? {} : { leaderKey }) });
   } catch (err) {
     o.onError(timed, err instanceof Error ? err : new Error(String(err)));
   } finally {
