@@ -2,7 +2,7 @@
 // and DROP DATABASE ... WITH (FORCE) at the end (unless kept), so replicas still connected
 // after a crash cannot keep it alive.
 
-import pg from 'pg';
+import { withClient } from './pg-client.js';
 
 /** `url` with its database replaced by `name`. */
 export function withDatabase(url: string, name: string): string {
@@ -14,13 +14,7 @@ export function withDatabase(url: string, name: string): string {
 const NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 async function admin(url: string, statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
+  await withClient(url, (client) => client.query(statement));
 }
 
 export async function createDatabase(adminUrl: string, name: string): Promise<string> {

@@ -5,7 +5,7 @@
 // normally has emptied the state file first, so the watchdog then finds nothing to do.
 
 import { existsSync } from 'node:fs';
-import pg from 'pg';
+import { withClient } from './pg-client.js';
 import { isSameProcess, readState } from './state-file.js';
 
 const POLL_MS = 200;
@@ -33,14 +33,11 @@ async function sweep(stateFile: string): Promise<void> {
     }
   }
   if (state.database && !state.database.keep) {
-    const client = new pg.Client({ connectionString: state.database.adminUrl });
+    const { adminUrl, name } = state.database;
     try {
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS "${state.database.name}" WITH (FORCE)`);
+      await withClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
     } catch {
-      // The database server may be the thing that failed; a later drill's sweep is not ours to do.
-    } finally {
-      await client.end().catch(() => {});
+      // The database server may be the thing that failed: nothing more a watchdog can do.
     }
   }
 }

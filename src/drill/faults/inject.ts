@@ -8,8 +8,8 @@
 
 import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import type { ProcessGroup, Replica } from '../cluster/group.js';
+import { withClient } from '../cluster/pg-client.js';
 import type { DrillTime, FaultRecord, FaultStep } from '../evidence.js';
 import { addBackendFault } from './backend.js';
 import { FaultTargetError } from './errors.js';
@@ -67,9 +67,7 @@ async function resolveReplica(
 
 /** Terminates every PostgreSQL session of `nodeId` (application_name `stratus…:<node>[:…]`). */
 async function dropSessions(group: ProcessGroup, nodeId: string): Promise<number> {
-  const client = new pg.Client({ connectionString: group.databaseUrl });
-  await client.connect();
-  try {
+  return withClient(group.databaseUrl, async (client) => {
     const { rows } = await client.query<{ dropped: number }>(
       `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS dropped FROM pg_stat_activity
         WHERE datname = current_database() AND pid <> pg_backend_pid()
@@ -77,9 +75,7 @@ async function dropSessions(group: ProcessGroup, nodeId: string): Promise<number
       [nodeId],
     );
     return rows[0]?.dropped ?? 0;
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** Deletes every key of the drill's prefix (the data loss of a Redis that is not the drill's own). */

@@ -60,11 +60,11 @@ function candidates(group: ProcessGroup, step: FaultStep): readonly Replica[] | 
 }
 
 /** The replica locks of {@link runFaults}. */
-class Occupancy {
+export class Occupancy {
   readonly #busy = new Set<string>();
   readonly #waiters: Array<() => void> = [];
 
-  constructor(private readonly group: ProcessGroup) {}
+  constructor(private readonly group: Pick<ProcessGroup, 'replicas'>) {}
 
   #fits(names: readonly string[], exclusive: boolean): boolean {
     if (names.some((n) => this.#busy.has(n))) return false;
@@ -123,15 +123,15 @@ export async function runFaults(steps: readonly TimedStep[], o: FaultRunOptions)
     const wait = timed.step.atMs - o.now();
     if (wait > 0) {
       const aborted = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), wait);
-        o.signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(timer);
-            resolve(true);
-          },
-          { once: true },
-        );
+        const onAbort = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        const timer = setTimeout(() => {
+          o.signal.removeEventListener('abort', onAbort);
+          resolve(false);
+        }, wait);
+        o.signal.addEventListener('abort', onAbort, { once: true });
       });
       if (aborted) break;
     }

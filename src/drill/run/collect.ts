@@ -4,24 +4,20 @@
 // journal, the ledger, and the breakers the replicas report.
 
 import { setTimeout as delay } from 'node:timers/promises';
-import pg from 'pg';
 import type { AuditSummary } from '../../sim/audit/summary.js';
 import type { TenantKey } from '../cluster/group.js';
+import { withClient } from '../cluster/pg-client.js';
 import type { BreakerRecord, DrillTime, JobRecord, ResourceRecord, TermRecord } from '../evidence.js';
 
 /** Operations not yet terminal, and ledger jobs not finished. */
 export async function unsettled(databaseUrl: string): Promise<{ operations: number; jobs: number }> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
+  return withClient(databaseUrl, async (client) => {
     const { rows } = await client.query<{ operations: number; jobs: number }>(
       `SELECT (SELECT count(*)::int FROM stratus_operations WHERE state IN ('pending', 'running')) AS operations,
               (SELECT count(*)::int FROM stratus_ledger WHERE state IN ('pending', 'running')) AS jobs`,
     );
     return rows[0]!;
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** Waits until nothing is unsettled or the deadline passes; resolves with what is left. */
@@ -157,9 +153,7 @@ export async function collectDatabase(
   t0: number,
 ): Promise<{ terms: TermRecord[]; jobs: JobRecord[] }> {
   const at = (d: Date | null): DrillTime | undefined => (d === null ? undefined : d.getTime() - t0);
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
+  return withClient(databaseUrl, async (client) => {
     const journal = await client.query<{
       key: string;
       epoch: string;
@@ -205,9 +199,7 @@ export async function collectDatabase(
       };
     });
     return { terms, jobs };
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** The simulator's audit summary and truth. */
