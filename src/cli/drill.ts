@@ -30,8 +30,8 @@ Exit status: 0 the run completed (the report says whether the guarantees held), 
 not run, 2 invalid command line.
 `;
 
-/** A command line the drill cannot take; `field` names the flag. */
-class UsageError extends Error {}
+/** A command line the drill cannot take; the message names the flag. */
+export class UsageError extends Error {}
 
 function parseReplicas(value: string): Record<'api' | 'worker', number> {
   const out = { api: 0, worker: 0 };

@@ -93,6 +93,25 @@ export async function runDrill(options: RunOptions): Promise<RunResult> {
     progress,
   });
   const startedAt = new Date().toISOString();
+  // What was asked, so the report (writeReport(dir, gateFile)) and a rerun need nothing else.
+  writeFileSync(
+    join(dir, 'run.json'),
+    `${JSON.stringify(
+      {
+        startedAt,
+        scenarios: options.scenarios,
+        replicas: options.replicas,
+        durationMs: options.durationMs,
+        ratePerS: options.ratePerS,
+        seed: options.seed,
+        ...(options.gateFile === undefined ? {} : { gateFile: resolve(options.gateFile) }),
+        ownRedis: options.redisUrl === undefined,
+        steps: steps.length,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   const onAbort = () => progress('interrupted: stopping the cluster');
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
