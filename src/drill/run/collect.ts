@@ -49,7 +49,8 @@ async function getJson(url: string, headers: Record<string, string> = {}): Promi
   return JSON.parse(text);
 }
 
-interface ApiResource {
+/** A resource as the API lists it (the fields the drill reads). */
+export interface ApiResource {
   id: string;
   tenant: string;
   kind?: string;
@@ -79,7 +80,7 @@ async function listAll(apiUrl: string, key: string, kind: string): Promise<ApiRe
 }
 
 /** The ids of everything the simulator holds, with the instances by id. */
-function truthIndex(truth: Record<string, unknown>): {
+export function truthIndex(truth: Record<string, unknown>): {
   ids: Set<string>;
   instances: Map<string, Record<string, unknown>>;
 } {
@@ -106,6 +107,37 @@ function instanceMismatch(r: ApiResource, actual: Record<string, unknown>): stri
   return problems.length > 0 ? problems.join('; ') : undefined;
 }
 
+/** One resource of the API beside the truth: is its backend object there, does it match? */
+export function resourceRecord(
+  r: ApiResource,
+  kind: string,
+  truth: ReturnType<typeof truthIndex>,
+): ResourceRecord {
+  const outputs = r.status?.outputs ?? {};
+  const backendId =
+    typeof outputs.backendId === 'string'
+      ? outputs.backendId
+      : typeof outputs.zoneBackendId === 'string'
+        ? outputs.zoneBackendId
+        : undefined;
+  const reconciled = r.status?.observedGeneration === r.generation && !r.deletionRequestedAt;
+  const actual = kind === 'instances' && backendId ? truth.instances.get(backendId) : undefined;
+  const mismatch = reconciled && actual ? instanceMismatch(r, actual) : undefined;
+  return {
+    id: r.id,
+    tenant: r.tenant,
+    kind,
+    generation: r.generation,
+    phase: r.status?.phase ?? 'unknown',
+    ...(r.status?.observedGeneration === undefined
+      ? {}
+      : { observedGeneration: r.status.observedGeneration }),
+    deleting: Boolean(r.deletionRequestedAt),
+    ...(backendId === undefined ? {} : { backendId, inTruth: truth.ids.has(backendId) }),
+    ...(mismatch === undefined ? {} : { mismatch }),
+  };
+}
+
 /** The API's resources of every tenant beside the truth. */
 export async function collectResources(
   apiUrl: string,
@@ -113,37 +145,11 @@ export async function collectResources(
   kinds: readonly string[],
   truth: Record<string, unknown>,
 ): Promise<ResourceRecord[]> {
-  const { ids, instances } = truthIndex(truth);
+  const index = truthIndex(truth);
   const out: ResourceRecord[] = [];
-  for (const t of tenants) {
-    for (const kind of kinds) {
-      for (const r of await listAll(apiUrl, t.key, kind)) {
-        const outputs = r.status?.outputs ?? {};
-        const backendId =
-          typeof outputs.backendId === 'string'
-            ? outputs.backendId
-            : typeof outputs.zoneBackendId === 'string'
-              ? outputs.zoneBackendId
-              : undefined;
-        const reconciled = r.status?.observedGeneration === r.generation && !r.deletionRequestedAt;
-        const actual = kind === 'instances' && backendId ? instances.get(backendId) : undefined;
-        const mismatch = reconciled && actual ? instanceMismatch(r, actual) : undefined;
-        out.push({
-          id: r.id,
-          tenant: r.tenant,
-          kind,
-          generation: r.generation,
-          phase: r.status?.phase ?? 'unknown',
-          ...(r.status?.observedGeneration === undefined
-            ? {}
-            : { observedGeneration: r.status.observedGeneration }),
-          deleting: Boolean(r.deletionRequestedAt),
-          ...(backendId === undefined ? {} : { backendId, inTruth: ids.has(backendId) }),
-          ...(mismatch === undefined ? {} : { mismatch }),
-        });
-      }
-    }
-  }
+  for (const t of tenants)
+    for (const kind of kinds)
+      for (const r of await listAll(apiUrl, t.key, kind)) out.push(resourceRecord(r, kind, index));
   return out;
 }
 
