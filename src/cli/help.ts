@@ -14,6 +14,9 @@ Usage:
   stratus sim [settings]       run the simulated cloud (stratus sim --help for its settings)
   stratus admin create-key --tenant <id> --role admin|member|viewer [--name <name>] [settings]
                                make an API key in the database and print it once
+  stratus drill run <scenario...> [--replicas api=2,worker=2] [--duration 60s] [--rate 20]
+                    [--seed 1] [--out DIR] [--gate FILE]
+                               a real cluster under load and faults (stratus drill --help)
   stratus --help | --version
 
 Settings (flag, environment variable, key in the --config JSON file), then what each does,

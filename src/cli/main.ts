@@ -26,9 +26,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (command === 'sim') return (await import('./sim.js')).runSim(rest);
   if (command === 'admin') return (await import('./admin.js')).runAdmin(rest);
+  if (command === 'drill') return (await import('./drill.js')).runDrillCommand(rest);
   if (command !== 'start' && command !== 'migrate') {
     return fail(
-      `unknown command ${JSON.stringify(command)}: expected start, migrate, admin or sim (see stratus --help)`,
+      `unknown command ${JSON.stringify(command)}: expected start, migrate, admin, sim or drill (see stratus --help)`,
       EXIT_USAGE,
     );
   }

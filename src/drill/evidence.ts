@@ -106,6 +106,11 @@ export interface Scenario {
   readonly name: string;
   readonly description: string;
   readonly steps: readonly FaultStep[];
+  /**
+   * A generated scenario (`chaos`): a step every `everyMs`, each drawn by the seed from the
+   * steps of the shipped scenarios; `steps` is then empty.
+   */
+  readonly chaos?: { readonly everyMs: number };
 }
 
 /** A fault as it was injected. */
@@ -170,6 +175,11 @@ export interface BreakerRecord {
   readonly failFastMs: readonly number[];
   /** Calls to other backends while this one stalled: their latencies, ms. */
   readonly othersMs: readonly number[];
+  /** The breaker's state when the drill read it (/v1/system/breakers). */
+  readonly state?: string;
+  /** Calls it failed fast over the process's life. */
+  readonly totalRejected?: number;
+  readonly totalFailures?: number;
 }
 
 /**
@@ -202,4 +212,21 @@ export interface DrillEvidence {
   readonly breakers: readonly BreakerRecord[];
   /** The fenced writes of the singletons, when the drill collected them (G3). */
   readonly fencedWrites?: readonly FencedWriteRecord[];
+  /** Steps that could not be injected (an unknown leader, a replica that would not start). */
+  readonly faultErrors?: ReadonlyArray<{
+    readonly scenario: string;
+    readonly action: FaultAction;
+    readonly target: FaultTarget;
+    readonly atMs: DrillTime;
+    readonly error: string;
+  }>;
+  /** What the load did: logical requests sent, shed at the in-flight bound, ended ok or not. */
+  readonly load?: {
+    readonly sent: number;
+    readonly shed: number;
+    readonly ok: number;
+    readonly failed: number;
+  };
+  /** What had not settled at the settle deadline (all zero when the cluster settled). */
+  readonly unsettled?: { readonly operations: number; readonly jobs: number };
 }

@@ -1,0 +1,76 @@
+// Backend faults through the simulator's fault rules (docs/simulator.md): an outage (every
+// call unavailable), slowness (a fixed latency) or a hang (calls held until the rule is
+// removed), on one backend or all, for a window. The rule is removed at the window's end,
+// which also releases the calls a hang holds.
+
+import type { FaultAction } from '../evidence.js';
+import { FaultTargetError } from './errors.js';
+
+/** The simulator's name of each backend a scenario may write. */
+const BACKENDS: Readonly<Record<string, string>> = {
+  compute: 'compute',
+  network: 'network',
+  storage: 'storage',
+  dns: 'dns',
+  lb: 'loadBalancer',
+  loadBalancer: 'loadBalancer',
+  all: '*',
+};
+
+/** A slow backend's added latency per call. */
+export const SLOW_MS = 1_500;
+
+export function simBackend(target: string): string {
+  const name = target.startsWith('backend:') ? target.slice('backend:'.length) : target;
+  const backend = BACKENDS[name];
+  if (!backend)
+    throw new FaultTargetError(
+      `unknown backend ${JSON.stringify(name)}: expected compute, network, storage, dns, lb or all`,
+    );
+  return backend;
+}
+
+function effectOf(action: FaultAction): Record<string, unknown> {
+  if (action === 'backend-outage') return { kind: 'outage' };
+  if (action === 'backend-slow') return { kind: 'latency', delay: { kind: 'fixed', ms: SLOW_MS } };
+  if (action === 'backend-hang') return { kind: 'hang' };
+  throw new FaultTargetError(`${action} is not a backend fault`);
+}
+
+/** A handle on the simulator's admin routes. */
+export interface SimAdmin {
+  readonly url: string;
+  readonly token: string;
+}
+
+async function admin(sim: SimAdmin, method: string, path: string, body?: unknown): Promise<unknown> {
+  const response = await fetch(new URL(path, sim.url), {
+    method,
+    headers: {
+      authorization: `Bearer ${sim.token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await response.text();
+  if (response.status >= 300) throw new Error(`sim ${method} ${path}: ${response.status} ${text}`);
+  return text === '' ? undefined : JSON.parse(text);
+}
+
+/** Adds the rule; resolves with a function that removes it. */
+export async function addBackendFault(
+  sim: SimAdmin,
+  action: FaultAction,
+  target: string,
+): Promise<() => Promise<void>> {
+  const rule = (await admin(sim, 'POST', '/faults', {
+    backend: simBackend(target),
+    effect: effectOf(action),
+  })) as {
+    id: string;
+  };
+  return async () => {
+    await admin(sim, 'DELETE', `/faults/${encodeURIComponent(rule.id)}`);
+  };
+}
