@@ -71,8 +71,12 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
     // One round trip: the resource, what it references, and its operation marked running when
     // the resource is at the job's generation.
     const start = await store.beginPass(db, payload.id, payload.generation, lease);
-    // Gone: a later delete already finished. Its own operation said so.
-    if (!start) return 'gone';
+    // Gone: a later delete already finished, and its operation said so; this job's own
+    // operation (a create or update the delete overtook) ends superseded, never left running.
+    if (!start) {
+      await store.markOperation(db, lease, 'superseded', null);
+      return 'gone';
+    }
     const { resource, references } = start;
     if (resource.generation > payload.generation) {
       await store.markOperation(db, lease, 'superseded', null);

@@ -367,3 +367,68 @@ describe.each(drivers)('a resource deleted while its create is in the backend on
     ]);
   });
 });
+
+describe.each(drivers)('a create whose pass fails after its resource was deleted on %s', (driver) => {
+  let h: ControlHarness;
+  const backend = gadgetBackend();
+  let createStarted!: () => void;
+  const started = new Promise<void>((resolve) => {
+    createStarted = resolve;
+  });
+  let releaseCreate!: () => void;
+  const released = new Promise<void>((resolve) => {
+    releaseCreate = resolve;
+  });
+  const flakyKind = defineKind({
+    name: 'crates',
+    idPrefix: 'crt',
+    spec: Type.Object({}, { additionalProperties: false }),
+    outputs: Type.Object({}),
+    driver: () => ({
+      observe: async (r) =>
+        backend.gadgets.has(r.id) ? { exists: true, upToDate: true, outputs: {} } : { exists: false },
+      create: async (r, ctx) => {
+        createStarted();
+        await released;
+        // The backend fails the call: the job goes back for a retry, which finds the row gone.
+        backend.call('create', r.id, 'unavailable', ctx);
+        return {};
+      },
+      update: async () => ({}),
+      delete: async (r, _observed, ctx) => {
+        backend.call('delete', r.id, '', ctx);
+        backend.gadgets.delete(r.id);
+      },
+    }),
+  });
+  beforeAll(async () => {
+    h = await openControlHarness(driver, { kinds: new KindRegistry([flakyKind]) });
+    h.startWorker();
+  });
+  afterAll(async () => {
+    releaseCreate();
+    await h?.close();
+  });
+
+  it('ends the overtaken create operation superseded, not running forever', async () => {
+    const api = client(h);
+    const created = await api.send('POST', '/v1/crates', { name: 'c1', spec: {} });
+    const id = created.body.resource.id as string;
+    await started;
+    const deleted = await api.send('DELETE', `/v1/crates/${id}`);
+    expect(await api.settle(deleted.body.operation.id)).toMatchObject({ state: 'succeeded', resource: null });
+    releaseCreate();
+    expect(await api.settle(created.body.operation.id)).toMatchObject({ state: 'superseded', generation: 1 });
+    // Its job ends too: the retry finds the row gone and stops there.
+    await eventually(
+      async () =>
+        (
+          await h.db.query<{ state: string }>('SELECT state FROM stratus_ledger WHERE job_key = $1', [
+            `reconcile/crates/${id}/1`,
+          ])
+        ).rows[0]?.state,
+      (state) => state === 'completed',
+      'the create job completed',
+    );
+  });
+});
