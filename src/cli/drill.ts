@@ -1,6 +1,6 @@
 // `stratus drill run <scenario...>`: a real cluster on this machine, load through HAProxy,
-// faults on a schedule; the run directory it leaves is what `stratus drill report` reads
-// (docs/drill-run.md).
+// faults on a schedule, then the checker's report of the run directory it leaves (the one
+// `stratus drill report DIR` re-renders). docs/drill-run.md, docs/drills.md.
 
 import { parseDuration } from '../drill/faults/duration.js';
 import { isScenarioError } from '../drill/faults/scenario.js';
@@ -9,6 +9,7 @@ import type { RunOptions } from '../drill/run/run.js';
 const EXIT_USAGE = 2;
 
 export const DRILL_USAGE = `Usage: stratus drill run <scenario...> [options]
+       stratus drill report DIR [--gate FILE]
 
   <scenario>              a shipped scenario (drills/scenarios/<name>.json) or a path to a .json file
   --replicas api=2,worker=2   replicas per role (default api=2,worker=2)
@@ -26,8 +27,9 @@ export const DRILL_USAGE = `Usage: stratus drill run <scenario...> [options]
   --max-in-flight 200     requests in flight at most (more are shed, and counted)
   --chaos-every D         the chaos scenario's step interval (default its file's, 4s)
 
-Exit status: 0 the run completed (the report says whether the guarantees held), 1 it could
-not run, 2 invalid command line.
+Exit status: 0 the run completed, every guarantee held and every gate passed; 1 a guarantee
+broke or a gate was missed (each named on stderr; the report is in the run directory), or the
+run could not complete; 2 invalid command line.
 `;
 
 /** A command line the drill cannot take; the message names the flag. */
@@ -144,13 +146,14 @@ function progressPrinter(): (line: string) => void {
 /** Runs `stratus drill <args>`; resolves with the exit status. */
 export async function runDrillCommand(argv: readonly string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === 'report') return (await import('./drill-report.js')).drillReport(rest);
   if (sub === undefined || sub === '--help' || sub === '-h' || rest.includes('--help')) {
     process.stdout.write(DRILL_USAGE);
     return sub === undefined ? EXIT_USAGE : 0;
   }
   if (sub !== 'run') {
     process.stderr.write(
-      `stratus drill: unknown command ${JSON.stringify(sub)}: expected run\n\n${DRILL_USAGE}`,
+      `stratus drill: unknown command ${JSON.stringify(sub)}: expected run or report\n\n${DRILL_USAGE}`,
     );
     return EXIT_USAGE;
   }
@@ -182,7 +185,12 @@ export async function runDrillCommand(argv: readonly string[]): Promise<number> 
         unsettled: result.unsettled,
       })}\n`,
     );
-    return 0;
+    // The verdicts: report.json, report.md and the timeline beside the run's files.
+    const { drillReport } = await import('./drill-report.js');
+    return await drillReport([
+      result.dir,
+      ...(options.gateFile === undefined ? [] : ['--gate', options.gateFile]),
+    ]);
   } catch (err) {
     progress(`drill failed: ${err instanceof Error ? err.message : String(err)}`);
     return abort.signal.aborted ? 130 : 1;

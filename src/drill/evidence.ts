@@ -11,7 +11,10 @@
 
 import type { AuditSummary } from '../sim/audit/summary.js';
 
-/** Milliseconds since the drill's start (its `t0`); every record's clock. */
+/**
+ * Milliseconds since the drill's start (its `t0`); every record's clock. Negative for what
+ * happened while the cluster started (its first leaders' terms, leases taken before the load).
+ */
 export type DrillTime = number;
 
 /** The operations the load mixes. */

@@ -41,6 +41,20 @@ describe('run directory', () => {
     expect(lines).toHaveLength(run.history.length);
   });
 
+  it('takes terms and leases from before the load started (negative times), not a request', async () => {
+    const run = goodRun();
+    const early = {
+      ...run.evidence,
+      terms: [{ ...run.evidence.terms[0]!, acquiredT: -4_200 }, ...run.evidence.terms.slice(1)],
+    };
+    expect(parseEvidence(JSON.stringify(early)).terms[0]!.acquiredT).toBe(-4_200);
+    const good = JSON.stringify(run.history[0]);
+    const beforeT0 = JSON.stringify({ ...run.history[0], t: -1 });
+    expect(thrown(() => parseHistory(`${good}\n${beforeT0}`)).message).toMatch(
+      /^history\.ndjson line 2: \/t /,
+    );
+  });
+
   it('names the file and line of a history record that is not JSON or not a record', () => {
     const good = JSON.stringify(goodRun().history[0]);
     const notJson = thrown(() => parseHistory(`${good}\n\n{"type":`));

@@ -53,6 +53,8 @@ export function isRunDirError(error: unknown): error is RunDirError {
 // the compiler refuse a schema that accepts what the interface does not allow.
 
 const Time = Type.Number({ minimum: 0 });
+/** Terms and leases may predate the load: leaders are elected while the cluster starts. */
+const AnyTime = Type.Number();
 const Op = Type.Union([
   Type.Literal('create'),
   Type.Literal('update'),
@@ -169,8 +171,8 @@ const EvidenceSchema = Type.Object({
       key: Type.String(),
       epoch: Type.Integer(),
       holder: Type.String(),
-      acquiredT: Time,
-      endedT: Type.Optional(Time),
+      acquiredT: AnyTime,
+      endedT: Type.Optional(AnyTime),
       reason: Type.Optional(Type.String()),
     }),
   ),
@@ -179,8 +181,8 @@ const EvidenceSchema = Type.Object({
       key: Type.String(),
       state: Type.String(),
       attempts: Type.Integer({ minimum: 0 }),
-      leases: Type.Array(Type.Object({ owner: Type.String(), token: Type.Number(), startT: Time })),
-      finishedT: Type.Optional(Time),
+      leases: Type.Array(Type.Object({ owner: Type.String(), token: Type.Number(), startT: AnyTime })),
+      finishedT: Type.Optional(AnyTime),
     }),
   ),
   resources: Type.Array(

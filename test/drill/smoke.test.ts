@@ -1,8 +1,9 @@
 // The CI smoke drill, as an operator runs it: `stratus drill run api-crash leader-crash
 // worker-crash redis-data-loss --duration 60s --rate 20` as a child process, on the shared
-// PostgreSQL (a fresh database of its own) and its own redis-server. It must exit 0 and leave
-// the three files of a run; every logical request must have completed ok after the client's
-// retries (G5 behind HAProxy), and faults.json must hold the four faults, each over.
+// PostgreSQL (a fresh database of its own) and its own redis-server, with the checked-in gates
+// (drills/gates.json). It must exit 0 — every guarantee held, every gate passed — and leave the
+// three files of a run and its report; every logical request must have completed ok after the
+// client's retries (G5 behind HAProxy), and faults.json must hold the four faults, each over.
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,11 +15,12 @@ import type { FaultRecord, HistoryEvent } from '../../src/drill/evidence.js';
 import { PG_URL } from '../helpers/services.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const GATES = fileURLToPath(new URL('../../drills/gates.json', import.meta.url));
 const out = mkdtempSync(join(tmpdir(), 'stratus-drill-smoke-'));
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-it('runs the smoke drill: exit 0, every request ok, the four faults recorded', {
+it('runs the smoke drill: exit 0 with the gates, every request ok, the four faults recorded', {
   timeout: 180_000,
 }, async () => {
   const started = Date.now();
@@ -31,6 +33,8 @@ it('runs the smoke drill: exit 0, every request ok, the four faults recorded', {
     '60s',
     '--rate',
     '20',
+    '--gate',
+    GATES,
   ];
   const drill = spawn(
     process.execPath,
@@ -60,8 +64,20 @@ it('runs the smoke drill: exit 0, every request ok, the four faults recorded', {
   const code = await new Promise<number | null>((resolve) => drill.once('exit', resolve));
   expect(code, stderr).toBe(0);
 
-  for (const file of ['history.ndjson', 'faults.json', 'evidence.json'])
+  for (const file of [
+    'history.ndjson',
+    'faults.json',
+    'evidence.json',
+    'report.json',
+    'report.md',
+    'timeline.svg',
+  ])
     expect(existsSync(join(out, file)), file).toBe(true);
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
+    gates?: Array<{ status: string; message: string }>;
+  };
+  expect(report.gates?.length ?? 0).toBeGreaterThan(0);
+  expect(report.gates?.filter((g) => g.status === 'missed').map((g) => g.message)).toEqual([]);
 
   const history = readFileSync(join(out, 'history.ndjson'), 'utf8')
     .trim()
