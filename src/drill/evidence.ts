@@ -213,6 +213,11 @@ export interface DrillEvidence {
   readonly jobs: readonly JobRecord[];
   readonly resources: readonly ResourceRecord[];
   readonly breakers: readonly BreakerRecord[];
+  /**
+   * Resources whose deletion the control plane recorded (a DeletionRequested event): asked by
+   * a client's delete, or by a cascade from one (G1: their absence is no loss).
+   */
+  readonly deletionRequested?: readonly string[];
   /** The fenced writes of the singletons, when the drill collected them (G3). */
   readonly fencedWrites?: readonly FencedWriteRecord[];
   /** Steps that could not be injected (an unknown leader, a replica that would not start). */

@@ -207,6 +207,7 @@ const EvidenceSchema = Type.Object({
       othersMs: Type.Array(Type.Number({ minimum: 0 })),
     }),
   ),
+  deletionRequested: Type.Optional(Type.Array(Type.String())),
   fencedWrites: Type.Optional(
     Type.Array(Type.Object({ key: Type.String(), epoch: Type.Integer(), t: Time, accepted: Type.Boolean() })),
   ),

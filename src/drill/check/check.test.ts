@@ -109,6 +109,28 @@ describe('check', () => {
     expectOnlyFails(withEvidence(run, { resources: [b!] }), 'G1', /inst_a was acknowledged by request 1/);
   });
 
+  it('takes a resource gone by a recorded cascade, and only when a cascading delete was sent', () => {
+    const run = goodRun();
+    const [, b] = run.evidence.resources;
+    const cascading = (e: HistoryEvent): HistoryEvent =>
+      e.type === 'invoke' && e.op === 'delete' ? { ...e, path: `${e.path}?cascade=true` } : e;
+    const withCascade = { ...run, history: run.history.map(cascading) };
+    // inst_a went with the cascade from the delete of net_c: the events recorded its deletion.
+    const gone = withEvidence(withCascade, { resources: [b!], deletionRequested: ['net_c', 'inst_a'] });
+    expect(check(gone).guarantees.G1.ok).toBe(true);
+    // A deletion recorded with no cascading delete sent is no excuse; nor a cascade not recorded.
+    expectOnlyFails(
+      withEvidence(run, { resources: [b!], deletionRequested: ['net_c', 'inst_a'] }),
+      'G1',
+      /inst_a was acknowledged by request 1/,
+    );
+    expectOnlyFails(
+      withEvidence(withCascade, { resources: [b!], deletionRequested: ['net_c'] }),
+      'G1',
+      /inst_a was acknowledged by request 1/,
+    );
+  });
+
   it('fails G2 on a duplicate effect and on a call accepted under a dead lease', () => {
     const run = goodRun();
     const audit = run.evidence.audit;

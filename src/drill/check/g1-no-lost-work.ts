@@ -85,10 +85,15 @@ export function checkNoLostWork(run: DrillRun, requests: ReadonlyMap<number, Req
       violations.push(`${what}: the API's status and the simulator's truth disagree: ${res.mismatch}`);
     }
   }
-  // An acknowledged change whose resource vanished without an acknowledged delete.
+  // An acknowledged change whose resource vanished without a delete: none sent for it, and
+  // none recorded by a cascade from a delete the client sent with ?cascade=true.
+  const cascadeSent = [...requests.values()].some(
+    (r) => r.invocation?.op === 'delete' && r.invocation.path.includes('cascade=true'),
+  );
+  const cascaded = new Set(cascadeSent ? (run.evidence.deletionRequested ?? []) : []);
   let vanished = 0;
   for (const [id, req] of touched) {
-    if (byId.has(id) || deleteSent.has(id)) continue;
+    if (byId.has(id) || deleteSent.has(id) || cascaded.has(id)) continue;
     const invocation = requests.get(req)?.invocation;
     vanished++;
     violations.push(

@@ -153,11 +153,14 @@ export async function collectResources(
   return out;
 }
 
-/** The journal, the ledger (one lease per job: the last, the only one the ledger keeps). */
+/**
+ * The journal, the ledger (one lease per job: the last, the only one the ledger keeps), and the
+ * resources whose deletion was recorded.
+ */
 export async function collectDatabase(
   databaseUrl: string,
   t0: number,
-): Promise<{ terms: TermRecord[]; jobs: JobRecord[] }> {
+): Promise<{ terms: TermRecord[]; jobs: JobRecord[]; deletionRequested: string[] }> {
   const at = (d: Date | null): DrillTime | undefined => (d === null ? undefined : d.getTime() - t0);
   return withClient(databaseUrl, async (client) => {
     const journal = await client.query<{
@@ -204,7 +207,11 @@ export async function collectDatabase(
         ...(finishedT === undefined ? {} : { finishedT }),
       };
     });
-    return { terms, jobs };
+    // Deletions the control plane recorded, cascades included (the events of every write).
+    const deletions = await client.query<{ resource_id: string }>(
+      "SELECT DISTINCT resource_id FROM stratus_events WHERE type = 'DeletionRequested'",
+    );
+    return { terms, jobs, deletionRequested: deletions.rows.map((r) => r.resource_id) };
   });
 }
 

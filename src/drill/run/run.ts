@@ -205,6 +205,7 @@ export async function runDrill(options: RunOptions): Promise<RunResult> {
       audit,
       terms: database.terms,
       jobs: database.jobs,
+      deletionRequested: database.deletionRequested,
       resources,
       breakers,
       faultErrors,
