@@ -1,6 +1,10 @@
 // The accounting audit on known-good and known-bad inputs: each kind of violation makes it fail.
 import { describe, expect, it } from 'vitest';
-import { accountingViolations, type Lifetime, type UsageMinute } from '../../src/controllers/accounting/audit.js';
+import {
+  accountingViolations,
+  type Lifetime,
+  type UsageMinute,
+} from '../../src/controllers/accounting/audit.js';
 
 const M = 60_000;
 const T = 1_000 * M; // an aligned minute
@@ -15,7 +19,11 @@ const good = [...minutes('inst_a', 0, 3), ...minutes('inst_b', 1, 4)];
 
 describe('accountingViolations', () => {
   it('passes every owed minute recorded once, and does not judge minutes after the window', () => {
-    const audit = accountingViolations([...good, { resourceId: 'inst_b', minute: T + 5 * M }], [deleted, live], window);
+    const audit = accountingViolations(
+      [...good, { resourceId: 'inst_b', minute: T + 5 * M }],
+      [deleted, live],
+      window,
+    );
     expect(audit).toEqual({ gaps: [], doubles: [], outside: [], owed: 8 });
   });
 
@@ -38,7 +46,11 @@ describe('accountingViolations', () => {
   });
 
   it('reports a double: two rows of one minute, or one row written twice', () => {
-    const twoRows = accountingViolations([...good, { resourceId: 'inst_a', minute: T }], [deleted, live], window);
+    const twoRows = accountingViolations(
+      [...good, { resourceId: 'inst_a', minute: T }],
+      [deleted, live],
+      window,
+    );
     expect(twoRows.doubles).toEqual([{ type: 'double', resourceId: 'inst_a', minute: T, writes: 2 }]);
     const rewritten = good.map((r) => (r.minute === T + 4 * M ? { ...r, writes: 2 } : r));
     expect(accountingViolations(rewritten, [deleted, live], window).doubles).toEqual([

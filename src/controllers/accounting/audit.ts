@@ -44,7 +44,8 @@ export interface AccountingAudit {
 export function owedMinutes(l: Lifetime, w: AuditWindow): { first: number; stop: number } {
   const first = Math.floor(l.createdAt / w.minuteMs) * w.minuteMs;
   const cutoff = Math.floor(w.until / w.minuteMs) * w.minuteMs;
-  const ends = l.deletedAt === undefined ? Number.POSITIVE_INFINITY : Math.ceil(l.deletedAt / w.minuteMs) * w.minuteMs;
+  const ends =
+    l.deletedAt === undefined ? Number.POSITIVE_INFINITY : Math.ceil(l.deletedAt / w.minuteMs) * w.minuteMs;
   return { first, stop: Math.min(cutoff, ends) };
 }
 
@@ -88,7 +89,9 @@ export function accountingViolations(
       }
       const first = Math.floor(l.createdAt / window.minuteMs) * window.minuteMs;
       const ends =
-        l.deletedAt === undefined ? Number.POSITIVE_INFINITY : Math.ceil(l.deletedAt / window.minuteMs) * window.minuteMs;
+        l.deletedAt === undefined
+          ? Number.POSITIVE_INFINITY
+          : Math.ceil(l.deletedAt / window.minuteMs) * window.minuteMs;
       if (minute < first || minute >= ends || minute % window.minuteMs !== 0)
         outside.push({ type: 'outside-lifetime', resourceId, minute });
     }

@@ -1,7 +1,7 @@
+import type { LeaderKey } from '../../ha/leader/keys.js';
 import { type ControllerDefinition, defineController } from '../framework/define.js';
 import { type MinutePrice, minutePrices } from './prices.js';
 import { recordMinutes } from './record.js';
-import type { LeaderKey } from '../../ha/leader/keys.js';
 
 /** The default length of an accounting minute: a minute. Tests shorten it (ACCOUNTING_MINUTE_MS). */
 export const DEFAULT_ACCOUNTING_MINUTE_MS = 60_000;

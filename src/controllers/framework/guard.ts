@@ -86,7 +86,10 @@ async function runTerm(
       const endedAt = clock();
       deps.metrics?.passed(def.name, seconds, error ? 'error' : 'ok');
       if (error && !signal.aborted)
-        deps.logger.warn({ controller: def.name, epoch: term.epoch, err: error.message }, 'controller pass failed');
+        deps.logger.warn(
+          { controller: def.name, epoch: term.epoch, err: error.message },
+          'controller pass failed',
+        );
       deps.onPass?.({ epoch: term.epoch, ...(result ? { result } : {}), ...(error ? { error } : {}) });
       await recordPass(deps.db, {
         controller: def.name,
