@@ -66,7 +66,10 @@ export function accountingViolations(
   const byResource = new Map<string, Map<number, number>>();
   for (const r of rows) {
     let minutes = byResource.get(r.resourceId);
-    if (!minutes) byResource.set(r.resourceId, (minutes = new Map()));
+    if (!minutes) {
+      minutes = new Map();
+      byResource.set(r.resourceId, minutes);
+    }
     minutes.set(r.minute, (minutes.get(r.minute) ?? 0) + (r.writes ?? 1));
   }
   const lives = new Map(lifetimes.map((l) => [l.resourceId, l]));
