@@ -12,3 +12,10 @@ export { type AccountingOptions, accountingController, DEFAULT_ACCOUNTING_MINUTE
 export { type MinutePrice, minutePrices } from './prices.js';
 export { readAccounting } from './read-audit.js';
 export { type RecordBatch, type RecordedBatch, recordMinutes } from './record.js';
+export {
+  type BillingLine,
+  createUsageStore,
+  type UsageQuery,
+  type UsageRecord,
+  type UsageStore,
+} from './usage-store.js';
