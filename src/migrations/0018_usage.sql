@@ -3,8 +3,9 @@
 -- stratus_usage_lifetimes is when each resource existed, kept by a trigger on stratus_resources
 -- in the writing transaction itself (as 0011 keeps events): a resource's row is dropped once its
 -- backend confirms the delete, and its billable life must outlive it. `next_minute` is the
--- accounting controller's watermark: the start of the first minute not yet recorded (NULL: none
--- yet); it moves only in the fenced transaction that inserts the minutes before it.
+-- accounting controller's watermark: the start of the first minute not yet recorded (-infinity:
+-- none yet, start at the creation); it moves only in the fenced transaction that inserts the
+-- minutes before it.
 CREATE TABLE stratus_usage_lifetimes (
   resource_id  text PRIMARY KEY,
   tenant       text NOT NULL,
@@ -15,13 +16,15 @@ CREATE TABLE stratus_usage_lifetimes (
   -- When the row left stratus_resources (the backend confirmed the delete): the clock at the
   -- DELETE statement, not the transaction's start, so a long transaction does not end it early.
   deleted_at   timestamptz,
-  next_minute  timestamptz,
+  next_minute  timestamptz NOT NULL DEFAULT '-infinity',
   -- Deleted and recorded up to its last minute: no pass reads it again.
   done         boolean NOT NULL DEFAULT false
 );
 
 -- A pass reads only what is due: lifetimes not done whose watermark is behind.
-CREATE INDEX stratus_usage_lifetimes_due ON stratus_usage_lifetimes (next_minute NULLS FIRST) WHERE NOT done;
+-- (not NULL for "none yet": a range on this index then finds exactly the due ones, stopping at
+-- the first that is not, so a pass with nothing due reads no lifetime at all).
+CREATE INDEX stratus_usage_lifetimes_due ON stratus_usage_lifetimes (next_minute, resource_id) WHERE NOT done;
 -- ... and the deleted ones not yet closed, whatever their watermark.
 CREATE INDEX stratus_usage_lifetimes_ending ON stratus_usage_lifetimes (resource_id) WHERE NOT done AND deleted_at IS NOT NULL;
 

@@ -133,7 +133,7 @@ describe('accounting across leader failovers (real processes)', () => {
       async () => {
         const res = await db.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM stratus_usage_lifetimes
-           WHERE NOT done AND (next_minute IS NULL OR next_minute < to_timestamp($1 / 1000.0))`,
+           WHERE NOT done AND next_minute < to_timestamp($1 / 1000.0)`,
           [end],
         );
         return res.rows[0]!.n === 0;

@@ -3,7 +3,11 @@
 // is counted and retried; a deposed leader's report never overwrites its successor's.
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defineController, type PassContext, type PassResult } from '../../src/controllers/framework/define.js';
+import {
+  defineController,
+  type PassContext,
+  type PassResult,
+} from '../../src/controllers/framework/define.js';
 import { controllerGuard } from '../../src/controllers/framework/guard.js';
 import { createControllerMetrics } from '../../src/controllers/framework/metrics.js';
 import { listControllerStatus, recordPass } from '../../src/controllers/framework/status.js';
@@ -69,7 +73,14 @@ describe('controllerGuard', () => {
     await until(() => seen.length === 3, 5_000, 'the woken passes');
     expect(seen.map((c) => c.epoch)).toEqual([1, 1, 1]);
     const [status] = await listControllerStatus(db);
-    expect(status).toMatchObject({ name: 'scripted-a', leader: 'node-a', epoch: 1, passes: 3, errors: 0, lagMs: 7 });
+    expect(status).toMatchObject({
+      name: 'scripted-a',
+      leader: 'node-a',
+      epoch: 1,
+      passes: 3,
+      errors: 0,
+      lagMs: 7,
+    });
     // Deposed: the pass in hand sees its signal abort; the next term passes with its epoch.
     space.revoke(def.leaderKey.id);
     expect(seen[2]!.signal.aborted).toBe(true);
@@ -89,7 +100,9 @@ describe('controllerGuard', () => {
     const stop = new AbortController();
     const running = controllerGuard(def, { db, elector, logger: silentLogger }).start(stop.signal);
     await until(() => seen.length === 2, 5_000, 'the retry');
-    await until(async () => (await listControllerStatus(db)).some((s) => s.name === 'scripted-b' && s.passes === 2));
+    await until(async () =>
+      (await listControllerStatus(db)).some((s) => s.name === 'scripted-b' && s.passes === 2),
+    );
     const status = (await listControllerStatus(db)).find((s) => s.name === 'scripted-b');
     expect(status).toMatchObject({ passes: 2, errors: 1, lastError: 'backend down' });
     stop.abort();

@@ -9,17 +9,26 @@
 WITH params AS (
   SELECT to_timestamp(floor(extract(epoch FROM coalesce($1::timestamptz, now())) * 1000 / $2) * $2 / 1000.0) AS cutoff,
          make_interval(secs => $2 / 1000.0) AS len
+), candidates AS (
+  -- The due lifetimes, each through its own index: behind the current minute, or deleted and
+  -- not yet closed.
+  (SELECT resource_id FROM stratus_usage_lifetimes
+   WHERE NOT done AND next_minute < (SELECT cutoff FROM params)
+   ORDER BY next_minute, resource_id LIMIT $3)
+  UNION
+  (SELECT resource_id FROM stratus_usage_lifetimes WHERE NOT done AND deleted_at IS NOT NULL LIMIT $3)
 ), due AS (
   SELECT l.resource_id, l.tenant, l.kind, l.size, l.deleted_at,
-         coalesce(l.next_minute,
-                  to_timestamp(floor(extract(epoch FROM l.created_at) * 1000 / $2) * $2 / 1000.0)) AS first,
+         CASE WHEN l.next_minute = '-infinity'
+              THEN to_timestamp(floor(extract(epoch FROM l.created_at) * 1000 / $2) * $2 / 1000.0)
+              ELSE l.next_minute END AS first,
          CASE WHEN l.deleted_at IS NULL THEN p.cutoff
               ELSE least(p.cutoff, to_timestamp(ceil(extract(epoch FROM l.deleted_at) * 1000 / $2) * $2 / 1000.0))
          END AS stop,
          to_timestamp(ceil(extract(epoch FROM l.deleted_at) * 1000 / $2) * $2 / 1000.0) AS ends
   FROM stratus_usage_lifetimes l, params p
-  WHERE NOT l.done AND (l.next_minute IS NULL OR l.next_minute < p.cutoff OR l.deleted_at IS NOT NULL)
-  ORDER BY l.next_minute NULLS FIRST, l.resource_id
+  WHERE l.resource_id IN (SELECT resource_id FROM candidates) AND NOT l.done
+  ORDER BY l.next_minute, l.resource_id
   LIMIT $3
   FOR UPDATE OF l
 ), bounded AS (
