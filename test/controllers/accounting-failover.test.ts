@@ -24,6 +24,8 @@ describe('accounting across leader failovers (real processes)', () => {
   let t: TestDatabase;
   let db: Database;
   const replicas = new Map<string, StratusProcess>();
+  /** The log records of every replica, the exited ones too. */
+  const everyLog: Array<Record<string, unknown>>[] = [];
   let spawned = 0;
 
   const spawn = () => {
@@ -44,6 +46,7 @@ describe('accounting across leader failovers (real processes)', () => {
       FENCED_DEADLINE_MS: '900',
     });
     replicas.set(nodeId, p);
+    everyLog.push(p.logs);
     void p.exited.then(() => replicas.delete(nodeId));
     return p;
   };
@@ -147,10 +150,24 @@ describe('accounting across leader failovers (real processes)', () => {
     const byEpoch = await db.query<{ n: number }>(
       'SELECT count(DISTINCT epoch)::int AS n FROM stratus_usage',
     );
+    // G3 from the other side: every minute was written inside its epoch's term (its transaction
+    // began after the term began and before the successor's bump ended it).
+    const outsideTerm = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM stratus_usage u
+       LEFT JOIN stratus_leadership_journal j ON j.key_id = $1 AND j.epoch = u.epoch
+       WHERE j.epoch IS NULL OR u.recorded_at < j.acquired_at OR (j.ended_at IS NOT NULL AND u.recorded_at >= j.ended_at)`,
+      [KEY_ID],
+    );
+    // Deposed leaders that tried anyway: a resumed one's pass refused by the fence.
+    const refused = everyLog
+      .flat()
+      .filter(
+        (l) => l.msg === 'controller pass failed' && /stale epoch|lost its lock/.test(String(l.err)),
+      ).length;
     console.info(
       `accounting failover: ${faults.length} faults (${faults.filter((f) => f.signal === 'SIGKILL').length} SIGKILL), ` +
         `${resources} resources, ${audit.owed} minutes owed, ${rows.length} recorded, ` +
-        `${byEpoch.rows[0]!.n} epochs wrote, gaps ${audit.gaps.length}, doubles ${audit.doubles.length}, outside ${audit.outside.length}`,
+        `${byEpoch.rows[0]!.n} epochs wrote, ${refused} deposed passes refused, ${outsideTerm.rows[0]!.n} written outside their term, gaps ${audit.gaps.length}, doubles ${audit.doubles.length}, outside ${audit.outside.length}`,
     );
     expect(faults).toHaveLength(FAULTS);
     expect(audit.owed).toBeGreaterThan(resources * 10);
@@ -158,5 +175,6 @@ describe('accounting across leader failovers (real processes)', () => {
     expect(audit.doubles).toEqual([]);
     expect(audit.outside).toEqual([]);
     expect(byEpoch.rows[0]!.n).toBeGreaterThan(FAULTS / 2);
+    expect(outsideTerm.rows[0]!.n).toBe(0);
   });
 });
