@@ -55,7 +55,9 @@ async function runTerm(
     def.wakeOnKinds === undefined || def.wakeOnKinds.some((k) => kinds.has(k));
   let wokenAt: number | undefined;
   let interrupt: (() => void) | undefined;
-  const unsubscribe = deps.wake?.subscribe((kinds) => {
+  // A controller no event wakes does not keep the process's event poller running.
+  const listens = def.wakeOnKinds === undefined || def.wakeOnKinds.length > 0;
+  const unsubscribe = (listens ? deps.wake : undefined)?.subscribe((kinds) => {
     if (!relevant(kinds)) return;
     wokenAt ??= clock();
     interrupt?.();
