@@ -68,7 +68,8 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER stratus_usage_lifetime AFTER INSERT OR UPDATE OR DELETE ON stratus_resources
+-- Not on every write: the reconciler's status writes never change a lifetime.
+CREATE TRIGGER stratus_usage_lifetime AFTER INSERT OR UPDATE OF spec OR DELETE ON stratus_resources
 FOR EACH ROW EXECUTE FUNCTION stratus_usage_lifetime();
 
 -- Resources that exist when accounting arrives start being accounted from their creation.

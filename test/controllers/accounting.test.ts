@@ -176,6 +176,16 @@ describe.each(drivers)('accounting on %s', (driver) => {
     space.revoke(key.id);
   });
 
+  it('keeps the size a resize writes, and ignores status writes', async () => {
+    await addResource(db, 'inst_r', 'instances', T + 30 * M, 'small');
+    await db.query(`UPDATE stratus_resources SET spec = '{"size":"xlarge"}'::jsonb WHERE id = 'inst_r'`);
+    await db.query(`UPDATE stratus_resources SET status = '{"phase":"Ready"}'::jsonb WHERE id = 'inst_r'`);
+    const res = await db.query<{ size: string }>(
+      "SELECT size FROM stratus_usage_lifetimes WHERE resource_id = 'inst_r'",
+    );
+    expect(res.rows[0]!.size).toBe('xlarge');
+  });
+
   it('closes a deleted resource at its last minute, and batches a long backfill', async () => {
     const t = await elector.campaign(key, new AbortController().signal);
     await addResource(db, 'vol_1', 'volumes', T + 20 * M + 5);
