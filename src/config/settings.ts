@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { DEFAULT_BULKHEADS } from '../backends/index.js';
+import { DEFAULT_ACCOUNTING_MINUTE_MS } from '../controllers/accounting/controller.js';
 import { defaultBackoff } from '../ha/leader/backoff.js';
 import { defaultElectorSettings, defaultGuardSettings } from '../ha/leader/settings.js';
 import { DEFAULT_SWEEPER_GRACE_MS } from '../ha/outbox/sweeper.js';
@@ -348,6 +349,24 @@ export const SETTINGS = {
     default: defaultBackoff.maxMs,
     meaning: 'longest wait before a guard campaigns again after a failed term',
     to: 'guard.backoff.maxMs',
+  }),
+
+  accountingMinuteMs: row({
+    flag: 'accounting-minute-ms',
+    env: 'ACCOUNTING_MINUTE_MS',
+    kind: millis(100, 3_600_000),
+    default: DEFAULT_ACCOUNTING_MINUTE_MS,
+    meaning: 'length of the minute the accounting controller records usage by (shorter only for tests)',
+    to: 'accounting.minuteMs',
+  }),
+  accountingResyncMs: row({
+    flag: 'accounting-resync-ms',
+    env: 'ACCOUNTING_RESYNC_MS',
+    kind: millis(10, 3_600_000),
+    default: undefined,
+    kernelDefault: 'a quarter of the accounting minute',
+    meaning: 'between two passes of the accounting controller',
+    to: 'accounting.resyncMs',
   }),
 
   breakerFailures: row({

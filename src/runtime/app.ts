@@ -15,6 +15,7 @@ import { ensureLocalAdminKey } from './admin-key.js';
 import { announceReady } from './announce-ready.js';
 import { breakerReporter } from './breaker-report.js';
 import { createControlPlane } from './control-plane.js';
+import { controllerRunnables } from './controllers.js';
 import {
   createJobQueue,
   createJobSystem,
@@ -118,6 +119,7 @@ function backgroundServices({
       logger,
       registry,
     ),
+    ...controllerRunnables({ config, db: stores.db, elector, logger, registry }),
   );
   return services;
 }

@@ -9,4 +9,7 @@ export const controlPlaneKeys = {
   nodeReaper: leaderKeys.register('node-reaper', 100),
   /** Re-dispatches outbox jobs that are neither done nor leased (the Redis-data-loss path). */
   outboxSweeper: leaderKeys.register('outbox-sweeper', 101),
+  // The singleton controllers of DESIGN.md §10 take ids from 110, one each.
+  /** Records every minute of every resource's life once (src/controllers/accounting). */
+  accounting: leaderKeys.register('accounting', 110),
 } as const;

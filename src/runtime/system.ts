@@ -5,6 +5,7 @@
 import type { SystemService } from '../api/system/plugin.js';
 import type { BreakerReportT, LeaderT, QueueReportT, ReplicaT } from '../api/system/schemas.js';
 import { createDeadLetters, type DeadLetters } from '../control/redrive.js';
+import { listControllerStatus } from '../controllers/framework/status.js';
 import type { Database } from '../ha/db/database.js';
 import { readCurrentTerms, readRecentJournal } from '../ha/leader/journal.js';
 import { readLedgerCounts } from '../ha/ledger/counts.js';
@@ -141,6 +142,8 @@ export function createSystemService(options: SystemServiceOptions): SystemServic
       }
       return { items };
     },
+
+    controllers: async () => ({ items: await listControllerStatus(db) }),
 
     deadLetters: options.deadLetters ?? createDeadLetters({ db }),
   };

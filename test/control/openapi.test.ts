@@ -120,6 +120,7 @@ describe('the OpenAPI document', () => {
       'GET /readyz getReadiness',
       'GET /v1/api-keys listApiKeys',
       'GET /v1/api-keys/{id} getApiKey',
+      'GET /v1/billing/summary getBillingSummary',
       'GET /v1/dns-records listDnsRecords',
       'GET /v1/dns-records/{id} getDnsRecord',
       'GET /v1/dns-zones listDnsZones',
@@ -141,6 +142,7 @@ describe('the OpenAPI document', () => {
       'GET /v1/subnets/{id} getSubnet',
       'GET /v1/tenants listTenants',
       'GET /v1/tenants/{id} getTenant',
+      'GET /v1/usage listUsage',
       'GET /v1/volumes listVolumes',
       'GET /v1/volumes/{id} getVolume',
       'GET /v1/watch watchEvents',
@@ -324,6 +326,7 @@ describe('the document and the server', () => {
           events: {} as never,
           auth: {} as never,
           kinds,
+          usage: {} as never,
           system: { service: {} as never },
         });
       },

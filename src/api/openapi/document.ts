@@ -19,6 +19,7 @@ import {
 import { EventsQuery, WatchQuery } from '../events/schemas.js';
 import { DeleteQuery, IdParams, ListQuery, WaitQuery } from '../resources/schemas.js';
 import { DeadLetterParams, DeadLettersQuery, LeadersQuery, systemSchemas } from '../system/schemas.js';
+import { BillingQuery, UsageQuery, usageSchemas } from '../usage/schemas.js';
 import { actionNames, kindNames } from './names.js';
 import {
   Condition,
@@ -226,6 +227,11 @@ function systemPaths(): Record<string, Json> {
       'The breaker of every backend port on every replica that is not gone, as each last published it',
       'BreakerList',
     ),
+    '/v1/system/controllers': read(
+      'listControllers',
+      'Every singleton controller: its leader and epoch, its last pass, lag and errors, as the leader last reported',
+      'ControllerList',
+    ),
     '/v1/system/dead-letters': read(
       'listDeadLetters',
       'Jobs failed for good, by job key, with their resource and operation for reconcile jobs',
@@ -247,6 +253,37 @@ function systemPaths(): Record<string, Json> {
             content: json('RedriveAccepted'),
           },
           ...problems(400, 404, 409, 422, 500),
+        },
+      },
+    },
+  };
+}
+
+/** `/v1/usage` and `/v1/billing/summary`: the tenant's recorded minutes, any role. */
+function usagePaths(): Record<string, Json> {
+  const tags = ['usage'];
+  return {
+    '/v1/usage': {
+      get: {
+        operationId: 'listUsage',
+        tags,
+        summary: "The tenant's recorded minutes (one per resource and minute), by minute then resource",
+        parameters: parameters(UsageQuery, 'query'),
+        responses: {
+          200: { description: 'one page', content: json('UsagePage') },
+          ...problems(400, 500),
+        },
+      },
+    },
+    '/v1/billing/summary': {
+      get: {
+        operationId: 'getBillingSummary',
+        tags,
+        summary: "The tenant's minutes and charges over a period, per kind and size, with the totals",
+        parameters: parameters(BillingQuery, 'query'),
+        responses: {
+          200: { description: 'the summary', content: json('BillingSummary') },
+          ...problems(400, 500),
         },
       },
     },
@@ -492,6 +529,7 @@ function components(kinds: KindRegistry, system: boolean): Json {
     ApiKeysPage,
   ];
   for (const kind of kinds.all()) named.push(...kindSchemas(kind));
+  named.push(...usageSchemas);
   if (system) named.push(...systemSchemas);
   const schemas: Json = {};
   for (const schema of named) {
@@ -555,7 +593,7 @@ export function openApiDocument(
 ): Json {
   const paths: Record<string, Json> = {};
   for (const kind of kinds.all()) Object.assign(paths, kindPaths(kind));
-  Object.assign(paths, authPaths(), fixedPaths());
+  Object.assign(paths, authPaths(), fixedPaths(), usagePaths());
   if (parts.system) Object.assign(paths, systemPaths());
   withAuthAnswers(paths);
   return {

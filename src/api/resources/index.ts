@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../../control/auth/index.js';
 import type { EventFeed } from '../../control/events/feed.js';
 import type { ResourceService } from '../../control/service.js';
+import type { UsageStore } from '../../controllers/accounting/usage-store.js';
 import { INSTANCE_TYPES } from '../../core/catalogue/instance-types.js';
 import type { KindRegistry } from '../../core/resources/registry.js';
 import { installAuthentication, tenantOfPrincipal, trustedAdmin } from '../auth/authenticate.js';
@@ -16,6 +17,7 @@ import { openApiRoutes } from '../openapi/plugin.js';
 import { installProblemHandlers } from '../problem.js';
 import { type SystemRoutesOptions, systemRoutes } from '../system/plugin.js';
 import type { TenantResolver } from '../tenant.js';
+import { usageRoutes } from '../usage/plugin.js';
 import { operationRoutes } from './operations.js';
 import { resourceRoutes } from './plugin.js';
 
@@ -38,6 +40,8 @@ export interface ControlApiOptions {
   readonly pollMs?: number;
   /** Between two heartbeat comments of a watch stream. Default 15 s. */
   readonly heartbeatMs?: number;
+  /** The recorded usage (`/v1/usage`, `/v1/billing/summary`): registered when given. */
+  readonly usage?: UsageStore;
   /** `/v1/system` (operators only): registered, and documented, when given. */
   readonly system?: Omit<SystemRoutesOptions, 'tenant'>;
 }
@@ -72,6 +76,7 @@ export async function controlApi(app: FastifyInstance, options: ControlApiOption
         signal: closing.signal,
         ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
       });
+      if (options.usage) await usageRoutes(scope, { store: options.usage, tenant });
       if (options.system) await systemRoutes(scope, { ...options.system, tenant });
       // The catalogue an instance's `size` is one of: the same for every tenant.
       scope.get('/instance-types', async () => ({ items: INSTANCE_TYPES }));

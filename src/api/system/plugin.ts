@@ -10,6 +10,7 @@ import { parseIdempotencyKey } from '../resources/query.js';
 import type { TenantResolver } from '../tenant.js';
 import {
   type BreakerReportT,
+  type ControllerReportT,
   DEFAULT_SYSTEM_LIMIT,
   DeadLetterParams,
   DeadLettersQuery,
@@ -26,6 +27,8 @@ export interface SystemService {
   leaders(query: { key?: string; limit: number }): Promise<{ items: LeaderT[]; journal: TermT[] }>;
   queues(): Promise<{ items: QueueReportT[] }>;
   breakers(): Promise<{ items: BreakerReportT[] }>;
+  /** Every singleton controller's last report. */
+  controllers(): Promise<{ items: ControllerReportT[] }>;
   readonly deadLetters: DeadLetters;
 }
 
@@ -69,6 +72,8 @@ export async function systemRoutes(app: FastifyInstance, options: SystemRoutesOp
     scope.get('/system/queues', async () => service.queues());
 
     scope.get('/system/breakers', async () => service.breakers());
+
+    scope.get('/system/controllers', async () => service.controllers());
 
     scope.get('/system/dead-letters', { schema: { querystring: DeadLettersQuery } }, async (request) => {
       const q = request.query as { limit?: number; cursor?: string; kind?: string };

@@ -217,8 +217,36 @@ export const RedriveAccepted = Type.Object(
   { $id: 'RedriveAccepted' },
 );
 
+/** A singleton controller as its leader last reported it (src/controllers/framework). */
+export const ControllerReport = Type.Object(
+  {
+    name: Type.String(),
+    leader: Type.String({ description: 'node id of the leader that reported last' }),
+    epoch: Type.Integer({ minimum: 1, description: 'the term of that report' }),
+    passes: Count,
+    errors: Count,
+    lastError: Nullable(Type.String()),
+    lastErrorAt: Nullable(DateTime),
+    lastPassStartedAt: DateTime,
+    lastPassEndedAt: DateTime,
+    lastPassMs: Type.Number({ minimum: 0 }),
+    lagMs: Nullable(
+      Type.Number({ description: 'how far behind the world the controller was after its last pass' }),
+    ),
+    reportedAt: DateTime,
+  },
+  { $id: 'ControllerReport' },
+);
+
+export const ControllerList = Type.Object(
+  { items: Type.Array(ref('ControllerReport')) },
+  { $id: 'ControllerList' },
+);
+
 /** The named answer schemas, for the OpenAPI document. */
 export const systemSchemas = [
+  ControllerReport,
+  ControllerList,
   Replica,
   ReplicaList,
   Leader,
@@ -238,3 +266,4 @@ export type LeaderT = Static<typeof Leader>;
 export type TermT = Static<typeof Term>;
 export type QueueReportT = Static<typeof QueueReport>;
 export type BreakerReportT = Static<typeof BreakerReport>;
+export type ControllerReportT = Static<typeof ControllerReport>;

@@ -1,0 +1,65 @@
+// The singleton controllers of a worker process (DESIGN.md §10), each under the guard of its
+// own leadership key: one definition per controller, one framework runs them all.
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { type Config, optionsAt } from '../config/index.js';
+import { accountingController } from '../controllers/accounting/controller.js';
+import type { ControllerDefinition } from '../controllers/framework/define.js';
+import { controllerGuard } from '../controllers/framework/guard.js';
+import { createControllerMetrics } from '../controllers/framework/metrics.js';
+import { eventWake } from '../controllers/framework/wake.js';
+import type { Database } from '../ha/db/database.js';
+import { createLeaderMetrics } from '../ha/leader/metrics.js';
+import type { Elector } from '../ha/leader/port.js';
+import type { Runnable } from '../ha/lifecycle/runnable.js';
+import { controlPlaneKeys } from './leader-keys.js';
+
+/** What the controllers of a process need from it. */
+export interface ControllerWiring {
+  readonly config: Config;
+  readonly db: Database;
+  readonly elector: Elector;
+  readonly logger: Logger;
+  readonly registry: Registry;
+}
+
+/** Every controller this process runs when it leads its key. */
+export function controllerDefinitions(config: Config): ControllerDefinition[] {
+  return [
+    accountingController({ leaderKey: controlPlaneKeys.accounting, ...optionsAt(config, 'accounting') }),
+  ];
+}
+
+/** One guarded runnable per controller, sharing one wake source and one set of metrics. */
+export function controllerRunnables(w: ControllerWiring): Runnable[] {
+  const logger = w.logger.child({ component: 'controllers' });
+  const wake = eventWake({
+    db: w.db,
+    onError: (err) => logger.warn({ err }, 'reading events to wake controllers failed'),
+  });
+  const metrics = createControllerMetrics(w.registry);
+  const leaderMetrics = createLeaderMetrics(w.registry);
+  return controllerDefinitions(w.config).map((def) =>
+    controllerGuard(def, {
+      db: w.db,
+      elector: w.elector,
+      logger,
+      metrics,
+      wake,
+      guard: {
+        ...optionsAt(w.config, 'guard'),
+        logger,
+        metrics: leaderMetrics,
+        onEvent: (event) => {
+          if (event.type === 'elected')
+            logger.info({ key: event.key, epoch: event.epoch }, `leading ${event.key}`);
+          else if (event.type === 'ended')
+            logger.info(
+              { key: event.key, epoch: event.epoch, reason: event.reason },
+              `stopped leading ${event.key}`,
+            );
+        },
+      },
+    }),
+  );
+}

@@ -1,0 +1,120 @@
+// The controller framework with in-process leadership: passes run only while the term is held,
+// on election, on a relevant event and again at once while a pass says `more`; a failing pass
+// is counted and retried; a deposed leader's report never overwrites its successor's.
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  defineController,
+  type PassContext,
+  type PassResult,
+} from '../../src/controllers/framework/define.js';
+import { controllerGuard } from '../../src/controllers/framework/guard.js';
+import { createControllerMetrics } from '../../src/controllers/framework/metrics.js';
+import { listControllerStatus, recordPass } from '../../src/controllers/framework/status.js';
+import { manualWake } from '../../src/controllers/framework/wake.js';
+import type { Database } from '../../src/ha/db/database.js';
+import { migrate } from '../../src/ha/db/migrate.js';
+import { LeaderKeyRegistry } from '../../src/ha/leader/keys.js';
+import { MemoryElector, MemoryLeadership } from '../../src/ha/leader/memory-elector.js';
+import { silentLogger } from '../../src/ha/leader/port.js';
+import { migrations } from '../../src/migrations/index.js';
+import { openTestDatabase } from '../helpers/db.js';
+import { until } from '../helpers/poll.js';
+
+const keys = new LeaderKeyRegistry();
+let db: Database;
+let dispose: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ db, dispose } = await openTestDatabase('pglite'));
+  await migrate(db, migrations);
+});
+afterAll(() => dispose());
+
+/** A controller whose passes the test scripts, one answer per pass. */
+function scripted(name: string, id: number, answers: Array<PassResult | Error>) {
+  const seen: PassContext[] = [];
+  const def = defineController({
+    name,
+    leaderKey: keys.register(name, id),
+    resyncMs: 3_600_000,
+    wakeOnKinds: ['instances'],
+    async pass(ctx) {
+      seen.push(ctx);
+      const next = answers.shift() ?? {};
+      if (next instanceof Error) throw next;
+      return next;
+    },
+  });
+  return { def, seen };
+}
+
+describe('controllerGuard', () => {
+  it('passes on election, on a relevant wake, at once while `more`, and never after the term is lost', async () => {
+    const space = new MemoryLeadership();
+    const elector = new MemoryElector('node-a', space, db);
+    const wake = manualWake();
+    const { def, seen } = scripted('scripted-a', 1, [{}, { more: true }, { lagMs: 7 }]);
+    const registry = new Registry();
+    const stop = new AbortController();
+    const guard = controllerGuard(def, {
+      db,
+      elector,
+      wake,
+      logger: silentLogger,
+      metrics: createControllerMetrics(registry),
+      clock: () => 1_000_000,
+    });
+    const running = guard.start(stop.signal);
+    await until(() => seen.length === 1, 5_000, 'the first pass');
+    wake.fire(['networks']);
+    // Not woken by another kind: a wake of ours runs two passes (the second said more).
+    wake.fire(['instances']);
+    await until(() => seen.length === 3, 5_000, 'the woken passes');
+    expect(seen.map((c) => c.epoch)).toEqual([1, 1, 1]);
+    const [status] = await listControllerStatus(db);
+    expect(status).toMatchObject({
+      name: 'scripted-a',
+      leader: 'node-a',
+      epoch: 1,
+      passes: 3,
+      errors: 0,
+      lagMs: 7,
+    });
+    // Deposed: the pass in hand sees its signal abort; the next term passes with its epoch.
+    space.revoke(def.leaderKey.id);
+    expect(seen[2]!.signal.aborted).toBe(true);
+    await until(() => seen.length === 4, 5_000, 'a pass of the next term');
+    expect(seen[3]!.epoch).toBe(2);
+    await expect(seen[2]!.fenced(async () => 'written')).rejects.toMatchObject({ code: 'STALE_EPOCH' });
+    stop.abort();
+    await running;
+    await elector.close();
+    const metrics = await registry.getSingleMetricAsString('stratus_controller_passes_total');
+    expect(metrics).toContain('controller="scripted-a",outcome="ok"} 4');
+  });
+
+  it('counts a failing pass, retries it, and keeps the last error', async () => {
+    const elector = new MemoryElector('node-b', new MemoryLeadership(), db);
+    const { def, seen } = scripted('scripted-b', 2, [new Error('backend down'), {}]);
+    const stop = new AbortController();
+    const running = controllerGuard(def, { db, elector, logger: silentLogger }).start(stop.signal);
+    await until(() => seen.length === 2, 5_000, 'the retry');
+    await until(async () =>
+      (await listControllerStatus(db)).some((s) => s.name === 'scripted-b' && s.passes === 2),
+    );
+    const status = (await listControllerStatus(db)).find((s) => s.name === 'scripted-b');
+    expect(status).toMatchObject({ passes: 2, errors: 1, lastError: 'backend down' });
+    stop.abort();
+    await running;
+    await elector.close();
+  });
+
+  it("ignores a deposed term's report once its successor reported", async () => {
+    const base = { controller: 'reports', startedAt: 1, endedAt: 2, lagMs: 0, error: undefined };
+    await recordPass(db, { ...base, leader: 'new', epoch: 5 });
+    await recordPass(db, { ...base, leader: 'old', epoch: 4, error: 'late' });
+    const status = (await listControllerStatus(db)).find((s) => s.name === 'reports');
+    expect(status).toMatchObject({ leader: 'new', epoch: 5, passes: 1, errors: 0, lastError: null });
+  });
+});
