@@ -46,7 +46,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
       .then((done) => {
         if (done.length !== batch.length)
           throw new Error(`a batch of ${batch.length} got ${done.length} outcomes`);
-        batch.forEach((q, i) => q.resolve(done[i]!));
+        for (const [i, q] of batch.entries()) q.resolve(done[i]!);
       })
       .catch((err: unknown) => {
         for (const q of batch) q.reject(err);
