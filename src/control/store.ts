@@ -10,6 +10,7 @@ const SQL = {
   insertResource: sql('insert-resource'),
   createResource: sql('create-resource'),
   createInOneTrip: sql('create-in-one-trip'),
+  createBatch: sql('create-batch'),
   getResource: sql('get-resource'),
   lockResource: sql('lock-resource'),
   loadResource: sql('load-resource'),
@@ -248,6 +249,63 @@ export async function createInOneTrip(
     if (code === LOCK_NOT_AVAILABLE && key) return { outcome: 'keyBusy' };
     throw err;
   }
+}
+
+/** One item of {@link createBatch}: the arguments of {@link createInOneTrip}. */
+export interface BatchedCreate {
+  readonly resource: NewResource;
+  readonly create: OneTripCreate;
+}
+
+/**
+ * How one item of {@link createBatch} ended: as {@link createInOneTrip} says, or `busy` when it
+ * met a lock held by another transaction and wrote nothing (send it alone, where it waits).
+ */
+export type BatchedOutcome =
+  | Exclude<OneTripOutcome, { readonly outcome: 'keyBusy' }>
+  | { readonly outcome: 'busy' };
+
+/**
+ * Several common creates in one statement and one COMMIT (`stratus_create_resources`, migration
+ * 0016): one outcome per item, in the items' order. The items should be sorted on
+ * (tenant, kind, name); no item waits for a lock longer than `wait` (a lock_timeout).
+ */
+export async function createBatch(
+  q: Queryable,
+  items: readonly BatchedCreate[],
+  wait: string,
+): Promise<BatchedOutcome[]> {
+  const arg = items.map(({ resource: r, create: c }) => ({
+    tenant: r.tenant,
+    kind: r.kind,
+    id: r.id,
+    name: r.name,
+    labels: r.labels,
+    spec: r.spec,
+    status: r.status,
+    ref_ids: c.references.map((ref) => ref.id),
+    ref_kinds: c.references.map((ref) => ref.kind),
+    op_id: c.operationId,
+    job_key: c.jobKey,
+    job_body: c.jobBody,
+    key: c.idempotency?.key ?? null,
+    fingerprint: c.idempotency?.fingerprint ?? null,
+    ttl_ms: c.idempotency?.ttlMs ?? null,
+    answer: c.answer,
+  }));
+  const res = await q.query<{
+    item: number;
+    outcome: 'created' | 'keyTaken' | 'refused' | 'busy';
+    created_version: number | string | null;
+    created_answer: string | null;
+  }>(SQL.createBatch, [JSON.stringify(arg), wait]);
+  const outcomes: BatchedOutcome[] = items.map(() => ({ outcome: 'busy' }));
+  for (const row of res.rows)
+    outcomes[Number(row.item) - 1] =
+      row.outcome === 'created'
+        ? { outcome: 'created', resourceVersion: String(row.created_version), answer: row.created_answer! }
+        : { outcome: row.outcome };
+  return outcomes;
 }
 
 /**

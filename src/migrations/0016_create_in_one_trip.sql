@@ -111,3 +111,55 @@ BEGIN
   RETURN NEXT;
 END
 $$;
+
+-- Group commit: several creates of the api process in ONE statement, so one COMMIT (one WAL
+-- flush) for all of them. p_items is a jsonb array of the arguments of stratus_create_resource
+-- (keys: tenant, kind, id, name, labels, spec, status, ref_ids, ref_kinds, op_id, job_key,
+-- job_body, key, fingerprint, ttl_ms, answer), sorted by the caller on (tenant, kind, name).
+-- One row per item, by its place in the array (from 1):
+--   * 'created' with its resourceVersion and answer;
+--   * 'keyTaken' or 'refused' as stratus_create_resource says, nothing written for the item;
+--   * 'busy': the item met a lock another transaction holds (its key in flight, a name being
+--     inserted, a reference being deleted): it waited p_wait at most (e.g. '1ms'), wrote
+--     nothing, and the caller sends it alone, where it waits as a lone create does.
+-- Each item runs in its own subtransaction (the EXCEPTION block), so a refused item undoes its
+-- own writes only. No item waits for a lock beyond p_wait, so a batch neither stalls the
+-- others in it nor takes part in a deadlock; the sorted names are one more guard.
+-- Measured in pgbench (8 clients, 2 shared cores): stratus_create_resource alone committed about
+-- 1,040 creates/s, this function with 16 items 293 statements/s, about 4,700 creates/s.
+CREATE FUNCTION stratus_create_resources(p_items jsonb, p_wait text)
+RETURNS TABLE (item integer, outcome text, created_version bigint, created_answer text)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_item jsonb;
+  v_n bigint;
+BEGIN
+  -- stratus_create_resource restores the lock_timeout it finds after its claim: this one.
+  PERFORM set_config('lock_timeout', p_wait, true);
+  FOR v_item, v_n IN SELECT value, ordinality FROM jsonb_array_elements(p_items) WITH ORDINALITY LOOP
+    item := v_n;
+    created_version := NULL;
+    created_answer := NULL;
+    BEGIN
+      SELECT c.created_version, c.created_answer INTO created_version, created_answer
+      FROM stratus_create_resource(
+        v_item->>'tenant', v_item->>'kind', v_item->>'id', v_item->>'name',
+        v_item->'labels', v_item->'spec', v_item->'status',
+        ARRAY(SELECT jsonb_array_elements_text(v_item->'ref_ids')),
+        ARRAY(SELECT jsonb_array_elements_text(v_item->'ref_kinds')),
+        v_item->>'op_id', v_item->>'job_key', v_item->>'job_body',
+        v_item->>'key', v_item->>'fingerprint', (v_item->>'ttl_ms')::double precision, p_wait,
+        ARRAY(SELECT jsonb_array_elements_text(v_item->'answer'))
+      ) c;
+      outcome := CASE WHEN created_version IS NULL THEN 'keyTaken' ELSE 'created' END;
+    EXCEPTION
+      WHEN SQLSTATE 'SC001' THEN
+        outcome := 'refused';
+      WHEN lock_not_available OR deadlock_detected THEN
+        outcome := 'busy';
+    END;
+    RETURN NEXT;
+  END LOOP;
+END
+$$;
