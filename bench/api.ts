@@ -87,6 +87,31 @@ async function createKey(databaseUrl: string): Promise<string> {
   return key as string;
 }
 
+/**
+ * BENCH_API_WORKER_ENV='WORKER_CONCURRENCY=20 JOB_HEARTBEAT_MS=1000': settings of the worker
+ * processes of part 2, to compare defaults without editing them.
+ */
+const WORKER_ENV: Record<string, string> = Object.fromEntries(
+  (process.env.BENCH_API_WORKER_ENV ?? '')
+    .split(/\s+/)
+    .filter((kv) => kv.includes('='))
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
+
+/** BENCH_API_PROFILE=<dir>: the processes of part 2 write CPU profiles there (node --cpu-prof). */
+const PROFILE_DIR = process.env.BENCH_API_PROFILE;
+
+/** `stratus <args>`, under the profiler when BENCH_API_PROFILE names a directory. */
+function spawnMeasured(args: string[], env: Record<string, string>): StratusProcess {
+  if (PROFILE_DIR === undefined) return spawnStratus(args, env);
+  const main = join(ROOT, 'src', 'cli', 'main.ts');
+  return spawnCommand(
+    process.execPath,
+    ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, '--import', 'tsx', main, ...args],
+    env,
+  );
+}
+
 /** One key measures the API, not its rate limit: the limit is off in the processes under test. */
 const NO_RATE_LIMIT = { RATE_LIMIT_MAX: '0' };
 
@@ -380,6 +405,33 @@ function cpuSecondsOf(pid: number): number | undefined {
   }
 }
 
+/** What the bench database counted over a run. */
+interface DatabaseStats {
+  readonly commits: number;
+  readonly rows: number;
+}
+
+/**
+ * The commits and rows inserted, updated or deleted in a database over its whole life
+ * (pg_stat_database), read once every process using it has ended: a backend reports its
+ * counters when it goes idle, at most once a second, and at its exit. The migrations, the key
+ * and the networks are in it too: a few hundred rows.
+ */
+async function databaseStats(name: string): Promise<DatabaseStats> {
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  try {
+    const res = await admin.query<{ commits: string; rows: string }>(
+      `SELECT xact_commit AS commits, tup_inserted + tup_updated + tup_deleted AS rows
+       FROM pg_stat_database WHERE datname = $1`,
+      [name],
+    );
+    return { commits: Number(res.rows[0]?.commits ?? 0), rows: Number(res.rows[0]?.rows ?? 0) };
+  } finally {
+    await admin.end();
+  }
+}
+
 /** CPU seconds per process group over a run, from the first create to the last Ready. */
 type CpuFigures = Record<string, number>;
 
@@ -535,11 +587,26 @@ async function endToEnd(url: string, what: string, meter: CpuMeter) {
   }
 }
 
+/** Counts of the warnings and errors the processes logged, by message: retries show up here. */
+function logWarnings(procs: readonly StratusProcess[]): void {
+  const counts = new Map<string, number>();
+  for (const p of procs)
+    for (const r of p.logs)
+      if (typeof r.level === 'number' && r.level >= 40) {
+        const err = r.err as { message?: string } | undefined;
+        const key = `${String(r.msg)}${err?.message ? `: ${err.message.slice(0, 80)}` : ''}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+  for (const [msg, n] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, 8)) log(`  logged ${n}x: ${msg}`);
+}
+
 async function highlyAvailable() {
   const db: TestDatabase = await createTestDatabase();
   const prefix = `stratus-bench-api:${randomUUID()}:`;
-  const sim = spawnStratus(['sim', '--port', '0', '--profile', 'fast']);
+  const sim = spawnMeasured(['sim', '--port', '0', '--profile', 'fast'], {});
   const procs: StratusProcess[] = [sim];
+  let result: Awaited<ReturnType<typeof endToEnd>> | undefined;
+  let stats: DatabaseStats | undefined;
   try {
     const cloudUrl = (await sim.waitForLog((r) => typeof r.url === 'string', 60_000)).url as string;
     const env = {
@@ -550,12 +617,12 @@ async function highlyAvailable() {
       ...NO_RATE_LIMIT,
     };
     // Migrations first, by the api alone, then the workers.
-    const api = spawnStratus(['start', '--role', 'api', '--port', '0'], { ...env, NODE_ID: 'bench-api' });
+    const api = spawnMeasured(['start', '--role', 'api', '--port', '0'], { ...env, NODE_ID: 'bench-api' });
     procs.push(api);
     const url = await started(api, 'api');
     apiKey = await createKey(db.url);
     const workers = [1, 2].map((i) =>
-      spawnStratus(['start', '--role', 'worker'], { ...env, NODE_ID: `bench-worker-${i}` }),
+      spawnMeasured(['start', '--role', 'worker'], { ...env, ...WORKER_ENV, NODE_ID: `bench-worker-${i}` }),
     );
     procs.push(...workers);
     await Promise.all(workers.map((w, i) => started(w, `worker ${i + 1}`)));
@@ -563,16 +630,24 @@ async function highlyAvailable() {
     meter.track('api', api.child.pid);
     meter.track('workers', ...workers.map((w) => w.child.pid));
     meter.track('sim', sim.child.pid);
-    return await endToEnd(url, 'PostgreSQL + Redis, 1 api + 2 workers', meter);
+    result = await endToEnd(url, 'PostgreSQL + Redis, 1 api + 2 workers', meter);
+    logWarnings(workers);
   } finally {
     for (const p of procs.reverse()) await stop(p);
+    if (result) stats = await databaseStats(db.name);
     await db.drop();
   }
+  const per = (n: number) => round2(n / COUNT);
+  const database = { commitsPerResource: per(stats!.commits), rowsPerResource: per(stats!.rows) };
+  log(
+    `database: ${database.commitsPerResource} commits and ${database.rowsPerResource} rows written per resource`,
+  );
+  return { ...result!, database };
 }
 
 async function embedded() {
   const dir = mkdtempSync(join(tmpdir(), 'stratus-bench-api-'));
-  const p = spawnStratus(['start', '--port', '0'], {
+  const p = spawnMeasured(['start', '--port', '0'], {
     STRATUS_DATA_DIR: dir,
     NODE_ID: 'bench-embedded',
     ...NO_RATE_LIMIT,
@@ -621,7 +696,7 @@ async function main(): Promise<void> {
   if (runs('e2e')) {
     const ha = await highlyAvailable();
     console.log(
-      `${COUNT} instances, PostgreSQL + Redis, 1 api + 2 workers: all Ready in ${ha.seconds} s, ${ha.readyPerS} resources/s (creates accepted at ${ha.createPerS}/s; goal 1,000/s); ${describeCpu(ha.cpu, COUNT)}`,
+      `${COUNT} instances, PostgreSQL + Redis, 1 api + 2 workers: all Ready in ${ha.seconds} s, ${ha.readyPerS} resources/s (creates accepted at ${ha.createPerS}/s; goal 1,000/s); ${describeCpu(ha.cpu, COUNT)}; ${ha.database.commitsPerResource} commits and ${ha.database.rowsPerResource} rows written per resource`,
     );
     Object.assign(figures, {
       e2e_ha_resources_per_s: ha.readyPerS,
@@ -629,6 +704,8 @@ async function main(): Promise<void> {
       e2e_ha_creates_per_s: ha.createPerS,
       e2e_ha_cpu_s: ha.cpu,
       e2e_ha_cpu_ms_per_resource: ha.cpuMsPerResource,
+      e2e_ha_commits_per_resource: ha.database.commitsPerResource,
+      e2e_ha_rows_written_per_resource: ha.database.rowsPerResource,
     });
   }
   if (runs('embedded')) {
