@@ -409,6 +409,8 @@ function cpuSecondsOf(pid: number): number | undefined {
 interface DatabaseStats {
   readonly commits: number;
   readonly rows: number;
+  /** Rows inserted, updated or deleted per table. */
+  readonly byTable: Readonly<Record<string, number>>;
 }
 
 /**
@@ -417,7 +419,7 @@ interface DatabaseStats {
  * counters when it goes idle, at most once a second, and at its exit. The migrations, the key
  * and the networks are in it too: a few hundred rows.
  */
-async function databaseStats(name: string): Promise<DatabaseStats> {
+async function databaseStats({ name, url }: TestDatabase): Promise<DatabaseStats> {
   const admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();
   try {
@@ -426,7 +428,20 @@ async function databaseStats(name: string): Promise<DatabaseStats> {
        FROM pg_stat_database WHERE datname = $1`,
       [name],
     );
-    return { commits: Number(res.rows[0]?.commits ?? 0), rows: Number(res.rows[0]?.rows ?? 0) };
+    // Only the database's own sessions see its tables' counters: one more short connection.
+    const own = new pg.Client({ connectionString: url });
+    await own.connect();
+    const tables = await own
+      .query<{ relname: string; n: string }>(
+        `SELECT relname, n_tup_ins + n_tup_upd + n_tup_del AS n FROM pg_stat_user_tables
+         WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY 2 DESC`,
+      )
+      .finally(() => own.end());
+    return {
+      commits: Number(res.rows[0]?.commits ?? 0),
+      rows: Number(res.rows[0]?.rows ?? 0),
+      byTable: Object.fromEntries(tables.rows.map((r) => [r.relname, Number(r.n)])),
+    };
   } finally {
     await admin.end();
   }
@@ -634,7 +649,7 @@ async function highlyAvailable() {
     logWarnings(workers);
   } finally {
     for (const p of procs.reverse()) await stop(p);
-    if (result) stats = await databaseStats(db.name);
+    if (result) stats = await databaseStats(db);
     await db.drop();
   }
   const per = (n: number) => round2(n / COUNT);
