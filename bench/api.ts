@@ -655,7 +655,11 @@ async function highlyAvailable() {
   const per = (n: number) => round2(n / COUNT);
   const database = { commitsPerResource: per(stats!.commits), rowsPerResource: per(stats!.rows) };
   log(
-    `database: ${database.commitsPerResource} commits and ${database.rowsPerResource} rows written per resource`,
+    `database: ${database.commitsPerResource} commits and ${database.rowsPerResource} rows written per resource (${Object.entries(
+      stats!.byTable,
+    )
+      .map(([table, n]) => `${table.replace(/^stratus_/, '')} ${per(n)}`)
+      .join(', ')})`,
   );
   return { ...result!, database };
 }
