@@ -53,8 +53,16 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? (() => new Date());
   const maxAttempts = options.maxAttempts ?? 5;
-  // The start and the status write of every pass go through group commit: under load, the
-  // passes of a worker share one statement each instead of sending two of their own.
+  // On PostgreSQL the start and the status write of every pass go through group commit: under
+  // load, the passes of a worker share one statement each instead of sending two of their own
+  // (bench:api, 2,000 instances: 2.7 commits per resource instead of 3.85, 10-25 % less CPU in
+  // the PostgreSQL backends). Not on PGlite: one in-process session has no commit to share, and
+  // planning a batched statement there takes 1-8 ms against 0.3-0.45 ms for a single one
+  // (embedded, 2,000 instances: 15.6-16.0 ms of CPU per resource batched, 14.0 single).
+  const startPass = (request: store.PassRequest) =>
+    store.beginPass(db, request.id, request.generation, request.lease);
+  const writeOne = (w: store.StatusWrite) =>
+    store.writeStatus(db, w.id, w.generation, w.lease, w.status, w.opState, w.error);
   const starts = new StatementBatcher((requests: readonly store.PassRequest[]) =>
     store.beginPasses(db, requests),
   );
@@ -62,7 +70,7 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
   // transaction may hold a row of one kind while it waits for a row it references, of another
   // kind; batches of one kind never hold a row such a transaction waits for.
   const writers = new Map<string, StatementBatcher<store.StatusWrite, boolean>>();
-  const writeStatus = (kind: string, write: store.StatusWrite): Promise<boolean> => {
+  const writeBatched = (kind: string, write: store.StatusWrite): Promise<boolean> => {
     let writer = writers.get(kind);
     if (!writer) {
       writer = new StatementBatcher((writes: readonly store.StatusWrite[]) =>
@@ -72,6 +80,9 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
     }
     return writer.submit(write);
   };
+  const grouped = db.driver === 'pg';
+  const beginPass = grouped ? (request: store.PassRequest) => starts.submit(request) : startPass;
+  const writeStatus = grouped ? writeBatched : (_kind: string, write: store.StatusWrite) => writeOne(write);
   const drivers = new Map<KindDefinition, Driver<unknown, unknown>>();
   const driverOf = (kind: KindDefinition) => {
     let driver = drivers.get(kind);
@@ -90,7 +101,7 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
     const lease: store.LeaseRef = { jobKey: ctx.job.key, token: ctx.token };
     // One round trip (shared with the passes starting meanwhile): the resource, what it
     // references, and its operation marked running when the resource is at the job's generation.
-    const start = await starts.submit({ id: payload.id, generation: payload.generation, lease });
+    const start = await beginPass({ id: payload.id, generation: payload.generation, lease });
     // Gone: a later delete already finished. Its own operation said so.
     if (!start) return 'gone';
     const { resource, references } = start;
