@@ -15,6 +15,7 @@ import type { HandlerOptions, HandlerRegistration, JobContext } from '../ha/work
 import { describeFailure } from './failure.js';
 import { enqueueReconcile, parseReconcilePayload } from './jobs.js';
 import { referencedIds } from './references.js';
+import { StatementBatcher } from './statement-batcher.js';
 import * as store from './store.js';
 
 /** Reasons that mean "another resource is not there yet": the pass defers instead of failing. */
@@ -52,6 +53,36 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? (() => new Date());
   const maxAttempts = options.maxAttempts ?? 5;
+  // On PostgreSQL the start and the status write of every pass go through group commit: under
+  // load, the passes of a worker share one statement each instead of sending two of their own
+  // (bench:api, 2,000 instances: 2.7 commits per resource instead of 3.85, 10-25 % less CPU in
+  // the PostgreSQL backends). Not on PGlite: one in-process session has no commit to share, and
+  // planning a batched statement there takes 1-8 ms against 0.3-0.45 ms for a single one
+  // (embedded, 2,000 instances: 15.6-16.0 ms of CPU per resource batched, 14.0 single).
+  const startPass = (request: store.PassRequest) =>
+    store.beginPass(db, request.id, request.generation, request.lease);
+  const writeOne = (w: store.StatusWrite) =>
+    store.writeStatus(db, w.id, w.generation, w.lease, w.status, w.opState, w.error);
+  const starts = new StatementBatcher((requests: readonly store.PassRequest[]) =>
+    store.beginPasses(db, requests),
+  );
+  // One batcher per kind: a batch locks the rows it writes (in id order), and a request
+  // transaction may hold a row of one kind while it waits for a row it references, of another
+  // kind; batches of one kind never hold a row such a transaction waits for.
+  const writers = new Map<string, StatementBatcher<store.StatusWrite, boolean>>();
+  const writeBatched = (kind: string, write: store.StatusWrite): Promise<boolean> => {
+    let writer = writers.get(kind);
+    if (!writer) {
+      writer = new StatementBatcher((writes: readonly store.StatusWrite[]) =>
+        store.writeStatuses(db, writes),
+      );
+      writers.set(kind, writer);
+    }
+    return writer.submit(write);
+  };
+  const grouped = db.driver === 'pg';
+  const beginPass = grouped ? (request: store.PassRequest) => starts.submit(request) : startPass;
+  const writeStatus = grouped ? writeBatched : (_kind: string, write: store.StatusWrite) => writeOne(write);
   const drivers = new Map<KindDefinition, Driver<unknown, unknown>>();
   const driverOf = (kind: KindDefinition) => {
     let driver = drivers.get(kind);
@@ -68,9 +99,9 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
     const kind = kinds.get(payload.kind);
     if (!kind) throw new TerminalJobError(`job ${ctx.job.key} names the unknown kind "${payload.kind}"`);
     const lease: store.LeaseRef = { jobKey: ctx.job.key, token: ctx.token };
-    // One round trip: the resource, what it references, and its operation marked running when
-    // the resource is at the job's generation.
-    const start = await store.beginPass(db, payload.id, payload.generation, lease);
+    // One round trip (shared with the passes starting meanwhile): the resource, what it
+    // references, and its operation marked running when the resource is at the job's generation.
+    const start = await beginPass({ id: payload.id, generation: payload.generation, lease });
     // Gone: a later delete already finished, and its operation said so; this job's own
     // operation (a create or update the delete overtook) ends superseded, never left running.
     if (!start) {
@@ -157,15 +188,14 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
       observedGeneration: resource.generation,
       outputs,
     };
-    const written = await store.writeStatus(
-      db,
-      resource.id,
-      resource.generation,
+    const written = await writeStatus(resource.kind, {
+      id: resource.id,
+      generation: resource.generation,
       lease,
       status,
-      'succeeded',
-      null,
-    );
+      opState: 'succeeded',
+      error: null,
+    });
     if (written) return 'applied';
     // The row moved on while the backend call ran. If it went away (a delete request whose pass
     // found nothing to delete yet and dropped the row), what this pass just created would be
@@ -230,14 +260,19 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
       ),
     };
     const error = { reason: failure.reason, message: failure.message };
-    await store
-      .writeStatus(db, resource.id, resource.generation, lease, status, last ? 'failed' : 'running', error)
-      .catch((writeErr: unknown) =>
-        logger.warn(
-          { job: ctx.job.key, err: coerceError(writeErr).message },
-          'could not record a reconcile failure',
-        ),
-      );
+    await writeStatus(resource.kind, {
+      id: resource.id,
+      generation: resource.generation,
+      lease,
+      status,
+      opState: last ? 'failed' : 'running',
+      error,
+    }).catch((writeErr: unknown) =>
+      logger.warn(
+        { job: ctx.job.key, err: coerceError(writeErr).message },
+        'could not record a reconcile failure',
+      ),
+    );
     if (failure.terminal) throw new TerminalJobError(failure.message, { cause: err });
     if (waiting)
       throw new DeferJobError(DEPENDENCY_POLL_MS / 2 + Math.random() * DEPENDENCY_POLL_MS, failure.message, {

@@ -27,7 +27,9 @@ const SQL = {
   latestOperation: sql('latest-operation'),
   markOperation: sql('mark-operation'),
   beginPass: sql('begin-pass'),
+  beginPasses: sql('begin-passes'),
   writeStatus: sql('write-status'),
+  writeStatuses: sql('write-statuses'),
   finalizeDelete: sql('finalize-delete'),
   failDeadLettered: sql('fail-dead-lettered'),
   reopenOperation: sql('reopen-operation'),
@@ -523,6 +525,44 @@ export async function beginPass(
   return resource && { resource, references };
 }
 
+/** One pass to start: its resource at the job's generation, under the job's lease. */
+export interface PassRequest {
+  readonly id: string;
+  readonly generation: number;
+  readonly lease: LeaseRef;
+}
+
+/** {@link beginPass} for many passes in one statement; results in request order. */
+export async function beginPasses(
+  q: Queryable,
+  requests: readonly PassRequest[],
+): Promise<Array<PassStart | undefined>> {
+  if (requests.length === 0) return [];
+  const res = await q.query(SQL.beginPasses, [
+    requests.map((r) => r.id),
+    requests.map((r) => r.lease.jobKey),
+    requests.map((r) => r.lease.token),
+    requests.map((r) => r.generation),
+  ]);
+  const byId = new Map<string, Resource>();
+  const refsOf = new Map<string, readonly string[]>();
+  for (const row of res.rows) {
+    const r = toResource(row);
+    byId.set(r.id, r);
+    if (row.target) refsOf.set(r.id, (row.ref_ids as string[] | null) ?? []);
+  }
+  return requests.map(({ id }) => {
+    const resource = refsOf.has(id) ? byId.get(id) : undefined;
+    if (!resource) return undefined;
+    const references = new Map<string, Resource>();
+    for (const ref of refsOf.get(id)!) {
+      const found = byId.get(ref);
+      if (found) references.set(ref, found);
+    }
+    return { resource, references };
+  });
+}
+
 /** Moves a job's operation to `state` while its lease is live; false when nothing changed. */
 export async function markOperation(
   q: Queryable,
@@ -557,6 +597,32 @@ export async function writeStatus(
     jsonOrNull(error),
   ]);
   return Number(res.rows[0]?.written ?? 0) > 0;
+}
+
+/** One conditional status write (see {@link writeStatus}). */
+export interface StatusWrite {
+  readonly id: string;
+  readonly generation: number;
+  readonly lease: LeaseRef;
+  readonly status: ResourceStatus<unknown>;
+  readonly opState: OperationState;
+  readonly error: Operation['error'];
+}
+
+/** {@link writeStatus} for many writes in one statement; whether each was written, in order. */
+export async function writeStatuses(q: Queryable, writes: readonly StatusWrite[]): Promise<boolean[]> {
+  if (writes.length === 0) return [];
+  const res = await q.query<{ job_key: string }>(SQL.writeStatuses, [
+    writes.map((w) => w.id),
+    writes.map((w) => w.generation),
+    writes.map((w) => w.lease.jobKey),
+    writes.map((w) => w.lease.token),
+    writes.map((w) => json(w.status)),
+    writes.map((w) => w.opState),
+    writes.map((w) => jsonOrNull(w.error)),
+  ]);
+  const written = new Set(res.rows.map((r) => r.job_key));
+  return writes.map((w) => written.has(w.lease.jobKey));
 }
 
 /** Drops a deleted resource at `generation` under a live `lease`; false when nothing was dropped. */

@@ -75,6 +75,62 @@ describe.each(drivers)('the conditional status write on %s', (driver) => {
     );
   });
 
+  it('in one batched statement, writes each row under its own lease and generation only', async () => {
+    const live = await setUp('batch-live', 700);
+    const bad = [
+      { ...(await setUp('batch-old-token', 800)), token: 799, generation: 1 },
+      { ...(await setUp('batch-expired', 900, 'running', -1_000)), token: 900, generation: 1 },
+      { ...(await setUp('batch-completed', 1000, 'completed')), token: 1000, generation: 1 },
+      { ...(await setUp('batch-generation', 1100)), token: 1100, generation: 0 },
+    ];
+    const written = await store.writeStatuses(h.db, [
+      ...bad.map((b) => ({
+        id: b.resource.id,
+        generation: b.generation,
+        lease: { jobKey: b.jobKey, token: b.token },
+        status: READY,
+        opState: 'succeeded' as const,
+        error: null,
+      })),
+      {
+        id: live.resource.id,
+        generation: 1,
+        lease: { jobKey: live.jobKey, token: 700 },
+        status: READY,
+        opState: 'succeeded',
+        error: null,
+      },
+    ]);
+    expect(written).toEqual([false, false, false, false, true]);
+    expect(await statusOf(live.resource.id)).toBe('Ready');
+    expect(await opState(live.operation.id)).toBe('succeeded');
+    for (const b of bad) {
+      expect(await statusOf(b.resource.id)).toBe('Provisioning');
+      expect(await opState(b.operation.id)).toBe('pending');
+    }
+  });
+
+  it('in one batched start, marks running only the operations under a live lease at their generation', async () => {
+    const live = await setUp('start-live', 1200);
+    const stale = await setUp('start-stale', 1300);
+    const behind = await setUp('start-behind', 1400);
+    const starts = await store.beginPasses(h.db, [
+      { id: stale.resource.id, generation: 1, lease: { jobKey: stale.jobKey, token: 1299 } },
+      { id: 'net_missing', generation: 1, lease: { jobKey: 'reconcile/networks/net_missing/1', token: 1 } },
+      { id: behind.resource.id, generation: 2, lease: { jobKey: behind.jobKey, token: 1400 } },
+      { id: live.resource.id, generation: 1, lease: { jobKey: live.jobKey, token: 1200 } },
+    ]);
+    expect(starts.map((s) => s?.resource.id)).toEqual([
+      stale.resource.id,
+      undefined,
+      behind.resource.id,
+      live.resource.id,
+    ]);
+    expect(await opState(live.operation.id)).toBe('running');
+    expect(await opState(stale.operation.id)).toBe('pending');
+    expect(await opState(behind.operation.id)).toBe('pending');
+  });
+
   it('drops a deleted resource only under the live lease', async () => {
     const { resource, jobKey } = await setUp('gone', 600);
     // Not asked to delete: nothing is dropped even under the live lease.
