@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import type { Readiness } from '../runtime/readiness.js';
 import { healthPlugin } from './plugins/health.js';
 import { metricsPlugin } from './plugins/metrics.js';
+import { lazyRequestLogger } from './request-logger.js';
 
 export interface ServerOptions {
   logger: Logger;
@@ -19,6 +20,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     loggerInstance: options.logger as FastifyBaseLogger,
     // Requests are measured by the metrics plugin; a log line per request would drown the events.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyRequestLogger,
     // In-flight requests finish on close; idle keep-alive connections are closed at once.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
@@ -30,9 +32,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // A callback hook, not an async one: it runs on every response, and a promise per answer
+  // is measurable on the GET hot path.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
   await app.register(metricsPlugin, { registry: options.registry });
   await app.register(healthPlugin, { readiness: options.readiness });

@@ -1,7 +1,6 @@
 // The control-plane API under `/v1`: problem+json errors, the tenant of each request, the
 // routes of every kind and the operations. Health and metrics stay outside this scope.
 
-import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../../control/auth/index.js';
 import type { EventFeed } from '../../control/events/feed.js';
@@ -18,6 +17,7 @@ import { installProblemHandlers } from '../problem.js';
 import { type SystemRoutesOptions, systemRoutes } from '../system/plugin.js';
 import type { TenantResolver } from '../tenant.js';
 import { usageRoutes } from '../usage/plugin.js';
+import { validatorCompiler } from '../validator.js';
 import { operationRoutes } from './operations.js';
 import { resourceRoutes } from './plugin.js';
 
@@ -52,7 +52,7 @@ export async function controlApi(app: FastifyInstance, options: ControlApiOption
     async (scope) => {
       // Query strings and params are checked by TypeBox itself (with string conversion); bodies
       // are checked by the service against the kind, so no ajv default quietly drops or coerces.
-      scope.setValidatorCompiler(TypeBoxValidatorCompiler);
+      scope.setValidatorCompiler(validatorCompiler);
       installProblemHandlers(scope);
       // Bodies are JSON (or JSON merge patches): anything else is a 415, not a string to validate.
       scope.removeContentTypeParser('text/plain');
