@@ -10,6 +10,7 @@ import type { KindRegistry } from '../core/resources/registry.js';
 import { type Resource, type ResourceStatus, setCondition } from '../core/resources/resource.js';
 import type { Database } from '../ha/db/database.js';
 import { coerceError, type JobLogger, silentLogger } from '../ha/job/logger.js';
+import { findCause, isBulkheadRejectedError, isCircuitOpenError } from '../ha/resilience/errors.js';
 import { DeferJobError, isJobTimeoutError, TerminalJobError } from '../ha/worker/errors.js';
 import type { HandlerOptions, HandlerRegistration, JobContext } from '../ha/worker/types.js';
 import { describeFailure } from './failure.js';
@@ -22,6 +23,8 @@ import * as store from './store.js';
 const WAITING_REASONS = new Set(['DependencyNotReady', 'DependentsPending']);
 /** How long a change may wait for the resources it needs before its attempts count. */
 export const DEPENDENCY_WAIT_MS = 10 * 60_000;
+/** Shortest wait after a refusal by an open breaker or a full bulkhead. */
+const REFUSED_MIN_MS = 100;
 /** Mean delay between two looks at a dependency (jittered ±50 %). */
 const DEPENDENCY_POLL_MS = 1_000;
 
@@ -234,15 +237,33 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
     });
   }
 
+  /**
+   * How long to wait before trying again when the backend's resilience policy refused the call
+   * without running it (an open breaker, a full bulkhead): the backend is known to be down or
+   * saturated, so the attempt is not this job's failure. Undefined for any other error.
+   */
+  function refusedFor(err: unknown): number | undefined {
+    const open = findCause(err, isCircuitOpenError);
+    if (open)
+      return Number.isFinite(open.retryAfterMs)
+        ? Math.max(REFUSED_MIN_MS, open.retryAfterMs) * (1 + Math.random() / 2)
+        : DEPENDENCY_POLL_MS * (0.5 + Math.random());
+    if (findCause(err, isBulkheadRejectedError)) return REFUSED_MIN_MS * (1 + Math.random() * 2);
+    return undefined;
+  }
+
   /** Ready=False with the reason on every failed attempt; the last one fails the operation. */
   async function recordFailure(resource: Resource, ctx: JobContext, lease: store.LeaseRef, err: unknown) {
     const failure = describeFailure(err);
     if (failure.reason === 'ReconcileFailed')
       logger.error({ job: ctx.job.key, err: coerceError(err).message }, 'reconcile pass failed unexpectedly');
-    // Waiting for another resource is not this job's failure: it defers without spending an
-    // attempt, for at most DEPENDENCY_WAIT_MS after the change was accepted, then counts.
+    // Waiting for another resource, or for a backend its breaker or bulkhead refused, is not this
+    // job's failure: it defers without spending an attempt, for at most DEPENDENCY_WAIT_MS after
+    // the change was accepted, then counts.
+    const refused = refusedFor(err);
     const waiting =
-      WAITING_REASONS.has(failure.reason) && Date.now() - ctx.job.enqueuedAt < DEPENDENCY_WAIT_MS;
+      (WAITING_REASONS.has(failure.reason) || refused !== undefined) &&
+      Date.now() - ctx.job.enqueuedAt < DEPENDENCY_WAIT_MS;
     const last = !waiting && (failure.terminal || ctx.attempt >= (ctx.job.maxAttempts ?? maxAttempts));
     const status: ResourceStatus<unknown> = {
       ...resource.status,
@@ -275,9 +296,13 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
     );
     if (failure.terminal) throw new TerminalJobError(failure.message, { cause: err });
     if (waiting)
-      throw new DeferJobError(DEPENDENCY_POLL_MS / 2 + Math.random() * DEPENDENCY_POLL_MS, failure.message, {
-        cause: err,
-      });
+      throw new DeferJobError(
+        refused ?? DEPENDENCY_POLL_MS / 2 + Math.random() * DEPENDENCY_POLL_MS,
+        failure.message,
+        {
+          cause: err,
+        },
+      );
   }
 
   return {

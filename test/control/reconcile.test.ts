@@ -11,6 +11,7 @@ import {
 } from '../../src/core/errors/backend-errors.js';
 import { defineKind, type KindDefinition } from '../../src/core/resources/kind.js';
 import { KindRegistry } from '../../src/core/resources/registry.js';
+import { BulkheadRejectedError, CircuitOpenError } from '../../src/ha/resilience/errors.js';
 import { drivers } from '../helpers/db.js';
 import { type ControlHarness, eventually, openControlHarness, TENANT_HEADER } from './harness.js';
 
@@ -430,5 +431,54 @@ describe.each(drivers)('a create whose pass fails after its resource was deleted
       (state) => state === 'completed',
       'the create job completed',
     );
+  });
+});
+
+describe.each(drivers)('a backend its breaker or bulkhead refuses on %s', (driver) => {
+  let h: ControlHarness;
+  const backend = gadgetBackend();
+  // The first five calls are refused without running (more than the job's three attempts).
+  let refusals = 0;
+  const guardedKind = defineKind({
+    name: 'valves',
+    idPrefix: 'vlv',
+    spec: Type.Object({}, { additionalProperties: false }),
+    outputs: Type.Object({}),
+    driver: () => ({
+      observe: async (r) =>
+        backend.gadgets.has(r.id) ? { exists: true, upToDate: true, outputs: {} } : { exists: false },
+      create: async (r, ctx) => {
+        refusals++;
+        if (refusals <= 3) throw CircuitOpenError.fast('compute', 20);
+        if (refusals <= 5) throw BulkheadRejectedError.fast('compute', 'full');
+        backend.call('create', r.id, '', ctx);
+        backend.gadgets.set(r.id, 'open');
+        return {};
+      },
+      update: async () => ({}),
+      delete: async () => {},
+    }),
+  });
+  beforeAll(async () => {
+    h = await openControlHarness(driver, { kinds: new KindRegistry([guardedKind]), maxAttempts: 3 });
+    h.startWorker();
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('defers without spending attempts, then succeeds once the backend takes calls again', async () => {
+    const api = client(h);
+    const created = await api.send('POST', '/v1/valves', { name: 'v1', spec: {} });
+    const id = created.body.resource.id as string;
+    const done = await api.settle(created.body.operation.id);
+    expect(done).toMatchObject({ state: 'succeeded' });
+    expect(done.resource.status.phase).toBe('Ready');
+    expect(refusals).toBe(6);
+    const ledger = await h.db.query<{ attempt: number }>(
+      'SELECT attempt FROM stratus_ledger WHERE job_key = $1',
+      [`reconcile/valves/${id}/1`],
+    );
+    expect(ledger.rows[0]?.attempt).toBe(1);
   });
 });
