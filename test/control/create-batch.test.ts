@@ -188,8 +188,12 @@ describe.each(drivers)('group commit of creates on %s', (driver) => {
       ...(driver === 'pg' && { inFlight: 'IDEMPOTENCY_IN_FLIGHT' }),
       good: ['202', '202', '202'],
     });
-    // The mixed items went as one statement; the in-flight key was then sent alone once.
-    expect(state.creates).toBe(driver === 'pg' ? 4 : 3);
+    // The mixed items went as one statement; the in-flight key was then sent alone once. On a
+    // loaded server an item may also find a lock held past the batch's 1 ms and go alone: at
+    // most once per item, never the batch again.
+    const items = Object.keys(mixed).length + 2;
+    expect(state.creates).toBeGreaterThanOrEqual(driver === 'pg' ? 4 : 3);
+    expect(state.creates).toBeLessThanOrEqual(3 + items);
     expect((await service.create('acme', 'instances', vm('mix-done'), key('mix-done'))).body).toBe(done.body);
     for (const name of ['mix-taken', 'mix-ok-0', 'mix-ok-1', 'mix-ok-2']) expect(await count(name)).toBe(1);
     for (const name of ['mix-bad', 'mix-held']) expect(await count(name)).toBe(0);

@@ -21,6 +21,29 @@ const types = {
   },
 };
 
+/** Distinct statement texts that get a prepared statement name; others go unnamed. */
+const PREPARED_MAX = 2_000;
+const statementNames = new Map<string, string>();
+
+/**
+ * A parameterized statement as a named prepared statement: each connection parses and plans a
+ * text the first time it runs it, then only binds and executes (the server's parse and plan
+ * were a large share of its CPU per job). One name per text for the process; past PREPARED_MAX
+ * texts (a query built with varying text) the rest stay unnamed. Needs session pooling if a
+ * pooler sits in front (docs/operations.md), as the elector already does.
+ */
+export function statement(sql: string, params?: readonly unknown[]): pg.QueryConfig {
+  if (params === undefined) return { text: sql };
+  let name = statementNames.get(sql);
+  if (name === undefined && statementNames.size < PREPARED_MAX) {
+    name = `stratus_${statementNames.size + 1}`;
+    statementNames.set(sql, name);
+  }
+  return name === undefined
+    ? { text: sql, values: params as unknown[] }
+    : { name, text: sql, values: params as unknown[] };
+}
+
 /** The shared connection settings for pooled and dedicated sessions. */
 export function pgClientConfig(options: PgDatabaseOptions): pg.ClientConfig {
   return {
@@ -39,7 +62,7 @@ export function createPgDatabase(options: PgDatabaseOptions): Database {
   let closed = false;
 
   const query = async <R extends Row = Row>(sql: string, params?: readonly unknown[]) => {
-    const res = await pool.query(sql, params as unknown[]);
+    const res = await pool.query(statement(sql, params));
     return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 } satisfies QueryResult<R>;
   };
 
@@ -64,7 +87,7 @@ export function createPgDatabase(options: PgDatabaseOptions): Database {
         await client.query('BEGIN');
         const tx: Queryable = {
           async query<R extends Row = Row>(sql: string, params?: readonly unknown[]) {
-            const res = await client.query(sql, params as unknown[]);
+            const res = await client.query(statement(sql, params));
             return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
           },
           async exec(sql) {
