@@ -4,6 +4,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isControlError } from '../control/errors.js';
 import type { FieldError } from '../core/resources/field-error.js';
+import { isTransientDatabaseError } from '../ha/db/transient.js';
 
 /** The body of every error answer. */
 export interface Problem {
@@ -33,7 +34,11 @@ const TITLES: Readonly<Record<number, string>> = {
   422: 'Unprocessable content',
   429: 'Too many requests',
   500: 'Internal error',
+  503: 'Service unavailable',
 };
+
+/** What a client is told to wait before retrying a request the database could not serve. */
+const RETRY_AFTER_S = '1';
 
 /** Sends a problem answer. */
 export function sendProblem(
@@ -66,7 +71,8 @@ function validationErrors(err: FastifyError): FieldError[] {
 /**
  * The error and not-found handlers of the API's scope: control errors with their status,
  * Fastify's own 4xx (malformed JSON, too large a body, a wrong media type) with its message,
- * anything else a bare 500 and a log line.
+ * the database's passing trouble (a dropped connection, a lock wait that ran out) a 503 with
+ * Retry-After, anything else a bare 500 and a log line.
  */
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
@@ -75,6 +81,11 @@ export function installProblemHandlers(app: FastifyInstance): void {
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500)
       return sendProblem(reply, status, err.code ?? 'BAD_REQUEST', err.message);
+    if (isTransientDatabaseError(err)) {
+      request.log.warn({ err, url: request.url }, 'request failed on the database; the client may retry');
+      reply.header('retry-after', RETRY_AFTER_S);
+      return sendProblem(reply, 503, 'UNAVAILABLE', 'the database could not serve the request now; retry it');
+    }
     request.log.error({ err, url: request.url }, 'request failed');
     return sendProblem(reply, 500, 'INTERNAL', 'the request could not be served; it is safe to retry');
   });
