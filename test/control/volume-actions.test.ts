@@ -3,6 +3,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackends } from '../../src/backends/index.js';
+import { UnavailableError } from '../../src/core/errors/backend-errors.js';
+import { volumes } from '../../src/kinds/volumes/index.js';
 import { createSimBackends, type SimBackends } from '../../src/sim/index.js';
 import { drivers } from '../helpers/db.js';
 import { type ControlHarness, type Json, openControlHarness, tenantClient } from './harness.js';
@@ -78,5 +80,53 @@ describe.each(drivers)('volume actions on %s', (driver) => {
     expect(noInstance.status).toBe(422);
     expect(noInstance.body.errors.map((e: { path: string }) => e.path)).toEqual(['/spec/attachedTo']);
     expect((await send('POST', `/v1/volumes/${id}/attach`, {})).body.errors[0].path).toBe('/instance');
+  });
+
+  it('detaches from each instance the volume is found on within one pass of its delete, however often it moved', async () => {
+    // An older pass still in flight moved the volume between the delete's attempts: each detach
+    // of the same job names its instance, so the second is a new call, not a reused token.
+    const [a, b] = vms as [Json, Json];
+    const created = await send('POST', '/v1/volumes', { name: 'moving', spec: { sizeGiB: 1, type: 'ssd' } });
+    const volume = (await settle(created.body.operation.id)).resource;
+    const backendId = volume.status.outputs.backendId as string;
+    // The first attempt detaches from a, then the backend fails its delete.
+    let failDelete = true;
+    const storage = new Proxy(h.ports.storage, {
+      get(target, prop) {
+        if (prop === 'deleteVolume' && failDelete)
+          return async () => {
+            failDelete = false;
+            throw new UnavailableError('the storage backend is restarting');
+          };
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const driverOf = volumes.driver({ ...h.ports, storage });
+    const ctx = {
+      clientToken: `reconcile/volumes/${volume.id}/7`,
+      fencingToken: 1_000_000,
+      signal: new AbortController().signal,
+      reference: async () => undefined,
+    };
+    const attachTo = async (instance: Json) =>
+      sim.storage.attachVolume(
+        { volumeId: backendId, instanceId: instance.status.outputs.backendId },
+        { clientToken: `elsewhere/${instance.id}`, fencingToken: 1_000_000 },
+      );
+    await attachTo(a);
+    const first = driverOf.delete(
+      volume as never,
+      { backendId, attachedTo: a.status.outputs.backendId },
+      ctx,
+    );
+    await expect(first).rejects.toThrow(/restarting/);
+    await attachTo(b);
+    await driverOf.delete(volume as never, { backendId, attachedTo: b.status.outputs.backendId }, ctx);
+    await expect(sim.storage.getVolume(backendId)).rejects.toThrow();
+    const detaches = sim.cloud.audit.filter(
+      (e) => e.op === 'detachVolume' && e.clientToken.startsWith(ctx.clientToken),
+    );
+    expect(detaches.map((e) => e.outcome)).toEqual(['created', 'created']);
   });
 });

@@ -40,6 +40,8 @@ type Spec = Type.Static<typeof VolumeSpec>;
 type Outputs = Type.Static<typeof VolumeOutputs>;
 
 function volumeDriver(storage: StoragePort): Driver<Spec, Outputs> {
+  // Attach and detach tokens name their instance: one job may meet the volume on two instances
+  // (an older pass still in flight moved it between attempts), each a call of its own.
   const mutation = (ctx: DriverContext, what = '') => ({
     clientToken: `${ctx.clientToken}${what}`,
     fencingToken: ctx.fencingToken,
@@ -84,12 +86,12 @@ function volumeDriver(storage: StoragePort): Driver<Spec, Outputs> {
     if (current.attachedTo && current.attachedTo !== wanted)
       current = await storage.detachVolume(
         { volumeId: current.id, instanceId: current.attachedTo },
-        mutation(ctx, '/detach'),
+        mutation(ctx, `/detach/${current.attachedTo}`),
       );
     if (wanted && current.attachedTo !== wanted)
       current = await storage.attachVolume(
         { volumeId: current.id, instanceId: wanted },
-        mutation(ctx, '/attach'),
+        mutation(ctx, `/attach/${wanted}`),
       );
     return { backendId: current.id, ...(current.attachedTo ? { attachedTo: current.attachedTo } : {}) };
   };
@@ -140,7 +142,7 @@ function volumeDriver(storage: StoragePort): Driver<Spec, Outputs> {
         await storage
           .detachVolume(
             { volumeId: observed.backendId, instanceId: observed.attachedTo },
-            mutation(ctx, '/detach'),
+            mutation(ctx, `/detach/${observed.attachedTo}`),
           )
           .catch(ignoreGone);
       await storage.deleteVolume(observed.backendId, mutation(ctx)).catch(ignoreGone);
