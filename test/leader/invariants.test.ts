@@ -6,6 +6,7 @@ import { fencedTransaction } from '../../src/ha/leader/fence.js';
 import { MemoryElector, MemoryLeadership } from '../../src/ha/leader/memory-elector.js';
 import { PgElector } from '../../src/ha/leader/pg-elector.js';
 import type { LeaderTerm } from '../../src/ha/leader/port.js';
+import { until } from '../helpers/poll.js';
 import { checkFencing } from './invariants.js';
 import { type LeaderTestDatabase, leaderTestDatabase, testKeys } from './setup.js';
 
@@ -89,8 +90,22 @@ describe('fencing invariant checker', () => {
       // The holder session is ended (its lock frees) and nobody campaigns: no bump, so no
       // overlap can show it; a write that bypasses the fence still commits under the term.
       const lost = new Promise((resolve) => term.signal.addEventListener('abort', resolve, { once: true }));
-      await env.db.query('SELECT pg_terminate_backend($1)', [elector.holderPid]);
+      const holder = elector.holderPid;
+      await env.db.query('SELECT pg_terminate_backend($1)', [holder]);
       await lost;
+      // The client can see its session end before the server has released the session's locks:
+      // the write below must come once the lock is really gone, as it would after a real loss.
+      await until(
+        async () =>
+          (
+            await env.db.query('SELECT 1 FROM pg_locks WHERE pid = $1 AND locktype = $2', [
+              holder,
+              'advisory',
+            ])
+          ).rowCount === 0,
+        10_000,
+        "the terminated holder's advisory locks released",
+      );
       await insert(env.db, term.epoch, 11);
       const report = await checkFencing(env.db);
       expect(report.afterLockLost).toBe(1);
