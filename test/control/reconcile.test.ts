@@ -105,6 +105,15 @@ function gadgetBackend() {
   };
 }
 
+/** A promise and the function that settles it: one step of a test's choreography. */
+function signal(): [Promise<void>, () => void] {
+  let settle!: () => void;
+  const reached = new Promise<void>((resolve) => {
+    settle = resolve;
+  });
+  return [reached, settle];
+}
+
 /** The toy kind: everything it takes to get routes, jobs and reconcile. */
 function gadgetKind(backend: ReturnType<typeof gadgetBackend>): KindDefinition {
   const Spec = Type.Object({ color: Type.String({ maxLength: 20 }) }, { additionalProperties: false });
@@ -307,14 +316,8 @@ describe.each(drivers)('a pass that hangs past its timeout on %s', (driver) => {
 describe.each(drivers)('a resource deleted while its create is in the backend on %s', (driver) => {
   let h: ControlHarness;
   const backend = gadgetBackend();
-  let createStarted!: () => void;
-  const started = new Promise<void>((resolve) => {
-    createStarted = resolve;
-  });
-  let releaseCreate!: () => void;
-  const released = new Promise<void>((resolve) => {
-    releaseCreate = resolve;
-  });
+  const [started, createStarted] = signal();
+  const [released, releaseCreate] = signal();
   const slowKind = defineKind({
     name: 'parcels',
     idPrefix: 'par',
@@ -372,14 +375,8 @@ describe.each(drivers)('a resource deleted while its create is in the backend on
 describe.each(drivers)('a create whose pass fails after its resource was deleted on %s', (driver) => {
   let h: ControlHarness;
   const backend = gadgetBackend();
-  let createStarted!: () => void;
-  const started = new Promise<void>((resolve) => {
-    createStarted = resolve;
-  });
-  let releaseCreate!: () => void;
-  const released = new Promise<void>((resolve) => {
-    releaseCreate = resolve;
-  });
+  const [started, createStarted] = signal();
+  const [released, releaseCreate] = signal();
   const flakyKind = defineKind({
     name: 'crates',
     idPrefix: 'crt',

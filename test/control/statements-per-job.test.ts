@@ -24,6 +24,7 @@ import { createWorker } from '../../src/ha/worker/worker.js';
 import { builtinRegistry } from '../../src/kinds/index.js';
 import { migrations } from '../../src/migrations/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { until } from '../helpers/poll.js';
 import { testRedisPrefix } from '../helpers/redis.js';
 import { REDIS_URL } from '../helpers/services.js';
 
@@ -140,12 +141,8 @@ describe('the cost of one reconcile job on PostgreSQL + Redis Streams', () => {
     const relay = createOutboxRelay({ db: counted, queue });
     const stop = new AbortController();
     const running = Promise.all([worker.start(stop.signal), relay.start(stop.signal)]);
-    const deadline = Date.now() + 60_000;
     try {
-      while (!(await done())) {
-        if (Date.now() > deadline) throw new Error('the jobs did not finish within 60 s');
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await until(done, 60_000, 'the jobs to finish', 50);
     } finally {
       stop.abort();
       await running;
