@@ -32,7 +32,7 @@ const rules = [
   {
     layer: 'src/backends/http',
     allowed: ['src/backends/http', 'src/core', 'src/sim/wire'],
-    packages: ['undici'],
+    packages: ['undici', '@opentelemetry/api'],
   },
   { layer: 'src/drill/check', allowed: ['src/drill', 'src/sim/audit'], packages: ['typebox'] },
   { layer: 'src/drill/report', allowed: ['src/drill', 'src/sim/audit'], packages: ['typebox'] },

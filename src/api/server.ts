@@ -4,12 +4,15 @@ import type { Registry } from 'prom-client';
 import type { Readiness } from '../runtime/readiness.js';
 import { healthPlugin } from './plugins/health.js';
 import { metricsPlugin } from './plugins/metrics.js';
+import { tracingPlugin } from './plugins/tracing.js';
 import { lazyRequestLogger } from './request-logger.js';
 
 export interface ServerOptions {
   logger: Logger;
   readiness: Readiness;
   registry: Registry;
+  /** One span per request, continued by the jobs it makes (OpenTelemetry); default off. */
+  tracing?: boolean;
   /** Registers the API's routes; absent on a worker's health-only listener. */
   routes?: (app: FastifyInstance) => Promise<void> | void;
 }
@@ -38,6 +41,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (closing) reply.header('connection', 'close');
     done(null, payload);
   });
+  if (options.tracing) await app.register(tracingPlugin);
   await app.register(metricsPlugin, { registry: options.registry });
   await app.register(healthPlugin, { readiness: options.readiness });
   if (options.routes) await options.routes(app);

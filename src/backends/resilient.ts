@@ -3,6 +3,7 @@
 // Health pings go through the same breaker and bulkhead as everything else, so a ping
 // reports what a real call would meet.
 
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   isConflictError,
   isInvalidInputError,
@@ -21,6 +22,7 @@ import { isBulkheadRejectedError, isCircuitOpenError, isTimeoutError } from '../
 import { Executor, type Policy } from '../ha/resilience/policy.js';
 import { Retry } from '../ha/resilience/retry.js';
 import { Timeout } from '../ha/resilience/timeout.js';
+import { VERSION } from '../version.js';
 
 /** A method of a port: every one returns a promise. */
 type PortMethod = (...args: never[]) => Promise<unknown>;
@@ -195,6 +197,7 @@ export function resilient<P extends object>(
       ...timers,
     });
     const at = policy.optionsAt;
+    const spanName = `${name}.${op}`;
     wrapped[op] = (...args: unknown[]) => {
       const callerOptions = args[at] as CallOptions | undefined;
       const run = (scope: CallScope) => {
@@ -204,12 +207,58 @@ export function resilient<P extends object>(
         callArgs.push({ ...callerOptions, signal: scope.signal });
         return method.apply(port, callArgs);
       };
-      return policy.stream
-        ? executor.stream(run as (scope: CallScope) => Promise<AsyncIterable<unknown>>, callerOptions?.signal)
-        : executor.execute(run, callerOptions?.signal);
+      if (policy.stream)
+        return executor.stream(
+          run as (scope: CallScope) => Promise<AsyncIterable<unknown>>,
+          callerOptions?.signal,
+        );
+      return inCallSpan(spanName, name, op, callerOptions, () =>
+        executor.execute(run, callerOptions?.signal),
+      );
     };
   }
   return { port: wrapped as P, breaker, bulkhead, retry, timeouts };
+}
+
+/** Delegates to the registered tracer provider once tracing starts; a no-op until then. */
+const tracer = trace.getTracer('stratus', VERSION);
+
+/**
+ * One client span per backend call, retries, queueing in the bulkhead and the breaker's
+ * refusals included, as a child of the active span (the job's), with the client and fencing
+ * tokens the backend saw. A no-op without tracing.
+ */
+function inCallSpan<T>(
+  spanName: string,
+  backend: string,
+  operation: string,
+  options: CallOptions | undefined,
+  run: () => Promise<T>,
+): Promise<T> {
+  const { clientToken, fencingToken } = (options ?? {}) as { clientToken?: string; fencingToken?: number };
+  return tracer.startActiveSpan(
+    spanName,
+    {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'stratus.backend': backend,
+        'stratus.backend.operation': operation,
+        ...(clientToken === undefined ? {} : { 'stratus.client_token': clientToken }),
+        ...(fencingToken === undefined ? {} : { 'stratus.fencing_token': fencingToken }),
+      },
+    },
+    async (span) => {
+      try {
+        return await run();
+      } catch (error) {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }
 
 /** Applies per-operation overrides to a table. */

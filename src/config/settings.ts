@@ -180,6 +180,13 @@ export const SETTINGS = {
     default: 'info',
     meaning: 'least severe level logged',
   }),
+  otlpEndpoint: row({
+    flag: 'otlp-endpoint',
+    env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+    kind: urlWith(['http:', 'https:'], 'an http:// or https:// URL of an OpenTelemetry collector'),
+    default: undefined,
+    meaning: 'exports traces over OTLP/HTTP to <url>/v1/traces; none: no tracing',
+  }),
   shutdownTimeoutMs: row({
     flag: 'shutdown-timeout-ms',
     env: 'SHUTDOWN_TIMEOUT_MS',

@@ -33,12 +33,13 @@ export async function enqueueReconcile(
   tx: Queryable,
   p: ReconcilePayload,
   maxAttempts: number,
-  options: { readonly quiet?: boolean } = {},
+  options: { readonly quiet?: boolean; readonly trace?: string | undefined } = {},
 ): Promise<void> {
   await (options.quiet ? enqueueQuiet : enqueue)(tx, {
     key: reconcileJobKey(p),
     kind: RECONCILE_JOB,
     payload: { kind: p.kind, id: p.id, generation: p.generation },
     maxAttempts,
+    ...(options.trace === undefined ? {} : { trace: options.trace }),
   });
 }

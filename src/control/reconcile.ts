@@ -18,6 +18,7 @@ import { enqueueReconcile, parseReconcilePayload } from './jobs.js';
 import { referencedIds } from './references.js';
 import { StatementBatcher } from './statement-batcher.js';
 import * as store from './store.js';
+import { inJobSpan } from './tracing.js';
 
 /** Reasons that mean "another resource is not there yet": the pass defers instead of failing. */
 const WAITING_REASONS = new Set(['DependencyNotReady', 'DependentsPending']);
@@ -309,7 +310,19 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
     ...options.handler,
     maxAttempts,
     handler: async (ctx) => {
-      const outcome = await pass(ctx);
+      const job = parseReconcilePayload(ctx.job.payload);
+      const outcome = await inJobSpan(
+        ctx,
+        `reconcile ${job?.kind ?? 'malformed'}`,
+        job === undefined
+          ? {}
+          : {
+              'stratus.resource.kind': job.kind,
+              'stratus.resource.id': job.id,
+              'stratus.resource.generation': job.generation,
+            },
+        () => pass(ctx),
+      );
       logger.debug({ job: ctx.job.key, outcome }, 'reconcile pass');
       return outcome;
     },

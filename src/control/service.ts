@@ -65,6 +65,8 @@ export interface MutationOptions {
   readonly idempotency?: IdempotencyRequest;
   /** Delete only: delete the resources referencing this one first (recursively). */
   readonly cascade?: boolean;
+  /** The W3C traceparent of the request, when traced: its jobs continue the trace. */
+  readonly trace?: string;
 }
 
 /** Options of {@link createResourceService}. */
@@ -294,7 +296,11 @@ export function createResourceService(options: ResourceServiceOptions): Resource
     tx: Queryable,
     resource: Resource,
     verb: store.OperationVerb,
-    { action, enqueueJob = true }: { readonly action?: string; readonly enqueueJob?: boolean } = {},
+    {
+      action,
+      enqueueJob = true,
+      trace,
+    }: { readonly action?: string; readonly enqueueJob?: boolean; readonly trace?: string } = {},
   ) => {
     const payload = { kind: resource.kind, id: resource.id, generation: resource.generation };
     const jobKey = reconcileJobKey(payload);
@@ -308,7 +314,7 @@ export function createResourceService(options: ResourceServiceOptions): Resource
       generation: resource.generation,
       jobKey,
     });
-    if (enqueueJob) await enqueueReconcile(tx, payload, maxAttempts, { quiet: true });
+    if (enqueueJob) await enqueueReconcile(tx, payload, maxAttempts, { quiet: true, trace });
     return operation;
   };
 
@@ -338,7 +344,12 @@ export function createResourceService(options: ResourceServiceOptions): Resource
   };
 
   /** Marks a locked resource deleted: a new generation, its operation, its job unless held. */
-  const markDeleting = async (tx: Queryable, current: Resource, enqueueJob: boolean): Promise<Accepted> => {
+  const markDeleting = async (
+    tx: Queryable,
+    current: Resource,
+    enqueueJob: boolean,
+    trace: string | undefined,
+  ): Promise<Accepted> => {
     const kind = kindOf(current.kind);
     const resource = await store.updateResource(tx, current.id, {
       labels: current.labels,
@@ -348,7 +359,7 @@ export function createResourceService(options: ResourceServiceOptions): Resource
       deleting: true,
       bumpGeneration: true,
     });
-    return { resource, operation: await accept(tx, resource, 'delete', { enqueueJob }) };
+    return { resource, operation: await accept(tx, resource, 'delete', { enqueueJob, trace }) };
   };
 
   /**
@@ -356,7 +367,11 @@ export function createResourceService(options: ResourceServiceOptions): Resource
    * locked, asked for deletion with its own generation and operation, and a resource whose
    * dependents remain gets its job only when the last of them is gone.
    */
-  const cascadeDelete = async (tx: Queryable, root: Resource): Promise<Accepted> => {
+  const cascadeDelete = async (
+    tx: Queryable,
+    root: Resource,
+    trace: string | undefined,
+  ): Promise<Accepted> => {
     const seen = new Set<string>();
     const walk = async (current: Resource): Promise<Accepted> => {
       seen.add(current.id);
@@ -364,7 +379,7 @@ export function createResourceService(options: ResourceServiceOptions): Resource
       for (const dependent of dependents) if (!seen.has(dependent.id)) await walk(dependent);
       if (current.deletionRequestedAt)
         return { resource: current, operation: (await store.latestOperation(tx, current.id)) ?? null };
-      return markDeleting(tx, current, dependents.length === 0);
+      return markDeleting(tx, current, dependents.length === 0, trace);
     };
     return walk(root);
   };
@@ -438,7 +453,13 @@ export function createResourceService(options: ResourceServiceOptions): Resource
         references: [...references].map(([refId, refKind]) => ({ id: refId, kind: refKind })),
         operationId: operation.id,
         jobKey,
-        jobBody: encodeEnvelope({ key: jobKey, kind: RECONCILE_JOB, payload, maxAttempts }),
+        jobBody: encodeEnvelope({
+          key: jobKey,
+          kind: RECONCILE_JOB,
+          payload,
+          maxAttempts,
+          trace: opts.trace,
+        }),
         answer,
         ...(key && { idempotency: { ...key, ttlMs: limits.ttlMs, wait: lockWaitOf(limits) } }),
       },
@@ -481,7 +502,7 @@ export function createResourceService(options: ResourceServiceOptions): Resource
             refIds,
           },
           { id: newId('op'), verb: 'create', jobKey },
-          encodeEnvelope({ key: jobKey, kind: RECONCILE_JOB, payload, maxAttempts }),
+          encodeEnvelope({ key: jobKey, kind: RECONCILE_JOB, payload, maxAttempts, trace: opts.trace }),
         );
         if (!created) throw new NameTakenError(kind.name, valid.name);
         return created;
@@ -529,7 +550,10 @@ export function createResourceService(options: ResourceServiceOptions): Resource
           deleting: false,
           bumpGeneration: specChanged,
         });
-        return { resource, operation: specChanged ? await accept(tx, resource, 'update') : null };
+        return {
+          resource,
+          operation: specChanged ? await accept(tx, resource, 'update', { trace: opts.trace }) : null,
+        };
       });
     },
 
@@ -537,7 +561,7 @@ export function createResourceService(options: ResourceServiceOptions): Resource
       const kind = kindOf(kindName);
       return mutate(tenant, opts, async (tx) => {
         const current = await locked(tx, tenant, kind.name, id, opts.ifMatch);
-        if (opts.cascade) return cascadeDelete(tx, current);
+        if (opts.cascade) return cascadeDelete(tx, current, opts.trace);
         if (current.deletionRequestedAt)
           return { resource: current, operation: (await store.latestOperation(tx, id)) ?? null };
         // The row is locked first and the referrers read after, so a create that references
@@ -545,7 +569,7 @@ export function createResourceService(options: ResourceServiceOptions): Resource
         // deletion (lock-reference.sql).
         const others = await store.referrers(tx, tenant, id);
         if (others.length > 0) throw new HasReferrersError(id, others);
-        return markDeleting(tx, current, true);
+        return markDeleting(tx, current, true, opts.trace);
       });
     },
 
@@ -571,7 +595,10 @@ export function createResourceService(options: ResourceServiceOptions): Resource
           deleting: false,
           bumpGeneration: true,
         });
-        return { resource, operation: await accept(tx, resource, 'action', { action: actionName }) };
+        return {
+          resource,
+          operation: await accept(tx, resource, 'action', { action: actionName, trace: opts.trace }),
+        };
       });
     },
 

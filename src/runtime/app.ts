@@ -36,6 +36,7 @@ import {
 import { Readiness } from './readiness.js';
 import { applyMigrations, openStores, type Stores } from './stores.js';
 import { createSystemService } from './system.js';
+import { startTracing } from './tracing.js';
 
 /** The label every series of this process carries, naming its node id. */
 export const METRICS_NODE_LABEL = 'stratus_node';
@@ -131,6 +132,10 @@ function backgroundServices({
 export async function startApp(config: Config, options: AppOptions): Promise<App> {
   const { logger } = options;
   const stores = await openStores(config, logger);
+  const tracing =
+    config.otlpEndpoint === undefined
+      ? undefined
+      : startTracing({ endpoint: config.otlpEndpoint, nodeId: config.nodeId, role: config.role });
   let server: FastifyInstance | undefined;
   let elector: Elector | undefined;
   let jobs: JobSystem | undefined;
@@ -231,6 +236,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
         logger,
         readiness,
         registry,
+        tracing: tracing !== undefined,
         ...(config.role !== 'worker'
           ? {
               routes: async (app: FastifyInstance) => {
@@ -322,6 +328,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
         );
         await stores.close();
         step('stores-closed');
+        await tracing?.shutdown();
         return clean;
       })();
       return stopping;
@@ -343,6 +350,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
     stopBreakerReport?.();
     await elector?.close().catch(() => {});
     await stores.close().catch(() => {});
+    await tracing?.shutdown();
     throw err;
   }
 }

@@ -9,6 +9,7 @@ import type { Answer, MutationOptions, ResourceService } from '../../control/ser
 import type { KindDefinition } from '../../core/resources/kind.js';
 import type { KindRegistry } from '../../core/resources/registry.js';
 import type { Resource } from '../../core/resources/resource.js';
+import { traceparentOf } from '../plugins/tracing.js';
 import type { TenantResolver } from '../tenant.js';
 import { hold } from './hold.js';
 import {
@@ -60,8 +61,10 @@ function mutationOptions(request: FastifyRequest): MutationOptions {
   // A cascading delete is another request than a plain one under the same key.
   const cascade = (request.query as { cascade?: boolean } | undefined)?.cascade === true;
   const path = request.url.split('?')[0]! + (cascade ? '?cascade=true' : '');
+  const trace = traceparentOf(request);
   return {
     ...(ifMatch === undefined ? {} : { ifMatch }),
+    ...(trace === undefined ? {} : { trace }),
     ...(key === undefined
       ? {}
       : { idempotency: { key, fingerprint: fingerprintOf(request.method, path, request.body) } }),

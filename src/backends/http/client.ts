@@ -9,6 +9,7 @@
 // the cost per call changes; bench/sim.ts measures both paths in one run.
 
 import type { Readable } from 'node:stream';
+import { context, propagation } from '@opentelemetry/api';
 import { type Dispatcher, Pool } from 'undici';
 import { UnavailableError } from '../../core/errors/backend-errors.js';
 import { backendErrorOf, isBackendErrorCode } from '../../core/errors/from-code.js';
@@ -36,6 +37,13 @@ export function poolOf(options: SimClientOptions): Dispatcher {
   return options.dispatcher ?? new Pool(new URL(options.url).origin);
 }
 
+/** The request headers, with the active span's traceparent when a trace is recording. */
+function withTraceContext(): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent === undefined ? HEADERS : { ...HEADERS, ...carrier };
+}
+
 /** Posts `body` to `path`; resolves with the response body when it is a success. */
 export async function post(
   dispatcher: Dispatcher,
@@ -49,7 +57,7 @@ export async function post(
     response = await dispatcher.request({
       method: 'POST',
       path,
-      headers: HEADERS,
+      headers: withTraceContext(),
       body: JSON.stringify(body),
       ...(signal === undefined ? {} : { signal }),
     });

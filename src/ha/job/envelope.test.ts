@@ -64,4 +64,30 @@ describe('job envelope', () => {
       reason: expect.stringMatching(/^body is \d+ bytes long/),
     });
   });
+
+  it("carries the producing request's traceparent, and drops a malformed one instead of refusing the job", () => {
+    const trace = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const traced = parseEnvelope(encodeEnvelope({ key: 'k', kind: 'x', trace }, 1));
+    expect(traced).toEqual({
+      ok: true,
+      job: { v: 1, key: 'k', kind: 'x', payload: null, enqueuedAt: 1, trace },
+    });
+    for (const bad of [
+      '00-00000000000000000000000000000000-00f067aa0ba902b7-01',
+      '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01',
+      '01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      '00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01',
+      'x'.repeat(200),
+    ]) {
+      expect(parseEnvelope(encodeEnvelope({ key: 'k', kind: 'x', trace: bad }, 1))).toEqual({
+        ok: true,
+        job: { v: 1, key: 'k', kind: 'x', payload: null, enqueuedAt: 1 },
+      });
+      const foreign = JSON.stringify({ v: 1, key: 'k', kind: 'x', enqueuedAt: 1, trace: bad });
+      expect(parseEnvelope(foreign)).toEqual({
+        ok: true,
+        job: { v: 1, key: 'k', kind: 'x', payload: null, enqueuedAt: 1 },
+      });
+    }
+  });
 });

@@ -18,6 +18,11 @@ export interface JobEnvelope {
   readonly maxAttempts?: number;
   /** When the producer committed the job (producer clock, ms since epoch): latency metrics only. */
   readonly enqueuedAt: number;
+  /**
+   * The W3C `traceparent` of the request that made the job, when it was traced: the job's
+   * span continues that trace. Observability only; a malformed one is dropped, not refused.
+   */
+  readonly trace?: string;
 }
 
 /** What a producer hands to the outbox. */
@@ -26,6 +31,16 @@ export interface NewJob {
   readonly kind: string;
   readonly payload?: unknown;
   readonly maxAttempts?: number;
+  /** The W3C `traceparent` of the producing request, if it was traced. */
+  readonly trace?: string;
+}
+
+/** A W3C traceparent: version 00, a trace id and a span id that are not all zeros, flags. */
+const TRACEPARENT = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** Whether `value` is a W3C traceparent header value. */
+export function isTraceparent(value: unknown): value is string {
+  return typeof value === 'string' && TRACEPARENT.test(value);
 }
 
 /**
@@ -46,6 +61,7 @@ export function encodeEnvelope(job: NewJob, enqueuedAt: number = Date.now()): st
     payload: job.payload ?? null,
     ...(job.maxAttempts === undefined ? {} : { maxAttempts: job.maxAttempts }),
     enqueuedAt,
+    ...(isTraceparent(job.trace) ? { trace: job.trace } : {}),
   };
   const body = JSON.stringify(envelope);
   const tooBig = bodyProblem(body);
@@ -90,6 +106,7 @@ export function parseEnvelope(body: string): ParsedEnvelope {
       payload: e.payload ?? null,
       ...(e.maxAttempts === undefined ? {} : { maxAttempts: e.maxAttempts as number }),
       enqueuedAt,
+      ...(isTraceparent(e.trace) ? { trace: e.trace } : {}),
     },
   };
 }
