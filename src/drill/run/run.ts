@@ -133,6 +133,7 @@ export async function runDrill(options: RunOptions): Promise<RunResult> {
       target: string;
       atMs: number;
       error: string;
+      skipped?: boolean;
     }> = [];
     const loadDone = new AbortController();
     const stopFaults = () => loadDone.abort();
@@ -146,7 +147,7 @@ export async function runDrill(options: RunOptions): Promise<RunResult> {
       onRecord: (r) => {
         faults.push(r);
         progress(
-          `fault ${faults.length}: ${r.action} ${r.target} (${r.resolved}) over ${r.endT - r.startT} ms`,
+          `fault ${faults.length}: ${r.action} ${r.target} (${r.resolved}) over ${r.endT - r.startT} ms${r.deferredMs === undefined ? '' : `, deferred ${r.deferredMs} ms`}`,
         );
       },
       onError: (s: TimedStep, err) => {
@@ -158,6 +159,17 @@ export async function runDrill(options: RunOptions): Promise<RunResult> {
           error: err.message,
         });
         progress(`fault ${s.step.action} ${s.step.target} not injected: ${err.message}`);
+      },
+      onSkipped: (s: TimedStep, reason) => {
+        faultErrors.push({
+          scenario: s.scenario,
+          action: s.step.action,
+          target: s.step.target,
+          atMs: s.step.atMs,
+          error: reason,
+          skipped: true,
+        });
+        progress(`fault ${s.step.action} ${s.step.target} skipped: ${reason}`);
       },
     });
     const load = await runOpenLoop(client, mix, {
