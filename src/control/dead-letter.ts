@@ -5,6 +5,7 @@
 import { setCondition } from '../core/resources/resource.js';
 import type { Database } from '../ha/db/database.js';
 import type { DeadLetterInfo } from '../ha/worker/types.js';
+import { failHeldDeletes } from './held-delete.js';
 import { parseReconcilePayload, RECONCILE_JOB } from './jobs.js';
 import * as store from './store.js';
 
@@ -28,12 +29,14 @@ export function createDeadLetterHook(db: Database, now: () => Date = () => new D
     };
     // Without the resource (deleted meanwhile) only the operation changes; the status written
     // is then never used, the statement matches no resource row.
-    await store.failDeadLettered(
+    const failed = await store.failDeadLettered(
       db,
       job.key,
       payload.id,
       error,
       status ?? { phase: 'Failed', conditions: [], observedGeneration: 0 },
     );
+    // A dead-lettered delete fails the deletes a cascade held for it, as a last attempt does.
+    if (failed && resource?.deletionRequestedAt) await failHeldDeletes(db, payload.id, now);
   };
 }

@@ -14,6 +14,7 @@ import { findCause, isBulkheadRejectedError, isCircuitOpenError } from '../ha/re
 import { DeferJobError, isJobTimeoutError, TerminalJobError } from '../ha/worker/errors.js';
 import type { HandlerOptions, HandlerRegistration, JobContext } from '../ha/worker/types.js';
 import { describeFailure } from './failure.js';
+import { failHeldDeletes } from './held-delete.js';
 import { enqueueReconcile, parseReconcilePayload } from './jobs.js';
 import { referencedIds } from './references.js';
 import { StatementBatcher } from './statement-batcher.js';
@@ -282,19 +283,28 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
       ),
     };
     const error = { reason: failure.reason, message: failure.message };
-    await writeStatus(resource.kind, {
+    const written = await writeStatus(resource.kind, {
       id: resource.id,
       generation: resource.generation,
       lease,
       status,
       opState: last ? 'failed' : 'running',
       error,
-    }).catch((writeErr: unknown) =>
+    }).catch((writeErr: unknown) => {
       logger.warn(
         { job: ctx.job.key, err: coerceError(writeErr).message },
         'could not record a reconcile failure',
-      ),
-    );
+      );
+      return false;
+    });
+    // A delete that failed for good fails the deletes a cascade held for it (held-delete.ts).
+    if (written && last && resource.deletionRequestedAt)
+      await failHeldDeletes(db, resource.id, now).catch((failErr: unknown) =>
+        logger.warn(
+          { job: ctx.job.key, err: coerceError(failErr).message },
+          'could not fail the deletes held for a failed delete',
+        ),
+      );
     if (failure.terminal) throw new TerminalJobError(failure.message, { cause: err });
     if (waiting)
       throw new DeferJobError(

@@ -91,9 +91,9 @@ export interface ResourceService {
   /** Applies a JSON merge patch over `{ labels, spec }`. */
   patch(tenant: string, kind: string, id: string, patch: unknown, options?: MutationOptions): Promise<Answer>;
   /**
-   * Asks for deletion; a repeat answers with the pending delete. With `cascade`, every resource
-   * referencing it (recursively) is asked for deletion too, each with its own operation, and
-   * this one's job starts once they are gone.
+   * Asks for deletion; a repeat answers with the pending delete, and one after a failed delete
+   * starts a new one. With `cascade`, every resource referencing it (recursively) is asked for
+   * deletion too, each with its own operation, and this one's job starts once they are gone.
    */
   delete(tenant: string, kind: string, id: string, options?: MutationOptions): Promise<Answer>;
   /**
@@ -363,6 +363,18 @@ export function createResourceService(options: ResourceServiceOptions): Resource
   };
 
   /**
+   * The answer to a repeated delete of a resource being deleted: its delete operation. Undefined
+   * when it is not being deleted, or its delete failed for good: a new request starts over, with
+   * a new generation and operation (a backend outage outlasting the retries is not final).
+   */
+  const pendingDelete = async (tx: Queryable, current: Resource): Promise<Accepted | undefined> => {
+    if (!current.deletionRequestedAt) return undefined;
+    const operation = (await store.latestOperation(tx, current.id)) ?? null;
+    if (operation?.verb === 'delete' && operation.state === 'failed') return undefined;
+    return { resource: current, operation };
+  };
+
+  /**
    * Deletes `root` and, first, everything referencing it, depth first: each dependent is
    * locked, asked for deletion with its own generation and operation, and a resource whose
    * dependents remain gets its job only when the last of them is gone.
@@ -377,8 +389,8 @@ export function createResourceService(options: ResourceServiceOptions): Resource
       seen.add(current.id);
       const dependents = await store.lockReferrers(tx, current.tenant, current.id);
       for (const dependent of dependents) if (!seen.has(dependent.id)) await walk(dependent);
-      if (current.deletionRequestedAt)
-        return { resource: current, operation: (await store.latestOperation(tx, current.id)) ?? null };
+      const pending = await pendingDelete(tx, current);
+      if (pending) return pending;
       return markDeleting(tx, current, dependents.length === 0, trace);
     };
     return walk(root);
@@ -562,8 +574,8 @@ export function createResourceService(options: ResourceServiceOptions): Resource
       return mutate(tenant, opts, async (tx) => {
         const current = await locked(tx, tenant, kind.name, id, opts.ifMatch);
         if (opts.cascade) return cascadeDelete(tx, current, opts.trace);
-        if (current.deletionRequestedAt)
-          return { resource: current, operation: (await store.latestOperation(tx, id)) ?? null };
+        const pending = await pendingDelete(tx, current);
+        if (pending) return pending;
         // The row is locked first and the referrers read after, so a create that references
         // this resource either committed before (and is seen) or waits and then sees the
         // deletion (lock-reference.sql).

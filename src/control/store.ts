@@ -32,6 +32,8 @@ const SQL = {
   writeStatuses: sql('write-statuses'),
   finalizeDelete: sql('finalize-delete'),
   failDeadLettered: sql('fail-dead-lettered'),
+  heldDeletesOf: sql('held-deletes-of'),
+  failHeldDelete: sql('fail-held-delete'),
   reopenOperation: sql('reopen-operation'),
   redriveStatus: sql('redrive-status'),
   operationsOfJobs: sql('operations-of-jobs'),
@@ -654,6 +656,29 @@ export async function failDeadLettered(
 ): Promise<boolean> {
   const res = await q.query(SQL.failDeadLettered, [jobKey, resourceId, JSON.stringify(error), json(status)]);
   return res.rowCount > 0;
+}
+
+/** The resources `dependentId` references whose delete is held for it, locked for update. */
+export async function lockHeldDeletesOf(tx: Queryable, dependentId: string): Promise<Resource[]> {
+  const res = await tx.query(SQL.heldDeletesOf, [dependentId]);
+  return res.rows.map(toResource);
+}
+
+/** Fails the held delete of `id` at `generation` with `error`, showing `status`; false when it moved on. */
+export async function failHeldDelete(
+  tx: Queryable,
+  id: string,
+  generation: number,
+  status: ResourceStatus<unknown>,
+  error: NonNullable<Operation['error']>,
+): Promise<boolean> {
+  const res = await tx.query<{ written: number }>(SQL.failHeldDelete, [
+    id,
+    generation,
+    json(status),
+    JSON.stringify(error),
+  ]);
+  return Number(res.rows[0]?.written ?? 0) > 0;
 }
 
 /** Reopens the failed operation of a redriven job while its resource exists; undefined otherwise. */

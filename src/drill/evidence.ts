@@ -128,6 +128,11 @@ export interface FaultRecord {
   readonly endT: DrillTime;
   /** For a fault on a leader: the key it led. */
   readonly leaderKey?: string;
+  /**
+   * How long the step waited, once its replica was free, for HAProxy to show another api
+   * replica UP (a fault on an api replica never leaves none serving).
+   */
+  readonly deferredMs?: number;
 }
 
 /** One row of stratus_leadership_journal. */
@@ -227,6 +232,8 @@ export interface DrillEvidence {
     readonly target: FaultTarget;
     readonly atMs: DrillTime;
     readonly error: string;
+    /** Not injected on purpose (no other api replica UP in HAProxy in time), not a failure. */
+    readonly skipped?: boolean;
   }>;
   /** What the load did: logical requests sent, shed at the in-flight bound, ended ok or not. */
   readonly load?: {

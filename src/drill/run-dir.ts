@@ -130,6 +130,7 @@ const FaultRecordSchema = Type.Object({
   startT: Time,
   endT: Time,
   leaderKey: Type.Optional(Type.String()),
+  deferredMs: Type.Optional(Type.Number({ minimum: 0 })),
 });
 
 const AuditSummarySchema = Type.Object({

@@ -218,7 +218,7 @@ describe('check', () => {
     expectOnlyFails(
       withEvidence(run, { terms: run.evidence.terms.filter((t) => t.epoch !== 2) }),
       'G4',
-      /fault 1 \(kill leader:sweeper → api-1 at 1000 ms\): no new term of sweeper/,
+      /fault 1 \(kill leader:sweeper → api-1 at 1000 ms\): no live leader of sweeper followed/,
     );
     const [job, other] = run.evidence.jobs;
     const stuck = { ...job!, state: 'running', leases: [job!.leases[0]!], finishedT: undefined };
@@ -226,8 +226,61 @@ describe('check', () => {
     // through its resource, in a real run).
     const result = check(withEvidence(run, { jobs: [stuck, other!] }));
     expect(result.guarantees.G4.violations).toEqual([
-      'fault 2 (kill worker → worker-1 at 3000 ms): job reconcile/instances/inst_a/1 held by worker-1 was never leased again',
+      'fault 2 (kill worker → worker-1 at 3000 ms): job reconcile/instances/inst_a/1 held by worker-1 was never leased again nor finished',
     ]);
+  });
+
+  it('times a leader pause until a live leader: not a term the paused node got, and a kept term is no failover', () => {
+    const run = goodRun();
+    const pause = (key: string, startT: number, endT: number) => ({
+      scenario: 'leader-hang',
+      action: 'pause' as const,
+      target: `leader:${key}`,
+      resolved: 'api-2 (pid 42)',
+      startT,
+      endT,
+      leaderKey: key,
+    });
+    const paused = {
+      ...run,
+      faults: [...run.faults, pause('sweeper', 2000, 4000), pause('lb-sync', 4500, 4800)],
+      evidence: {
+        ...run.evidence,
+        terms: [
+          { key: 'sweeper', epoch: 1, holder: 'api-1', acquiredT: 0, endedT: 1000 },
+          { key: 'sweeper', epoch: 2, holder: 'api-2', acquiredT: 1250, endedT: 2600 },
+          // Granted to the paused node itself: no leader acting until api-1's term.
+          { key: 'sweeper', epoch: 3, holder: 'api-2', acquiredT: 2700, endedT: 2900 },
+          { key: 'sweeper', epoch: 4, holder: 'api-1', acquiredT: 3000 },
+          // Held through its pause: the old measure ran to the next term, here none at all.
+          { key: 'lb-sync', epoch: 1, holder: 'api-2', acquiredT: 10 },
+        ],
+      },
+    };
+    const g = check(paused).guarantees.G4;
+    expect(g.violations).toEqual([]);
+    expect(g.figures).toMatchObject({ leaderKept: 1, failovers: 2, 'failoverMaxMs.pause': 1000 });
+    // Without the kept term the same pause is a violation: a leader fault with no live leader after.
+    const lost = check({
+      ...paused,
+      evidence: {
+        ...paused.evidence,
+        terms: paused.evidence.terms.map((t) => (t.key === 'lb-sync' ? { ...t, endedT: 4600 } : t)),
+      },
+    }).guarantees.G4;
+    expect(lost.violations).toEqual([
+      expect.stringMatching(/pause leader:lb-sync .*no live leader of lb-sync followed/),
+    ]);
+  });
+
+  it('times a held job to its first progress: a new lease, or its paused holder finishing it', () => {
+    const run = goodRun();
+    const [job, other] = run.evidence.jobs;
+    // No later lease; the held job finished at 3800, 800 ms after the fault.
+    const finished = { ...job!, leases: [job!.leases[0]!], finishedT: 3800 };
+    const g = check(withEvidence(run, { jobs: [finished, other!] })).guarantees.G4;
+    expect(g.violations).toEqual([]);
+    expect(g.figures).toMatchObject({ jobsResumed: 1, resumeMaxMs: 800 });
   });
 
   it('fails G5 on a request that failed after its retries', () => {

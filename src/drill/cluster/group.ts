@@ -15,6 +15,7 @@ import { type Child, isReadyLine, moduleCommand, spawnChild, stratusCommand } fr
 import { createDatabase, dropDatabase } from './database.js';
 import { freePort } from './free-port.js';
 import { startHaproxy } from './haproxy.js';
+import { type BalancerView, haproxyStats } from './haproxy-stats.js';
 import { waitForHttp } from './http-ready.js';
 import { startRedisServer } from './redis-server.js';
 import { type DrillState, startTicksOf, type TrackedProcess, writeState } from './state-file.js';
@@ -84,6 +85,12 @@ export class ProcessGroup {
   readonly simToken: string;
   /** HAProxy's URL: where the load goes. */
   apiUrl = '';
+  /** HAProxy's view of the api replicas (its stats listener). */
+  balancer: BalancerView = {
+    serverStates: async () => {
+      throw new Error('HAProxy is not started');
+    },
+  };
   /** An operator key (admin of tenant `local`), then the second tenant's admin key. */
   tenants: TenantKey[] = [];
   readonly redisPrefix: string;
@@ -211,15 +218,18 @@ export class ProcessGroup {
     await Promise.all(this.#replicas.map((r) => this.startReplica(r)));
 
     const haproxyPort = await freePort();
+    const statsPort = await freePort();
     this.#haproxy = this.#track(
       await startHaproxy({
         port: haproxyPort,
+        statsPort,
         servers: this.#replicas.filter((r) => r.role === 'api').map((r) => ({ name: r.name, port: r.port! })),
         configFile: join(this.#o.dir, 'haproxy.cfg'),
         logFile: this.#log('haproxy'),
       }),
     );
     this.apiUrl = `http://127.0.0.1:${haproxyPort}`;
+    this.balancer = haproxyStats(`http://127.0.0.1:${statsPort}/stats`);
     this.#progress(`haproxy on ${this.apiUrl}`);
     await this.#makeKeys();
   }

@@ -9,6 +9,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import type { ProcessGroup, Replica } from '../cluster/group.js';
+import { untilServers } from '../cluster/haproxy-stats.js';
 import { withClient } from '../cluster/pg-client.js';
 import type { DrillTime, FaultRecord, FaultStep } from '../evidence.js';
 import { addBackendFault } from './backend.js';
@@ -98,10 +99,30 @@ async function flushRedis(group: ProcessGroup): Promise<void> {
   }
 }
 
-/** Stops a replica with `how`, starts it again, resolves once it is ready. */
+/** How long an api replica may take to be UP in HAProxy again once its fault is lifted. */
+export const BALANCER_UP_MS = 60_000;
+
+/**
+ * Resolves once HAProxy shows api replica `replica` UP (a worker at once): a fault on an api
+ * replica is over when HAProxy sends it requests again, not when it is ready, so that the next
+ * fault on the other one never leaves no api serving (schedule.ts).
+ */
+async function servingAgain(ctx: FaultContext, replica: Replica): Promise<void> {
+  if (replica.role !== 'api') return;
+  const waited = await untilServers(
+    ctx.group.balancer,
+    (states) => states.get(replica.name) === 'UP',
+    BALANCER_UP_MS,
+  );
+  if (waited === undefined)
+    throw new Error(`${replica.name} was not UP in HAProxy within ${BALANCER_UP_MS} ms of its fault's end`);
+}
+
+/** Stops a replica with `how`, starts it again, resolves once it is ready and serving. */
 async function bounce(ctx: FaultContext, replica: Replica, how: 'SIGKILL' | 'SIGTERM'): Promise<void> {
   await ctx.group.endReplica(replica, how);
   await ctx.group.startReplica(replica);
+  await servingAgain(ctx, replica);
 }
 
 /** Injects one step; resolves with its record once the fault is over. */
@@ -141,6 +162,7 @@ export async function injectFault(ctx: FaultContext, step: FaultStep): Promise<F
       }
       case 'drop-db-sessions': {
         const dropped = await dropSessions(group, replica.name);
+        await servingAgain(ctx, replica);
         return { ...record(`${resolved}: ${dropped} sessions`, startT, leaderKey) };
       }
       case 'blackhole-db':
@@ -152,6 +174,8 @@ export async function injectFault(ctx: FaultContext, step: FaultStep): Promise<F
         break;
       }
     }
+    // Kill and restart waited in bounce(); a pause or a blackhole may have taken it out too.
+    if (step.action === 'pause' || step.action.startsWith('blackhole-')) await servingAgain(ctx, replica);
     return record(resolved, startT, leaderKey);
   }
 
@@ -193,6 +217,7 @@ export async function injectFault(ctx: FaultContext, step: FaultStep): Promise<F
         throw new FaultTargetError(`no replica for a rolling restart of ${step.target}`);
       ctx.progress?.(`rolling-restart of ${replicas.map((r) => r.name).join(', ')}`);
       const startT = ctx.now();
+      // One at a time, the next only once the previous is serving again (bounce()).
       for (const replica of replicas) await bounce(ctx, replica, 'SIGTERM');
       return record(replicas.map((r) => r.name).join(','), startT);
     }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { FaultStep, Scenario } from '../evidence.js';
+import { until } from '../../../test/helpers/poll.js';
+import type { FaultRecord, FaultStep, Scenario } from '../evidence.js';
+import { injectFault } from './inject.js';
 import { seededRandom } from './random.js';
-import { Occupancy, timeline } from './schedule.js';
+import { Occupancy, runFaults, timeline } from './schedule.js';
 
 const pool: FaultStep[] = [
   { atMs: 0, action: 'kill', target: 'api' },
@@ -80,5 +82,126 @@ describe('the replica locks', () => {
     locks.release(one);
     await waiting;
     expect(rolling).toHaveLength(5);
+  });
+});
+
+describe('faults on api replicas, as HAProxy sees them', () => {
+  const replica = (name: string) => ({ name, role: name.split('-')[0] as 'api' | 'worker' });
+  /** A balancer whose server states the test sets, counting how often it was read. */
+  const balancer = (states: Record<string, string>) => {
+    const view = { reads: 0, states: new Map(Object.entries(states)) };
+    return { view, serverStates: async () => (view.reads++, new Map(view.states)) };
+  };
+  const run = (
+    steps: FaultStep[],
+    lb: ReturnType<typeof balancer>,
+    deferMaxMs = 10_000,
+    group = { replicas: ['api-1', 'api-2', 'worker-1'].map(replica) },
+  ) => {
+    const injected: string[] = [];
+    const records: FaultRecord[] = [];
+    const skipped: string[] = [];
+    const t0 = Date.now();
+    const done = runFaults(
+      steps.map((step) => ({ scenario: 's', step })),
+      {
+        group: group as never,
+        random: seededRandom(1),
+        now: () => Date.now() - t0,
+        onRecord: (r) => records.push(r),
+        onError: (_s, err) => {
+          throw err;
+        },
+        onSkipped: (s, reason) => skipped.push(`${s.step.target}: ${reason}`),
+        signal: new AbortController().signal,
+        balancer: lb,
+        deferMaxMs,
+        inject: async (_ctx, step) => {
+          injected.push(step.target);
+          return {
+            scenario: 's',
+            action: step.action,
+            target: step.target,
+            resolved: step.target,
+            startT: 0,
+            endT: 0,
+          };
+        },
+      },
+    );
+    return { done, injected, records, skipped };
+  };
+
+  it('defers a fault on one api replica while HAProxy shows the other not UP, and records how long', async () => {
+    const lb = balancer({ 'api-1': 'UP', 'api-2': 'DOWN 1/2' });
+    const r = run([{ atMs: 0, action: 'kill', target: 'api-1' }], lb);
+    await until(() => lb.view.reads >= 3, 5_000, 'the scheduler to look at HAProxy again');
+    expect(r.injected).toEqual([]);
+    lb.view.states.set('api-2', 'UP');
+    await r.done;
+    expect(r.injected).toEqual(['api-1']);
+    expect(r.records[0]?.deferredMs).toBeGreaterThan(0);
+    expect(r.skipped).toEqual([]);
+  });
+
+  it('a role target picks the replica whose loss leaves one UP; with none UP it is skipped after the wait', async () => {
+    const lb = balancer({ 'api-1': 'UP', 'api-2': 'DOWN' });
+    const picked = run([{ atMs: 0, action: 'kill', target: 'api' }], lb);
+    await picked.done;
+    expect(picked.injected).toEqual(['api-2']);
+    expect(picked.records[0]?.deferredMs).toBeUndefined();
+
+    const none = balancer({ 'api-1': 'DOWN', 'api-2': 'MAINT' });
+    const gaveUp = run(
+      [
+        { atMs: 0, action: 'kill', target: 'api-1' },
+        { atMs: 0, action: 'kill', target: 'worker-1' },
+      ],
+      none,
+      300,
+    );
+    await gaveUp.done;
+    expect(gaveUp.injected).toEqual(['worker-1']);
+    expect(gaveUp.skipped).toEqual([expect.stringContaining('api-1: no other api replica UP in HAProxy')]);
+  });
+
+  it('starts a rolling restart only once every api replica is UP', async () => {
+    const lb = balancer({ 'api-1': 'UP', 'api-2': 'DOWN 1/2' });
+    const r = run([{ atMs: 0, action: 'rolling-restart', target: 'all' }], lb, 300);
+    await r.done;
+    expect(r.injected).toEqual([]);
+    expect(r.skipped).toHaveLength(1);
+    const ok = balancer({ 'api-1': 'UP', 'api-2': 'UP 1/2' });
+    const started = run([{ atMs: 0, action: 'rolling-restart', target: 'all' }], ok, 300);
+    await started.done;
+    expect(started.injected).toEqual(['all']);
+  });
+
+  it("an api replica's kill is over only once HAProxy shows it UP again, not once it is ready", async () => {
+    const lb = balancer({ 'api-1': 'DOWN', 'api-2': 'UP' });
+    const api1 = { ...replica('api-1'), process: { pid: 1 } };
+    const steps: string[] = [];
+    const group = {
+      replicas: [api1, replica('api-2')],
+      balancer: lb,
+      endReplica: async () => steps.push('ended'),
+      startReplica: async () => steps.push('ready'),
+    };
+    const t0 = Date.now();
+    let upAt = Number.POSITIVE_INFINITY;
+    const injecting = injectFault(
+      { group: group as never, scenario: 's', random: seededRandom(1), now: () => Date.now() - t0 },
+      { atMs: 0, action: 'kill', target: 'api-1' },
+    );
+    await until(
+      () => steps.includes('ready') && lb.view.reads >= 3,
+      5_000,
+      'the replica ready, HAProxy asked',
+    );
+    upAt = Date.now() - t0;
+    lb.view.states.set('api-1', 'UP');
+    const record = await injecting;
+    expect(steps).toEqual(['ended', 'ready']);
+    expect(record.endT).toBeGreaterThanOrEqual(upAt);
   });
 });

@@ -3,8 +3,17 @@
 // loss of any single replica"): one fault at a time per replica, and never every replica of a
 // role down at once (with two api replicas, one is always serving). A step whose target is
 // busy waits for it; the record's startT is when it was injected, not when it was due.
+//
+// For the api replicas "one is serving" is HAProxy's to say, not the replicas': a restarted
+// replica is ready seconds before HAProxy has counted the 2 passing checks that put it back
+// UP, and a fault on the other one meanwhile leaves no api at all (the 640 HAProxy 503s of
+// the long run before this rule). So a fault on an api replica starts only when HAProxy shows
+// another api replica, in no fault, UP; until then it is deferred (its record says how long),
+// and after DEFER_MAX_MS it is skipped (kept in the evidence's faultErrors, `skipped`). Its
+// end waits for HAProxy to show the replica UP again (inject.ts).
 
 import type { ProcessGroup, Replica } from '../cluster/group.js';
+import { type BalancerView, isServing, untilServers } from '../cluster/haproxy-stats.js';
 import type { DrillTime, FaultRecord, FaultStep, Scenario } from '../evidence.js';
 import { type FaultContext, injectFault } from './inject.js';
 import { currentLeader } from './leaders.js';
@@ -95,6 +104,11 @@ export class Occupancy {
     }
   }
 
+  /** Whether `name` is in a fault now. */
+  isBusy(name: string): boolean {
+    return this.#busy.has(name);
+  }
+
   release(names: readonly string[]): void {
     for (const n of names) this.#busy.delete(n);
     for (const w of this.#waiters.splice(0)) w();
@@ -113,6 +127,35 @@ export interface FaultRunOptions {
   readonly progress?: (line: string) => void;
   /** Aborted when the load ends: steps not yet started are skipped. */
   readonly signal: AbortSignal;
+  /** A step skipped: its api replicas' partner was never UP in HAProxy within DEFER_MAX_MS. */
+  readonly onSkipped?: (step: TimedStep, reason: string) => void;
+  /** HAProxy's view of the api replicas; default the group's. */
+  readonly balancer?: BalancerView;
+  /** Injects one step; default {@link injectFault} (tests pass their own). */
+  readonly inject?: typeof injectFault;
+  /** How long a step on an api replica may be deferred before it is skipped. */
+  readonly deferMaxMs?: number;
+}
+
+/** How long a step on an api replica waits for another to be UP in HAProxy before it is skipped. */
+export const DEFER_MAX_MS = 60_000;
+
+/**
+ * Whether taking `held` leaves an api replica serving: one outside `held`, in no fault, UP in
+ * HAProxy. A rolling restart holds every replica and restarts one at a time, so it needs every
+ * api replica UP to begin with. Always true with a single api replica (nothing to keep).
+ */
+function apiKept(
+  group: Pick<ProcessGroup, 'replicas'>,
+  occupancy: Occupancy,
+  held: readonly string[],
+  rolling: boolean,
+  states: ReadonlyMap<string, string>,
+): boolean {
+  const apis = group.replicas.filter((r) => r.role === 'api').map((r) => r.name);
+  if (apis.length < 2 || !held.some((n) => apis.includes(n))) return true;
+  if (rolling) return apis.every((n) => isServing(states.get(n)));
+  return apis.some((n) => !held.includes(n) && !occupancy.isBusy(n) && isServing(states.get(n)));
 }
 
 /** Runs every step at its time; resolves once every started fault is over. */
@@ -152,6 +195,7 @@ async function runOne(timed: TimedStep, o: FaultRunOptions, occupancy: Occupancy
   };
   const c = candidates(o.group, step);
   let held: readonly string[] = [];
+  let deferredMs: number | undefined;
   try {
     let resolvedStep = step;
     let leaderKey: string | undefined;
@@ -170,17 +214,46 @@ async function runOne(timed: TimedStep, o: FaultRunOptions, occupancy: Occupancy
       resolvedStep = { ...step, target: held[0]! };
     } else if (c !== 'none') {
       const rolling = step.action === 'rolling-restart';
-      held = await occupancy.take(
-        rolling ? [c.map((r) => r.name)] : c.map((r) => [r.name]),
-        o.random,
-        rolling,
-      );
+      const balancer = o.balancer ?? o.group.balancer;
+      const deferMaxMs = o.deferMaxMs ?? DEFER_MAX_MS;
+      const options = rolling ? [c.map((r) => r.name)] : c.map((r) => [r.name]);
+      const keeping = (states: ReadonlyMap<string, string>) =>
+        options.filter((names) => apiKept(o.group, occupancy, names, rolling, states));
+      const since = Date.now();
+      let deferred = false;
+      for (;;) {
+        let states = await balancer.serverStates().catch(() => new Map<string, string>());
+        const fitting = keeping(states);
+        if (fitting.length > 0) {
+          held = await occupancy.take(fitting, o.random, rolling);
+          // Asked again under the lock: the view may have changed while the lock was awaited.
+          states = await balancer.serverStates().catch(() => new Map<string, string>());
+          if (apiKept(o.group, occupancy, held, rolling, states)) break;
+          occupancy.release(held);
+          held = [];
+        }
+        // No other api UP in HAProxy: wait for one (a fault elsewhere may go on), or give up.
+        deferred = true;
+        const left = deferMaxMs - (Date.now() - since);
+        const waited =
+          left > 0 ? await untilServers(balancer, (view) => keeping(view).length > 0, left) : undefined;
+        if (waited === undefined) {
+          o.onSkipped?.(timed, `no other api replica UP in HAProxy within ${deferMaxMs} ms`);
+          return;
+        }
+      }
+      if (deferred) deferredMs = Date.now() - since;
       // A role target becomes the replica the lock chose.
       if (!rolling && (step.target === 'api' || step.target === 'worker'))
         resolvedStep = { ...step, target: held[0]! };
     }
-    const record = await injectFault(ctx, resolvedStep);
-    o.onRecord({ ...record, target: step.target, ...(leaderKey === undefined ? {} : { leaderKey }) });
+    const record = await (o.inject ?? injectFault)(ctx, resolvedStep);
+    o.onRecord({
+      ...record,
+      target: step.target,
+      ...(leaderKey === undefined ? {} : { leaderKey }),
+      ...(deferredMs === undefined ? {} : { deferredMs }),
+    });
   } catch (err) {
     o.onError(timed, err instanceof Error ? err : new Error(String(err)));
   } finally {

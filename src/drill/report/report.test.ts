@@ -6,6 +6,7 @@ import { check } from '../check/index.js';
 import { goodRun } from '../check/testing.js';
 import { writeRunDir } from '../run-dir.js';
 import { buildReport, renderMarkdown, renderTimeline, writeReport } from './index.js';
+import { faultLanes } from './timeline.js';
 
 const gatesFile = new URL('../../../drills/gates.json', import.meta.url).pathname;
 const dirs: string[] = [];
@@ -84,6 +85,46 @@ describe('report', () => {
     expect(svg.match(/class="errors"/g)).toHaveLength(1);
     expect(svg).toContain('<title>4-5 s: 1</title>');
     expect(svg).toMatch(/class="latency" points="[\d., ]+"/);
+  });
+
+  it('gives each fault kind a lane with overlapping faults merged, and no per-fault band past 20 faults', () => {
+    const run = goodRun();
+    const kinds = ['kill', 'pause', 'backend-outage'] as const;
+    // 1,200 faults, one every 1.5 s, each lasting 5 s (3 in 21 0.1 s, one of each kind): a kind's windows
+    // (4.5 s apart) overlap, in runs that the short ones break.
+    const faults = Array.from({ length: 1_200 }, (_, i) => ({
+      ...run.faults[1]!,
+      action: kinds[i % 3]!,
+      startT: i * 1_500,
+      endT: i * 1_500 + (i % 21 >= 18 ? 100 : 5_000),
+    }));
+    const lanes = faultLanes(faults);
+    expect([...lanes.keys()]).toEqual(['backend-outage', 'kill', 'pause']);
+    expect(lanes.get('kill')![0]).toEqual({
+      startT: 0,
+      endT: 15 * 1_500 + 5_000,
+      faults: [1, 4, 7, 10, 13, 16, 19],
+    });
+    const spans = [...lanes.values()].flat();
+    expect(spans.length).toBeLessThan(200);
+    expect(spans.reduce((n, span) => n + span.faults.length, 0)).toBe(1_200);
+    const merged = faultLanes([
+      { ...faults[0]!, startT: 0, endT: 5_000 },
+      { ...faults[0]!, startT: 4_000, endT: 6_000 },
+      { ...faults[0]!, startT: 9_000, endT: 9_500 },
+    ]);
+    expect(merged.get('kill')).toEqual([
+      { startT: 0, endT: 6_000, faults: [1, 2] },
+      { startT: 9_000, endT: 9_500, faults: [3] },
+    ]);
+    const svg = renderTimeline({ ...run, faults });
+    expect(svg.match(/class="fault"/g)).toBeNull();
+    expect(svg).toContain('>kill (400)<');
+    expect(svg.match(/class="fault-span"/g)).toHaveLength(spans.length);
+    // The few-fault run keeps its bands and gets its lanes too.
+    const few = renderTimeline(run);
+    expect(few.match(/class="fault"/g)).toHaveLength(2);
+    expect(few).toContain('>kill (2)<');
   });
 
   it('renders and checks a history too long to spread into Math.max', () => {

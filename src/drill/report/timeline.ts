@@ -1,7 +1,9 @@
 // timeline.svg, written by hand: per second, the requests started and the failed attempts
 // (bars) and the attempts' p99 latency (a line); one lane per leader key with its terms
-// coloured by holder; every fault a translucent band across all of it, labelled. A pure
-// function of the run: `stratus drill report` re-renders it from the files.
+// coloured by holder; one lane per fault action with its faults' intervals merged where they
+// overlap (a long chaos run injects 1,000+: one band each would cover the picture), and, for a
+// run of at most MAX_BANDS faults, every fault also a translucent band across all of it,
+// labelled. A pure function of the run: `stratus drill report` re-renders it from the files.
 
 import { maxOf, percentile } from '../check/stats.js';
 import type { DrillRun } from '../run-dir.js';
@@ -16,6 +18,8 @@ const LATENCY_H = 90;
 const LANE_H = 18;
 const GAP = 26;
 const PLOT_W = WIDTH - LEFT - RIGHT;
+/** Up to this many faults, each also gets a labelled band across every panel. */
+export const MAX_BANDS = 20;
 
 /** Colours of holders, in order of first term; a key's lanes share them. */
 const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#9c755f', '#bab0ac'];
@@ -70,6 +74,34 @@ export function seriesOf(run: DrillRun): Series {
   return { seconds, started, failed, p99Ms: latencies.map((l) => percentile(l, 99)) };
 }
 
+/** One merged interval of a fault lane: the faults (1-based numbers) whose windows overlap. */
+export interface FaultSpan {
+  readonly startT: number;
+  readonly endT: number;
+  readonly faults: number[];
+}
+
+/** Per fault action, its faults' windows merged where they overlap or touch, in time order. */
+export function faultLanes(faults: DrillRun['faults']): Map<string, FaultSpan[]> {
+  const lanes = new Map<string, FaultSpan[]>();
+  const order = faults.map((f, i) => ({ f, n: i + 1 })).sort((a, b) => a.f.startT - b.f.startT);
+  for (const { f, n } of order) {
+    const spans = lanes.get(f.action) ?? [];
+    const last = spans[spans.length - 1];
+    if (last && f.startT <= last.endT) {
+      spans[spans.length - 1] = {
+        startT: last.startT,
+        endT: Math.max(last.endT, f.endT),
+        faults: [...last.faults, n],
+      };
+    } else {
+      spans.push({ startT: f.startT, endT: f.endT, faults: [n] });
+    }
+    lanes.set(f.action, spans);
+  }
+  return new Map([...lanes].sort(([a], [b]) => a.localeCompare(b)));
+}
+
 /** Renders timeline.svg. */
 export function renderTimeline(run: DrillRun): string {
   const s = seriesOf(run);
@@ -86,7 +118,10 @@ export function renderTimeline(run: DrillRun): string {
   const errorTop = rateTop + RATE_H + GAP;
   const latencyTop = errorTop + ERROR_H + GAP;
   const lanesTop = latencyTop + LATENCY_H + GAP;
-  const lanesBottom = lanesTop + Math.max(1, keys.length) * LANE_H;
+  const leadersBottom = lanesTop + Math.max(1, keys.length) * LANE_H;
+  const lanes = faultLanes(run.faults);
+  const faultsTop = leadersBottom + GAP;
+  const lanesBottom = lanes.size === 0 ? leadersBottom : faultsTop + lanes.size * LANE_H;
   const axisY = lanesBottom + 8;
   const legendY = axisY + 34;
   const height = legendY + 20;
@@ -161,18 +196,43 @@ export function renderTimeline(run: DrillRun): string {
     }
   });
 
-  // Faults last, over everything: translucent, so the bars show through.
-  run.faults.forEach((f, i) => {
-    const x0 = x(f.startT);
-    const w = Math.max(2, x(f.endT) - x0);
-    const label = `${i + 1}. ${f.action} ${f.target}`;
+  if (lanes.size > 0)
     out.push(
-      `<rect class="fault" x="${x0.toFixed(1)}" y="${TOP - 6}" width="${w.toFixed(1)}" height="${lanesBottom - TOP + 6}" fill="#e15759" fill-opacity="0.15" stroke="#e15759" stroke-opacity="0.5"><title>${escapeXml(
-        `${label} → ${f.resolved}, ${f.startT}-${f.endT} ms`,
-      )}</title></rect>`,
-      `<text x="${(x0 + 2).toFixed(1)}" y="${TOP + 4 + (i % 4) * 11}" fill="#b03030">${escapeXml(label)}</text>`,
+      `<text x="${LEFT}" y="${faultsTop - 6}" fill="#555555">faults per kind (overlapping ones merged)</text>`,
     );
+  [...lanes].forEach(([action, spans], i) => {
+    const y = faultsTop + i * LANE_H;
+    const count = spans.reduce((n, span) => n + span.faults.length, 0);
+    out.push(
+      `<text x="${LEFT - 8}" y="${y + 13}" text-anchor="end">${escapeXml(`${action} (${count})`)}</text>`,
+      `<rect x="${LEFT}" y="${y + 2}" width="${PLOT_W}" height="${LANE_H - 4}" fill="#f0f0f0"/>`,
+    );
+    for (const span of spans) {
+      const x0 = x(span.startT);
+      const w = Math.max(1.5, x(span.endT) - x0);
+      const listed =
+        span.faults.length > 8 ? `${span.faults.slice(0, 8).join(', ')}…` : span.faults.join(', ');
+      out.push(
+        `<rect class="fault-span" x="${x0.toFixed(1)}" y="${y + 2}" width="${w.toFixed(1)}" height="${LANE_H - 4}" fill="#e15759" fill-opacity="0.7"><title>${escapeXml(
+          `${action}: ${span.faults.length} fault${span.faults.length === 1 ? '' : 's'} (${listed}), ${span.startT}-${span.endT} ms`,
+        )}</title></rect>`,
+      );
+    }
   });
+
+  // Few faults: each also a band over everything, translucent, so the bars show through.
+  if (run.faults.length <= MAX_BANDS)
+    run.faults.forEach((f, i) => {
+      const x0 = x(f.startT);
+      const w = Math.max(2, x(f.endT) - x0);
+      const label = `${i + 1}. ${f.action} ${f.target}`;
+      out.push(
+        `<rect class="fault" x="${x0.toFixed(1)}" y="${TOP - 6}" width="${w.toFixed(1)}" height="${lanesBottom - TOP + 6}" fill="#e15759" fill-opacity="0.15" stroke="#e15759" stroke-opacity="0.5"><title>${escapeXml(
+          `${label} → ${f.resolved}, ${f.startT}-${f.endT} ms`,
+        )}</title></rect>`,
+        `<text x="${(x0 + 2).toFixed(1)}" y="${TOP + 4 + (i % 4) * 11}" fill="#b03030">${escapeXml(label)}</text>`,
+      );
+    });
 
   const step = tickStep(s.seconds);
   for (let sec = 0; sec <= s.seconds; sec += step) {

@@ -16,6 +16,7 @@ import { HistoryWriter } from '../load/history.js';
 import { kindsWithoutBody, LoadMix, MIX_KINDS } from '../load/mix.js';
 import { type LoadStats, runOpenLoop } from '../load/open-loop.js';
 import { collectBreakers, collectDatabase, collectResources, collectSim, settle } from './collect.js';
+import { sampleLeases, withSampledLeases } from './lease-sampler.js';
 
 /** What `stratus drill run` was asked. */
 export interface RunOptions {
@@ -112,6 +113,7 @@ export async function runDrill(options: RunOptions): Promise<RunResult> {
       2,
     )}\n`,
   );
+  const sampling = new AbortController();
   const onAbort = () => progress('interrupted: stopping the cluster');
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -123,6 +125,8 @@ export async function runDrill(options: RunOptions): Promise<RunResult> {
 
     const t0 = Date.now();
     const now = () => Date.now() - t0;
+    // Every lease seen running, to the end of the settle: the jobs a faulted node held (G4).
+    const leaseSampling = sampleLeases(group.databaseUrl, t0, sampling.signal);
     const history = new HistoryWriter(join(dir, 'history.ndjson'));
     const client = new LoadClient(group.apiUrl, history, now);
     const mix = new LoadMix(group.tenants, seededRandom(options.seed + 1), runId);
@@ -133,6 +137,7 @@ export async function runDrill(options: RunOptions): Promise<RunResult> {
       target: string;
       atMs: number;
       error: string;
+      skipped?: boolean;
     }> = [];
     const loadDone = new AbortController();
     const stopFaults = () => loadDone.abort();
@@ -146,7 +151,7 @@ export async function runDrill(options: RunOptions): Promise<RunResult> {
       onRecord: (r) => {
         faults.push(r);
         progress(
-          `fault ${faults.length}: ${r.action} ${r.target} (${r.resolved}) over ${r.endT - r.startT} ms`,
+          `fault ${faults.length}: ${r.action} ${r.target} (${r.resolved}) over ${r.endT - r.startT} ms${r.deferredMs === undefined ? '' : `, deferred ${r.deferredMs} ms`}`,
         );
       },
       onError: (s: TimedStep, err) => {
@@ -158,6 +163,17 @@ export async function runDrill(options: RunOptions): Promise<RunResult> {
           error: err.message,
         });
         progress(`fault ${s.step.action} ${s.step.target} not injected: ${err.message}`);
+      },
+      onSkipped: (s: TimedStep, reason) => {
+        faultErrors.push({
+          scenario: s.scenario,
+          action: s.step.action,
+          target: s.step.target,
+          atMs: s.step.atMs,
+          error: reason,
+          skipped: true,
+        });
+        progress(`fault ${s.step.action} ${s.step.target} skipped: ${reason}`);
       },
     });
     const load = await runOpenLoop(client, mix, {
@@ -185,6 +201,8 @@ export async function runDrill(options: RunOptions): Promise<RunResult> {
         ? `settled in ${settledT - loadEndT} ms`
         : `not settled after ${options.settleMs} ms: ${unsettled.operations} operations, ${unsettled.jobs} jobs`,
     );
+    sampling.abort();
+    const sampled = await leaseSampling;
     const { audit, truth } = await collectSim(group.simUrl);
     const operator = group.tenants[0]!;
     const [resources, database, breakers] = await Promise.all([
@@ -204,7 +222,7 @@ export async function runDrill(options: RunOptions): Promise<RunResult> {
       settledT,
       audit,
       terms: database.terms,
-      jobs: database.jobs,
+      jobs: withSampledLeases(database.jobs, sampled),
       deletionRequested: database.deletionRequested,
       resources,
       breakers,
@@ -216,6 +234,7 @@ export async function runDrill(options: RunOptions): Promise<RunResult> {
     writeFileSync(join(dir, 'truth.json'), `${JSON.stringify(truth)}\n`);
     return { dir, faults: faults.length, faultErrors: faultErrors.length, load, unsettled };
   } finally {
+    sampling.abort();
     options.signal?.removeEventListener('abort', onAbort);
     progress('stopping the cluster');
     await group.stop();
