@@ -50,7 +50,7 @@ describe('check-layers: src/sim and src/backends/http', () => {
     [
       'src/backends/http/a.ts',
       "import { Agent } from 'node-fetch';\n",
-      'src/backends/http may import only undici of npm',
+      'src/backends/http may import only undici, @opentelemetry/api of npm',
     ],
   ])('refuses %s importing %j', (path, text, message) => {
     const result = check({ [path]: text });
