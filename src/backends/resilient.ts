@@ -3,7 +3,7 @@
 // Health pings go through the same breaker and bulkhead as everything else, so a ping
 // reports what a real call would meet.
 
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanKind } from '@opentelemetry/api';
 import {
   isConflictError,
   isInvalidInputError,
@@ -12,6 +12,7 @@ import {
   isUnavailableError,
 } from '../core/errors/backend-errors.js';
 import type { CallOptions } from '../core/ports/common.js';
+import { inSpan } from '../core/tracing.js';
 import { fullJitter } from '../ha/resilience/backoff.js';
 import { CircuitBreaker } from '../ha/resilience/breaker/circuit-breaker.js';
 import type { CircuitBreakerOptions } from '../ha/resilience/breaker/options.js';
@@ -22,7 +23,6 @@ import { isBulkheadRejectedError, isCircuitOpenError, isTimeoutError } from '../
 import { Executor, type Policy } from '../ha/resilience/policy.js';
 import { Retry } from '../ha/resilience/retry.js';
 import { Timeout } from '../ha/resilience/timeout.js';
-import { VERSION } from '../version.js';
 
 /** A method of a port: every one returns a promise. */
 type PortMethod = (...args: never[]) => Promise<unknown>;
@@ -220,9 +220,6 @@ export function resilient<P extends object>(
   return { port: wrapped as P, breaker, bulkhead, retry, timeouts };
 }
 
-/** Delegates to the registered tracer provider once tracing starts; a no-op until then. */
-const tracer = trace.getTracer('stratus', VERSION);
-
 /**
  * One client span per backend call, retries, queueing in the bulkhead and the breaker's
  * refusals included, as a child of the active span (the job's), with the client and fencing
@@ -236,7 +233,7 @@ function inCallSpan<T>(
   run: () => Promise<T>,
 ): Promise<T> {
   const { clientToken, fencingToken } = (options ?? {}) as { clientToken?: string; fencingToken?: number };
-  return tracer.startActiveSpan(
+  return inSpan(
     spanName,
     {
       kind: SpanKind.CLIENT,
@@ -247,17 +244,7 @@ function inCallSpan<T>(
         ...(fencingToken === undefined ? {} : { 'stratus.fencing_token': fencingToken }),
       },
     },
-    async (span) => {
-      try {
-        return await run();
-      } catch (error) {
-        span.recordException(error as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-        throw error;
-      } finally {
-        span.end();
-      }
-    },
+    run,
   );
 }
 

@@ -1,8 +1,6 @@
-import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { propagation, ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
+import { inSpan } from '../core/tracing.js';
 import type { JobContext } from '../ha/worker/types.js';
-
-/** Delegates to the registered tracer provider once tracing starts; a no-op until then. */
-const tracer = trace.getTracer('stratus');
 
 /**
  * Runs one job attempt inside a consumer span that continues the trace of the request that
@@ -19,7 +17,7 @@ export function inJobSpan<T>(
     ctx.job.trace === undefined
       ? ROOT_CONTEXT
       : propagation.extract(ROOT_CONTEXT, { traceparent: ctx.job.trace });
-  return tracer.startActiveSpan(
+  return inSpan(
     name,
     {
       kind: SpanKind.CONSUMER,
@@ -33,19 +31,11 @@ export function inJobSpan<T>(
         ...attributes,
       },
     },
-    parent,
     async (span) => {
-      try {
-        const result = await run();
-        if (typeof result === 'string') span.setAttribute('stratus.job.outcome', result);
-        return result;
-      } catch (error) {
-        span.recordException(error as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-        throw error;
-      } finally {
-        span.end();
-      }
+      const result = await run();
+      if (typeof result === 'string') span.setAttribute('stratus.job.outcome', result);
+      return result;
     },
+    parent,
   );
 }
