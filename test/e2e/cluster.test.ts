@@ -1,8 +1,8 @@
 // G1, G2 and G5 end to end, on real processes: `stratus sim` as the cloud, two `--role api`
 // and two `--role worker` replicas on PostgreSQL and Redis. A careful client creates
 // STRATUS_E2E_COUNT (default 300) resources of every registered kind through HTTP, spread over
-// both API replicas; midway one API replica is SIGKILLed with requests in flight to it, and one
-// worker while it holds leases. Then every accepted request must converge, each
+// both API replicas; midway one API replica is frozen and SIGKILLed with requests in flight to
+// it, and one worker while it holds leases. Then every accepted request must converge, each
 // Idempotency-Key must name exactly one resource, and the simulator's audit must show at most
 // one effect per client token and nothing accepted under an older fencing token. A third of
 // every kind is then deleted, and the cloud must hold nothing of them. docs/testing.md says
@@ -193,10 +193,15 @@ describe('four replicas and stratus sim, with an api replica and a worker SIGKIL
     const victimApi = 0;
     let apiKill: Promise<{ at: number; inFlight: number }> | undefined;
     let workerKill: Promise<{ at: number; nodeId: string; held: string[] }> | undefined;
+    // The api replica is frozen (SIGSTOP) first, so the requests sent to it stay in flight
+    // until the SIGKILL: answered in a millisecond, they would otherwise all be done by the
+    // time the signal lands, and the kill would only ever meet refused connections.
     const killApi = async () => {
+      const victim = apis[victimApi]!;
+      victim.process.child.kill('SIGSTOP');
       await until(() => client.inFlight[victimApi]! >= 2, 20_000, 'requests in flight to the api replica');
       const inFlight = client.inFlight[victimApi]!;
-      return { at: await cluster.kill(apis[victimApi]!), inFlight };
+      return { at: await cluster.kill(victim), inFlight };
     };
     const killWorker = async () => {
       let held: [string, string[]] | undefined;
