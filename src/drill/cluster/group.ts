@@ -10,6 +10,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { type Child, isReadyLine, moduleCommand, spawnChild, stratusCommand } from './child.js';
 import { createDatabase, dropDatabase } from './database.js';
@@ -22,6 +23,9 @@ import { type DrillState, startTicksOf, type TrackedProcess, writeState } from '
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 const run = promisify(execFile);
+
+/** Starts of a replica that exits before it is ready, before the drill gives up on it. */
+const START_ATTEMPTS = 5;
 
 /** The roles a drill runs replicas of. */
 export type ReplicaRole = 'api' | 'worker';
@@ -259,7 +263,12 @@ export class ProcessGroup {
     };
   }
 
-  /** Starts replica `r` (down) and resolves once it logged that it is ready. */
+  /**
+   * Starts replica `r` (down) and resolves once it logged that it is ready. A replica that exits
+   * on its own before it is ready (its database connection timed out while the machine was
+   * loaded, say) is started again, as a process supervisor would, up to
+   * {@link START_ATTEMPTS} times; each attempt appends to the same log.
+   */
   async startReplica(replica: Replica): Promise<void> {
     const r = this.#replicas.find((x) => x.name === replica.name);
     if (!r) throw new Error(`no replica ${replica.name}`);
@@ -272,12 +281,25 @@ export class ProcessGroup {
       r.name,
       ...(r.port === undefined ? [] : ['--port', String(r.port), '--host', '127.0.0.1']),
     ]);
-    const child = this.#track(
-      spawnChild({ name: r.name, ...command, env: this.#replicaEnv(r), logFile: this.#log(r.name) }),
-    );
-    r.process = child;
-    await child.waitForLine(isReadyLine, 90_000);
-    this.#progress(`${r.name} ready (pid ${child.pid})`);
+    for (let attempt = 1; ; attempt++) {
+      const child = this.#track(
+        spawnChild({ name: r.name, ...command, env: this.#replicaEnv(r), logFile: this.#log(r.name) }),
+      );
+      r.process = child;
+      try {
+        await child.waitForLine(isReadyLine, 90_000);
+        this.#progress(`${r.name} ready (pid ${child.pid})`);
+        return;
+      } catch (error) {
+        const exit = child.done ? await child.exited : undefined;
+        // Only an exit of its own (a code, not a signal of the drill's) is started again.
+        if (exit?.code === null || exit === undefined || attempt >= START_ATTEMPTS) throw error;
+        this.#progress(
+          `${r.name} exited with code ${exit.code} before it was ready: starting it again (attempt ${attempt + 1} of ${START_ATTEMPTS})`,
+        );
+        await delay(1_000 * attempt);
+      }
+    }
   }
 
   /** Sends `signal` to a replica's process and waits until it has ended; marks it down. */
