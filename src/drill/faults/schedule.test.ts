@@ -97,6 +97,7 @@ describe('faults on api replicas, as HAProxy sees them', () => {
     lb: ReturnType<typeof balancer>,
     deferMaxMs = 10_000,
     group = { replicas: ['api-1', 'api-2', 'worker-1'].map(replica) },
+    signal = new AbortController().signal,
   ) => {
     const injected: string[] = [];
     const records: FaultRecord[] = [];
@@ -113,7 +114,7 @@ describe('faults on api replicas, as HAProxy sees them', () => {
           throw err;
         },
         onSkipped: (s, reason) => skipped.push(`${s.step.target}: ${reason}`),
-        signal: new AbortController().signal,
+        signal,
         balancer: lb,
         deferMaxMs,
         inject: async (_ctx, step) => {
@@ -163,6 +164,18 @@ describe('faults on api replicas, as HAProxy sees them', () => {
     await gaveUp.done;
     expect(gaveUp.injected).toEqual(['worker-1']);
     expect(gaveUp.skipped).toEqual([expect.stringContaining('api-1: no other api replica UP in HAProxy')]);
+  });
+
+  it('skips a deferred step once the load has ended, rather than injecting it into a stopping cluster', async () => {
+    const lb = balancer({ 'api-1': 'UP', 'api-2': 'DOWN 1/2' });
+    const loadDone = new AbortController();
+    const r = run([{ atMs: 0, action: 'kill', target: 'api-1' }], lb, 10_000, undefined, loadDone.signal);
+    await until(() => lb.view.reads >= 2, 5_000, 'the step to be deferred');
+    loadDone.abort();
+    lb.view.states.set('api-2', 'UP');
+    await r.done;
+    expect(r.injected).toEqual([]);
+    expect(r.records).toEqual([]);
   });
 
   it('starts a rolling restart only once every api replica is UP', async () => {

@@ -247,6 +247,9 @@ async function runOne(timed: TimedStep, o: FaultRunOptions, occupancy: Occupancy
       if (!rolling && (step.target === 'api' || step.target === 'worker'))
         resolvedStep = { ...step, target: held[0]! };
     }
+    // The load ended (or the drill was interrupted) while this step waited for its replicas: a
+    // step that has not begun is skipped, not injected into a cluster being stopped.
+    if (o.signal.aborted) return;
     const record = await (o.inject ?? injectFault)(ctx, resolvedStep);
     o.onRecord({
       ...record,
