@@ -28,6 +28,9 @@ defaults
   timeout client 60s
   timeout server 60s
   timeout http-request 10s
+  # A check may take up to 1.5 s: /readyz bounds its own checks at 1 s, and a replica slowed by
+  # load should be judged by its answer, not dropped by a check timeout of 'inter' (500 ms).
+  timeout check 1500ms
   retries 2
   option redispatch
   option http-server-close
