@@ -23,12 +23,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A server whose /readyz answers 200 while `ready.value`, 503 otherwise. */
+/** A server whose /readyz answers 200 while `ready.value`, 503 otherwise; any other path 200. */
 async function backend(ready: { value: boolean }): Promise<number> {
   const port = await freePort();
-  const server = createServer((_req, res) => {
-    res.statusCode = ready.value ? 200 : 503;
-    res.end();
+  const server = createServer((req, res) => {
+    res.statusCode = req.url !== '/readyz' || ready.value ? 200 : 503;
+    res.end(req.url === '/readyz' ? '' : `backend ${port}`);
   });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -69,6 +69,19 @@ it('reads each api server UP or DOWN as HAProxy counts it, and sees one come bac
   // Ready at once, but UP only after 2 passing checks 500 ms apart: not at the first look.
   expect(isServing((await view.serverStates()).get('api-2'))).toBe(false);
   await until(async () => (await view.serverStates()).get('api-2') === 'UP', 10_000, 'api-2 UP in HAProxy');
+
+  // Both checks failing (a starved machine): the unchecked fallbacks still carry requests to
+  // the replicas, rather than HAProxy answering 503 for everyone.
+  a.value = false;
+  b.value = false;
+  await until(
+    async () => [...(await view.serverStates()).values()].every((s) => s.startsWith('DOWN')),
+    10_000,
+    'both api servers DOWN in HAProxy',
+  );
+  const answer = await fetch(`http://127.0.0.1:${port}/v1/anything`);
+  expect(answer.status).toBe(200);
+  expect(await answer.text()).toMatch(/^backend \d+$/);
 });
 
 it('refuses a page that is not a stats CSV, and keeps only the servers of the api backend', () => {

@@ -18,12 +18,16 @@ export function parseServerStates(csv: string, backend = API_BACKEND): Map<strin
   const px = header.indexOf('pxname');
   const sv = header.indexOf('svname');
   const status = header.indexOf('status');
+  // `bck` is 1 on the unchecked fallbacks (used only while every checked server is DOWN): they
+  // are not replicas of their own, so they are left out.
+  const bck = header.indexOf('bck');
   if (px < 0 || sv < 0 || status < 0) throw new Error('not a HAProxy stats CSV (no pxname, svname, status)');
   const out = new Map<string, string>();
   for (const line of lines.slice(1)) {
     const fields = line.split(',');
     const name = fields[sv];
     if (fields[px] !== backend || name === undefined || name === 'FRONTEND' || name === 'BACKEND') continue;
+    if (bck >= 0 && fields[bck] === '1') continue;
     out.set(name, fields[status] ?? '');
   }
   return out;

@@ -49,7 +49,12 @@ backend apis
   option httpchk GET /readyz
   http-check expect status 200
   default-server inter 500ms fastinter 250ms downinter 500ms fall 2 rise 2
+  # The unchecked backups take traffic only while every checked server is DOWN (all of their
+  # checks timed out on a starved machine, say): a replica that may answer beats a 503 from
+  # HAProxy for every request. A dead one refuses the connection and the request is redispatched.
+  option allbackups
 ${servers.map((s) => `  server ${s.name} 127.0.0.1:${s.port} check`).join('\n')}
+${servers.map((s) => `  server ${s.name}-fallback 127.0.0.1:${s.port} backup`).join('\n')}
 `;
 }
 
