@@ -76,8 +76,14 @@ describe('a compute fault in the shared simulator', () => {
       await backends.network.listNetworks();
       networkMs.push(performance.now() - t0);
     }
-    // Measured on a shared two-core machine: p99 of a few ms; the bound leaves room for load.
-    expect(percentile(networkMs, 0.99)).toBeLessThan(150);
+    // A network call waiting on compute's hang would take its 200 ms timeout: the calls made
+    // alongside the hung ones must stay well below it. The median, not the p99: on a loaded
+    // two-core machine one call in fifty may stall on the scheduler for that long by itself.
+    const alongside = networkMs.slice(0, 5);
+    expect(percentile(alongside, 0.5), `alongside the hung calls: ${alongside.join(', ')} ms`).toBeLessThan(
+      100,
+    );
+    expect(percentile(networkMs, 0.5)).toBeLessThan(100);
     expect(openedAfterMs).toBeLessThan(5 * 200 + 1_000);
     // The hung calls never reached the cloud's effects: nothing was created or audited.
     const audit = (await (await fetch(new URL('/audit?backend=compute', url))).json()) as {
