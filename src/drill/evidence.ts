@@ -173,6 +173,8 @@ export interface ResourceRecord {
   readonly inTruth?: boolean;
   /** Where the API's status and the simulator's truth disagree (power state, size...). */
   readonly mismatch?: string;
+  /** A `Failed` resource's Ready condition: `<reason>: <message>`, so the report says why. */
+  readonly failure?: string;
 }
 
 /** A breaker observation: how fast calls failed while it was open (G6). */

@@ -107,6 +107,13 @@ describe('check', () => {
       /net_c .*still listed .*request 4 deleted it/,
     );
     expectOnlyFails(withEvidence(run, { resources: [b!] }), 'G1', /inst_a was acknowledged by request 1/);
+    // A delete that failed for good says why, from the resource's Ready condition.
+    const failed = { ...stillThere, phase: 'Failed', failure: 'BackendUnavailable: compute is down' };
+    expectOnlyFails(
+      withEvidence(run, { resources: [a!, b!, failed] }),
+      'G1',
+      /net_c .*still listed \(phase Failed, BackendUnavailable: compute is down\)/,
+    );
   });
 
   it('takes a resource gone by a recorded cascade, and only when a cascading delete was sent', () => {

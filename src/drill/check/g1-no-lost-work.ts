@@ -61,7 +61,7 @@ export function checkNoLostWork(run: DrillRun, requests: ReadonlyMap<number, Req
     if (deleteReq !== undefined) {
       unconverged++;
       violations.push(
-        `${what} is still listed (phase ${res.phase}) at ${settledT} ms although request ${deleteReq} deleted it`,
+        `${what} is still listed (phase ${res.phase}${res.failure ? `, ${res.failure}` : ''}) at ${settledT} ms although request ${deleteReq} deleted it`,
       );
       continue;
     }

@@ -61,6 +61,7 @@ export interface ApiResource {
     phase?: string;
     observedGeneration?: number;
     outputs?: Record<string, unknown>;
+    conditions?: ReadonlyArray<{ type?: string; status?: string; reason?: string; message?: string }>;
   };
 }
 
@@ -123,6 +124,11 @@ export function resourceRecord(
   const reconciled = r.status?.observedGeneration === r.generation && !r.deletionRequestedAt;
   const actual = kind === 'instances' && backendId ? truth.instances.get(backendId) : undefined;
   const mismatch = reconciled && actual ? instanceMismatch(r, actual) : undefined;
+  const ready = r.status?.conditions?.find((c) => c.type === 'Ready');
+  const failure =
+    r.status?.phase === 'Failed' && ready
+      ? `${ready.reason ?? 'unknown'}: ${ready.message ?? ''}`.slice(0, 300)
+      : undefined;
   return {
     id: r.id,
     tenant: r.tenant,
@@ -135,6 +141,7 @@ export function resourceRecord(
     deleting: Boolean(r.deletionRequestedAt),
     ...(backendId === undefined ? {} : { backendId, inTruth: truth.ids.has(backendId) }),
     ...(mismatch === undefined ? {} : { mismatch }),
+    ...(failure === undefined ? {} : { failure }),
   };
 }
 
