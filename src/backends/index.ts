@@ -9,6 +9,7 @@ import type { BulkheadSnapshot } from '../ha/resilience/bulkhead.js';
 import type { Scheduler } from '../ha/resilience/clock.js';
 import { createResilienceMetrics } from '../ha/resilience/metrics.js';
 import { createSimBackends, type SimCloud } from '../sim/index.js';
+import { ContainmentSampler } from './containment.js';
 import { createHttpBackends, type SimClientOptions } from './http/index.js';
 import {
   computeOperations,
@@ -84,6 +85,8 @@ export interface BackendHealth {
 export interface Backends extends BackendPorts {
   /** Snapshots of every backend's breaker and bulkhead, for health checks and the API. */
   health(): Record<BackendKind, BackendHealth>;
+  /** Fail-fast and cross-backend latency samples of every backend (G6; the breaker report). */
+  readonly containment: ContainmentSampler;
   /** The policies of each backend (manual isolate/reset, events). */
   readonly policies: { readonly [K in BackendKind]: Omit<ResilientBackend<BackendPorts[K]>, 'port'> };
   /** The simulated cloud when the backends are simulated in process. */
@@ -124,6 +127,10 @@ export function createBackends(options: CreateBackendsOptions = {}): Backends {
   const raw: BackendPorts = remote ?? memory!;
   // Generic in the kind, so that each port meets its own operation table and overrides
   // and the result keeps its port type (a loop over the kinds would need a cast).
+  // G6's figures: fail-fast refusals and the other backends' latencies while one stalls.
+  const containment = new ContainmentSampler({
+    breakerOpen: (kind) => wrapped[kind as BackendKind].breaker.state !== 'closed',
+  });
   const wrap = <K extends BackendKind>(kind: K): ResilientBackend<BackendPorts[K]> => {
     const own: BackendOptions<BackendPorts[K]> | undefined = options[kind];
     return resilient(
@@ -133,6 +140,7 @@ export function createBackends(options: CreateBackendsOptions = {}): Backends {
       DEFAULT_BULKHEADS[kind],
       merge(options.defaults, own),
       options.scheduler,
+      containment,
     );
   };
   const wrapped: Wrapped = {
@@ -162,6 +170,7 @@ export function createBackends(options: CreateBackendsOptions = {}): Backends {
     dns: wrapped.dns.port,
     loadBalancer: wrapped.loadBalancer.port,
     policies,
+    containment,
     ...(memory === undefined ? {} : { memory: memory.cloud }),
     health: () => byKind((b) => ({ breaker: b.breaker.snapshot(), bulkhead: b.bulkhead.snapshot() })),
   };

@@ -23,6 +23,7 @@ import { isBulkheadRejectedError, isCircuitOpenError, isTimeoutError } from '../
 import { Executor, type Policy } from '../ha/resilience/policy.js';
 import { Retry } from '../ha/resilience/retry.js';
 import { Timeout } from '../ha/resilience/timeout.js';
+import type { ContainmentSampler } from './containment.js';
 
 /** A method of a port: every one returns a promise. */
 type PortMethod = (...args: never[]) => Promise<unknown>;
@@ -143,6 +144,7 @@ export function isTransientBackendError(error: unknown): boolean {
  * @param bulkheadSize default concurrency of the backend
  * @param options overrides of the defaults
  * @param scheduler clock and timers; default the process's
+ * @param containment told of every call's start and end (G6's figures); none by default
  */
 export function resilient<P extends object>(
   name: string,
@@ -151,6 +153,7 @@ export function resilient<P extends object>(
   bulkheadSize: number,
   options: BackendResilienceOptions = {},
   scheduler?: Scheduler,
+  containment?: ContainmentSampler,
 ): ResilientBackend<P> {
   const clock = scheduler === undefined ? {} : { clock: scheduler };
   const timers = scheduler === undefined ? {} : { scheduler };
@@ -212,8 +215,13 @@ export function resilient<P extends object>(
           run as (scope: CallScope) => Promise<AsyncIterable<unknown>>,
           callerOptions?.signal,
         );
-      return inCallSpan(spanName, name, op, callerOptions, () =>
-        executor.execute(run, callerOptions?.signal),
+      const call = () => executor.execute(run, callerOptions?.signal);
+      return inCallSpan(
+        spanName,
+        name,
+        op,
+        callerOptions,
+        containment ? sampled(containment, name, call) : call,
       );
     };
   }
@@ -246,6 +254,25 @@ function inCallSpan<T>(
     },
     run,
   );
+}
+
+/** `call`, with its start and outcome told to `containment`. */
+function sampled<T>(
+  containment: ContainmentSampler,
+  backend: string,
+  call: () => Promise<T>,
+): () => Promise<T> {
+  return async () => {
+    const t0 = containment.start(backend);
+    try {
+      const result = await call();
+      containment.end(backend, t0, 'ok');
+      return result;
+    } catch (err) {
+      containment.end(backend, t0, isCircuitOpenError(err) ? 'refused' : 'failed');
+      throw err;
+    }
+  };
 }
 
 /** Applies per-operation overrides to a table. */

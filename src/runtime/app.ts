@@ -163,6 +163,8 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
     });
     const breakers = breakerReporter(
       Object.fromEntries(Object.entries(backends.policies).map(([port, p]) => [port, p.breaker])),
+      undefined,
+      (port) => backends.containment.samples(port),
     );
     stopBreakerReport = breakers.stop;
     if (config.role === 'api') reportQueue = createJobQueue(config, stores, logger);

@@ -3,6 +3,7 @@
 // `GET /v1/system/breakers` reads every process's report from the node registry instead of its
 // own breakers.
 
+import type { ContainmentSamples } from '../backends/containment.js';
 import type { BreakerState } from '../ha/resilience/breaker/options.js';
 
 /** One breaker as published: plain JSON. */
@@ -22,6 +23,10 @@ export interface BreakerReport {
   readonly totalRejected: number;
   /** Until a call may be admitted, in ms; null when isolated by hand (no end). */
   readonly retryAfterMs: number | null;
+  /** The latest latencies of calls the open breaker refused, ms (G6). */
+  readonly failFastMs?: readonly number[];
+  /** The latest latencies of other backends' successful calls while this one stalled, ms (G6). */
+  readonly othersMs?: readonly number[];
 }
 
 /** The part of a breaker the report reads. */
@@ -40,7 +45,10 @@ interface ReportedBreaker {
 export function breakerReporter(
   breakers: Readonly<Record<string, ReportedBreaker>>,
   now: () => Date = () => new Date(),
+  samples?: (port: string) => ContainmentSamples,
 ): { report(): BreakerReport[]; stop(): void } {
+  // Fail-fast times are fractions of a millisecond: four decimals keep them.
+  const fine = (values: readonly number[]) => values.map((v) => Math.round(v * 10_000) / 10_000);
   const started = now().toISOString();
   const since = new Map<string, string>();
   const unsubscribe = Object.entries(breakers).map(([port, breaker]) =>
@@ -59,6 +67,9 @@ export function breakerReporter(
           totalFailures: s.totals.failures,
           totalRejected: s.totals.rejected,
           retryAfterMs: Number.isFinite(s.retryAfterMs) ? Math.round(s.retryAfterMs) : null,
+          ...(samples === undefined
+            ? {}
+            : { failFastMs: fine(samples(port).failFastMs), othersMs: fine(samples(port).othersMs) }),
         };
       }),
     stop: () => {

@@ -137,6 +137,8 @@ export function createSystemService(options: SystemServiceOptions): SystemServic
             totalFailures: b.totalFailures,
             totalRejected: b.totalRejected,
             retryAfterMs: b.retryAfterMs,
+            ...(Array.isArray(b.failFastMs) ? { failFastMs: [...b.failFastMs] } : {}),
+            ...(Array.isArray(b.othersMs) ? { othersMs: [...b.othersMs] } : {}),
             reportedAt: n.breakersAt.toISOString(),
           });
       }

@@ -85,6 +85,12 @@ describe('a compute fault in the shared simulator', () => {
     );
     expect(percentile(networkMs, 0.5)).toBeLessThan(100);
     expect(openedAfterMs).toBeLessThan(5 * 200 + 1_000);
+    // The same calls as the process publishes them for G6: three refusals, and the network
+    // calls made while compute's breaker was open.
+    const samples = backends.containment.samples('compute');
+    expect(samples.failFastMs).toHaveLength(3);
+    expect(samples.othersMs.length).toBeGreaterThanOrEqual(40);
+    expect(backends.containment.samples('network')).toEqual({ failFastMs: [], othersMs: [] });
     // The hung calls never reached the cloud's effects: nothing was created or audited.
     const audit = (await (await fetch(new URL('/audit?backend=compute', url))).json()) as {
       entries: unknown[];

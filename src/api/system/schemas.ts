@@ -153,6 +153,16 @@ export const BreakerReport = Type.Object(
     totalFailures: Count,
     totalRejected: Count,
     retryAfterMs: Nullable(Type.Integer({ minimum: 0 })),
+    failFastMs: Type.Optional(
+      Type.Array(Type.Number({ minimum: 0 }), {
+        description: 'latest latencies of calls the open breaker refused, ms',
+      }),
+    ),
+    othersMs: Type.Optional(
+      Type.Array(Type.Number({ minimum: 0 }), {
+        description: "latest latencies of other backends' successful calls while this one stalled, ms",
+      }),
+    ),
     reportedAt: DateTime,
   },
   { $id: 'BreakerReport' },

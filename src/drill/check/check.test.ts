@@ -305,10 +305,13 @@ describe('check', () => {
     expect(g.figures).toMatchObject({ clientFailures: 1, firstTryRatio: 1 });
   });
 
-  it('fails G6 on a breaker with no fail-fast observation', () => {
+  it('fails G6 on a breaker that refused calls with no fail-fast observation', () => {
     const run = goodRun();
-    const breakers = [{ node: 'worker-1', breaker: 'dns', failFastMs: [], othersMs: [7] }];
-    expectOnlyFails(withEvidence(run, { breakers }), 'G6', /breaker dns on worker-1/);
+    const breakers = [{ node: 'worker-1', breaker: 'dns', failFastMs: [], othersMs: [7], totalRejected: 3 }];
+    expectOnlyFails(withEvidence(run, { breakers }), 'G6', /breaker dns on worker-1: refused 3 calls/);
+    // A slow backend whose breaker never opened has other backends measured and no refusal.
+    const slow = [{ node: 'worker-1', breaker: 'dns', failFastMs: [], othersMs: [7], totalRejected: 0 }];
+    expect(check(withEvidence(run, { breakers: slow })).guarantees.G6.ok).toBe(true);
   });
 
   it("fails G7 on an answer naming another tenant's data", () => {

@@ -1,7 +1,8 @@
 // G6, backend faults stay contained: how fast an open breaker refused calls, and how slow the
-// calls to the other backends were while one stalled. Both are timings, so the gates judge
-// them; the checker's own violation is a breaker that was seen open with no fail-fast
-// observation at all, which would let a gate pass on nothing.
+// calls to the other backends were while one stalled, both sampled by the processes that made
+// the calls (src/backends/containment.ts) and read from /v1/system/breakers. Both are timings,
+// so the gates judge them; the checker's own violation is a breaker that refused calls yet
+// reported no fail-fast time, which would let a gate pass on nothing.
 
 import type { DrillRun } from '../run-dir.js';
 import { type GuaranteeResult, type Row, verdict } from './result.js';
@@ -24,9 +25,9 @@ export function checkContainment(run: DrillRun): GuaranteeResult {
   const failFast = breakers.flatMap((b) => b.failFastMs);
   const others = breakers.flatMap((b) => b.othersMs);
   for (const b of breakers) {
-    if (b.failFastMs.length === 0 && b.othersMs.length > 0) {
+    if (b.failFastMs.length === 0 && (b.totalRejected ?? 0) > 0) {
       violations.push(
-        `breaker ${b.breaker} on ${b.node}: other backends were measured but no fail-fast call`,
+        `breaker ${b.breaker} on ${b.node}: refused ${b.totalRejected} calls but reported no fail-fast time`,
       );
     }
   }

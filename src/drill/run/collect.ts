@@ -245,13 +245,15 @@ export async function collectBreakers(apiUrl: string, operatorKey: string): Prom
       state: string;
       totalRejected: number;
       totalFailures: number;
+      failFastMs?: number[];
+      othersMs?: number[];
     }>;
   };
   return (body.items ?? []).map((b) => ({
     node: b.node,
     breaker: b.port,
-    failFastMs: [],
-    othersMs: [],
+    failFastMs: b.failFastMs ?? [],
+    othersMs: b.othersMs ?? [],
     state: b.state,
     totalRejected: b.totalRejected,
     totalFailures: b.totalFailures,
