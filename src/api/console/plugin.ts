@@ -35,9 +35,8 @@ const ASSET_MAX_AGE_S = 365 * 24 * 3600;
  * server runs from its TypeScript sources, in dist/console of the repository.
  */
 export function defaultConsoleDir(): string {
-  const compiled = fileURLToPath(new URL('../../console/', import.meta.url));
-  if (existsSync(`${compiled}index.html`)) return compiled;
-  return fileURLToPath(new URL('../../../dist/console/', import.meta.url));
+  const fromSources = fileURLToPath(import.meta.url).endsWith('.ts');
+  return fileURLToPath(new URL(fromSources ? '../../../dist/console/' : '../../console/', import.meta.url));
 }
 
 /** Options of {@link consoleRoutes}. */

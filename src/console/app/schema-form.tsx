@@ -106,7 +106,7 @@ function Field({ path, name, schema, required, kinds, errors }: FieldProps) {
     <div class={`field${mine.length ? ' invalid' : ''}`}>
       <label for={id}>
         {name}
-        {required ? ' *' : ''}
+        {required && <span aria-hidden="true"> *</span>}
       </label>
       {input}
       {schema.description && <small class="muted">{schema.description}</small>}

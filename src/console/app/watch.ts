@@ -42,10 +42,10 @@ function parseFrame(block: string): Frame | undefined {
 
 /**
  * Watches `query` (`kind=instances`, `resource=inst_…`, or '' for every event of the tenant)
- * until `signal` aborts.
+ * until `signal` aborts: from now on, or after event `since`.
  */
-export function watch(query: string, handlers: WatchHandlers, signal: AbortSignal): void {
-  let lastId: string | undefined;
+export function watch(query: string, handlers: WatchHandlers, signal: AbortSignal, since?: number): void {
+  let lastId: string | undefined = since === undefined ? undefined : String(since);
   const run = async () => {
     while (!signal.aborted) {
       let gone = false;

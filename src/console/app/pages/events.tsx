@@ -1,25 +1,47 @@
-// The tenant's events as they happen (the watch API), newest first, the last 200.
+// The tenant's events, newest first, the last 200: the log read page by page (the API lists
+// from the oldest), then the watch API from where the listing ended, so none falls between.
 
 import { useEffect, useState } from 'preact/hooks';
-import type { StratusEvent } from '../api.js';
+import { type ApiError, api, type StratusEvent } from '../api.js';
 import { href } from '../hooks.js';
-import { Badge, show, Table } from '../table.js';
+import { Badge, Problem, show, Table } from '../table.js';
 import { watch } from '../watch.js';
 
 const KEEP = 200;
+const PAGE = 500;
+
+/** The last {@link KEEP} events, newest first, and the cursor after them. */
+async function recent(): Promise<{ events: StratusEvent[]; since: number }> {
+  let events: StratusEvent[] = [];
+  let since = 0;
+  for (;;) {
+    const page = await api<{ items: StratusEvent[]; nextSince: number; more: boolean }>(
+      `/v1/events?since=${since}&limit=${PAGE}`,
+    );
+    events = [...page.items.reverse(), ...events].slice(0, KEEP);
+    since = page.nextSince;
+    if (!page.more) return { events, since };
+  }
+}
 
 export function Events() {
   const [events, setEvents] = useState<StratusEvent[]>([]);
   const [live, setLive] = useState(false);
+  const [error, setError] = useState<ApiError | undefined>(undefined);
   useEffect(() => {
     const stop = new AbortController();
-    watch(
-      '',
-      {
-        onEvent: (e) => setEvents((old) => [e, ...old].slice(0, KEEP)),
-        onOpen: setLive,
+    recent().then(
+      (start) => {
+        if (stop.signal.aborted) return;
+        setEvents(start.events);
+        watch(
+          '',
+          { onEvent: (e) => setEvents((old) => [e, ...old].slice(0, KEEP)), onOpen: setLive },
+          stop.signal,
+          start.since,
+        );
       },
-      stop.signal,
+      (err: unknown) => setError(err as ApiError),
     );
     return () => stop.abort();
   }, []);
@@ -29,6 +51,7 @@ export function Events() {
         <h1>Events</h1>
         <span class={`live ${live ? 'on' : 'off'}`}>{live ? 'live' : 'connecting…'}</span>
       </header>
+      <Problem error={error} />
       <Table
         label="events"
         rows={events}
