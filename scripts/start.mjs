@@ -6,11 +6,11 @@
 // runs `node bin/stratus.js start` itself and needs none of this.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { buildIsStale } from './build-state.mjs';
+import { buildIsStale, consoleBuildIsStale } from './build-state.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 
-if (buildIsStale()) {
+if (buildIsStale() || consoleBuildIsStale()) {
   process.stderr.write('stratus: building (dist/ is missing or older than the sources)\n');
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   for (const step of [
