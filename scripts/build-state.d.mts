@@ -4,3 +4,9 @@ export declare const STAMP: string;
 export declare function buildIsStale(): boolean;
 /** Records that dist/ now matches the sources. */
 export declare function writeStamp(): void;
+/** The console's Vite configuration file. */
+export declare const CONSOLE_CONFIG: string;
+/** True when dist/console is missing or older than the console's sources. */
+export declare function consoleBuildIsStale(): boolean;
+/** Records that dist/console now matches the console's sources. */
+export declare function writeConsoleStamp(): void;

@@ -13,6 +13,8 @@
 //             (the HTTP client Node's fetch is built on, without fetch's per-call wrapping);
 //   src/drill/check and src/drill/report, pure functions of a run's files, import only
 //             src/drill and the simulator's audit types, and of npm only TypeBox.
+//   src/console, the web console, runs in a browser and talks to the API over HTTP only: it
+//             imports nothing outside src/console, and of npm only Preact (and Vite, its build).
 // Test files are exempt: they may use the shared test helpers and the migrations.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -36,6 +38,7 @@ const rules = [
   },
   { layer: 'src/drill/check', allowed: ['src/drill', 'src/sim/audit'], packages: ['typebox'] },
   { layer: 'src/drill/report', allowed: ['src/drill', 'src/sim/audit'], packages: ['typebox'] },
+  { layer: 'src/console', allowed: ['src/console'], packages: ['preact', 'vite'] },
 ];
 const packageOf = (spec) =>
   spec
@@ -48,7 +51,7 @@ function* files(dir) {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) yield* files(path);
-    else if (path.endsWith('.ts') && !path.endsWith('.test.ts')) yield path;
+    else if (/\.tsx?$/.test(path) && !/\.test\.tsx?$/.test(path)) yield path;
   }
 }
 

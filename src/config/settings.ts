@@ -173,6 +173,14 @@ export const SETTINGS = {
     default: './.stratus',
     meaning: 'where the embedded database lives',
   }),
+  drillReportsDir: row({
+    flag: 'drill-reports-dir',
+    env: 'STRATUS_DRILL_REPORTS_DIR',
+    kind: matching(/\S/, 'a directory path'),
+    default: undefined,
+    meaning:
+      'a directory of drill run directories, served read-only on /v1/system/drill-reports and the console; none: not served',
+  }),
   logLevel: row({
     flag: 'log-level',
     env: 'LOG_LEVEL',

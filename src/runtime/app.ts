@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { RateLimitOptions } from '../api/auth/rate-limit.js';
+import { consoleRoutes } from '../api/console/plugin.js';
 import { buildServer } from '../api/server.js';
 import { type Backends, createBackends } from '../backends/index.js';
 import { type Config, optionsAt } from '../config/index.js';
@@ -174,6 +175,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
         : createSystemService({
             db: stores.db,
             nodes: optionsAt(config, 'nodes'),
+            ...(config.drillReportsDir === undefined ? {} : { drillReportsDir: config.drillReportsDir }),
             queue: {
               name: JOB_QUEUE,
               backend: reportQueue?.backend ?? (stores.redis ? 'redis-streams' : 'postgres'),
@@ -243,6 +245,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
           ? {
               routes: async (app: FastifyInstance) => {
                 await controlPlane.routes(app);
+                await consoleRoutes(app);
                 await options.routes?.(app);
               },
             }

@@ -6,6 +6,7 @@ import type { SystemService } from '../api/system/plugin.js';
 import type { BreakerReportT, LeaderT, QueueReportT, ReplicaT } from '../api/system/schemas.js';
 import { createDeadLetters, type DeadLetters } from '../control/redrive.js';
 import { listControllerStatus } from '../controllers/framework/status.js';
+import { drillReportsDir } from '../drill/report/reports-dir.js';
 import type { Database } from '../ha/db/database.js';
 import { readCurrentTerms, readRecentJournal } from '../ha/leader/journal.js';
 import { readLedgerCounts } from '../ha/ledger/counts.js';
@@ -27,6 +28,8 @@ export interface SystemServiceOptions {
   readonly nodes?: NodeRegistryOptions;
   /** Default: listing and redrive over `db`. */
   readonly deadLetters?: DeadLetters;
+  /** The directory of drill run directories `/v1/system/drill-reports` reads; none: not served. */
+  readonly drillReportsDir?: string;
 }
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
@@ -148,5 +151,8 @@ export function createSystemService(options: SystemServiceOptions): SystemServic
     controllers: async () => ({ items: await listControllerStatus(db) }),
 
     deadLetters: options.deadLetters ?? createDeadLetters({ db }),
+    ...(options.drillReportsDir === undefined
+      ? {}
+      : { drillReports: drillReportsDir(options.drillReportsDir) }),
   };
 }

@@ -18,7 +18,13 @@ import {
 } from '../auth/schemas.js';
 import { EventsQuery, WatchQuery } from '../events/schemas.js';
 import { DeleteQuery, IdParams, ListQuery, WaitQuery } from '../resources/schemas.js';
-import { DeadLetterParams, DeadLettersQuery, LeadersQuery, systemSchemas } from '../system/schemas.js';
+import {
+  DeadLetterParams,
+  DeadLettersQuery,
+  DrillReportParams,
+  LeadersQuery,
+  systemSchemas,
+} from '../system/schemas.js';
 import { BillingQuery, UsageQuery, usageSchemas } from '../usage/schemas.js';
 import { actionNames, kindNames } from './names.js';
 import {
@@ -238,6 +244,35 @@ function systemPaths(): Record<string, Json> {
       'DeadLetterPage',
       DeadLettersQuery,
     ),
+    '/v1/system/drill-reports': read(
+      'listDrillReports',
+      'The drill reports of --drill-reports-dir, newest first: each run directory with a report.json (404 when no directory is set)',
+      'DrillReportList',
+    ),
+    '/v1/system/drill-reports/{name}': {
+      parameters: parameters(DrillReportParams, 'path'),
+      get: {
+        operationId: 'getDrillReport',
+        tags,
+        summary: 'report.json of one drill run',
+        responses: {
+          200: { description: 'the report', content: json('DrillReport') },
+          ...problems(400, 404, 500),
+        },
+      },
+    },
+    '/v1/system/drill-reports/{name}/timeline.svg': {
+      parameters: parameters(DrillReportParams, 'path'),
+      get: {
+        operationId: 'getDrillTimeline',
+        tags,
+        summary: 'timeline.svg of one drill run: requests, failures and faults per second',
+        responses: {
+          200: { description: 'the timeline', content: { 'image/svg+xml': { schema: { type: 'string' } } } },
+          ...problems(400, 404, 500),
+        },
+      },
+    },
     '/v1/system/dead-letters/{key}/redrive': {
       parameters: parameters(DeadLetterParams, 'path'),
       post: {

@@ -3,9 +3,10 @@
 // Admin only: every route runs behind the `authorize` pre-handler the caller hands in.
 
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
-import { BadRequestError } from '../../control/errors.js';
+import { BadRequestError, NotFoundError } from '../../control/errors.js';
 import { fingerprintOf } from '../../control/idempotency.js';
 import type { DeadLetters } from '../../control/redrive.js';
+import { type DrillReportsDir, isDrillReportNameError } from '../../drill/report/reports-dir.js';
 import { parseIdempotencyKey } from '../resources/query.js';
 import type { TenantResolver } from '../tenant.js';
 import {
@@ -14,6 +15,7 @@ import {
   DEFAULT_SYSTEM_LIMIT,
   DeadLetterParams,
   DeadLettersQuery,
+  DrillReportParams,
   LeadersQuery,
   type LeaderT,
   type QueueReportT,
@@ -30,6 +32,8 @@ export interface SystemService {
   /** Every singleton controller's last report. */
   controllers(): Promise<{ items: ControllerReportT[] }>;
   readonly deadLetters: DeadLetters;
+  /** The drill reports of `--drill-reports-dir`; absent when none is set. */
+  readonly drillReports?: DrillReportsDir;
 }
 
 /** Options of {@link systemRoutes}. */
@@ -74,6 +78,38 @@ export async function systemRoutes(app: FastifyInstance, options: SystemRoutesOp
     scope.get('/system/breakers', async () => service.breakers());
 
     scope.get('/system/controllers', async () => service.controllers());
+
+    // Read-only files of the operator's: a name that is not one segment of the directory is a 400,
+    // a run without the file a 404, and no directory set a 404 that names the setting.
+    const reports = (): DrillReportsDir => {
+      if (service.drillReports) return service.drillReports;
+      throw new NotFoundError('no drill reports directory is set: start with --drill-reports-dir');
+    };
+    const reportError = (error: unknown): never => {
+      if (!isDrillReportNameError(error)) throw error;
+      if (error.reason === 'invalid') throw new BadRequestError('/params/name', error.message);
+      throw new NotFoundError(error.message);
+    };
+
+    scope.get('/system/drill-reports', async () => ({ items: await reports().list() }));
+
+    scope.get('/system/drill-reports/:name', { schema: { params: DrillReportParams } }, async (request) => {
+      const { name } = request.params as { name: string };
+      return reports().report(name).catch(reportError);
+    });
+
+    scope.get(
+      '/system/drill-reports/:name/timeline.svg',
+      { schema: { params: DrillReportParams } },
+      async (request, reply) => {
+        const { name } = request.params as { name: string };
+        const svg = await reports().timeline(name).catch(reportError);
+        return reply
+          .type('image/svg+xml; charset=utf-8')
+          .header('x-content-type-options', 'nosniff')
+          .send(svg);
+      },
+    );
 
     scope.get('/system/dead-letters', { schema: { querystring: DeadLettersQuery } }, async (request) => {
       const q = request.query as { limit?: number; cursor?: string; kind?: string };

@@ -215,6 +215,43 @@ export const DeadLetterParams = Type.Object({
   key: Type.String({ minLength: 1, maxLength: 255, description: 'the job key, URL-encoded (`/` as %2F)' }),
 });
 
+export const DrillReportParams = Type.Object({
+  name: Type.String({
+    minLength: 1,
+    maxLength: 200,
+    description: 'a run directory of --drill-reports-dir: letters, digits, `.`, `_`, `-`',
+  }),
+});
+
+export const DrillReportSummary = Type.Object(
+  {
+    name: Type.String(),
+    startedAt: Nullable(DateTime),
+    scenarios: Type.Array(Type.String()),
+    headline: Nullable(Type.String()),
+    passed: Nullable(Type.Boolean()),
+    timeline: Type.Boolean({ description: 'whether the run holds timeline.svg' }),
+  },
+  { $id: 'DrillReportSummary' },
+);
+
+export const DrillReportList = Type.Object(
+  { items: Type.Array(ref('DrillReportSummary')) },
+  { $id: 'DrillReportList' },
+);
+
+export const DrillReport = Type.Object(
+  {
+    version: Type.Integer(),
+    meta: Type.Object({}, { additionalProperties: true }),
+    headline: Type.String(),
+    result: Type.Object({}, { additionalProperties: true }),
+    gates: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }))),
+    passed: Type.Boolean(),
+  },
+  { $id: 'DrillReport', description: 'report.json of the run, as `stratus drill report` wrote it' },
+);
+
 export const RedriveAccepted = Type.Object(
   {
     jobKey: Type.String(),
@@ -269,6 +306,9 @@ export const systemSchemas = [
   DeadLetter,
   DeadLetterPage,
   RedriveAccepted,
+  DrillReportSummary,
+  DrillReportList,
+  DrillReport,
 ];
 
 export type ReplicaT = Static<typeof Replica>;
