@@ -46,7 +46,10 @@ export class ContainmentSampler {
   start(backend: string): number {
     const t0 = this.now();
     let calls = this.#inFlight.get(backend);
-    if (calls === undefined) this.#inFlight.set(backend, (calls = new Set()));
+    if (calls === undefined) {
+      calls = new Set();
+      this.#inFlight.set(backend, calls);
+    }
     // Two calls started in the same instant share a key; the first to end removes it, which
     // only makes the hang test miss a stall for that long, never invent one.
     calls.add(t0);
@@ -85,7 +88,10 @@ export class ContainmentSampler {
 
   #push(into: Map<string, number[]>, backend: string, ms: number): void {
     let values = into.get(backend);
-    if (values === undefined) into.set(backend, (values = []));
+    if (values === undefined) {
+      values = [];
+      into.set(backend, values);
+    }
     values.push(ms);
     if (values.length > this.#keep) values.shift();
   }
