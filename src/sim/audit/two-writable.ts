@@ -25,7 +25,12 @@ export function twoWritable(history: readonly WritableChange[]): TwoWritableViol
     if (change.writable) nodes.add(change.node);
     else nodes.delete(change.node);
     if (change.writable && nodes.size > 1)
-      violations.push({ database: change.database, seq: change.seq, at: change.at, nodes: [...nodes].sort() });
+      violations.push({
+        database: change.database,
+        seq: change.seq,
+        at: change.at,
+        nodes: [...nodes].sort(),
+      });
   }
   return violations;
 }

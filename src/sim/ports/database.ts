@@ -70,28 +70,44 @@ export class SimDatabase implements DatabasePort {
 
   /** @inheritdoc */
   createDatabase(spec: DatabaseSpec, options: MutationOptions): Promise<DatabaseCluster> {
-    return this.cloud.mutate('database', 'createDatabase', `database/name:${spec.name}`, spec, options, () => {
-      const versions = ENGINE_VERSIONS[spec.engine];
-      if (versions === undefined) throw new InvalidInputError(`engine ${spec.engine} is not offered`);
-      if (!versions.includes(spec.version))
-        throw new InvalidInputError(`${spec.engine} ${spec.version} is not offered (${versions.join(', ')})`);
-      if (!(Number.isInteger(spec.replicas) && spec.replicas >= 0 && spec.replicas <= 5))
-        throw new InvalidInputError('replicas must be an integer from 0 to 5');
-      const id = this.cloud.newId('db');
-      const now = this.cloud.wallClock();
-      const nodes: DatabaseNode[] = Array.from({ length: spec.replicas + 1 }, (_, i) => ({
-        name: `${id}-${i}`,
-        role: i === 0 ? 'primary' : 'replica',
-        healthy: true,
-        healthSince: now,
-        lagMs: 0,
-      }));
-      const cluster: DatabaseCluster = { ...spec, id, nodes, snapshots: [], credentialsVersion: 1, createdAt: now };
-      this.clusters.set(id, cluster);
-      this.secrets.set(id, newSecret());
-      this.changed(id, nodes[0]!.name, true, 'createDatabase');
-      return cluster;
-    });
+    return this.cloud.mutate(
+      'database',
+      'createDatabase',
+      `database/name:${spec.name}`,
+      spec,
+      options,
+      () => {
+        const versions = ENGINE_VERSIONS[spec.engine];
+        if (versions === undefined) throw new InvalidInputError(`engine ${spec.engine} is not offered`);
+        if (!versions.includes(spec.version))
+          throw new InvalidInputError(
+            `${spec.engine} ${spec.version} is not offered (${versions.join(', ')})`,
+          );
+        if (!(Number.isInteger(spec.replicas) && spec.replicas >= 0 && spec.replicas <= 5))
+          throw new InvalidInputError('replicas must be an integer from 0 to 5');
+        const id = this.cloud.newId('db');
+        const now = this.cloud.wallClock();
+        const nodes: DatabaseNode[] = Array.from({ length: spec.replicas + 1 }, (_, i) => ({
+          name: `${id}-${i}`,
+          role: i === 0 ? 'primary' : 'replica',
+          healthy: true,
+          healthSince: now,
+          lagMs: 0,
+        }));
+        const cluster: DatabaseCluster = {
+          ...spec,
+          id,
+          nodes,
+          snapshots: [],
+          credentialsVersion: 1,
+          createdAt: now,
+        };
+        this.clusters.set(id, cluster);
+        this.secrets.set(id, newSecret());
+        this.changed(id, nodes[0]!.name, true, 'createDatabase');
+        return cluster;
+      },
+    );
   }
 
   /** @inheritdoc */
@@ -110,7 +126,8 @@ export class SimDatabase implements DatabasePort {
   deleteDatabase(id: string, options: MutationOptions): Promise<void> {
     return this.cloud.mutate('database', 'deleteDatabase', `database/${id}`, { id }, options, () => {
       const cluster = this.find(id);
-      for (const node of cluster.nodes) if (node.role === 'primary') this.changed(id, node.name, false, 'deleteDatabase');
+      for (const node of cluster.nodes)
+        if (node.role === 'primary') this.changed(id, node.name, false, 'deleteDatabase');
       this.clusters.delete(id);
       this.secrets.delete(id);
     });
@@ -174,12 +191,19 @@ export class SimDatabase implements DatabasePort {
 
   /** @inheritdoc */
   restoreDatabase(id: string, snapshot: string, options: MutationOptions): Promise<DatabaseCluster> {
-    return this.cloud.mutate('database', 'restoreDatabase', `database/${id}`, { id, snapshot }, options, () => {
-      const cluster = this.find(id);
-      if (!cluster.snapshots.some((s) => s.id === snapshot))
-        throw new NotFoundError(`database/${id}/snapshot/${snapshot}`);
-      return this.save({ ...cluster, restoredFrom: snapshot });
-    });
+    return this.cloud.mutate(
+      'database',
+      'restoreDatabase',
+      `database/${id}`,
+      { id, snapshot },
+      options,
+      () => {
+        const cluster = this.find(id);
+        if (!cluster.snapshots.some((s) => s.id === snapshot))
+          throw new NotFoundError(`database/${id}/snapshot/${snapshot}`);
+        return this.save({ ...cluster, restoredFrom: snapshot });
+      },
+    );
   }
 
   /** @inheritdoc */
@@ -243,11 +267,21 @@ export class SimDatabase implements DatabasePort {
   }
 
   private changed(database: string, node: string, writable: boolean, op: string): void {
-    this.history.push({ seq: this.history.length + 1, at: this.cloud.wallClock(), database, node, writable, op });
+    this.history.push({
+      seq: this.history.length + 1,
+      at: this.cloud.wallClock(),
+      database,
+      node,
+      writable,
+      op,
+    });
   }
 
   private setNode(cluster: DatabaseCluster, name: string, change: Partial<DatabaseNode>): DatabaseCluster {
-    return this.save({ ...cluster, nodes: cluster.nodes.map((n) => (n.name === name ? { ...n, ...change } : n)) });
+    return this.save({
+      ...cluster,
+      nodes: cluster.nodes.map((n) => (n.name === name ? { ...n, ...change } : n)),
+    });
   }
 
   private save(cluster: DatabaseCluster): DatabaseCluster {
