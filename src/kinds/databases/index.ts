@@ -90,7 +90,7 @@ function switchoverTo(r: Resource<Spec, Outputs>, c: DatabaseCluster): string | 
   if (wanted === undefined) return undefined;
   const target = c.nodes.find((n) => n.name === wanted);
   const current = c.nodes.find((n) => n.role === 'primary');
-  if (!target || target.role !== 'replica' || !target.healthy || !current?.healthy) return undefined;
+  if (target?.role !== 'replica' || !target.healthy || !current?.healthy) return undefined;
   return wanted;
 }
 

@@ -20,8 +20,8 @@ export function twoWritable(history: readonly WritableChange[]): TwoWritableViol
   const violations: TwoWritableViolation[] = [];
   const ordered = [...history].sort((a, b) => a.seq - b.seq);
   for (const change of ordered) {
-    let nodes = writable.get(change.database);
-    if (nodes === undefined) writable.set(change.database, (nodes = new Set()));
+    const nodes = writable.get(change.database) ?? new Set<string>();
+    writable.set(change.database, nodes);
     if (change.writable) nodes.add(change.node);
     else nodes.delete(change.node);
     if (change.writable && nodes.size > 1)
