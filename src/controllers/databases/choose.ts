@@ -21,9 +21,9 @@ export type FailoverPlan =
 
 /**
  * The plan for `cluster` at `now`: nothing while a healthy primary exists; wait while the primary
- * has been down less than `thresholdMs`; otherwise fence every unhealthy primary (first), then
- * promote the chosen replica. A cluster left with no primary at all (a previous term fenced it
- * and stopped before promoting) is promoted at once.
+ * has been down less than `thresholdMs`; otherwise fence every unhealthy primary and every fenced
+ * node (first), then promote the chosen replica. A cluster left with no primary at all (a
+ * previous term fenced it and stopped before promoting) is failed over at once.
  */
 export function planFailover(cluster: DatabaseCluster, now: number, thresholdMs: number): FailoverPlan {
   const primaries = cluster.nodes.filter((n) => n.role === 'primary');
@@ -34,5 +34,8 @@ export function planFailover(cluster: DatabaseCluster, now: number, thresholdMs:
     return { action: 'wait', primary: down[0]!.name, downForMs: longest };
   const replica = chooseReplica(cluster);
   if (replica === undefined) return { action: 'stuck', reason: 'no healthy replica to promote' };
-  return { action: 'failover', fence: down.map((n) => n.name), promote: replica.name };
+  // The fenced nodes are fenced again with this term's epoch, so the database's epoch moves to
+  // ours before our promote: a previous term's call still in flight is refused from here on.
+  const fence = cluster.nodes.filter((n) => n.role === 'fenced' || (n.role === 'primary' && !n.healthy));
+  return { action: 'failover', fence: fence.map((n) => n.name), promote: replica.name };
 }
