@@ -54,14 +54,24 @@ export function mergedStatus(
   let next = [...d.status.conditions];
   for (const c of conditions) next = setCondition(next, { ...c, observedGeneration: d.generation }, now);
   const mergedOutputs = { ...d.status.outputs, ...outputs };
+  // Compared with sorted keys: jsonb hands objects back in its own key order.
   const same =
-    JSON.stringify(comparable(next)) === JSON.stringify(comparable(d.status.conditions)) &&
-    JSON.stringify(mergedOutputs) === JSON.stringify(d.status.outputs);
+    canonical(comparable(next)) === canonical(comparable(d.status.conditions)) &&
+    canonical(mergedOutputs) === canonical(d.status.outputs);
   return same ? undefined : { ...d.status, conditions: next, outputs: mergedOutputs };
 }
 
 const comparable = (cs: readonly Condition[]) =>
   [...cs].sort((a, b) => a.type.localeCompare(b.type)).map(({ lastTransitionTime: _, ...c }) => c);
+
+/** JSON with every object's keys sorted. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
+}
 
 /** Writes `status` over the version of `d` that was read; false when it changed meanwhile. */
 export async function writeStatus(
