@@ -200,6 +200,11 @@ describe('database failover under a paused controller leader (real processes)', 
     const fenceAt = history.find((h) => h.node === old && !h.writable)!.seq;
     const promoteAt = history.find((h) => h.node !== old && h.writable)!.seq;
     expect(fenceAt).toBeLessThan(promoteAt);
+    // The successor fenced again with its epoch before it promoted.
+    expect(created.filter((e) => e.caller === second.holder).map((e) => [e.op, e.fencingToken])).toEqual([
+      ['fence', second.epoch],
+      ['promote', second.epoch],
+    ]);
     // One promote accepted, the successor's, of the healthiest least-lagging replica.
     const promotes = created.filter((e) => e.op === 'promote');
     expect(promotes.map((e) => [e.caller, e.fencingToken])).toEqual([[second.holder, second.epoch]]);
