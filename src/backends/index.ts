@@ -13,6 +13,7 @@ import { ContainmentSampler } from './containment.js';
 import { createHttpBackends, type SimClientOptions } from './http/index.js';
 import {
   computeOperations,
+  databaseOperations,
   dnsOperations,
   loadBalancerOperations,
   networkOperations,
@@ -34,6 +35,7 @@ export const DEFAULT_BULKHEADS: Readonly<Record<BackendKind, number>> = {
   storage: 10,
   dns: 10,
   loadBalancer: 10,
+  database: 10,
 };
 
 /** Resilience settings of one backend, with per-operation overrides. */
@@ -67,6 +69,8 @@ export interface CreateBackendsOptions {
   readonly dns?: BackendOptions<BackendPorts['dns']>;
   /** Load-balancer settings. */
   readonly loadBalancer?: BackendOptions<BackendPorts['loadBalancer']>;
+  /** Managed-database settings. */
+  readonly database?: BackendOptions<BackendPorts['database']>;
   /** Where to export the policies' metrics (never prom-client's global registry). */
   readonly registry?: Registry;
   /** Clock and timers of every policy; default the process's. */
@@ -108,6 +112,7 @@ const OPERATIONS: { readonly [K in BackendKind]: OperationTable<BackendPorts[K]>
   storage: storageOperations,
   dns: dnsOperations,
   loadBalancer: loadBalancerOperations,
+  database: databaseOperations,
 };
 
 /** Every backend kind, in a fixed order. */
@@ -149,6 +154,7 @@ export function createBackends(options: CreateBackendsOptions = {}): Backends {
     storage: wrap('storage'),
     dns: wrap('dns'),
     loadBalancer: wrap('loadBalancer'),
+    database: wrap('database'),
   };
   const backends = KINDS.map((kind) => [kind, wrapped[kind]] as const);
   if (options.registry !== undefined) {
@@ -169,6 +175,7 @@ export function createBackends(options: CreateBackendsOptions = {}): Backends {
     storage: wrapped.storage.port,
     dns: wrapped.dns.port,
     loadBalancer: wrapped.loadBalancer.port,
+    database: wrapped.database.port,
     policies,
     containment,
     ...(memory === undefined ? {} : { memory: memory.cloud }),

@@ -7,6 +7,7 @@
 // multiply attempts while the lease clock runs.
 
 import type { ComputePort } from '../core/ports/compute.js';
+import type { DatabasePort } from '../core/ports/database.js';
 import type { DnsPort } from '../core/ports/dns.js';
 import type { LoadBalancerPort } from '../core/ports/load-balancer.js';
 import type { NetworkPort } from '../core/ports/network.js';
@@ -81,4 +82,22 @@ export const loadBalancerOperations: OperationTable<LoadBalancerPort> = {
   deleteLoadBalancer: { timeoutMs: 30_000, idempotent: false, optionsAt: 1 },
   updateTargets: { timeoutMs: 120_000, idempotent: false, optionsAt: 2 },
   getTargetHealth: GET,
+};
+
+/**
+ * Managed databases: creation and restore take minutes; the failover calls are short (a
+ * controller holding its term must not sit on one), snapshots and rotations in between.
+ */
+export const databaseOperations: OperationTable<DatabasePort> = {
+  ping: PING,
+  createDatabase: { timeoutMs: 300_000, idempotent: false, optionsAt: 1 },
+  getDatabase: GET,
+  listDatabases: LIST,
+  deleteDatabase: { timeoutMs: 120_000, idempotent: false, optionsAt: 1 },
+  fence: { timeoutMs: 30_000, idempotent: false, optionsAt: 2 },
+  promote: { timeoutMs: 30_000, idempotent: false, optionsAt: 2 },
+  switchover: { timeoutMs: 60_000, idempotent: false, optionsAt: 2 },
+  snapshotDatabase: { timeoutMs: 120_000, idempotent: false, optionsAt: 1 },
+  restoreDatabase: { timeoutMs: 300_000, idempotent: false, optionsAt: 2 },
+  rotateCredentials: { timeoutMs: 30_000, idempotent: false, optionsAt: 1 },
 };

@@ -384,6 +384,43 @@ export const SETTINGS = {
     to: 'accounting.resyncMs',
   }),
 
+  replicaMonitorResyncMs: row({
+    flag: 'replica-monitor-resync-ms',
+    env: 'REPLICA_MONITOR_RESYNC_MS',
+    kind: millis(10, 3_600_000),
+    default: undefined,
+    kernelDefault: '5000',
+    meaning: 'between two passes of the replica monitor',
+    to: 'replicaMonitor.resyncMs',
+  }),
+  replicaLagThresholdMs: row({
+    flag: 'replica-lag-threshold-ms',
+    env: 'REPLICA_LAG_THRESHOLD_MS',
+    kind: millis(0, 3_600_000),
+    default: undefined,
+    kernelDefault: '10000',
+    meaning: 'replication lag above which a managed database replica is reported lagging',
+    to: 'replicaMonitor.lagThresholdMs',
+  }),
+  databaseFailoverThresholdMs: row({
+    flag: 'database-failover-threshold-ms',
+    env: 'DATABASE_FAILOVER_THRESHOLD_MS',
+    kind: millis(0, 3_600_000),
+    default: undefined,
+    kernelDefault: '10000',
+    meaning: "how long a managed database's primary must stay down before it is fenced and replaced",
+    to: 'databaseFailover.thresholdMs',
+  }),
+  databaseFailoverResyncMs: row({
+    flag: 'database-failover-resync-ms',
+    env: 'DATABASE_FAILOVER_RESYNC_MS',
+    kind: millis(10, 3_600_000),
+    default: undefined,
+    kernelDefault: '1000',
+    meaning: 'between two passes of the database-failover controller',
+    to: 'databaseFailover.resyncMs',
+  }),
+
   breakerFailures: row({
     flag: 'breaker-failures',
     env: 'BREAKER_FAILURES',

@@ -91,6 +91,8 @@ interface ServiceContext {
   /** Present on processes that run worker services. */
   elector: Elector | undefined;
   jobs: JobSystem | undefined;
+  /** The wrapped backends (the database controllers act on them). */
+  backends: Backends;
   /** What the node heartbeat publishes: this process's breaker states. */
   report: () => unknown;
 }
@@ -103,6 +105,7 @@ function backgroundServices({
   registry,
   elector,
   jobs,
+  backends,
   report,
 }: ServiceContext): Runnable[] {
   const warn = (what: string) => (err: Error) => logger.warn({ err: err.message }, `${what} failed`);
@@ -121,7 +124,7 @@ function backgroundServices({
       logger,
       registry,
     ),
-    ...controllerRunnables({ config, db: stores.db, elector, logger, registry }),
+    ...controllerRunnables({ config, db: stores.db, elector, logger, registry, backends }),
   );
   return services;
 }
@@ -229,6 +232,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
       registry,
       elector,
       jobs,
+      backends,
       report: breakers.report,
     }))
       manager.add(r);

@@ -12,4 +12,8 @@ export const controlPlaneKeys = {
   // The singleton controllers of DESIGN.md §10 take ids from 110, one each.
   /** Records every minute of every resource's life once (src/controllers/accounting). */
   accounting: leaderKeys.register('accounting', 110),
+  /** Managed databases' replication lag and node health → conditions (src/controllers/databases). */
+  replicaMonitor: leaderKeys.register('replica-monitor', 116),
+  /** A managed database's primary down past a threshold → fence it, promote a replica. */
+  databaseFailover: leaderKeys.register('database-failover', 117),
 } as const;

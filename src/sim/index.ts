@@ -1,10 +1,11 @@
-// The simulated cloud: the five backends over one shared core (profile, fault rules,
+// The simulated cloud: the backends over one shared core (profile, fault rules,
 // client tokens, fencing, audit). In process it serves tests and the embedded mode; behind
 // `stratus sim` it is the cloud many replicas share.
 
 import type { BackendPorts } from '../core/ports/index.js';
 import { SimCloud, type SimCloudOptions } from './cloud/cloud.js';
 import { SimCompute, type SimComputeOptions } from './ports/compute.js';
+import { SimDatabase } from './ports/database.js';
 import { SimDns } from './ports/dns.js';
 import { SimLoadBalancer } from './ports/load-balancer.js';
 import { SimNetwork } from './ports/network.js';
@@ -12,11 +13,13 @@ import { SimStorage } from './ports/storage.js';
 
 export type { AuditEntry, AuditFilter, AuditOutcome } from './audit/audit-log.js';
 export { type AuditSummary, summarizeAudit } from './audit/summary.js';
+export { type TwoWritableViolation, twoWritable } from './audit/two-writable.js';
 export type { Delay } from './behaviour/delay.js';
 export type { FaultEffect, FaultRule, FaultRuleInput } from './behaviour/faults.js';
 export { DEFAULT_PROFILE, FAST_PROFILE, PROFILES, type Profile, parseProfile } from './behaviour/profile.js';
 export * from './cloud/cloud.js';
 export { SimCompute, type SimComputeOptions } from './ports/compute.js';
+export { rolesResource, SimDatabase, type WritableChange } from './ports/database.js';
 export { SimDns } from './ports/dns.js';
 export { SimLoadBalancer } from './ports/load-balancer.js';
 export { SimNetwork } from './ports/network.js';
@@ -36,6 +39,8 @@ export interface SimBackends extends BackendPorts {
   readonly dns: SimDns;
   /** Balancers. */
   readonly loadBalancer: SimLoadBalancer;
+  /** Managed databases, with their fault hooks and writable history. */
+  readonly database: SimDatabase;
 }
 
 /** Builds a simulated cloud (the `fast` profile unless told otherwise). */
@@ -50,5 +55,6 @@ export function createSimBackends(options: SimCloudOptions & SimComputeOptions =
     storage: new SimStorage(cloud, (id) => stateOf(id) !== undefined),
     dns: new SimDns(cloud),
     loadBalancer: new SimLoadBalancer(cloud, stateOf),
+    database: new SimDatabase(cloud),
   };
 }

@@ -10,6 +10,7 @@ import { isProfileError, type Profile, parseProfile } from './behaviour/profile.
 import type { CloudCoreState } from './cloud/cloud.js';
 import type { SimBackends } from './index.js';
 import type { ComputeState } from './ports/compute.js';
+import type { DatabaseState } from './ports/database.js';
 import type { DnsState } from './ports/dns.js';
 import type { LoadBalancerState } from './ports/load-balancer.js';
 import type { NetworkState } from './ports/network.js';
@@ -27,6 +28,8 @@ export interface SimState {
   readonly storage: StorageState;
   readonly dns: DnsState;
   readonly loadBalancer: LoadBalancerState;
+  /** Managed databases (absent in a file saved before they existed). */
+  readonly database?: DatabaseState;
   /** The fault rules in force (absent in a file saved before they were kept). */
   readonly faults?: FaultSetState;
   /** The behaviour profile in force (absent in a file saved before it was kept). */
@@ -49,6 +52,7 @@ export function exportState(sim: SimBackends): SimState {
     storage: sim.storage.exportState(),
     dns: sim.dns.exportState(),
     loadBalancer: sim.loadBalancer.exportState(),
+    database: sim.database.exportState(),
     faults: sim.cloud.faults.exportState(),
     profile: sim.cloud.profile,
   };
@@ -72,6 +76,7 @@ export function importState(sim: SimBackends, state: SimState): void {
   sim.storage.importState(state.storage);
   sim.dns.importState(state.dns);
   sim.loadBalancer.importState(state.loadBalancer);
+  if (state.database !== undefined) sim.database.importState(state.database);
   if (state.faults !== undefined) sim.cloud.faults.importState(state.faults);
   if (profile !== undefined) sim.cloud.profile = profile;
 }

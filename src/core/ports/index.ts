@@ -2,6 +2,7 @@
 // words. Adapters (the in-memory simulator, a simulator client, real clouds) implement them.
 
 import type { ComputePort } from './compute.js';
+import type { DatabasePort } from './database.js';
 import type { DnsPort } from './dns.js';
 import type { LoadBalancerPort } from './load-balancer.js';
 import type { NetworkPort } from './network.js';
@@ -9,12 +10,13 @@ import type { StoragePort } from './storage.js';
 
 export type * from './common.js';
 export type * from './compute.js';
+export type * from './database.js';
 export type * from './dns.js';
 export type * from './load-balancer.js';
 export type * from './network.js';
 export type * from './storage.js';
 
-/** The five backends, by kind. */
+/** The backends, by kind. */
 export interface BackendPorts {
   /** Instances. */
   readonly compute: ComputePort;
@@ -26,6 +28,8 @@ export interface BackendPorts {
   readonly dns: DnsPort;
   /** Load balancers. */
   readonly loadBalancer: LoadBalancerPort;
+  /** Managed database clusters. */
+  readonly database: DatabasePort;
 }
 
 /** Name of a backend kind. */

@@ -1,5 +1,6 @@
 // The operator's handles on the simulated cloud, behind the admin token: fault rules
-// (add one or a list, read, remove one, reset), the behaviour profile, crashes and load.
+// (add one or a list, read, remove one, reset), the behaviour profile, crashes and load, and
+// the health and lag of managed-database nodes.
 // Without a token these routes do not exist.
 
 import { timingSafeEqual } from 'node:crypto';
@@ -35,6 +36,29 @@ const loadBody = {
     cpu: { type: 'number', minimum: 0, maximum: 1 },
     replicationLagMs: { type: 'number', minimum: 0 },
   },
+} as const;
+
+const nodeParams = {
+  type: 'object',
+  required: ['id', 'node'],
+  properties: {
+    id: { type: 'string', minLength: 1, maxLength: 128 },
+    node: { type: 'string', minLength: 1, maxLength: 128 },
+  },
+} as const;
+
+const healthBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['healthy'],
+  properties: { healthy: { type: 'boolean' } },
+} as const;
+
+const lagBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['lagMs'],
+  properties: { lagMs: { type: 'number', minimum: 0 } },
 } as const;
 
 function tokenMatches(header: string | undefined, token: string): boolean {
@@ -96,6 +120,25 @@ export function adminRoutes(sim: SimBackends, token: string) {
     app.post('/instances/:id/crash', { schema: { params: idParams } }, async (request) => {
       return sim.compute.crash((request.params as { id: string }).id);
     });
+
+    // Fault hooks of managed databases: a node goes down (or comes back), a replica lags.
+    app.put(
+      '/databases/:id/nodes/:node/health',
+      { schema: { params: nodeParams, body: healthBody } },
+      async (request) => {
+        const { id, node } = request.params as { id: string; node: string };
+        return sim.database.setHealth(id, node, (request.body as { healthy: boolean }).healthy);
+      },
+    );
+
+    app.put(
+      '/databases/:id/nodes/:node/lag',
+      { schema: { params: nodeParams, body: lagBody } },
+      async (request) => {
+        const { id, node } = request.params as { id: string; node: string };
+        return sim.database.setLag(id, node, (request.body as { lagMs: number }).lagMs);
+      },
+    );
 
     app.put(
       '/instances/:id/load',

@@ -7,13 +7,14 @@ import type { RecordType } from '../../core/ports/dns.js';
 import type { AuditEntry, AuditFilter } from '../audit/audit-log.js';
 import { matchesAudit } from '../audit/audit-log.js';
 import { summarizeAudit } from '../audit/summary.js';
+import { twoWritable } from '../audit/two-writable.js';
 import type { SimBackends } from '../index.js';
 
 const auditQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    backend: { enum: ['compute', 'network', 'storage', 'dns', 'loadBalancer'] },
+    backend: { enum: ['compute', 'network', 'storage', 'dns', 'loadBalancer', 'database'] },
     op: { type: 'string', minLength: 1 },
     resource: { type: 'string', minLength: 1 },
     clientToken: { type: 'string', minLength: 1 },
@@ -47,6 +48,7 @@ export function truthOf(sim: SimBackends) {
     snapshots: sim.storage.allSnapshots(),
     zones: sim.dns.all(),
     loadBalancers: sim.loadBalancer.all(),
+    databases: sim.database.all(),
   };
 }
 
@@ -56,6 +58,12 @@ export function observeRoutes(sim: SimBackends) {
     app.get('/truth', async () => truthOf(sim));
 
     app.get('/audit/summary', async () => summarizeAudit(sim.cloud.audit));
+
+    // Every change of who takes writes, and the instants with two writable primaries.
+    app.get('/audit/databases', async () => {
+      const history = sim.database.writableHistory();
+      return { history, twoWritable: twoWritable(history) };
+    });
 
     app.get('/audit', { schema: { querystring: auditQuery } }, async (request, reply) => {
       const { format, follow, afterSeq, since, ...rest } = request.query as Record<

@@ -90,4 +90,17 @@ export const WIRE: { readonly [K in BackendKind]: Readonly<Record<string, WireOp
     updateTargets: mutate(byId, ['targets', 'targets']),
     getTargetHealth: read(byId),
   },
+  database: {
+    ping,
+    createDatabase: mutate(['spec', 'databaseSpec']),
+    getDatabase: read(byId),
+    listDatabases: read(),
+    deleteDatabase: mutate(byId),
+    fence: mutate(byId, ['node', 'id']),
+    promote: mutate(byId, ['node', 'id']),
+    switchover: mutate(byId, ['node', 'id']),
+    snapshotDatabase: mutate(byId),
+    restoreDatabase: mutate(byId, ['snapshot', 'id']),
+    rotateCredentials: mutate(byId),
+  },
 };

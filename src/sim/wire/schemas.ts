@@ -51,6 +51,17 @@ export const SCHEMAS = {
   snapshotSpec: object({ name, volumeId: id, labels }, ['name', 'volumeId']),
   volumeAttachment: object({ volumeId: id, instanceId: id }, ['volumeId', 'instanceId']),
   sizeGiB: { type: 'number', exclusiveMinimum: 0 },
+  databaseSpec: object(
+    {
+      name,
+      engine: { enum: ['postgres', 'mysql'] },
+      version: { type: 'string', minLength: 1, maxLength: 16 },
+      replicas: { type: 'integer', minimum: 0, maximum: 5 },
+      instanceType: name,
+      labels,
+    },
+    ['name', 'engine', 'version', 'replicas', 'instanceType'],
+  ),
   size: name,
   zoneSpec: object({ domain: name, labels }, ['domain']),
   dnsRecord: object(
