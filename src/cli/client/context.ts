@@ -58,8 +58,10 @@ export interface Context {
   client(): ApiClient;
   /** The Idempotency-Key of this invocation's mutation: `--idempotency-key`, else a new one. */
   readonly idempotencyKey: string;
-  /** `--timeout` in ms (default 5 minutes). */
+  /** `--timeout` in ms (default 5 minutes), counted from the start of the command. */
   readonly timeoutMs: number;
+  /** When `--wait` gives up (epoch ms). */
+  readonly deadline: number;
 }
 
 /** `500ms`, `30s`, `5m`, `1h`, or a bare number of seconds. */
@@ -95,6 +97,7 @@ export function createContext(argv: readonly string[], kinds: KindRegistry, env:
   if (key !== undefined && !/^[\x21-\x7e]{1,255}$/.test(key))
     throw usageError('--idempotency-key: must be 1 to 255 visible ASCII characters');
   let client: ApiClient | undefined;
+  const timeoutMs = options.timeout === undefined ? 300_000 : parseDuration(options.timeout, '--timeout');
   return {
     positionals,
     options,
@@ -111,6 +114,7 @@ export function createContext(argv: readonly string[], kinds: KindRegistry, env:
       return client;
     },
     idempotencyKey: key ?? `cli-${randomUUID()}`,
-    timeoutMs: options.timeout === undefined ? 300_000 : parseDuration(options.timeout, '--timeout'),
+    timeoutMs,
+    deadline: Date.now() + timeoutMs,
   };
 }

@@ -94,7 +94,7 @@ export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv
     const what = missing.map((m) => m[0]).join(' and ');
     const ways = missing.map((m) => `${m[1]} or ${m[2]}`).join(', ');
     throw new CliError(
-      `no ${what}: pass ${ways}, or save a profile with stratus login --url URL --api-key KEY (profile "${profileName}" in ${path}: ${profile ? 'incomplete' : 'not found'})`,
+      `missing ${what}: pass ${ways}, or save a profile with stratus login --url URL --api-key KEY (profile "${profileName}" in ${path}: ${profile ? 'incomplete' : 'not found'})`,
       EXIT.usage,
     );
   }

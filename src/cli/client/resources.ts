@@ -102,14 +102,20 @@ function one(ctx: Context, what: string): string {
 }
 
 /** Prints a mutation's answer, following its operation with `--wait`. */
-async function finish(ctx: Context, kind: KindDefinition, answer: Accepted, done: string): Promise<number> {
+async function finish(
+  ctx: Context,
+  kind: KindDefinition,
+  answer: Accepted,
+  done: string,
+  unchanged = 'unchanged: already in effect',
+): Promise<number> {
   const { format, out } = ctx;
   const subject = nameOf(answer.resource);
   if (!ctx.options.wait || answer.operation === null || isTerminal(answer.operation.state)) {
     if (format === 'table')
       out.write(
         answer.operation === null
-          ? `${subject} unchanged\n`
+          ? `${subject} ${unchanged}\n`
           : `${subject} ${done}: operation ${answer.operation.id} ${answer.operation.state}\n`,
       );
     else await print(out, format, answer, [answer.resource], [], nameOf);
@@ -119,6 +125,7 @@ async function finish(ctx: Context, kind: KindDefinition, answer: Accepted, done
     out: format === 'table' ? out : undefined,
     live: ctx.tty && format === 'table',
     timeoutMs: ctx.timeoutMs,
+    deadline: ctx.deadline,
   });
   if (format === 'table') {
     if (op.resource) out.write(table([op.resource], resourceColumns(kind)));
@@ -204,7 +211,7 @@ export async function runResourceCommand(ctx: Context, kind: KindDefinition): Pr
       if (Object.keys(patch).length === 0)
         throw usageError(`${kind.name} update: nothing to change: give --set, --label or --file`);
       const answer = await client().request<Accepted>('PATCH', `${base}/${id}`, { body: patch, ...mutation });
-      return finish(ctx, kind, answer, 'updated');
+      return finish(ctx, kind, answer, 'updated', 'labels updated (no change of spec)');
     }
     case 'delete': {
       const id = await resolveId(ctx, kind, one(ctx, 'a name or id'));

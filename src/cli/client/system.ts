@@ -126,6 +126,7 @@ export async function runSystem(ctx: Context): Promise<number> {
         out: format === 'table' ? out : undefined,
         live: ctx.tty && format === 'table',
         timeoutMs: ctx.timeoutMs,
+        deadline: ctx.deadline,
       });
     }
     if (format === 'table')
@@ -175,6 +176,7 @@ export async function runOperations(ctx: Context): Promise<number> {
           out: format === 'table' ? out : undefined,
           live: ctx.tty && format === 'table',
           timeoutMs: ctx.timeoutMs,
+          deadline: ctx.deadline,
         });
   await print(out, format, op, [op], operationColumns, (o) => `operations/${o.id}`);
   return 0;

@@ -51,6 +51,8 @@ export interface ProgressOptions {
   /** A live line redrawn in place (stdout is a terminal) instead of plain lines. */
   readonly live: boolean;
   readonly timeoutMs: number;
+  /** When to give up (epoch ms): the command's start plus `timeoutMs`. */
+  readonly deadline: number;
 }
 
 /**
@@ -63,7 +65,7 @@ export async function waitForOperation(
   options: ProgressOptions,
 ): Promise<OperationView> {
   const started = Date.now();
-  const deadline = started + options.timeoutMs;
+  const { deadline } = options;
   const out = options.out;
   let last = '';
   let frame = 0;
