@@ -40,7 +40,8 @@ afterAll(async () => {
   home.dispose();
 });
 
-describe('offline: help, completion and usage', () => {
+// The offline checks and the server's run side by side: their commands share nothing.
+describe.concurrent('the client commands', () => {
   it('writes help from the registry, completes words in bash, and exits 2 on bad command lines', {
     timeout: 90_000,
   }, async () => {
@@ -122,9 +123,7 @@ describe('offline: help, completion and usage', () => {
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toContain('missing an API key: pass --api-key or STRATUS_API_KEY');
   });
-});
 
-describe('against the control plane', () => {
   it('runs every verb family with every output, the exit codes, profiles and --wait', {
     timeout: 180_000,
   }, async () => {
