@@ -11,6 +11,9 @@
 //   src/backends/http, the adapter of `stratus sim`, imports only itself, src/core and the
 //             wire table src/sim/wire it shares with the server, and of npm only undici
 //             (the HTTP client Node's fetch is built on, without fetch's per-call wrapping);
+//   src/cli/client, the client commands, talk to a server over HTTP only: they import only
+//             themselves, src/core and the kind registry src/kinds (for help, completion and
+//             tables offline), and of npm only yaml;
 //   src/drill/check and src/drill/report, pure functions of a run's files, import only
 //             src/drill and the simulator's audit types, and of npm only TypeBox.
 //   src/console, the web console, runs in a browser and talks to the API over HTTP only: it
@@ -36,6 +39,7 @@ const rules = [
     allowed: ['src/backends/http', 'src/core', 'src/sim/wire'],
     packages: ['undici', '@opentelemetry/api'],
   },
+  { layer: 'src/cli/client', allowed: ['src/cli/client', 'src/core', 'src/kinds'], packages: ['yaml'] },
   { layer: 'src/drill/check', allowed: ['src/drill', 'src/sim/audit'], packages: ['typebox'] },
   { layer: 'src/drill/report', allowed: ['src/drill', 'src/sim/audit'], packages: ['typebox'] },
   { layer: 'src/console', allowed: ['src/console'], packages: ['preact', 'vite'] },

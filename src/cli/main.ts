@@ -1,9 +1,10 @@
+// The `stratus` command: the server's commands here, the client's (every kind, operations,
+// events, system, login, completion) in ./client. Each loads only what it runs: a client
+// command never loads the server's modules, so it starts in a fraction of the time.
+
 import { fileURLToPath } from 'node:url';
-import { type Config, isConfigError, loadConfig } from '../config/index.js';
-import { isDataDirInUseError } from '../runtime/data-dir-lock.js';
-import { createLogger } from '../runtime/logger.js';
+import type { Config } from '../config/index.js';
 import { VERSION } from '../version.js';
-import { helpText } from './help.js';
 
 /** Exit status of a command line or setting the program cannot take. */
 export const EXIT_USAGE = 2;
@@ -17,7 +18,10 @@ function fail(message: string, code = 1): number {
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(helpText(VERSION));
+    const { helpText } = await import('./help.js');
+    const { clientHelp } = await import('./client/help.js');
+    const { builtinRegistry } = await import('../kinds/index.js');
+    process.stdout.write(`${helpText(VERSION)}\n${clientHelp(builtinRegistry())}`);
     return command === undefined ? EXIT_USAGE : 0;
   }
   if (command === '--version' || command === '-v') {
@@ -27,16 +31,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (command === 'sim') return (await import('./sim.js')).runSim(rest);
   if (command === 'admin') return (await import('./admin.js')).runAdmin(rest);
   if (command === 'drill') return (await import('./drill.js')).runDrillCommand(rest);
-  if (command !== 'start' && command !== 'migrate') {
-    return fail(
-      `unknown command ${JSON.stringify(command)}: expected start, migrate, admin, sim or drill (see stratus --help)`,
-      EXIT_USAGE,
-    );
-  }
+  // Everything else talks to a running server: the kinds' commands, operations, events, system.
+  if (command !== 'start' && command !== 'migrate')
+    return (await import('./client/index.js')).runClient(argv);
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(helpText(VERSION));
+    process.stdout.write((await import('./help.js')).helpText(VERSION));
     return 0;
   }
+  const { isConfigError, loadConfig } = await import('../config/index.js');
   let config: Config;
   try {
     config = loadConfig({ args: rest, env: process.env });
@@ -49,6 +51,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 async function runMigrate(config: Config): Promise<number> {
   const { openStores, applyMigrations } = await import('../runtime/stores.js');
+  const { isDataDirInUseError } = await import('../runtime/data-dir-lock.js');
+  const { createLogger } = await import('../runtime/logger.js');
   const logger = createLogger({ level: config.logLevel, nodeId: config.nodeId, role: config.role });
   try {
     const stores = await openStores({ ...config, redisUrl: undefined }, logger);
@@ -71,6 +75,8 @@ async function runMigrate(config: Config): Promise<number> {
 
 async function runStart(config: Config): Promise<number> {
   const { startApp } = await import('../runtime/app.js');
+  const { isDataDirInUseError } = await import('../runtime/data-dir-lock.js');
+  const { createLogger } = await import('../runtime/logger.js');
   const logger = createLogger({ level: config.logLevel, nodeId: config.nodeId, role: config.role });
   // A Redis or database outage must never crash the process; anything else that escapes is a bug
   // worth a loud log line, not a silent exit.

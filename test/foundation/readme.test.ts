@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type BuiltCli, buildCli } from '../cli/harness.js';
 import { isReady, killAllStratus, ROOT, spawnStratus } from '../helpers/stratus-process.js';
 
 /** The walk-through's commands: the `sh` blocks that follow a `<!-- walkthrough -->` line. */
@@ -37,7 +38,9 @@ function runBash(script: string, cwd: string, env: Record<string, string>) {
 }
 
 const dirs: string[] = [];
+let cli: BuiltCli | undefined;
 afterAll(async () => {
+  cli?.dispose();
   await killAllStratus();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
@@ -55,14 +58,20 @@ describe('the README', () => {
     dirs.push(home);
     const dataDir = join(home, '.stratus');
     const server = spawnStratus(['start', '--port', '0'], { STRATUS_DATA_DIR: dataDir });
-    const ready = await server.waitForLog(isReady, 120_000);
+    // The walk-through's `stratus` is the CLI built from the sources, on PATH.
+    [cli] = await Promise.all([buildCli(), server.waitForLog(isReady, 120_000)]);
+    const ready = await server.waitForLog(isReady);
     // The first start printed its admin key once, and kept it for the owner only.
     const key = readFileSync(join(dataDir, 'admin-key'), 'utf8').trim();
     expect(server.stderr.join('')).toContain(key);
     expect(statSync(join(dataDir, 'admin-key')).mode & 0o777).toBe(0o600);
 
     const script = walkthrough(readFileSync(join(ROOT, 'README.md'), 'utf8')).join('\n');
-    const run = await runBash(script, home, { STRATUS_URL: String(ready.url).replace(/\/$/, '') });
+    const run = await runBash(script, home, {
+      STRATUS_URL: String(ready.url).replace(/\/$/, ''),
+      PATH: `${cli.binDir}:${process.env.PATH ?? ''}`,
+      XDG_CONFIG_HOME: join(home, 'config'),
+    });
     expect(run.stderr, run.stdout).toBe('');
     expect(run.code).toBe(0);
     const lines = run.stdout.trim().split('\n');
@@ -71,7 +80,15 @@ describe('the README', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^www\.demo\.test Ready 10\.20\.0\.\d+$/));
     expect(lines).toContainEqual('web Ready targets: 1');
     expect(lines).toContainEqual(expect.stringMatching(/^\s+\d+ Created load-balancers\/web$/));
-    expect(lines.slice(-2)).toEqual(['delete network: succeeded', 'delete zone: succeeded']);
+    expect(lines).toContain('delete network: succeeded');
+    expect(lines).toContain('delete zone: succeeded');
+    // The CLI's part: a table of real columns, names for scripts, the system view, the delete.
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^app-1 +inst_[0-9a-z]{26} +Ready +\d+s +ubuntu-24\.04 +small +net_/),
+    );
+    expect(lines).toContain('instances/app-1');
+    expect(lines).toContainEqual(expect.stringMatching(/^NODE +ROLE +STATE/));
+    expect(lines.at(-1)).toBe('networks/cli-demo deleted');
 
     // Nothing is left behind.
     for (const kind of ['networks', 'instances', 'volumes', 'dns-zones', 'dns-records', 'load-balancers']) {
