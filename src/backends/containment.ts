@@ -1,7 +1,8 @@
 // What G6 asks of the resilient wrapper, measured where the calls are made: how long a call
 // took to be refused by an open breaker (fail-fast), and how long calls to the other backends
 // took while one backend was stalled (its breaker not closed, or a call of it in flight for
-// longer than `hangMs`). The last `keep` samples of each are kept per backend, in memory, and
+// longer than `hangMs`: 5 s by default, so a call merely slowed by a loaded machine does not
+// count as a stall). The last `keep` samples of each are kept per backend, in memory, and
 // published with the breaker report (src/runtime/breaker-report.ts), so a drill can judge
 // containment from the processes' own figures rather than from nothing.
 
@@ -16,7 +17,7 @@ export interface ContainmentSamples {
 export interface ContainmentOptions {
   /** Whether `backend`'s breaker is not closed (open, half-open or isolated). */
   readonly breakerOpen: (backend: string) => boolean;
-  /** A call in flight this long marks its backend stalled; default 1 000 ms. */
+  /** A call in flight this long marks its backend stalled; default 5 000 ms. */
   readonly hangMs?: number;
   /** Samples kept per backend and kind; default 64. */
   readonly keep?: number;
@@ -37,7 +38,7 @@ export class ContainmentSampler {
 
   constructor(options: ContainmentOptions) {
     this.#breakerOpen = options.breakerOpen;
-    this.#hangMs = options.hangMs ?? 1_000;
+    this.#hangMs = options.hangMs ?? 5_000;
     this.#keep = options.keep ?? 64;
     this.now = options.now ?? (() => performance.now());
   }
