@@ -106,6 +106,7 @@ describe('the OpenAPI document', () => {
   it('lists these paths and operationIds', () => {
     expect(operationsOf(doc)).toEqual([
       'DELETE /v1/api-keys/{id} revokeApiKey',
+      'DELETE /v1/autoscaling-groups/{id} deleteAutoscalingGroup',
       'DELETE /v1/dns-records/{id} deleteDnsRecord',
       'DELETE /v1/dns-zones/{id} deleteDnsZone',
       'DELETE /v1/gadgets/{id} deleteGadget',
@@ -120,6 +121,8 @@ describe('the OpenAPI document', () => {
       'GET /readyz getReadiness',
       'GET /v1/api-keys listApiKeys',
       'GET /v1/api-keys/{id} getApiKey',
+      'GET /v1/autoscaling-groups listAutoscalingGroups',
+      'GET /v1/autoscaling-groups/{id} getAutoscalingGroup',
       'GET /v1/billing/summary getBillingSummary',
       'GET /v1/dns-records listDnsRecords',
       'GET /v1/dns-records/{id} getDnsRecord',
@@ -146,6 +149,7 @@ describe('the OpenAPI document', () => {
       'GET /v1/volumes listVolumes',
       'GET /v1/volumes/{id} getVolume',
       'GET /v1/watch watchEvents',
+      'PATCH /v1/autoscaling-groups/{id} patchAutoscalingGroup',
       'PATCH /v1/dns-records/{id} patchDnsRecord',
       'PATCH /v1/dns-zones/{id} patchDnsZone',
       'PATCH /v1/gadgets/{id} patchGadget',
@@ -156,6 +160,8 @@ describe('the OpenAPI document', () => {
       'PATCH /v1/subnets/{id} patchSubnet',
       'PATCH /v1/volumes/{id} patchVolume',
       'POST /v1/api-keys createApiKey',
+      'POST /v1/autoscaling-groups createAutoscalingGroup',
+      'POST /v1/autoscaling-groups/{id}/scale scaleAutoscalingGroup',
       'POST /v1/dns-records createDnsRecord',
       'POST /v1/dns-zones createDnsZone',
       'POST /v1/gadgets createGadget',
