@@ -138,7 +138,7 @@ describe('autoscaling across a leader SIGKILL (real processes)', () => {
         for (const i of instances) {
           const name = nameOf.get(i.labels?.['stratus.io/resource-id'] ?? '');
           if (!name || i.state === 'terminating' || i.state === 'terminated') continue;
-          (slots[name] ??= []).push(i.id);
+          slots[name] = [...(slots[name] ?? []), i.id];
           if (loaded.get(i.id) !== cpu) {
             await admin('PUT', `/instances/${i.id}/load`, { cpu });
             loaded.set(i.id, cpu);
