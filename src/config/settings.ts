@@ -383,6 +383,25 @@ export const SETTINGS = {
     meaning: 'between two passes of the accounting controller',
     to: 'accounting.resyncMs',
   }),
+  computeResyncMs: row({
+    flag: 'compute-resync-ms',
+    env: 'COMPUTE_RESYNC_MS',
+    kind: millis(10, 3_600_000),
+    default: undefined,
+    kernelDefault: '5 s',
+    meaning:
+      'between two passes of the autoscaling, lb-sync and healing controllers with nothing waking them',
+    to: 'compute.resyncMs',
+  }),
+  healingBackoffMs: row({
+    flag: 'healing-backoff-ms',
+    env: 'HEALING_BACKOFF_MS',
+    kind: millis(10, 3_600_000),
+    default: undefined,
+    kernelDefault: '2 s',
+    meaning: 'the wait after the first restart of a crashed instance, doubled after each',
+    to: 'healing.backoffMs',
+  }),
 
   replicaMonitorResyncMs: row({
     flag: 'replica-monitor-resync-ms',

@@ -224,7 +224,11 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
   async function finalizeDelete(kind: KindDefinition, resource: Resource, lease: store.LeaseRef) {
     return db.transaction(async (tx) => {
       if (!(await store.finalizeDelete(tx, resource.id, resource.generation, lease))) return false;
-      for (const id of referencedIds(kind, resource.spec)) {
+      // What it references, and its owner: a child's removal may be the last one its owner's
+      // delete waits for.
+      const parents = referencedIds(kind, resource.spec);
+      if (resource.owner !== undefined && !parents.includes(resource.owner)) parents.push(resource.owner);
+      for (const id of parents) {
         const parent = await store.lockDeleting(tx, id);
         if (!parent || (await store.referrers(tx, parent.tenant, parent.id)).length > 0) continue;
         const op = await store.latestOperation(tx, parent.id);

@@ -67,6 +67,18 @@ export interface MutationOptions {
   readonly cascade?: boolean;
   /** The W3C traceparent of the request, when traced: its jobs continue the trace. */
   readonly trace?: string;
+  /**
+   * Runs the change inside this transaction instead of one of its own (a controller's fenced
+   * transaction): it commits or rolls back with it. No Idempotency-Key then; call
+   * {@link ResourceService.wakeRelays} once the transaction committed.
+   */
+  readonly tx?: Queryable;
+  /**
+   * The id of the owner of the resource, a child: at create, the owner it is recorded with
+   * (same tenant, not being deleted, of a kind that `owns` this one); at delete, the owner
+   * removing its child, which no referrer refuses.
+   */
+  readonly owner?: string;
 }
 
 /** Options of {@link createResourceService}. */
@@ -109,6 +121,8 @@ export interface ResourceService {
     options?: MutationOptions,
   ): Promise<Answer>;
   getOperation(tenant: string, id: string): Promise<store.Operation>;
+  /** Wakes the outbox relays: after a transaction passed as `tx` that wrote a job committed. */
+  wakeRelays(): void;
 }
 
 function headersOf(accepted: Accepted) {
@@ -245,6 +259,17 @@ export function createResourceService(options: ResourceServiceOptions): Resource
     opts: MutationOptions,
     work: (tx: Queryable) => Promise<Accepted>,
   ) => {
+    if (opts.tx) {
+      if (opts.idempotency)
+        throw new TypeError("a change inside a caller's transaction takes no Idempotency-Key");
+      const accepted = await work(opts.tx);
+      return {
+        status: accepted.operation ? 202 : 200,
+        body: JSON.stringify(accepted),
+        replayed: false,
+        ...headersOf(accepted),
+      };
+    }
     const answer = await db.transaction(async (tx): Promise<Answer> => {
       const key = opts.idempotency;
       const stored = key && (await claimIdempotency(tx, tenant, key, limits));
@@ -396,6 +421,30 @@ export function createResourceService(options: ResourceServiceOptions): Resource
     return walk(root);
   };
 
+  /**
+   * Marks every child of `owner` deleted (each with its own generation, operation and job, so
+   * they go in parallel) and returns how many remain: while any does, the owner's own job is
+   * held, and the removal of the last child starts it (reconcile.ts). A child still referenced
+   * by another resource (a load balancer's target) waits for it in its pass (DependentsPending).
+   */
+  const deleteChildren = async (tx: Queryable, owner: Resource, trace: string | undefined) => {
+    const children = await store.lockChildren(tx, owner.id);
+    for (const child of children)
+      if (!(await pendingDelete(tx, child))) await markDeleting(tx, child, true, trace);
+    return children.length;
+  };
+
+  /** The owner of a child about to be created: same tenant, owning its kind, not being deleted. */
+  const lockOwner = async (tx: Queryable, tenant: string, kind: KindDefinition, ownerId: string) => {
+    const found = await store.lockReference(tx, tenant, ownerId);
+    const ownerKind = found && kinds.get(found.kind);
+    if (!found || !ownerKind?.owns?.includes(kind.name))
+      throw new ValidationError([
+        { path: '/owner', message: `no owner of ${kind.name} ${ownerId} in this tenant` },
+      ]);
+    if (found.deleting) throw new DeletingError(`${ownerId} is being deleted`);
+  };
+
   const locked = async (tx: Queryable, tenant: string, kind: string, id: string, ifMatch?: string) => {
     const current = await store.lockResource(tx, tenant, kind, id);
     if (!current) throw new NotFoundError(`no ${kind} ${id}`);
@@ -492,10 +541,16 @@ export function createResourceService(options: ResourceServiceOptions): Resource
     async create(tenant, kindName, body, opts = {}) {
       const kind = kindOf(kindName);
       const valid = validateBody(kind, body);
-      const created = await createInOneTrip(tenant, kind, valid, opts);
-      if (created) return created;
+      if (opts.owner === undefined && !opts.tx) {
+        const created = await createInOneTrip(tenant, kind, valid, opts);
+        if (created) return created;
+      }
       return mutate(tenant, opts, async (tx) => {
         const refIds = await resolveReferences(tx, kinds, kind, tenant, valid.spec);
+        if (opts.owner !== undefined) {
+          await lockOwner(tx, tenant, kind, opts.owner);
+          if (!refIds.includes(opts.owner)) refIds.push(opts.owner);
+        }
         await admit(tx, kind, tenant, undefined, valid.spec);
         // Resource, operation and job in one statement (see accept for the pieces).
         const id = newId(kind.idPrefix);
@@ -512,6 +567,7 @@ export function createResourceService(options: ResourceServiceOptions): Resource
             spec: valid.spec,
             status: pendingStatus(undefined, 1, false),
             refIds,
+            ...(opts.owner === undefined ? {} : { owner: opts.owner }),
           },
           { id: newId('op'), verb: 'create', jobKey },
           encodeEnvelope({ key: jobKey, kind: RECONCILE_JOB, payload, maxAttempts, trace: opts.trace }),
@@ -578,10 +634,14 @@ export function createResourceService(options: ResourceServiceOptions): Resource
         if (pending) return pending;
         // The row is locked first and the referrers read after, so a create that references
         // this resource either committed before (and is seen) or waits and then sees the
-        // deletion (lock-reference.sql).
-        const others = await store.referrers(tx, tenant, id);
+        // deletion (lock-reference.sql). Its own children do not refuse the delete: they go first.
+        // A child removed by its owner's controller does not wait for a 409 either: its pass
+        // waits until what references it (a load balancer's target) lets go.
+        const byOwner = opts.owner !== undefined && current.owner === opts.owner;
+        const others = byOwner ? [] : await store.referrers(tx, tenant, id, { children: false });
         if (others.length > 0) throw new HasReferrersError(id, others);
-        return markDeleting(tx, current, true, opts.trace);
+        const children = await deleteChildren(tx, current, opts.trace);
+        return markDeleting(tx, current, children === 0, opts.trace);
       });
     },
 
@@ -613,6 +673,8 @@ export function createResourceService(options: ResourceServiceOptions): Resource
         };
       });
     },
+
+    wakeRelays,
 
     async getOperation(tenant, id) {
       const operation = await store.getOperation(db, tenant, id);

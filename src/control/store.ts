@@ -19,6 +19,7 @@ const SQL = {
   lockReference: sql('lock-reference'),
   referrers: sql('referrers'),
   referrerRows: sql('referrer-rows'),
+  children: sql('children'),
   admissionLock: sql('admission-lock'),
   lockHeldDelete: sql('lock-held-delete'),
   tenantResources: sql('tenant-resources'),
@@ -86,6 +87,7 @@ export function toResource(row: Row): Resource {
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
     deletionRequestedAt: row.deletion_requested_at == null ? null : iso(row.deletion_requested_at),
+    ...(row.owner_id == null ? {} : { owner: row.owner_id as string }),
   };
 }
 
@@ -119,6 +121,8 @@ export interface NewResource {
   readonly spec: unknown;
   readonly status: ResourceStatus<unknown>;
   readonly refIds: readonly string[];
+  /** The owner of a child resource (its id belongs in `refIds` too). */
+  readonly owner?: string;
 }
 
 /** Inserts at generation 1; undefined when the name is taken in the tenant and kind. */
@@ -159,6 +163,7 @@ export async function createResource(
     op.verb,
     op.jobKey,
     jobBody,
+    r.owner ?? null,
   ]);
   const row = res.rows[0];
   if (!row) return undefined;
@@ -360,6 +365,8 @@ export interface ListQuery {
   readonly after?: string;
   /** Labels every row must carry. */
   readonly labels?: Readonly<Record<string, string>>;
+  /** Only the children of this owner. */
+  readonly owner?: string;
   readonly limit: number;
 }
 
@@ -376,6 +383,7 @@ export async function listResources(
     query.after ?? null,
     json(query.labels ?? {}),
     query.limit,
+    query.owner ?? null,
   ]);
   return res.rows.map(toResource);
 }
@@ -419,15 +427,29 @@ export async function lockReference(
   );
 }
 
-/** Up to 20 resources of the tenant referencing `id`, as `kind/name (id)`. */
-export async function referrers(q: Queryable, tenant: string, id: string): Promise<string[]> {
-  const res = await q.query(SQL.referrers, [tenant, id]);
+/**
+ * Up to 20 resources of the tenant referencing `id`, as `kind/name (id)`; its children too
+ * unless `children` is false.
+ */
+export async function referrers(
+  q: Queryable,
+  tenant: string,
+  id: string,
+  { children = true }: { readonly children?: boolean } = {},
+): Promise<string[]> {
+  const res = await q.query(SQL.referrers, [tenant, id, children]);
   return res.rows.map((r) => `${r.kind as string}/${r.name as string} (${r.id as string})`);
 }
 
 /** The resources of the tenant referencing `id`, locked for update (a cascading delete's). */
 export async function lockReferrers(tx: Queryable, tenant: string, id: string): Promise<Resource[]> {
   const res = await tx.query(SQL.referrerRows, [tenant, id]);
+  return res.rows.map(toResource);
+}
+
+/** The children of `ownerId`, locked for update (an owner's delete marks them deleted first). */
+export async function lockChildren(tx: Queryable, ownerId: string): Promise<Resource[]> {
+  const res = await tx.query(SQL.children, [ownerId]);
   return res.rows.map(toResource);
 }
 

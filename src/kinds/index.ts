@@ -1,6 +1,7 @@
 // The kinds Stratus serves. Adding a kind is a folder beside these and a line here.
 import type { KindDefinition } from '../core/resources/kind.js';
 import { KindRegistry } from '../core/resources/registry.js';
+import { autoscalingGroups } from './autoscaling-groups/index.js';
 import { databases } from './databases/index.js';
 import { dnsRecords } from './dns-records/index.js';
 import { dnsZones } from './dns-zones/index.js';
@@ -22,6 +23,7 @@ export const builtinKinds: readonly KindDefinition[] = [
   dnsZones,
   dnsRecords,
   databases,
+  autoscalingGroups,
 ];
 
 /** A registry of the built-in kinds. */

@@ -8,6 +8,7 @@ import { buildServer } from '../api/server.js';
 import { type Backends, createBackends } from '../backends/index.js';
 import { type Config, optionsAt } from '../config/index.js';
 import type { AuthService } from '../control/auth/index.js';
+import type { BackendPorts } from '../core/ports/index.js';
 import type { Elector } from '../ha/leader/port.js';
 import type { Runnable } from '../ha/lifecycle/runnable.js';
 import { ServiceManager } from '../ha/lifecycle/service-manager.js';
@@ -91,10 +92,10 @@ interface ServiceContext {
   /** Present on processes that run worker services. */
   elector: Elector | undefined;
   jobs: JobSystem | undefined;
-  /** The wrapped backends (the database controllers act on them). */
-  backends: Backends;
   /** What the node heartbeat publishes: this process's breaker states. */
   report: () => unknown;
+  /** The backends behind their policies (the compute and database controllers use them). */
+  ports: BackendPorts;
 }
 
 /** Background services by role: which runnables a process of this role owns. */
@@ -105,8 +106,8 @@ function backgroundServices({
   registry,
   elector,
   jobs,
-  backends,
   report,
+  ports,
 }: ServiceContext): Runnable[] {
   const warn = (what: string) => (err: Error) => logger.warn({ err: err.message }, `${what} failed`);
   const services: Runnable[] = [
@@ -124,7 +125,7 @@ function backgroundServices({
       logger,
       registry,
     ),
-    ...controllerRunnables({ config, db: stores.db, elector, logger, registry, backends }),
+    ...controllerRunnables({ config, db: stores.db, elector, logger, registry, ports }),
   );
   return services;
 }
@@ -232,8 +233,8 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
       registry,
       elector,
       jobs,
-      backends,
       report: breakers.report,
+      ports: backends,
     }))
       manager.add(r);
 

@@ -3,18 +3,23 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type Config, optionsAt } from '../config/index.js';
+import { createResourceService, type ResourceService } from '../control/service.js';
 import { accountingController } from '../controllers/accounting/controller.js';
+import { autoscalingController } from '../controllers/autoscaling/controller.js';
 import { databaseFailoverController } from '../controllers/databases/failover.js';
 import { replicaMonitorController } from '../controllers/databases/monitor.js';
 import type { ControllerDefinition } from '../controllers/framework/define.js';
 import { controllerGuard } from '../controllers/framework/guard.js';
 import { createControllerMetrics } from '../controllers/framework/metrics.js';
 import { eventWake } from '../controllers/framework/wake.js';
+import { healingController } from '../controllers/healing/controller.js';
+import { lbSyncController } from '../controllers/lb-sync/controller.js';
 import type { BackendPorts } from '../core/ports/index.js';
 import type { Database } from '../ha/db/database.js';
 import { createLeaderMetrics } from '../ha/leader/metrics.js';
 import type { Elector } from '../ha/leader/port.js';
 import type { Runnable } from '../ha/lifecycle/runnable.js';
+import { builtinRegistry } from '../kinds/index.js';
 import { controlPlaneKeys } from './leader-keys.js';
 
 /** What the controllers of a process need from it. */
@@ -24,24 +29,38 @@ export interface ControllerWiring {
   readonly elector: Elector;
   readonly logger: Logger;
   readonly registry: Registry;
-  /** The backends (wrapped in their policies) the controllers act on. */
-  readonly backends: BackendPorts;
+  /**
+   * The backends (already behind their resilience policies): the compute controllers read them,
+   * the database controllers fence and promote through them.
+   */
+  readonly ports: BackendPorts;
 }
 
 /** Every controller this process runs when it leads its key. */
-export function controllerDefinitions(config: Config, backends: BackendPorts): ControllerDefinition[] {
+export function controllerDefinitions(
+  config: Config,
+  deps: { readonly service: ResourceService; readonly ports: BackendPorts },
+): ControllerDefinition[] {
+  const compute = { service: deps.service, compute: deps.ports.compute, ...optionsAt(config, 'compute') };
   return [
     accountingController({ leaderKey: controlPlaneKeys.accounting, ...optionsAt(config, 'accounting') }),
     replicaMonitorController({
       leaderKey: controlPlaneKeys.replicaMonitor,
-      database: backends.database,
+      database: deps.ports.database,
       ...optionsAt(config, 'replicaMonitor'),
     }),
     databaseFailoverController({
       leaderKey: controlPlaneKeys.databaseFailover,
-      database: backends.database,
+      database: deps.ports.database,
       caller: config.nodeId,
       ...optionsAt(config, 'databaseFailover'),
+    }),
+    lbSyncController({ leaderKey: controlPlaneKeys.lbSync, ...compute }),
+    autoscalingController({ leaderKey: controlPlaneKeys.autoscaling, ...compute }),
+    healingController({
+      leaderKey: controlPlaneKeys.healing,
+      ...compute,
+      limits: optionsAt(config, 'healing'),
     }),
   ];
 }
@@ -55,7 +74,10 @@ export function controllerRunnables(w: ControllerWiring): Runnable[] {
   });
   const metrics = createControllerMetrics(w.registry);
   const leaderMetrics = createLeaderMetrics(w.registry);
-  return controllerDefinitions(w.config, w.backends).map((def) =>
+  // The compute controllers write resources through the one write path, in their fenced
+  // transactions.
+  const service = createResourceService({ db: w.db, kinds: builtinRegistry() });
+  return controllerDefinitions(w.config, { service, ports: w.ports }).map((def) =>
     controllerGuard(def, {
       db: w.db,
       elector: w.elector,

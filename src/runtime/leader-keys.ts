@@ -12,6 +12,12 @@ export const controlPlaneKeys = {
   // The singleton controllers of DESIGN.md §10 take ids from 110, one each.
   /** Records every minute of every resource's life once (src/controllers/accounting). */
   accounting: leaderKeys.register('accounting', 110),
+  /** Load balancers' targets follow their groups' running instances (src/controllers/lb-sync). */
+  lbSync: leaderKeys.register('lb-sync', 112),
+  /** Autoscaling groups sized from CPU, their instances created and deleted (src/controllers/autoscaling). */
+  autoscaling: leaderKeys.register('autoscaling', 113),
+  /** Crashed instances restarted or replaced (src/controllers/healing). */
+  healing: leaderKeys.register('healing', 115),
   /** Managed databases' replication lag and node health → conditions (src/controllers/databases). */
   replicaMonitor: leaderKeys.register('replica-monitor', 116),
   /** A managed database's primary down past a threshold → fence it, promote a replica. */

@@ -107,6 +107,9 @@ function envelope(kind: string | undefined, spec: TSchema, outputs: TSchema, $id
       createdAt: DateTime,
       updatedAt: DateTime,
       deletionRequestedAt: Type.Union([DateTime, Type.Null()]),
+      owner: Type.Optional(
+        Type.String({ description: 'the id of the resource owning this one (a child); absent otherwise' }),
+      ),
     },
     { $id },
   );

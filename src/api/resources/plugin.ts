@@ -76,12 +76,13 @@ function routesOf(app: FastifyInstance, kind: KindDefinition, options: ResourceR
   const base = `/${kind.name}`;
 
   app.get(base, { schema: { querystring: ListQuery } }, async (request) => {
-    const q = request.query as { limit?: number; cursor?: string; labelSelector?: string };
+    const q = request.query as { limit?: number; cursor?: string; labelSelector?: string; owner?: string };
     const limit = q.limit ?? DEFAULT_LIMIT;
     const items = await service.list(tenant(request), kind.name, {
       limit: limit + 1,
       ...(q.cursor === undefined ? {} : { after: decodeCursor(q.cursor) }),
       ...(q.labelSelector === undefined ? {} : { labels: parseLabelSelector(q.labelSelector) }),
+      ...(q.owner === undefined ? {} : { owner: q.owner }),
     });
     const page = items.slice(0, limit);
     return items.length > limit

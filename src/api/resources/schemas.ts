@@ -30,6 +30,9 @@ export const ListQuery = Type.Object(
     labelSelector: Type.Optional(
       Type.String({ maxLength: 2000, description: 'key=value,key2=value2: all must match' }),
     ),
+    owner: Type.Optional(
+      Type.String({ maxLength: 64, description: 'only the children of this resource (its id)' }),
+    ),
   },
   { additionalProperties: false },
 );

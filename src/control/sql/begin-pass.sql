@@ -4,7 +4,7 @@
 -- operation is not terminal yet (as mark-operation.sql: a deposed worker changes nothing).
 -- No row at all: the resource is gone.
 WITH target AS (
-  SELECT id, tenant, kind, name, labels, spec, status, generation, resource_version, created_at, updated_at, deletion_requested_at, ref_ids
+  SELECT id, tenant, kind, name, labels, spec, status, generation, resource_version, created_at, updated_at, deletion_requested_at, owner_id, ref_ids
   FROM stratus_resources
   WHERE id = $1
 ), running AS (
@@ -19,9 +19,9 @@ WITH target AS (
     )
   RETURNING id
 )
-SELECT true AS target, id, tenant, kind, name, labels, spec, status, generation, resource_version, created_at, updated_at, deletion_requested_at
+SELECT true AS target, id, tenant, kind, name, labels, spec, status, generation, resource_version, created_at, updated_at, deletion_requested_at, owner_id
 FROM target
 UNION ALL
-SELECT false, r.id, r.tenant, r.kind, r.name, r.labels, r.spec, r.status, r.generation, r.resource_version, r.created_at, r.updated_at, r.deletion_requested_at
+SELECT false, r.id, r.tenant, r.kind, r.name, r.labels, r.spec, r.status, r.generation, r.resource_version, r.created_at, r.updated_at, r.deletion_requested_at, r.owner_id
 FROM stratus_resources AS r
 WHERE r.id = ANY ((SELECT ref_ids FROM target)::text[])

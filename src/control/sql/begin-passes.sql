@@ -8,7 +8,7 @@ WITH req AS (
   SELECT q.id, q.job_key, q.token, q.generation
   FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS q(id, job_key, token, generation)
 ), target AS (
-  SELECT id, tenant, kind, name, labels, spec, status, generation, resource_version, created_at, updated_at, deletion_requested_at, ref_ids
+  SELECT id, tenant, kind, name, labels, spec, status, generation, resource_version, created_at, updated_at, deletion_requested_at, owner_id, ref_ids
   FROM stratus_resources
   WHERE id = ANY ($1::text[])
 ), running AS (
@@ -24,10 +24,10 @@ WITH req AS (
     )
   RETURNING o.id
 )
-SELECT true AS target, t.ref_ids, t.id, t.tenant, t.kind, t.name, t.labels, t.spec, t.status, t.generation, t.resource_version, t.created_at, t.updated_at, t.deletion_requested_at
+SELECT true AS target, t.ref_ids, t.id, t.tenant, t.kind, t.name, t.labels, t.spec, t.status, t.generation, t.resource_version, t.created_at, t.updated_at, t.deletion_requested_at, t.owner_id
 FROM target AS t
 UNION ALL
-SELECT false, NULL, r.id, r.tenant, r.kind, r.name, r.labels, r.spec, r.status, r.generation, r.resource_version, r.created_at, r.updated_at, r.deletion_requested_at
+SELECT false, NULL, r.id, r.tenant, r.kind, r.name, r.labels, r.spec, r.status, r.generation, r.resource_version, r.created_at, r.updated_at, r.deletion_requested_at, r.owner_id
 FROM stratus_resources AS r
 WHERE r.id IN (SELECT unnest(ref_ids) FROM target)
   AND r.id <> ALL ($1::text[])

@@ -3,7 +3,7 @@
 -- and its job never enqueued (it is, once the last dependent is gone). Locked for update,
 -- in id order, so two dependents failing at once take turns.
 SELECT r.id, r.tenant, r.kind, r.name, r.labels, r.spec, r.status, r.generation, r.resource_version,
-       r.created_at, r.updated_at, r.deletion_requested_at
+       r.created_at, r.updated_at, r.deletion_requested_at, r.owner_id
 FROM stratus_resources d
 JOIN stratus_resources r ON r.id = ANY (d.ref_ids)
 JOIN LATERAL (

@@ -105,6 +105,12 @@ export interface KindDefinition<S extends TObject = TObject, O extends TObject =
   readonly references?: readonly ReferenceDefinition[];
   /** Spec fields a PATCH may not change. */
   readonly immutable?: readonly string[];
+  /**
+   * The kinds of the child resources this kind owns (an autoscaling group owns instances).
+   * Children are created by its controller with the owner recorded (`Resource.owner`), named
+   * `<owner name>-<slot>`; deleting the owner deletes them first.
+   */
+  readonly owns?: readonly string[];
   /** Checks the schema cannot express (a CIDR's prefix length); paths relative to the body. */
   validate?(spec: Static<S>): FieldError[];
   /**

@@ -56,6 +56,11 @@ export interface Resource<Spec = Record<string, unknown>, Outputs = Record<strin
   readonly updatedAt: string;
   /** Set once deletion was asked for; the row goes when the backend confirms. */
   readonly deletionRequestedAt: string | null;
+  /**
+   * The id of the resource that owns this one (an autoscaling group's instance), absent for a
+   * resource of its own. Deleting the owner deletes its children first.
+   */
+  readonly owner?: string;
 }
 
 /** The `Ready` condition of a status, if any. */

@@ -1,0 +1,3 @@
+-- The autoscaling controller's state of every group.
+SELECT group_id, desired, spec_generation, (extract(epoch FROM last_scaled_at) * 1000)::double precision AS last_scaled_ms
+FROM stratus_autoscaling

@@ -1,0 +1,92 @@
+// What the compute controllers (autoscaling, lb-sync, healing) read of the world: resources
+// across tenants from the store, instances and their CPU from the compute backend. Reads only;
+// every write goes through the resource service inside the term's fenced transaction.
+
+import { toResource } from '../../control/store.js';
+import { isNotFoundError } from '../../core/errors/backend-errors.js';
+import type { ComputePort, Instance } from '../../core/ports/compute.js';
+import type { Resource } from '../../core/resources/resource.js';
+import type { Queryable } from '../../ha/db/database.js';
+import { loadText } from '../../ha/db/sql-loader.js';
+
+const SQL = {
+  ofKind: loadText(new URL('./sql/resources-of-kind.sql', import.meta.url)),
+  childrenOf: loadText(new URL('./sql/children-of.sql', import.meta.url)),
+};
+
+/** Every resource of a kind, of every tenant. */
+export async function resourcesOfKind(q: Queryable, kind: string): Promise<Resource[]> {
+  return (await q.query(SQL.ofKind, [kind])).rows.map(toResource);
+}
+
+/** The children of some owners, by owner id. */
+export async function childrenOf(q: Queryable, owners: readonly string[]): Promise<Map<string, Resource[]>> {
+  const byOwner = new Map<string, Resource[]>(owners.map((id) => [id, []]));
+  if (owners.length === 0) return byOwner;
+  for (const row of (await q.query(SQL.childrenOf, [owners])).rows) {
+    const child = toResource(row);
+    byOwner.get(child.owner!)?.push(child);
+  }
+  return byOwner;
+}
+
+/** Page size of the backend listing. */
+const PAGE = 500;
+
+/** Every instance of the compute backend, by backend id. */
+export async function backendInstances(
+  compute: ComputePort,
+  signal: AbortSignal,
+): Promise<Map<string, Instance>> {
+  const out = new Map<string, Instance>();
+  let cursor: string | undefined;
+  do {
+    const page = await compute.listInstances({ signal, limit: PAGE, ...(cursor ? { cursor } : {}) });
+    for (const i of page.items) out.set(i.id, i);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return out;
+}
+
+/** The backend id a reconcile pass recorded for an instance resource. */
+export function backendIdOf(instance: Resource): string | undefined {
+  const id = (instance.status.outputs as { backendId?: unknown } | undefined)?.backendId;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
+
+/**
+ * One CPU sample of an instance in percent: the first item of its stats stream, which is then
+ * closed. Undefined when the instance is gone.
+ */
+export async function cpuPercent(
+  compute: ComputePort,
+  backendId: string,
+  signal: AbortSignal,
+): Promise<number | undefined> {
+  try {
+    const stream = await compute.streamStats(backendId, { signal });
+    const iterator = stream[Symbol.asyncIterator]();
+    try {
+      const first = await iterator.next();
+      return first.done ? undefined : first.value.cpu * 100;
+    } finally {
+      await iterator.return?.();
+    }
+  } catch (err) {
+    if (isNotFoundError(err)) return undefined;
+    throw err;
+  }
+}
+
+/** The slot of a child named `<owner name>-<slot>`, or undefined for another name. */
+export function slotOf(ownerName: string, childName: string): number | undefined {
+  const prefix = `${ownerName}-`;
+  if (!childName.startsWith(prefix)) return undefined;
+  const rest = childName.slice(prefix.length);
+  return /^(0|[1-9][0-9]{0,2})$/.test(rest) ? Number(rest) : undefined;
+}
+
+/** The name of the child in `slot`. */
+export function childName(ownerName: string, slot: number): string {
+  return `${ownerName}-${slot}`;
+}
