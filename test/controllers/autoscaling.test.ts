@@ -172,7 +172,10 @@ describe('autoscaling groups (one process, real PostgreSQL)', () => {
       ['web-0', id, 'small'],
       ['web-1', id, 'small'],
     ]);
-    // A second pass over the same world writes nothing.
+    // A second pass over the same world writes nothing. The group's own create job may still
+    // be writing its status: wait for it first, so only the controller can move the version.
+    const operation = (created.body.operation as { id: string }).id;
+    expect((await req('GET', `/v1/operations/${operation}?wait=20s`)).body.state).toBe('succeeded');
     const version = (await req('GET', `/v1/autoscaling-groups/${id}`)).body.resourceVersion;
     await pass(autoscaling);
     expect((await children(id)).length).toBe(2);

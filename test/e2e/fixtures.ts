@@ -65,6 +65,23 @@ export const fixtures: Readonly<Record<string, Fixture>> = {
   'dns-records': (ctx) => ({
     spec: { zone: ref(ctx, 'dns-zones'), name: 'www', type: 'A', ttl: 300, instance: ref(ctx, 'instances') },
   }),
+  databases: ({ index }) => ({
+    spec: {
+      engine: index % 2 === 0 ? 'postgres' : 'mysql',
+      version: index % 2 === 0 ? '16' : '8.4',
+      replicas: 0,
+      instanceType: 'small',
+    },
+  }),
+  // Desired 0: a group of its own creates no instances, so the counts of every kind stay the test's.
+  'autoscaling-groups': (ctx) => ({
+    spec: {
+      template: { image: 'ubuntu-24.04', instanceType: 'small', network: ref(ctx, 'networks') },
+      minSize: 0,
+      maxSize: 2,
+      desired: 0,
+    },
+  }),
 };
 
 /** The fixture of `kind`; throws naming the kind when the table has none. */
