@@ -16,6 +16,7 @@ import {
   loadBalancerOperations,
   networkOperations,
   storageOperations,
+  webhookOperations,
 } from './operations.js';
 import {
   type BackendResilienceOptions,
@@ -33,6 +34,7 @@ export const DEFAULT_BULKHEADS: Readonly<Record<BackendKind, number>> = {
   storage: 10,
   dns: 10,
   loadBalancer: 10,
+  webhook: 10,
 };
 
 /** Resilience settings of one backend, with per-operation overrides. */
@@ -66,6 +68,8 @@ export interface CreateBackendsOptions {
   readonly dns?: BackendOptions<BackendPorts['dns']>;
   /** Load-balancer settings. */
   readonly loadBalancer?: BackendOptions<BackendPorts['loadBalancer']>;
+  /** Webhook settings. */
+  readonly webhook?: BackendOptions<BackendPorts['webhook']>;
   /** Where to export the policies' metrics (never prom-client's global registry). */
   readonly registry?: Registry;
   /** Clock and timers of every policy; default the process's. */
@@ -105,6 +109,7 @@ const OPERATIONS: { readonly [K in BackendKind]: OperationTable<BackendPorts[K]>
   storage: storageOperations,
   dns: dnsOperations,
   loadBalancer: loadBalancerOperations,
+  webhook: webhookOperations,
 };
 
 /** Every backend kind, in a fixed order. */
@@ -141,6 +146,7 @@ export function createBackends(options: CreateBackendsOptions = {}): Backends {
     storage: wrap('storage'),
     dns: wrap('dns'),
     loadBalancer: wrap('loadBalancer'),
+    webhook: wrap('webhook'),
   };
   const backends = KINDS.map((kind) => [kind, wrapped[kind]] as const);
   if (options.registry !== undefined) {
@@ -161,6 +167,7 @@ export function createBackends(options: CreateBackendsOptions = {}): Backends {
     storage: wrapped.storage.port,
     dns: wrapped.dns.port,
     loadBalancer: wrapped.loadBalancer.port,
+    webhook: wrapped.webhook.port,
     policies,
     ...(memory === undefined ? {} : { memory: memory.cloud }),
     health: () => byKind((b) => ({ breaker: b.breaker.snapshot(), bulkhead: b.bulkhead.snapshot() })),

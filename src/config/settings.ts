@@ -408,6 +408,7 @@ export const SETTINGS = {
   bulkheadStorage: bulkhead('storage', 'storage', 'STORAGE'),
   bulkheadDns: bulkhead('dns', 'dns', 'DNS'),
   bulkheadLoadBalancer: bulkhead('loadBalancer', 'load-balancer', 'LOAD_BALANCER'),
+  bulkheadWebhook: bulkhead('webhook', 'webhook', 'WEBHOOK'),
 
   rateLimitMax: row({
     flag: 'rate-limit-max',

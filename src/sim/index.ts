@@ -1,4 +1,4 @@
-// The simulated cloud: the five backends over one shared core (profile, fault rules,
+// The simulated cloud: the backends over one shared core (profile, fault rules,
 // client tokens, fencing, audit). In process it serves tests and the embedded mode; behind
 // `stratus sim` it is the cloud many replicas share.
 
@@ -9,6 +9,7 @@ import { SimDns } from './ports/dns.js';
 import { SimLoadBalancer } from './ports/load-balancer.js';
 import { SimNetwork } from './ports/network.js';
 import { SimStorage } from './ports/storage.js';
+import { SimWebhook } from './ports/webhook.js';
 
 export type { AuditEntry, AuditFilter, AuditOutcome } from './audit/audit-log.js';
 export { type AuditSummary, summarizeAudit } from './audit/summary.js';
@@ -21,6 +22,7 @@ export { SimDns } from './ports/dns.js';
 export { SimLoadBalancer } from './ports/load-balancer.js';
 export { SimNetwork } from './ports/network.js';
 export { SimStorage } from './ports/storage.js';
+export { type Delivery, SimWebhook } from './ports/webhook.js';
 
 /** The simulated cloud and its five raw (unwrapped) backends. */
 export interface SimBackends extends BackendPorts {
@@ -36,6 +38,8 @@ export interface SimBackends extends BackendPorts {
   readonly dns: SimDns;
   /** Balancers. */
   readonly loadBalancer: SimLoadBalancer;
+  /** Webhook endpoints, with their deliveries. */
+  readonly webhook: SimWebhook;
 }
 
 /** Builds a simulated cloud (the `fast` profile unless told otherwise). */
@@ -50,5 +54,6 @@ export function createSimBackends(options: SimCloudOptions & SimComputeOptions =
     storage: new SimStorage(cloud, (id) => stateOf(id) !== undefined),
     dns: new SimDns(cloud),
     loadBalancer: new SimLoadBalancer(cloud, stateOf),
+    webhook: new SimWebhook(cloud),
   };
 }

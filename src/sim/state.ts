@@ -14,6 +14,7 @@ import type { DnsState } from './ports/dns.js';
 import type { LoadBalancerState } from './ports/load-balancer.js';
 import type { NetworkState } from './ports/network.js';
 import type { StorageState } from './ports/storage.js';
+import type { WebhookState } from './ports/webhook.js';
 
 /** Version of the file format; a file of another version is refused. */
 const VERSION = 1;
@@ -27,6 +28,8 @@ export interface SimState {
   readonly storage: StorageState;
   readonly dns: DnsState;
   readonly loadBalancer: LoadBalancerState;
+  /** Webhook deliveries (absent in a file saved before they were kept). */
+  readonly webhook?: WebhookState;
   /** The fault rules in force (absent in a file saved before they were kept). */
   readonly faults?: FaultSetState;
   /** The behaviour profile in force (absent in a file saved before it was kept). */
@@ -49,6 +52,7 @@ export function exportState(sim: SimBackends): SimState {
     storage: sim.storage.exportState(),
     dns: sim.dns.exportState(),
     loadBalancer: sim.loadBalancer.exportState(),
+    webhook: sim.webhook.exportState(),
     faults: sim.cloud.faults.exportState(),
     profile: sim.cloud.profile,
   };
@@ -72,6 +76,7 @@ export function importState(sim: SimBackends, state: SimState): void {
   sim.storage.importState(state.storage);
   sim.dns.importState(state.dns);
   sim.loadBalancer.importState(state.loadBalancer);
+  sim.webhook.importState(state.webhook ?? { deliveries: [] });
   if (state.faults !== undefined) sim.cloud.faults.importState(state.faults);
   if (profile !== undefined) sim.cloud.profile = profile;
 }

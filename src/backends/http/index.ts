@@ -61,5 +61,6 @@ export function createHttpBackends(options: SimClientOptions): BackendPorts {
     storage: port(options, dispatcher, 'storage'),
     dns: port(options, dispatcher, 'dns'),
     loadBalancer: port(options, dispatcher, 'loadBalancer'),
+    webhook: port(options, dispatcher, 'webhook'),
   };
 }

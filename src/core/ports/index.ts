@@ -6,6 +6,7 @@ import type { DnsPort } from './dns.js';
 import type { LoadBalancerPort } from './load-balancer.js';
 import type { NetworkPort } from './network.js';
 import type { StoragePort } from './storage.js';
+import type { WebhookPort } from './webhook.js';
 
 export type * from './common.js';
 export type * from './compute.js';
@@ -13,8 +14,9 @@ export type * from './dns.js';
 export type * from './load-balancer.js';
 export type * from './network.js';
 export type * from './storage.js';
+export type * from './webhook.js';
 
-/** The five backends, by kind. */
+/** The backends, by kind. */
 export interface BackendPorts {
   /** Instances. */
   readonly compute: ComputePort;
@@ -26,6 +28,8 @@ export interface BackendPorts {
   readonly dns: DnsPort;
   /** Load balancers. */
   readonly loadBalancer: LoadBalancerPort;
+  /** Outbound HTTP calls (cron jobs' targets). */
+  readonly webhook: WebhookPort;
 }
 
 /** Name of a backend kind. */

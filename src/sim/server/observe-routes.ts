@@ -13,7 +13,7 @@ const auditQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    backend: { enum: ['compute', 'network', 'storage', 'dns', 'loadBalancer'] },
+    backend: { enum: ['compute', 'network', 'storage', 'dns', 'loadBalancer', 'webhook'] },
     op: { type: 'string', minLength: 1 },
     resource: { type: 'string', minLength: 1 },
     clientToken: { type: 'string', minLength: 1 },
@@ -47,6 +47,7 @@ export function truthOf(sim: SimBackends) {
     snapshots: sim.storage.allSnapshots(),
     zones: sim.dns.all(),
     loadBalancers: sim.loadBalancer.all(),
+    deliveries: sim.webhook.all(),
   };
 }
 

@@ -90,4 +90,8 @@ export const WIRE: { readonly [K in BackendKind]: Readonly<Record<string, WireOp
     updateTargets: mutate(byId, ['targets', 'targets']),
     getTargetHealth: read(byId),
   },
+  webhook: {
+    ping,
+    deliver: mutate(['call', 'webhookCall']),
+  },
 };

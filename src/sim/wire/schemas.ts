@@ -52,6 +52,15 @@ export const SCHEMAS = {
   volumeAttachment: object({ volumeId: id, instanceId: id }, ['volumeId', 'instanceId']),
   sizeGiB: { type: 'number', exclusiveMinimum: 0 },
   size: name,
+  webhookCall: object(
+    {
+      method: { enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] },
+      url: { type: 'string', minLength: 1, maxLength: 2048 },
+      body: { type: 'string', maxLength: 65_536 },
+      source: { type: 'string', minLength: 1, maxLength: 256 },
+    },
+    ['method', 'url', 'source'],
+  ),
   zoneSpec: object({ domain: name, labels }, ['domain']),
   dnsRecord: object(
     {
