@@ -375,6 +375,15 @@ export const SETTINGS = {
     meaning: 'between two passes of the accounting controller',
     to: 'accounting.resyncMs',
   }),
+  cronResyncMs: row({
+    flag: 'cron-resync-ms',
+    env: 'CRON_RESYNC_MS',
+    kind: millis(10, 3_600_000),
+    default: undefined,
+    kernelDefault: '10000',
+    meaning: 'longest wait between two passes of the cron controller (it also runs at every next slot)',
+    to: 'cron.resyncMs',
+  }),
 
   breakerFailures: row({
     flag: 'breaker-failures',

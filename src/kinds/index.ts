@@ -1,6 +1,7 @@
 // The kinds Stratus serves. Adding a kind is a folder beside these and a line here.
 import type { KindDefinition } from '../core/resources/kind.js';
 import { KindRegistry } from '../core/resources/registry.js';
+import { cronJobs } from './cron-jobs/index.js';
 import { dnsRecords } from './dns-records/index.js';
 import { dnsZones } from './dns-zones/index.js';
 import { instances } from './instances/index.js';
@@ -20,6 +21,7 @@ export const builtinKinds: readonly KindDefinition[] = [
   loadBalancers,
   dnsZones,
   dnsRecords,
+  cronJobs,
 ];
 
 /** A registry of the built-in kinds. */

@@ -7,6 +7,7 @@ import { buildServer } from '../api/server.js';
 import { type Backends, createBackends } from '../backends/index.js';
 import { type Config, optionsAt } from '../config/index.js';
 import type { AuthService } from '../control/auth/index.js';
+import type { BackendPorts } from '../core/ports/index.js';
 import type { Elector } from '../ha/leader/port.js';
 import type { Runnable } from '../ha/lifecycle/runnable.js';
 import { ServiceManager } from '../ha/lifecycle/service-manager.js';
@@ -92,6 +93,7 @@ interface ServiceContext {
   jobs: JobSystem | undefined;
   /** What the node heartbeat publishes: this process's breaker states. */
   report: () => unknown;
+  ports: BackendPorts;
 }
 
 /** Background services by role: which runnables a process of this role owns. */
@@ -103,6 +105,7 @@ function backgroundServices({
   elector,
   jobs,
   report,
+  ports,
 }: ServiceContext): Runnable[] {
   const warn = (what: string) => (err: Error) => logger.warn({ err: err.message }, `${what} failed`);
   const services: Runnable[] = [
@@ -120,7 +123,7 @@ function backgroundServices({
       logger,
       registry,
     ),
-    ...controllerRunnables({ config, db: stores.db, elector, logger, registry }),
+    ...controllerRunnables({ config, db: stores.db, elector, logger, registry, ports }),
   );
   return services;
 }
@@ -226,6 +229,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<App
       elector,
       jobs,
       report: breakers.report,
+      ports: backends,
     }))
       manager.add(r);
 

@@ -4,10 +4,12 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type Config, optionsAt } from '../config/index.js';
 import { accountingController } from '../controllers/accounting/controller.js';
+import { cronController } from '../controllers/cron/controller.js';
 import type { ControllerDefinition } from '../controllers/framework/define.js';
 import { controllerGuard } from '../controllers/framework/guard.js';
 import { createControllerMetrics } from '../controllers/framework/metrics.js';
 import { eventWake } from '../controllers/framework/wake.js';
+import type { BackendPorts } from '../core/ports/index.js';
 import type { Database } from '../ha/db/database.js';
 import { createLeaderMetrics } from '../ha/leader/metrics.js';
 import type { Elector } from '../ha/leader/port.js';
@@ -21,12 +23,19 @@ export interface ControllerWiring {
   readonly elector: Elector;
   readonly logger: Logger;
   readonly registry: Registry;
+  /** The backends behind their resilience policies (cron's calls go through the webhook port). */
+  readonly ports: BackendPorts;
 }
 
 /** Every controller this process runs when it leads its key. */
-export function controllerDefinitions(config: Config): ControllerDefinition[] {
+export function controllerDefinitions(config: Config, ports: BackendPorts): ControllerDefinition[] {
   return [
     accountingController({ leaderKey: controlPlaneKeys.accounting, ...optionsAt(config, 'accounting') }),
+    cronController({
+      leaderKey: controlPlaneKeys.cron,
+      webhook: ports.webhook,
+      ...optionsAt(config, 'cron'),
+    }),
   ];
 }
 
@@ -39,7 +48,7 @@ export function controllerRunnables(w: ControllerWiring): Runnable[] {
   });
   const metrics = createControllerMetrics(w.registry);
   const leaderMetrics = createLeaderMetrics(w.registry);
-  return controllerDefinitions(w.config).map((def) =>
+  return controllerDefinitions(w.config, w.ports).map((def) =>
     controllerGuard(def, {
       db: w.db,
       elector: w.elector,

@@ -12,4 +12,6 @@ export const controlPlaneKeys = {
   // The singleton controllers of DESIGN.md §10 take ids from 110, one each.
   /** Records every minute of every resource's life once (src/controllers/accounting). */
   accounting: leaderKeys.register('accounting', 110),
+  /** Fires each slot of each cron job once (src/controllers/cron). */
+  cron: leaderKeys.register('cron', 111),
 } as const;
