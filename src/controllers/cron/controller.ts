@@ -100,8 +100,9 @@ export function cronController(options: CronOptions): ControllerDefinition {
         return { more, next };
       });
       const pending = await pendingSlots(ctx.db, batch);
-      await deliverAll(ctx, options.webhook, pending, { maxAttempts, concurrency });
-      const oldest = pending[0]?.slot;
+      const left = await deliverAll(ctx, options.webhook, pending, { maxAttempts, concurrency });
+      // Lag: the age of the oldest slot whose call is still not done.
+      const oldest = left.length === 0 ? undefined : Math.min(...left);
       return {
         more: planned.more || pending.length === batch,
         lagMs: oldest === undefined ? 0 : Math.max(0, now - oldest),
@@ -117,7 +118,8 @@ async function deliverAll(
   webhook: WebhookPort,
   pending: readonly PendingSlot[],
   limits: { maxAttempts: number; concurrency: number },
-): Promise<void> {
+): Promise<number[]> {
+  const left: number[] = [];
   const byJob = new Map<string, PendingSlot[]>();
   for (const p of pending) byJob.set(p.jobId, [...(byJob.get(p.jobId) ?? []), p]);
   const queues = [...byJob.values()];
@@ -127,7 +129,7 @@ async function deliverAll(
       for (const slot of q) {
         if (ctx.signal.aborted || failure !== undefined) return;
         try {
-          await deliver(ctx, webhook, slot, limits.maxAttempts);
+          if ((await deliver(ctx, webhook, slot, limits.maxAttempts)) === 'pending') left.push(slot.slot);
         } catch (err) {
           failure = coerceError(err);
         }
@@ -135,6 +137,7 @@ async function deliverAll(
   };
   await Promise.all(Array.from({ length: Math.min(limits.concurrency, queues.length) }, worker));
   if (failure) throw failure;
+  return left;
 }
 
 /** A failure that may pass by itself: the slot stays pending and the next pass tries again. */
@@ -142,8 +145,13 @@ function passing(err: unknown): boolean {
   return isTransientBackendError(err) || isCircuitOpenError(err) || isBulkheadRejectedError(err);
 }
 
-/** One attempt at one slot's call, and its outcome recorded under the fence. */
-async function deliver(ctx: PassContext, webhook: WebhookPort, p: PendingSlot, maxAttempts: number) {
+/** One attempt at one slot's call, and its outcome recorded under the fence; returns the slot's state. */
+async function deliver(
+  ctx: PassContext,
+  webhook: WebhookPort,
+  p: PendingSlot,
+  maxAttempts: number,
+): Promise<SlotOutcome['state']> {
   const t0 = performance.now();
   let outcome: Omit<SlotOutcome, 'durationMs' | 'epoch'>;
   try {
@@ -168,4 +176,5 @@ async function deliver(ctx: PassContext, webhook: WebhookPort, p: PendingSlot, m
   }
   const durationMs = performance.now() - t0;
   await ctx.fenced((tx) => finishSlot(tx, p.jobId, p.slot, { ...outcome, epoch: ctx.epoch, durationMs }));
+  return outcome.state;
 }
