@@ -18,6 +18,7 @@ import {
   loadBalancerOperations,
   networkOperations,
   storageOperations,
+  webhookOperations,
 } from './operations.js';
 import {
   type BackendResilienceOptions,
@@ -36,6 +37,7 @@ export const DEFAULT_BULKHEADS: Readonly<Record<BackendKind, number>> = {
   dns: 10,
   loadBalancer: 10,
   database: 10,
+  webhook: 10,
 };
 
 /** Resilience settings of one backend, with per-operation overrides. */
@@ -71,6 +73,8 @@ export interface CreateBackendsOptions {
   readonly loadBalancer?: BackendOptions<BackendPorts['loadBalancer']>;
   /** Managed-database settings. */
   readonly database?: BackendOptions<BackendPorts['database']>;
+  /** Webhook settings. */
+  readonly webhook?: BackendOptions<BackendPorts['webhook']>;
   /** Where to export the policies' metrics (never prom-client's global registry). */
   readonly registry?: Registry;
   /** Clock and timers of every policy; default the process's. */
@@ -113,6 +117,7 @@ const OPERATIONS: { readonly [K in BackendKind]: OperationTable<BackendPorts[K]>
   dns: dnsOperations,
   loadBalancer: loadBalancerOperations,
   database: databaseOperations,
+  webhook: webhookOperations,
 };
 
 /** Every backend kind, in a fixed order. */
@@ -155,6 +160,7 @@ export function createBackends(options: CreateBackendsOptions = {}): Backends {
     dns: wrap('dns'),
     loadBalancer: wrap('loadBalancer'),
     database: wrap('database'),
+    webhook: wrap('webhook'),
   };
   const backends = KINDS.map((kind) => [kind, wrapped[kind]] as const);
   if (options.registry !== undefined) {
@@ -176,6 +182,7 @@ export function createBackends(options: CreateBackendsOptions = {}): Backends {
     dns: wrapped.dns.port,
     loadBalancer: wrapped.loadBalancer.port,
     database: wrapped.database.port,
+    webhook: wrapped.webhook.port,
     policies,
     containment,
     ...(memory === undefined ? {} : { memory: memory.cloud }),

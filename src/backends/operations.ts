@@ -12,6 +12,7 @@ import type { DnsPort } from '../core/ports/dns.js';
 import type { LoadBalancerPort } from '../core/ports/load-balancer.js';
 import type { NetworkPort } from '../core/ports/network.js';
 import type { StoragePort } from '../core/ports/storage.js';
+import type { WebhookPort } from '../core/ports/webhook.js';
 import type { OperationTable } from './resilient.js';
 
 const READ = { timeoutMs: 10_000, attemptTimeoutMs: 5_000, idempotent: true } as const;
@@ -100,4 +101,13 @@ export const databaseOperations: OperationTable<DatabasePort> = {
   snapshotDatabase: { timeoutMs: 120_000, idempotent: false, optionsAt: 1 },
   restoreDatabase: { timeoutMs: 300_000, idempotent: false, optionsAt: 2 },
   rotateCredentials: { timeoutMs: 30_000, idempotent: false, optionsAt: 1 },
+};
+
+/**
+ * Webhooks: 10 s per delivery. A repeat is safe (the client token), but a cron run retries
+ * its slot on its own next pass, so the wrapper does not retry it.
+ */
+export const webhookOperations: OperationTable<WebhookPort> = {
+  ping: PING,
+  deliver: { timeoutMs: 10_000, idempotent: false, optionsAt: 1 },
 };

@@ -200,7 +200,7 @@ describe('resilient backends', () => {
     const { backends } = setup({ registry });
     await backends.compute.ping();
     const text = await registry.metrics();
-    for (const kind of ['compute', 'network', 'storage', 'dns', 'loadBalancer']) {
+    for (const kind of ['compute', 'network', 'storage', 'dns', 'loadBalancer', 'webhook']) {
       expect(text).toContain(`stratus_breaker_state{policy="${kind}",state="closed"} 1`);
     }
   });

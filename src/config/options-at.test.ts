@@ -31,6 +31,7 @@ describe('optionsAt', () => {
       storage: { bulkhead: { maxConcurrent: DEFAULT_BULKHEADS.storage } },
       dns: { bulkhead: { maxConcurrent: 3 } },
       loadBalancer: { bulkhead: { maxConcurrent: DEFAULT_BULKHEADS.loadBalancer } },
+      webhook: { bulkhead: { maxConcurrent: DEFAULT_BULKHEADS.webhook } },
     });
     expect(optionsAt(config, 'elector')).toEqual({
       heartbeatIntervalMs: 500,

@@ -439,6 +439,15 @@ export const SETTINGS = {
     meaning: 'between two passes of the database-failover controller',
     to: 'databaseFailover.resyncMs',
   }),
+  cronResyncMs: row({
+    flag: 'cron-resync-ms',
+    env: 'CRON_RESYNC_MS',
+    kind: millis(10, 3_600_000),
+    default: undefined,
+    kernelDefault: '10000',
+    meaning: 'longest wait between two passes of the cron controller (it also runs at every next slot)',
+    to: 'cron.resyncMs',
+  }),
 
   breakerFailures: row({
     flag: 'breaker-failures',
@@ -472,6 +481,7 @@ export const SETTINGS = {
   bulkheadStorage: bulkhead('storage', 'storage', 'STORAGE'),
   bulkheadDns: bulkhead('dns', 'dns', 'DNS'),
   bulkheadLoadBalancer: bulkhead('loadBalancer', 'load-balancer', 'LOAD_BALANCER'),
+  bulkheadWebhook: bulkhead('webhook', 'webhook', 'WEBHOOK'),
 
   rateLimitMax: row({
     flag: 'rate-limit-max',

@@ -2,6 +2,7 @@
 import type { KindDefinition } from '../core/resources/kind.js';
 import { KindRegistry } from '../core/resources/registry.js';
 import { autoscalingGroups } from './autoscaling-groups/index.js';
+import { cronJobs } from './cron-jobs/index.js';
 import { databases } from './databases/index.js';
 import { dnsRecords } from './dns-records/index.js';
 import { dnsZones } from './dns-zones/index.js';
@@ -24,6 +25,7 @@ export const builtinKinds: readonly KindDefinition[] = [
   dnsRecords,
   databases,
   autoscalingGroups,
+  cronJobs,
 ];
 
 /** A registry of the built-in kinds. */

@@ -15,6 +15,7 @@ import { RECONCILE_JOB } from '../control/jobs.js';
 import { createReconcileHandler } from '../control/reconcile.js';
 import { createResourceService, type ResourceService } from '../control/service.js';
 import { createUsageStore } from '../controllers/accounting/usage-store.js';
+import { createCronRunStore } from '../controllers/cron/runs-store.js';
 import type { BackendPorts } from '../core/ports/index.js';
 import type { KindRegistry } from '../core/resources/registry.js';
 import type { Database } from '../ha/db/database.js';
@@ -90,6 +91,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
         events,
         auth,
         usage: createUsageStore(options.db),
+        cronRuns: createCronRunStore(options.db),
         ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
         ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
         ...(options.system === undefined

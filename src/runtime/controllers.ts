@@ -6,6 +6,7 @@ import { type Config, optionsAt } from '../config/index.js';
 import { createResourceService, type ResourceService } from '../control/service.js';
 import { accountingController } from '../controllers/accounting/controller.js';
 import { autoscalingController } from '../controllers/autoscaling/controller.js';
+import { cronController } from '../controllers/cron/controller.js';
 import { databaseFailoverController } from '../controllers/databases/failover.js';
 import { replicaMonitorController } from '../controllers/databases/monitor.js';
 import type { ControllerDefinition } from '../controllers/framework/define.js';
@@ -31,7 +32,8 @@ export interface ControllerWiring {
   readonly registry: Registry;
   /**
    * The backends (already behind their resilience policies): the compute controllers read them,
-   * the database controllers fence and promote through them.
+   * the database controllers fence and promote through them, cron's calls go through the
+   * webhook port.
    */
   readonly ports: BackendPorts;
 }
@@ -61,6 +63,11 @@ export function controllerDefinitions(
       leaderKey: controlPlaneKeys.healing,
       ...compute,
       limits: optionsAt(config, 'healing'),
+    }),
+    cronController({
+      leaderKey: controlPlaneKeys.cron,
+      webhook: deps.ports.webhook,
+      ...optionsAt(config, 'cron'),
     }),
   ];
 }

@@ -22,4 +22,6 @@ export const controlPlaneKeys = {
   replicaMonitor: leaderKeys.register('replica-monitor', 116),
   /** A managed database's primary down past a threshold → fence it, promote a replica. */
   databaseFailover: leaderKeys.register('database-failover', 117),
+  /** Fires each slot of each cron job once (src/controllers/cron). */
+  cron: leaderKeys.register('cron', 111),
 } as const;

@@ -10,6 +10,7 @@ import { SimDns } from './ports/dns.js';
 import { SimLoadBalancer } from './ports/load-balancer.js';
 import { SimNetwork } from './ports/network.js';
 import { SimStorage } from './ports/storage.js';
+import { SimWebhook } from './ports/webhook.js';
 
 export type { AuditEntry, AuditFilter, AuditOutcome } from './audit/audit-log.js';
 export { type AuditSummary, summarizeAudit } from './audit/summary.js';
@@ -24,6 +25,7 @@ export { SimDns } from './ports/dns.js';
 export { SimLoadBalancer } from './ports/load-balancer.js';
 export { SimNetwork } from './ports/network.js';
 export { SimStorage } from './ports/storage.js';
+export { type Delivery, SimWebhook } from './ports/webhook.js';
 
 /** The simulated cloud and its five raw (unwrapped) backends. */
 export interface SimBackends extends BackendPorts {
@@ -41,6 +43,8 @@ export interface SimBackends extends BackendPorts {
   readonly loadBalancer: SimLoadBalancer;
   /** Managed databases, with their fault hooks and writable history. */
   readonly database: SimDatabase;
+  /** Webhook endpoints, with their deliveries. */
+  readonly webhook: SimWebhook;
 }
 
 /** Builds a simulated cloud (the `fast` profile unless told otherwise). */
@@ -56,5 +60,6 @@ export function createSimBackends(options: SimCloudOptions & SimComputeOptions =
     dns: new SimDns(cloud),
     loadBalancer: new SimLoadBalancer(cloud, stateOf),
     database: new SimDatabase(cloud),
+    webhook: new SimWebhook(cloud),
   };
 }

@@ -15,6 +15,7 @@ import type { DnsState } from './ports/dns.js';
 import type { LoadBalancerState } from './ports/load-balancer.js';
 import type { NetworkState } from './ports/network.js';
 import type { StorageState } from './ports/storage.js';
+import type { WebhookState } from './ports/webhook.js';
 
 /** Version of the file format; a file of another version is refused. */
 const VERSION = 1;
@@ -30,6 +31,8 @@ export interface SimState {
   readonly loadBalancer: LoadBalancerState;
   /** Managed databases (absent in a file saved before they existed). */
   readonly database?: DatabaseState;
+  /** Webhook deliveries (absent in a file saved before they were kept). */
+  readonly webhook?: WebhookState;
   /** The fault rules in force (absent in a file saved before they were kept). */
   readonly faults?: FaultSetState;
   /** The behaviour profile in force (absent in a file saved before it was kept). */
@@ -53,6 +56,7 @@ export function exportState(sim: SimBackends): SimState {
     dns: sim.dns.exportState(),
     loadBalancer: sim.loadBalancer.exportState(),
     database: sim.database.exportState(),
+    webhook: sim.webhook.exportState(),
     faults: sim.cloud.faults.exportState(),
     profile: sim.cloud.profile,
   };
@@ -77,6 +81,7 @@ export function importState(sim: SimBackends, state: SimState): void {
   sim.dns.importState(state.dns);
   sim.loadBalancer.importState(state.loadBalancer);
   if (state.database !== undefined) sim.database.importState(state.database);
+  sim.webhook.importState(state.webhook ?? { deliveries: [] });
   if (state.faults !== undefined) sim.cloud.faults.importState(state.faults);
   if (profile !== undefined) sim.cloud.profile = profile;
 }

@@ -16,6 +16,7 @@ import { createEventFeed, type EventFeed } from '../../src/control/events/feed.j
 import { RECONCILE_JOB } from '../../src/control/jobs.js';
 import { createReconcileHandler } from '../../src/control/reconcile.js';
 import { createResourceService, type ResourceService } from '../../src/control/service.js';
+import { createCronRunStore } from '../../src/controllers/cron/runs-store.js';
 import type { BackendPorts } from '../../src/core/ports/index.js';
 import type { KindRegistry } from '../../src/core/resources/registry.js';
 import type { Database } from '../../src/ha/db/database.js';
@@ -86,6 +87,7 @@ export async function openControlHarness(
     ...(options.auth ? {} : { tenant: tenantFromHeader(TENANT_HEADER) }),
     ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
     pollMs: 10,
+    cronRuns: createCronRunStore(db),
   });
   await app.ready();
   const ports = options.ports ?? createBackends();

@@ -73,6 +73,14 @@ export const fixtures: Readonly<Record<string, Fixture>> = {
       instanceType: 'small',
     },
   }),
+  // Once a year: a run of the test fires none of them.
+  'cron-jobs': ({ index }) => ({
+    spec: {
+      schedule: `${index % 60} 3 1 1 *`,
+      timeZone: 'UTC',
+      target: { method: 'POST', url: `https://hooks.e2e.test/cron/${index}` },
+    },
+  }),
   // Desired 0: a group of its own creates no instances, so the counts of every kind stay the test's.
   'autoscaling-groups': (ctx) => ({
     spec: {

@@ -12,7 +12,7 @@ import {
 } from '../../src/core/errors/backend-errors.js';
 import type { BackendKind, BackendPorts } from '../../src/core/ports/index.js';
 
-const KINDS: readonly BackendKind[] = ['compute', 'network', 'storage', 'dns', 'loadBalancer'];
+const KINDS: readonly BackendKind[] = ['compute', 'network', 'storage', 'dns', 'loadBalancer', 'webhook'];
 
 /** Runs the contract against the ports `connect` returns. */
 export function portContract(name: string, connect: () => BackendPorts): void {
@@ -306,6 +306,29 @@ export function portContract(name: string, connect: () => BackendPorts): void {
       expect((await ports.loadBalancer.getTargetHealth(lb.id)).map((h) => h.healthy)).toEqual([false, true]);
       await ports.loadBalancer.deleteLoadBalancer(lb.id, { clientToken: token('d') });
       expect(isNotFoundError(await error(ports.loadBalancer.getLoadBalancer(lb.id)))).toBe(true);
+    });
+
+    it('delivers a webhook once per client token, fenced per source, with the status the endpoint gives', async () => {
+      const { ports, token, run } = fresh();
+      const call = {
+        method: 'POST',
+        url: 'https://hooks.test/ping',
+        body: '{}',
+        source: `cron-jobs/${run}`,
+      } as const;
+      const first = await ports.webhook.deliver(call, { clientToken: token('w'), fencingToken: 2 });
+      expect(first.status).toBe(200);
+      expect(await ports.webhook.deliver(call, { clientToken: token('w'), fencingToken: 2 })).toEqual(first);
+      const stale = await error(ports.webhook.deliver(call, { clientToken: token('w2'), fencingToken: 1 }));
+      expect(isStaleFencingTokenError(stale)).toBe(true);
+      const failing = { ...call, url: 'https://hooks.test/status/503' };
+      expect(
+        (await ports.webhook.deliver(failing, { clientToken: token('w3'), fencingToken: 3 })).status,
+      ).toBe(503);
+      const bad = await error(
+        ports.webhook.deliver({ ...call, url: 'ftp://x' }, { clientToken: token('w4') }),
+      );
+      expect(isInvalidInputError(bad)).toBe(true);
     });
 
     it('gives a balancer several listeners, one per (port, transport)', async () => {

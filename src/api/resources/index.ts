@@ -6,11 +6,13 @@ import type { AuthService } from '../../control/auth/index.js';
 import type { EventFeed } from '../../control/events/feed.js';
 import type { ResourceService } from '../../control/service.js';
 import type { UsageStore } from '../../controllers/accounting/usage-store.js';
+import type { CronRunStore } from '../../controllers/cron/runs-store.js';
 import { INSTANCE_TYPES } from '../../core/catalogue/instance-types.js';
 import type { KindRegistry } from '../../core/resources/registry.js';
 import { installAuthentication, tenantOfPrincipal, trustedAdmin } from '../auth/authenticate.js';
 import { installRateLimit, type RateLimitOptions } from '../auth/rate-limit.js';
 import { authRoutes } from '../auth/routes.js';
+import { cronRoutes } from '../cron/plugin.js';
 import { eventRoutes } from '../events/plugin.js';
 import { openApiRoutes } from '../openapi/plugin.js';
 import { installProblemHandlers } from '../problem.js';
@@ -42,6 +44,8 @@ export interface ControlApiOptions {
   readonly heartbeatMs?: number;
   /** The recorded usage (`/v1/usage`, `/v1/billing/summary`): registered when given. */
   readonly usage?: UsageStore;
+  /** Cron jobs' runs (`/v1/cron-jobs/:id/runs`): registered when given. */
+  readonly cronRuns?: CronRunStore;
   /** `/v1/system` (operators only): registered, and documented, when given. */
   readonly system?: Omit<SystemRoutesOptions, 'tenant'>;
 }
@@ -77,6 +81,7 @@ export async function controlApi(app: FastifyInstance, options: ControlApiOption
         ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
       });
       if (options.usage) await usageRoutes(scope, { store: options.usage, tenant });
+      if (options.cronRuns) await cronRoutes(scope, { store: options.cronRuns, tenant });
       if (options.system) await systemRoutes(scope, { ...options.system, tenant });
       // The catalogue an instance's `size` is one of: the same for every tenant.
       scope.get('/instance-types', async () => ({ items: INSTANCE_TYPES }));

@@ -142,7 +142,7 @@ export const BreakerReport = Type.Object(
   {
     node: Type.String(),
     nodeState: NodeState,
-    port: Type.String({ description: 'compute, network, storage, dns, loadBalancer' }),
+    port: Type.String({ description: 'compute, network, storage, dns, loadBalancer, webhook' }),
     state: Type.Union(
       [Type.Literal('closed'), Type.Literal('open'), Type.Literal('half-open'), Type.Literal('isolated')],
       { description: 'isolated: held open by hand' },

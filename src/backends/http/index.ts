@@ -62,5 +62,6 @@ export function createHttpBackends(options: SimClientOptions): BackendPorts {
     dns: port(options, dispatcher, 'dns'),
     loadBalancer: port(options, dispatcher, 'loadBalancer'),
     database: port(options, dispatcher, 'database'),
+    webhook: port(options, dispatcher, 'webhook'),
   };
 }

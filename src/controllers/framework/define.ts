@@ -26,6 +26,11 @@ export interface PassResult {
   readonly lagMs?: number;
   /** The pass stopped at a batch bound: run the next one at once, not at the next wake. */
   readonly more?: boolean;
+  /**
+   * When the controller is due again by its own clock (cron: the next slot), in ms from now:
+   * the next pass runs then if that is sooner than `resyncMs`.
+   */
+  readonly nextInMs?: number;
 }
 
 /** A level-based singleton controller: `pass` converges the world from what it reads, every time. */

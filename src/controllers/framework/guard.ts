@@ -111,7 +111,7 @@ async function runTerm(
         ? Math.min(def.resyncMs, FIRST_RETRY_MS * 2 ** (failures - 1))
         : result?.more
           ? 0
-          : def.resyncMs;
+          : Math.min(def.resyncMs, Math.max(1, Math.ceil(result?.nextInMs ?? def.resyncMs)));
       if (waitMs > 0 && wokenAt === undefined) {
         await new Promise<void>((resolve) => {
           const done = () => {

@@ -7,6 +7,7 @@ import type { DnsPort } from './dns.js';
 import type { LoadBalancerPort } from './load-balancer.js';
 import type { NetworkPort } from './network.js';
 import type { StoragePort } from './storage.js';
+import type { WebhookPort } from './webhook.js';
 
 export type * from './common.js';
 export type * from './compute.js';
@@ -15,6 +16,7 @@ export type * from './dns.js';
 export type * from './load-balancer.js';
 export type * from './network.js';
 export type * from './storage.js';
+export type * from './webhook.js';
 
 /** The backends, by kind. */
 export interface BackendPorts {
@@ -30,6 +32,8 @@ export interface BackendPorts {
   readonly loadBalancer: LoadBalancerPort;
   /** Managed database clusters. */
   readonly database: DatabasePort;
+  /** Outbound HTTP calls (cron jobs' targets). */
+  readonly webhook: WebhookPort;
 }
 
 /** Name of a backend kind. */

@@ -14,6 +14,7 @@ const BACKENDS: Readonly<Record<string, string>> = {
   dns: 'dns',
   lb: 'loadBalancer',
   loadBalancer: 'loadBalancer',
+  webhook: 'webhook',
   all: '*',
 };
 
@@ -25,7 +26,7 @@ export function simBackend(target: string): string {
   const backend = BACKENDS[name];
   if (!backend)
     throw new FaultTargetError(
-      `unknown backend ${JSON.stringify(name)}: expected compute, network, storage, dns, lb or all`,
+      `unknown backend ${JSON.stringify(name)}: expected compute, network, storage, dns, lb, webhook or all`,
     );
   return backend;
 }

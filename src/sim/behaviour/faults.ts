@@ -52,7 +52,7 @@ export interface FaultRule extends Omit<FaultRuleInput, 'afterMs'> {
   readonly hits: number;
 }
 
-const KINDS = ['compute', 'network', 'storage', 'dns', 'loadBalancer', 'database', '*'];
+const KINDS = ['compute', 'network', 'storage', 'dns', 'loadBalancer', 'database', 'webhook', '*'];
 const EFFECTS = ['error', 'latency', 'hang', 'outage', 'cut-stream', 'slow-stream'];
 const RULE_FIELDS = ['backend', 'operation', 'resource', 'effect', 'afterMs', 'durationMs', 'times'];
 /** The fields each effect kind takes besides `kind`. */

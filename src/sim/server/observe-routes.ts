@@ -14,7 +14,7 @@ const auditQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    backend: { enum: ['compute', 'network', 'storage', 'dns', 'loadBalancer', 'database'] },
+    backend: { enum: ['compute', 'network', 'storage', 'dns', 'loadBalancer', 'database', 'webhook'] },
     op: { type: 'string', minLength: 1 },
     resource: { type: 'string', minLength: 1 },
     clientToken: { type: 'string', minLength: 1 },
@@ -49,6 +49,7 @@ export function truthOf(sim: SimBackends) {
     zones: sim.dns.all(),
     loadBalancers: sim.loadBalancer.all(),
     databases: sim.database.all(),
+    deliveries: sim.webhook.all(),
   };
 }
 

@@ -103,4 +103,8 @@ export const WIRE: { readonly [K in BackendKind]: Readonly<Record<string, WireOp
     restoreDatabase: mutate(byId, ['snapshot', 'id']),
     rotateCredentials: mutate(byId),
   },
+  webhook: {
+    ping,
+    deliver: mutate(['call', 'webhookCall']),
+  },
 };

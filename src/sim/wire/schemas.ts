@@ -63,6 +63,15 @@ export const SCHEMAS = {
     ['name', 'engine', 'version', 'replicas', 'instanceType'],
   ),
   size: name,
+  webhookCall: object(
+    {
+      method: { enum: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] },
+      url: { type: 'string', minLength: 1, maxLength: 2048 },
+      body: { type: 'string', maxLength: 65_536 },
+      source: { type: 'string', minLength: 1, maxLength: 256 },
+    },
+    ['method', 'url', 'source'],
+  ),
   zoneSpec: object({ domain: name, labels }, ['domain']),
   dnsRecord: object(
     {
