@@ -64,13 +64,10 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
   // the PostgreSQL backends). Not on PGlite: one in-process session has no commit to share, and
   // planning a batched statement there takes 1-8 ms against 0.3-0.45 ms for a single one
   // (embedded, 2,000 instances: 15.6-16.0 ms of CPU per resource batched, 14.0 single).
-  const startPass = (request: store.PassRequest) =>
-    store.beginPass(db, request.id, request.generation, request.lease);
+  const startPass = (id: string) => store.beginPass(db, id);
   const writeOne = (w: store.StatusWrite) =>
     store.writeStatus(db, w.id, w.generation, w.lease, w.status, w.opState, w.error);
-  const starts = new StatementBatcher((requests: readonly store.PassRequest[]) =>
-    store.beginPasses(db, requests),
-  );
+  const starts = new StatementBatcher((ids: readonly string[]) => store.beginPasses(db, ids));
   // One batcher per kind: a batch locks the rows it writes (in id order), and a request
   // transaction may hold a row of one kind while it waits for a row it references, of another
   // kind; batches of one kind never hold a row such a transaction waits for.
@@ -86,7 +83,7 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
     return writer.submit(write);
   };
   const grouped = db.driver === 'pg';
-  const beginPass = grouped ? (request: store.PassRequest) => starts.submit(request) : startPass;
+  const beginPass = grouped ? (id: string) => starts.submit(id) : startPass;
   const writeStatus = grouped ? writeBatched : (_kind: string, write: store.StatusWrite) => writeOne(write);
   const drivers = new Map<KindDefinition, Driver<unknown, unknown>>();
   const driverOf = (kind: KindDefinition) => {
@@ -104,9 +101,10 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
     const kind = kinds.get(payload.kind);
     if (!kind) throw new TerminalJobError(`job ${ctx.job.key} names the unknown kind "${payload.kind}"`);
     const lease: store.LeaseRef = { jobKey: ctx.job.key, token: ctx.token };
-    // One round trip (shared with the passes starting meanwhile): the resource, what it
-    // references, and its operation marked running when the resource is at the job's generation.
-    const start = await beginPass({ id: payload.id, generation: payload.generation, lease });
+    // One round trip (shared with the passes starting meanwhile): the resource and what it
+    // references. Nothing is written: the operation reads as running while this job holds its
+    // lease (get-operation.sql); only a failed attempt and the operation's end are written.
+    const start = await beginPass(payload.id);
     // Gone: a later delete already finished, and its operation said so; this job's own
     // operation (a create or update the delete overtook) ends superseded, never left running.
     if (!start) {

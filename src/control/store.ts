@@ -529,16 +529,12 @@ export interface PassStart {
 }
 
 /**
- * Loads resource `id` with the resources it references and, when it is at `generation`, moves
- * the job's operation to running under its lease: one round trip. Undefined when it is gone.
+ * Loads resource `id` with the resources it references: one round trip, no write (the job's
+ * operation reads as running while its job holds a lease, get-operation.sql). Undefined when
+ * it is gone.
  */
-export async function beginPass(
-  q: Queryable,
-  id: string,
-  generation: number,
-  lease: LeaseRef,
-): Promise<PassStart | undefined> {
-  const res = await q.query(SQL.beginPass, [id, lease.jobKey, lease.token, generation]);
+export async function beginPass(q: Queryable, id: string): Promise<PassStart | undefined> {
+  const res = await q.query(SQL.beginPass, [id]);
   let resource: Resource | undefined;
   const references = new Map<string, Resource>();
   for (const row of res.rows) {
@@ -549,25 +545,13 @@ export async function beginPass(
   return resource && { resource, references };
 }
 
-/** One pass to start: its resource at the job's generation, under the job's lease. */
-export interface PassRequest {
-  readonly id: string;
-  readonly generation: number;
-  readonly lease: LeaseRef;
-}
-
-/** {@link beginPass} for many passes in one statement; results in request order. */
+/** {@link beginPass} for many resources in one statement; results in the order of `ids`. */
 export async function beginPasses(
   q: Queryable,
-  requests: readonly PassRequest[],
+  ids: readonly string[],
 ): Promise<Array<PassStart | undefined>> {
-  if (requests.length === 0) return [];
-  const res = await q.query(SQL.beginPasses, [
-    requests.map((r) => r.id),
-    requests.map((r) => r.lease.jobKey),
-    requests.map((r) => r.lease.token),
-    requests.map((r) => r.generation),
-  ]);
+  if (ids.length === 0) return [];
+  const res = await q.query(SQL.beginPasses, [ids]);
   const byId = new Map<string, Resource>();
   const refsOf = new Map<string, readonly string[]>();
   for (const row of res.rows) {
@@ -575,7 +559,7 @@ export async function beginPasses(
     byId.set(r.id, r);
     if (row.target) refsOf.set(r.id, (row.ref_ids as string[] | null) ?? []);
   }
-  return requests.map(({ id }) => {
+  return ids.map((id) => {
     const resource = refsOf.has(id) ? byId.get(id) : undefined;
     if (!resource) return undefined;
     const references = new Map<string, Resource>();

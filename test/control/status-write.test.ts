@@ -41,6 +41,10 @@ describe.each(drivers)('the conditional status write on %s', (driver) => {
   };
   const statusOf = async (id: string) => (await store.loadResource(h.db, id))!.status.phase;
   const opState = async (id: string) => (await h.service.getOperation('t', id)).state;
+  /** The state stored in the operation's row (what a write changed), not as the API reads it. */
+  const storedState = async (id: string) =>
+    (await h.db.query<{ state: string }>('SELECT state FROM stratus_operations WHERE id = $1', [id])).rows[0]!
+      .state;
 
   it('writes under the live lease at the current generation, status and operation together', async () => {
     const { resource, operation, jobKey } = await setUp('live', 100);
@@ -69,7 +73,7 @@ describe.each(drivers)('the conditional status write on %s', (driver) => {
     );
     expect(written, what).toBe(false);
     expect(await statusOf(resource.id)).toBe('Provisioning');
-    expect(await opState(operation.id)).toBe('pending');
+    expect(await storedState(operation.id)).toBe('pending');
     expect(await store.markOperation(h.db, { jobKey, token: presented }, 'running', null)).toBe(
       generation === 0, // the generation does not guard the operation's own state, the lease does
     );
@@ -106,29 +110,62 @@ describe.each(drivers)('the conditional status write on %s', (driver) => {
     expect(await opState(live.operation.id)).toBe('succeeded');
     for (const b of bad) {
       expect(await statusOf(b.resource.id)).toBe('Provisioning');
-      expect(await opState(b.operation.id)).toBe('pending');
+      expect(await storedState(b.operation.id)).toBe('pending');
     }
   });
 
-  it('in one batched start, marks running only the operations under a live lease at their generation', async () => {
-    const live = await setUp('start-live', 1200);
-    const stale = await setUp('start-stale', 1300);
-    const behind = await setUp('start-behind', 1400);
-    const starts = await store.beginPasses(h.db, [
-      { id: stale.resource.id, generation: 1, lease: { jobKey: stale.jobKey, token: 1299 } },
-      { id: 'net_missing', generation: 1, lease: { jobKey: 'reconcile/networks/net_missing/1', token: 1 } },
-      { id: behind.resource.id, generation: 2, lease: { jobKey: behind.jobKey, token: 1400 } },
-      { id: live.resource.id, generation: 1, lease: { jobKey: live.jobKey, token: 1200 } },
-    ]);
-    expect(starts.map((s) => s?.resource.id)).toEqual([
-      stale.resource.id,
-      undefined,
-      behind.resource.id,
-      live.resource.id,
-    ]);
+  it('in one batched start, loads each resource with its references and writes no operation', async () => {
+    const a = await setUp('start-a', 1200);
+    const b = await setUp('start-b', 1300);
+    const starts = await store.beginPasses(h.db, [a.resource.id, 'net_missing', b.resource.id]);
+    expect(starts.map((s) => s?.resource.id)).toEqual([a.resource.id, undefined, b.resource.id]);
+    expect(await storedState(a.operation.id)).toBe('pending');
+    expect(await storedState(b.operation.id)).toBe('pending');
+    expect((await store.beginPass(h.db, a.resource.id))?.resource.id).toBe(a.resource.id);
+    expect(await store.beginPass(h.db, 'net_missing')).toBeUndefined();
+    expect(await storedState(a.operation.id)).toBe('pending');
+  });
+
+  it('reads a pending operation as running once its job took a lease at its generation, and only then', async () => {
+    // No ledger row: the job never started.
+    const answer = await h.service.create('t', 'networks', {
+      name: 'derive-none',
+      spec: { cidr: '10.200.0.0/24' },
+    });
+    const fresh = (JSON.parse(answer.body) as Accepted).operation!;
+    expect(await opState(fresh.id)).toBe('pending');
+    // A live lease, and a lease its dead worker left behind: running, as before the start
+    // stopped writing it.
+    const live = await setUp('derive-live', 1500);
     expect(await opState(live.operation.id)).toBe('running');
-    expect(await opState(stale.operation.id)).toBe('pending');
+    const dead = await setUp('derive-dead', 1600, 'running', -1_000);
+    expect(await opState(dead.operation.id)).toBe('running');
+    // A job between attempts (a retry due later) is still running.
+    const retrying = await setUp('derive-retry', 1700, 'pending');
+    expect(await opState(retrying.operation.id)).toBe('running');
+    // A redriven job starts again at attempt 0: pending until its next lease.
+    const redriven = await setUp('derive-redriven', 1800, 'pending');
+    await h.db.query('UPDATE stratus_ledger SET attempt = 0 WHERE job_key = $1', [redriven.jobKey]);
+    expect(await opState(redriven.operation.id)).toBe('pending');
+    // The resource moved to a newer generation: this job's pass ends superseded; until then the
+    // operation is not running.
+    const behind = await setUp('derive-behind', 1900);
+    await h.db.query('UPDATE stratus_resources SET generation = 2 WHERE id = $1', [behind.resource.id]);
     expect(await opState(behind.operation.id)).toBe('pending');
+    // A stored state is read as it is.
+    expect(await store.markOperation(h.db, { jobKey: live.jobKey, token: 1500 }, 'superseded', null)).toBe(
+      true,
+    );
+    expect(await opState(live.operation.id)).toBe('superseded');
+    // The same derivation where operations are read by resource and by job.
+    expect((await store.latestOperation(h.db, dead.resource.id))?.state).toBe('running');
+    expect((await store.latestOperation(h.db, redriven.resource.id))?.state).toBe('pending');
+    const byJob = await store.operationsOfJobs(h.db, [dead.jobKey, redriven.jobKey, live.jobKey]);
+    expect([dead.jobKey, redriven.jobKey, live.jobKey].map((k) => byJob.get(k)?.state)).toEqual([
+      'running',
+      'pending',
+      'superseded',
+    ]);
   });
 
   it('drops a deleted resource only under the live lease', async () => {

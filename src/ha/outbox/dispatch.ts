@@ -6,6 +6,7 @@ const sql = {
   relaxedCommit: loadText(new URL('./sql/relaxed-commit.sql', import.meta.url)),
   markDispatched: loadText(new URL('./sql/mark-dispatched.sql', import.meta.url)),
   unclaim: loadText(new URL('./sql/unclaim.sql', import.meta.url)),
+  undispatch: loadText(new URL('./sql/undispatch.sql', import.meta.url)),
 };
 
 /**
@@ -51,5 +52,31 @@ export async function dispatchClaimed(
     throw err;
   }
   await relaxed(db, sql.markDispatched, [ids]);
+  return rows.length;
+}
+
+/**
+ * Claims rows with `claimSql`, which marks them dispatched in the same statement, and puts
+ * their bodies on the queue: one outbox write per row instead of a claim and a mark. A refused
+ * add hands the rows back undispatched; a crash before the add leaves them marked dispatched
+ * without a message, which the sweeper sends once their grace has passed (no ledger row, so
+ * stranded). Returns how many rows went on the queue.
+ */
+export async function dispatchMarked(
+  db: Database,
+  queue: QueueProducer,
+  claimSql: string,
+  params: readonly unknown[],
+  claimSettings?: string,
+): Promise<number> {
+  const res = await relaxed<{ id: number; body: string }>(db, claimSql, params, claimSettings);
+  if (res.rows.length === 0) return 0;
+  const rows = res.rows.sort((a, b) => Number(a.id) - Number(b.id));
+  try {
+    await queue.addBatch(rows.map((r) => r.body));
+  } catch (err) {
+    await relaxed(db, sql.undispatch, [rows.map((r) => r.id)]).catch(() => {});
+    throw err;
+  }
   return rows.length;
 }

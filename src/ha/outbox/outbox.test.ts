@@ -158,10 +158,42 @@ describe.each(drivers)('outbox on %s', (driver: DriverName) => {
     const relay = createOutboxRelay({ db: t.db, queue });
     await expect(relay.dispatchOnce()).rejects.toThrow('redis is down');
     const row = await t.db.query(
-      'SELECT 1 FROM stratus_outbox WHERE job_key = $1 AND dispatched_at IS NULL AND claimed_until IS NULL',
+      'SELECT 1 FROM stratus_outbox WHERE job_key = $1 AND dispatched_at IS NULL AND claimed_until IS NULL AND dispatch_count = 0',
       ['refused-1'],
     );
     expect(row.rowCount).toBe(1);
+    // Handed back: the next round takes it at once.
+    const { name, queue: working } = openQueue();
+    expect(await createOutboxRelay({ db: t.db, queue: working }).dispatchOnce()).toBe(1);
+    expect(await jobKeysInQueue(t.db, name)).toEqual(['refused-1']);
+    await t.db.query('DELETE FROM stratus_outbox');
+  });
+
+  it('loses no row to a relay that died between its claim and its add: the sweeper sends it', async () => {
+    const { name, queue } = openQueue();
+    await t.db.transaction((tx) => enqueue(tx, { key: 'claimed-then-died', kind: 'k' }));
+    // The relay's claim marks the row dispatched; the process dies before the queue call.
+    const never = new Promise<string[]>(() => {});
+    const dying = createOutboxRelay({ db: t.db, queue: { ...queue, addBatch: () => never } });
+    void dying.dispatchOnce();
+    await until(
+      async () =>
+        (
+          await t.db.query(
+            "SELECT 1 FROM stratus_outbox WHERE job_key = 'claimed-then-died' AND dispatched_at IS NOT NULL",
+          )
+        ).rowCount === 1,
+      5_000,
+      'the claim',
+    );
+    // Another relay does not take it again, and nothing is on the queue.
+    expect(await createOutboxRelay({ db: t.db, queue }).dispatchOnce()).toBe(0);
+    expect(await jobKeysInQueue(t.db, name)).toEqual([]);
+    const sweeper = createOutboxSweeper({ db: t.db, queue, graceMs: 30_000 });
+    expect(await sweeper.sweepOnce()).toEqual({ markedDone: 0, redispatched: 0 });
+    await age(t.db, 31_000);
+    expect(await sweeper.sweepOnce()).toEqual({ markedDone: 0, redispatched: 1 });
+    expect(await jobKeysInQueue(t.db, name)).toEqual(['claimed-then-died']);
     await t.db.query('DELETE FROM stratus_outbox');
   });
 

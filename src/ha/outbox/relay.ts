@@ -4,7 +4,7 @@ import { coerceError, type JobLogger, silentLogger } from '../job/logger.js';
 import { delay, Waker } from '../job/wake.js';
 import type { Runnable } from '../lifecycle/runnable.js';
 import type { QueueProducer } from '../queue/port.js';
-import { CLAIM_MS, dispatchClaimed } from './dispatch.js';
+import { dispatchMarked } from './dispatch.js';
 import { OUTBOX_CHANNEL } from './outbox.js';
 
 const claimSql = loadText(new URL('./sql/claim.sql', import.meta.url));
@@ -28,18 +28,17 @@ export interface OutboxRelay extends Runnable {
 }
 
 /**
- * Moves outbox rows into the queue in batches. Every worker runs one: rows are claimed
- * (`FOR UPDATE SKIP LOCKED`, then a short claim), added to the queue, then marked dispatched.
- * A crash in between only means a duplicate message once the claim expires, which the ledger
- * turns into a no-op.
+ * Moves outbox rows into the queue in batches. Every worker runs one: rows are claimed and
+ * marked dispatched in one statement (`FOR UPDATE SKIP LOCKED`), then added to the queue; a
+ * refused add marks them undispatched again. A crash in between leaves rows marked dispatched
+ * that the queue never got: the sweeper sends them after its grace, so none is lost.
  */
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const batchSize = options.batchSize ?? 500;
   const pollMs = options.pollMs ?? 1_000;
   const logger = options.logger ?? silentLogger;
 
-  const dispatchOnce = () =>
-    dispatchClaimed(options.db, options.queue, claimSql, [batchSize, CLAIM_MS], claimSettings);
+  const dispatchOnce = () => dispatchMarked(options.db, options.queue, claimSql, [batchSize], claimSettings);
 
   return {
     name: 'outbox-relay',

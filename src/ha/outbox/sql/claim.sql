@@ -1,7 +1,11 @@
--- Claims up to $1 rows never dispatched and not claimed by a live claimer, for $2 ms. Other
--- relays skip rows locked by this statement and rows claimed by it afterwards.
+-- Claims up to $1 rows never dispatched and marks them dispatched in the same statement: the
+-- relay puts them on the queue next, and a refused add hands them back (undispatch.sql). Other
+-- relays skip rows locked by this statement, and the rows leave the undispatched index with it.
+-- A relay that dies before its add leaves rows marked dispatched that the queue never got: the
+-- sweeper sends them once their grace has passed (no ledger row), so none is lost. A row a
+-- sweeper still holds a claim on is skipped.
 UPDATE stratus_outbox
-SET claimed_until = now() + $2::integer * interval '1 millisecond'
+SET dispatched_at = now(), dispatch_count = dispatch_count + 1, claimed_until = NULL
 WHERE id IN (
   SELECT id FROM stratus_outbox
   WHERE dispatched_at IS NULL
