@@ -1,33 +1,14 @@
 // The layer checker's rules for the simulator and its adapter, fed trees that break them.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { LAYERS_SCRIPT, layerChecker } from '../helpers/layers.js';
 
-const script = join(import.meta.dirname, '..', '..', 'scripts', 'check-layers.mjs');
-const trees: string[] = [];
-
-/** Runs the checker on a tree holding `files` (path → source). */
-function check(files: Record<string, string>) {
-  const root = mkdtempSync(join(tmpdir(), 'layers-'));
-  trees.push(root);
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), text);
-  }
-  const run = spawnSync(process.execPath, [script, root], { encoding: 'utf8' });
-  return { status: run.status, stderr: run.stderr };
-}
-
-afterEach(() => {
-  for (const root of trees.splice(0)) rmSync(root, { recursive: true, force: true });
-});
+const check = layerChecker();
 
 describe('check-layers: src/sim and src/backends/http', () => {
   it('passes the repository and a tree that keeps the rules', () => {
-    expect(spawnSync(process.execPath, [script], { encoding: 'utf8' }).status).toBe(0);
+    expect(spawnSync(process.execPath, [LAYERS_SCRIPT], { encoding: 'utf8' }).status).toBe(0);
     const clean = check({
       'src/sim/a.ts':
         "import { x } from '../core/x.js';\nimport { y } from '../ha/y.js';\nimport f from 'fastify';\nimport { z } from 'node:fs';\n",
