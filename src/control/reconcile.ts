@@ -103,7 +103,7 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
     const lease: store.LeaseRef = { jobKey: ctx.job.key, token: ctx.token };
     // One round trip (shared with the passes starting meanwhile): the resource and what it
     // references. Nothing is written: the operation reads as running while this job holds its
-    // lease (get-operation.sql); only a failed attempt and the operation's end are written.
+    // lease (the view of migration 0022); only a failed attempt and the operation's end are written.
     const start = await beginPass(payload.id);
     // Gone: a later delete already finished, and its operation said so; this job's own
     // operation (a create or update the delete overtook) ends superseded, never left running.

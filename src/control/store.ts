@@ -530,7 +530,7 @@ export interface PassStart {
 
 /**
  * Loads resource `id` with the resources it references: one round trip, no write (the job's
- * operation reads as running while its job holds a lease, get-operation.sql). Undefined when
+ * operation reads as running while its job holds a lease: the view of migration 0022). Undefined when
  * it is gone.
  */
 export async function beginPass(q: Queryable, id: string): Promise<PassStart | undefined> {

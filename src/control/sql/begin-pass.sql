@@ -1,7 +1,7 @@
 -- The start of a reconcile pass in ONE statement: resource $1 (target = true) and the resources
 -- its spec references (its ref_ids, target = false). It writes nothing: the job's operation is
 -- `running` while its job holds or held a lease (read from the ledger where an operation is
--- read, get-operation.sql), so only a failed attempt and the end of the operation are written.
+-- read: the view of migration 0022), so only a failed attempt and the end of the operation are written.
 -- No row at all: the resource is gone.
 WITH target AS (
   SELECT id, tenant, kind, name, labels, spec, status, generation, resource_version, created_at, updated_at, deletion_requested_at, owner_id, ref_ids

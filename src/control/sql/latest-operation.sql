@@ -1,15 +1,7 @@
--- The newest operation of a resource (a repeated delete request answers with it), its state
--- read as get-operation.sql reads it.
-SELECT o.id, o.tenant, o.kind, o.resource_id, o.verb, o.action, o.generation, o.job_key,
-       CASE
-         WHEN o.state = 'pending'
-           AND EXISTS (SELECT 1 FROM stratus_ledger l WHERE l.job_key = o.job_key AND l.attempt > 0)
-           AND EXISTS (SELECT 1 FROM stratus_resources r WHERE r.id = o.resource_id AND r.generation = o.generation)
-         THEN 'running'
-         ELSE o.state
-       END AS state,
-       o.error, o.created_at, o.updated_at, o.finished_at
-FROM stratus_operations AS o
-WHERE o.resource_id = $1
-ORDER BY o.generation DESC
+-- The newest operation of a resource (a repeated delete request answers with it), its state as
+-- migration 0022's view derives it.
+SELECT id, tenant, kind, resource_id, verb, action, generation, job_key, state, error, created_at, updated_at, finished_at
+FROM stratus_operations_read
+WHERE resource_id = $1
+ORDER BY generation DESC
 LIMIT 1
