@@ -13,6 +13,7 @@ import { createPgDatabase } from '../../src/ha/db/pg.js';
 import { migrations } from '../../src/migrations/index.js';
 import { controlPlaneKeys } from '../../src/runtime/leader-keys.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { FAST_FAILOVER_ENV, leaderOf } from '../helpers/failover.js';
 import { until } from '../helpers/poll.js';
 import { type StratusProcess, spawnStratus } from '../helpers/stratus-process.js';
 
@@ -35,29 +36,14 @@ describe('accounting across leader failovers (real processes)', () => {
       LOG_LEVEL: 'info',
       ACCOUNTING_MINUTE_MS: String(MINUTE_MS),
       ACCOUNTING_RESYNC_MS: '50',
-      // A hung leader is replaced within about a second (defaults: 3 s).
-      LEADER_HEARTBEAT_MS: '200',
-      LEADER_RENEW_DEADLINE_MS: '700',
-      LEADER_IDLE_SESSION_TIMEOUT_MS: '1000',
-      LEADER_BACKOFF_MAX_MS: '200',
-      // ... which bounds a fenced transaction below it.
-      FENCED_STATEMENT_TIMEOUT_MS: '400',
-      FENCED_IDLE_TIMEOUT_MS: '300',
-      FENCED_DEADLINE_MS: '900',
+      ...FAST_FAILOVER_ENV,
     });
     replicas.set(nodeId, p);
     everyLog.push(p.logs);
     void p.exited.then(() => replicas.delete(nodeId));
     return p;
   };
-  const leader = async () => {
-    const res = await db.query<{ holder: string; epoch: number }>(
-      'SELECT holder, epoch FROM stratus_leadership WHERE key_id = $1',
-      [KEY_ID],
-    );
-    const row = res.rows[0];
-    return row ? { holder: row.holder, epoch: Number(row.epoch) } : undefined;
-  };
+  const leader = () => leaderOf(db, KEY_ID);
   const dbNow = async () => {
     const res = await db.query<{ ms: number }>(
       'SELECT (extract(epoch FROM now()) * 1000)::double precision AS ms',

@@ -15,6 +15,7 @@ import { builtinRegistry } from '../../src/kinds/index.js';
 import { migrations } from '../../src/migrations/index.js';
 import { controlPlaneKeys } from '../../src/runtime/leader-keys.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { FAST_FAILOVER_ENV, leaderOf } from '../helpers/failover.js';
 import { until } from '../helpers/poll.js';
 import { type StratusProcess, spawnStratus } from '../helpers/stratus-process.js';
 
@@ -44,14 +45,7 @@ describe('autoscaling across a leader SIGKILL (real processes)', () => {
       LOG_LEVEL: 'info',
       COMPUTE_RESYNC_MS: '200',
       HEALING_BACKOFF_MS: '200',
-      LEADER_HEARTBEAT_MS: '200',
-      LEADER_RENEW_DEADLINE_MS: '700',
-      LEADER_IDLE_SESSION_TIMEOUT_MS: '1000',
-      LEADER_BACKOFF_MAX_MS: '200',
-      // ... which bounds a fenced transaction below it.
-      FENCED_STATEMENT_TIMEOUT_MS: '400',
-      FENCED_IDLE_TIMEOUT_MS: '300',
-      FENCED_DEADLINE_MS: '900',
+      ...FAST_FAILOVER_ENV,
     });
     workers.set(nodeId, p);
     void p.exited.then(() => workers.delete(nodeId));
@@ -68,13 +62,7 @@ describe('autoscaling across a leader SIGKILL (real processes)', () => {
     });
   const truth = async () =>
     ((await (await fetch(new URL('/truth', simUrl))).json()) as { instances: SimInstance[] }).instances;
-  const leader = async () =>
-    (
-      await db.query<{ holder: string; epoch: number }>(
-        'SELECT holder, epoch FROM stratus_leadership WHERE key_id = $1',
-        [KEY_ID],
-      )
-    ).rows[0];
+  const leader = () => leaderOf(db, KEY_ID);
   const childrenOf = async (group: string) =>
     (await service.list('t1', 'instances', { limit: 500, owner: group })).filter(
       (c) => !c.deletionRequestedAt,

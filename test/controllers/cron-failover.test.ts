@@ -14,6 +14,7 @@ import { createPgDatabase } from '../../src/ha/db/pg.js';
 import { migrations } from '../../src/migrations/index.js';
 import { controlPlaneKeys } from '../../src/runtime/leader-keys.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { FAST_FAILOVER_ENV, leaderOf } from '../helpers/failover.js';
 import { until } from '../helpers/poll.js';
 import { type StratusProcess, spawnStratus } from '../helpers/stratus-process.js';
 
@@ -37,27 +38,14 @@ describe('cron across leader failovers (real processes)', () => {
       CLOUD_URL: simUrl,
       LOG_LEVEL: 'info',
       CRON_RESYNC_MS: '500',
-      LEADER_HEARTBEAT_MS: '200',
-      LEADER_RENEW_DEADLINE_MS: '700',
-      LEADER_IDLE_SESSION_TIMEOUT_MS: '1000',
-      LEADER_BACKOFF_MAX_MS: '200',
-      FENCED_STATEMENT_TIMEOUT_MS: '400',
-      FENCED_IDLE_TIMEOUT_MS: '300',
-      FENCED_DEADLINE_MS: '900',
+      ...FAST_FAILOVER_ENV,
     });
     replicas.set(nodeId, p);
     everyLog.push(p.logs);
     void p.exited.then(() => replicas.delete(nodeId));
     return p;
   };
-  const leader = async () => {
-    const res = await db.query<{ holder: string; epoch: number }>(
-      'SELECT holder, epoch FROM stratus_leadership WHERE key_id = $1',
-      [KEY_ID],
-    );
-    const row = res.rows[0];
-    return row ? { holder: row.holder, epoch: Number(row.epoch) } : undefined;
-  };
+  const leader = () => leaderOf(db, KEY_ID);
   const addJob = async (spec: Record<string, unknown>) => {
     const id = `cron_${randomUUID().slice(0, 8)}`;
     const res = await db.query<{ created: number }>(

@@ -14,6 +14,7 @@ import { migrations } from '../../src/migrations/index.js';
 import { controlPlaneKeys } from '../../src/runtime/leader-keys.js';
 import type { AuditEntry, TwoWritableViolation, WritableChange } from '../../src/sim/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { FAST_FAILOVER_ENV, leaderOf } from '../helpers/failover.js';
 import { until } from '../helpers/poll.js';
 import { type StratusProcess, spawnStratus } from '../helpers/stratus-process.js';
 
@@ -43,14 +44,7 @@ describe('database failover under a paused controller leader (real processes)', 
     (await (await fetch(new URL(`/audit?backend=database&${query}`, simUrl))).json()) as {
       entries: AuditEntry[];
     };
-  const leader = async () => {
-    const res = await db.query<{ holder: string; epoch: string }>(
-      'SELECT holder, epoch FROM stratus_leadership WHERE key_id = $1',
-      [KEY_ID],
-    );
-    const row = res.rows[0];
-    return row ? { holder: row.holder, epoch: Number(row.epoch) } : undefined;
-  };
+  const leader = () => leaderOf(db, KEY_ID);
 
   beforeAll(async () => {
     t = await createTestDatabase();
@@ -103,13 +97,7 @@ describe('database failover under a paused controller leader (real processes)', 
           DATABASE_FAILOVER_THRESHOLD_MS: '300',
           DATABASE_FAILOVER_RESYNC_MS: '50',
           REPLICA_MONITOR_RESYNC_MS: '100',
-          LEADER_HEARTBEAT_MS: '200',
-          LEADER_RENEW_DEADLINE_MS: '700',
-          LEADER_IDLE_SESSION_TIMEOUT_MS: '1000',
-          LEADER_BACKOFF_MAX_MS: '200',
-          FENCED_STATEMENT_TIMEOUT_MS: '400',
-          FENCED_IDLE_TIMEOUT_MS: '300',
-          FENCED_DEADLINE_MS: '900',
+          ...FAST_FAILOVER_ENV,
         }),
       );
     }
