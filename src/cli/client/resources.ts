@@ -94,6 +94,28 @@ async function resolveReferences(ctx: Context, kind: KindDefinition, spec: Recor
   }
 }
 
+/**
+ * The spec and labels a create or update sends: those of the `--file` document, with `--set`
+ * (typed by the kind's schema, references resolved from names) and `--label` on top.
+ */
+async function specAndLabels(
+  ctx: Context,
+  kind: KindDefinition,
+  doc: Record<string, unknown>,
+): Promise<{ spec: Record<string, unknown>; labels: Record<string, string> }> {
+  const spec = applySets(
+    { ...((doc.spec as Record<string, unknown> | undefined) ?? {}) },
+    ctx.options.set ?? [],
+    kind.spec as SchemaNode,
+  );
+  await resolveReferences(ctx, kind, spec);
+  const labels = {
+    ...((doc.labels as Record<string, string> | undefined) ?? {}),
+    ...parseLabels(ctx.options.label ?? []),
+  };
+  return { spec, labels };
+}
+
 function one(ctx: Context, what: string): string {
   const [, , arg, extra] = ctx.positionals;
   if (arg === undefined) throw usageError(`${ctx.positionals.slice(0, 2).join(' ')}: expected ${what}`);
@@ -171,16 +193,7 @@ export async function runResourceCommand(ctx: Context, kind: KindDefinition): Pr
       const doc = options.file ? await readDocument(options.file) : {};
       if (doc.kind !== undefined && doc.kind !== kind.name)
         throw usageError(`--file: the document is of kind "${String(doc.kind)}", not ${kind.name}`);
-      const spec = applySets(
-        { ...((doc.spec as Record<string, unknown> | undefined) ?? {}) },
-        options.set ?? [],
-        kind.spec as SchemaNode,
-      );
-      await resolveReferences(ctx, kind, spec);
-      const labels = {
-        ...((doc.labels as Record<string, string> | undefined) ?? {}),
-        ...parseLabels(options.label ?? []),
-      };
+      const { spec, labels } = await specAndLabels(ctx, kind, doc);
       const body = {
         name: name ?? doc.name,
         ...(Object.keys(labels).length > 0 ? { labels } : {}),
@@ -194,16 +207,7 @@ export async function runResourceCommand(ctx: Context, kind: KindDefinition): Pr
     case 'update': {
       const id = await resolveId(ctx, kind, one(ctx, 'a name or id'));
       const doc = options.file ? await readDocument(options.file) : {};
-      const spec = applySets(
-        { ...((doc.spec as Record<string, unknown> | undefined) ?? {}) },
-        options.set ?? [],
-        kind.spec as SchemaNode,
-      );
-      await resolveReferences(ctx, kind, spec);
-      const labels = {
-        ...((doc.labels as Record<string, string> | undefined) ?? {}),
-        ...parseLabels(options.label ?? []),
-      };
+      const { spec, labels } = await specAndLabels(ctx, kind, doc);
       const patch = {
         ...(Object.keys(spec).length > 0 ? { spec } : {}),
         ...(Object.keys(labels).length > 0 ? { labels } : {}),
