@@ -172,16 +172,17 @@ describe('autoscaling groups (one process, real PostgreSQL)', () => {
       ['web-0', id, 'small'],
       ['web-1', id, 'small'],
     ]);
-    // A second pass over the same world writes nothing. The group's own create job may still
-    // be writing its status: wait for it first, so only the controller can move the version.
+    await until(() => allRunning(id, 2), 20_000, 'two running instances');
+    // A second pass over the same world writes nothing. The world must first stop moving: the
+    // group's own create job done, its children running, and one pass to report that.
     const operation = (created.body.operation as { id: string }).id;
     expect((await req('GET', `/v1/operations/${operation}?wait=20s`)).body.state).toBe('succeeded');
+    await pass(autoscaling);
     const version = (await req('GET', `/v1/autoscaling-groups/${id}`)).body.resourceVersion;
     await pass(autoscaling);
     expect((await children(id)).length).toBe(2);
     expect((await req('GET', `/v1/autoscaling-groups/${id}`)).body.resourceVersion).toBe(version);
 
-    await until(() => allRunning(id, 2), 20_000, 'two running instances');
     await pass(lbSync);
     const targets = async () =>
       (
