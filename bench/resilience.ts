@@ -1,6 +1,7 @@
 // Resilience benchmark: per-call overhead of a breaker, and of breaker + bulkhead +
 // timeout, for Stratus, cockatiel and opossum around `async () => 1`; then fail-fast
-// latency while open. Contenders alternate inside every round, rounds repeat, and the
+// latency while open, also of a backend port in Stratus' resilient wrapper (deadline, retry,
+// breaker, bulkhead, attempt timeout), against the same five layers entered one by one. Contenders alternate inside every round, rounds repeat, and the
 // figures are medians over rounds. `--quick` runs fewer, shorter rounds (< 60 s).
 //
 //   npm run bench:resilience [-- --quick]
@@ -15,7 +16,10 @@ import {
   wrap,
 } from 'cockatiel';
 import Opossum from 'opossum';
-import { Bulkhead, CircuitBreaker, compose, Timeout } from '../src/ha/resilience/index.js';
+import { isTransientBackendError, resilient } from '../src/backends/resilient.js';
+import type { CallOptions } from '../src/core/ports/common.js';
+import { fullJitter } from '../src/ha/resilience/backoff.js';
+import { Bulkhead, CircuitBreaker, compose, Retry, Timeout } from '../src/ha/resilience/index.js';
 
 const quick = process.argv.includes('--quick');
 const CALLS = quick ? 100_000 : 300_000;
@@ -47,6 +51,30 @@ function stratusStack() {
     new Bulkhead({ name: 'bench', maxConcurrent: 20, maxQueued: 100 }),
     new Timeout({ name: 'bench', timeoutMs: 30_000 }),
   );
+}
+
+/** The five layers of an idempotent operation in the resilient wrapper, entered in turn. */
+function stratusLayers() {
+  return compose(
+    new Timeout({ name: 'bench', timeoutMs: 30_000 }),
+    new Retry({
+      name: 'bench',
+      maxAttempts: 3,
+      backoff: fullJitter({ baseMs: 100, capMs: 2_000 }),
+      shouldRetry: isTransientBackendError,
+    }),
+    stratusBreaker(),
+    new Bulkhead({ name: 'bench', maxConcurrent: 20, maxQueued: 20 }),
+    new Timeout({ name: 'bench', timeoutMs: 30_000 }),
+  );
+}
+
+/** A one-operation port in the resilient wrapper, idempotent as a read is. */
+function stratusPort(fn: () => Promise<number>) {
+  const port = { call: (_options?: CallOptions) => fn() };
+  return resilient('bench', port, { call: { timeoutMs: 30_000, idempotent: true, optionsAt: 0 } }, 20, {
+    breaker: { consecutiveFailures: 5, openMs: LONG_MS },
+  });
 }
 
 function cockatielBreaker() {
@@ -133,8 +161,17 @@ async function openLatency(): Promise<Record<string, number>> {
   const oStack = opossum(failing, true);
   for (let i = 0; i < 20 && !oStack.opened; i++) await oStack.fire().catch(() => {});
   if (!oStack.opened) throw new Error('opossum breaker did not open');
+  const layers = stratusLayers();
+  for (let i = 0; i < 5; i++) await layers.execute(failing).catch(() => {});
+  let failingPort = true;
+  const port = stratusPort(() => (failingPort ? failing() : work()));
+  for (let i = 0; i < 5; i++) await port.port.call().catch(() => {});
+  failingPort = false;
+  if (port.breaker.state !== 'open') throw new Error('the port breaker did not open');
   const contenders: Contender[] = [
     { name: 'stratus', run: () => sStack.execute(work) },
+    { name: 'stratus_port', run: () => port.port.call() },
+    { name: 'stratus_layers', run: () => layers.execute(work) },
     { name: 'cockatiel', run: () => cStack.execute(work) },
     { name: 'opossum', run: () => oStack.fire() },
   ];
@@ -186,11 +223,18 @@ async function main(): Promise<void> {
     ['open fail-fast median (µs)', ...triple(figures, 'open_median_us')],
     ['open fail-fast p99 (µs)', ...triple(figures, 'open_p99_us')],
   ];
+  const portRows: [string, string, string][] = [
+    ['', 'wrapped port', 'five layers'],
+    ['open fail-fast median (µs)', ...pair(figures, 'open_median_us')],
+    ['open fail-fast p99 (µs)', ...pair(figures, 'open_p99_us')],
+  ];
   const width = [32, 10, 10, 10];
   for (const row of rows)
     console.log(
       row.map((cell, i) => cell.padStart(i === 0 ? 0 : width[i]!).padEnd(i === 0 ? width[0]! : 0)).join(''),
     );
+  for (const row of portRows)
+    console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(width[0]!) : cell.padStart(14))).join(''));
   console.log(
     `node ${process.version}, ${quick ? 'quick' : 'full'} run: ${ROUNDS} rounds of ${CALLS} calls, ${OPEN_ROUNDS} rounds of ${OPEN_SAMPLES} open samples, ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
@@ -202,9 +246,20 @@ async function main(): Promise<void> {
     breaker_vs_opossum: ratio(figures.stratus_breaker_ns, figures.opossum_breaker_ns),
     open_p99_vs_cockatiel: ratio(figures.stratus_open_p99_us, figures.cockatiel_open_p99_us),
     open_p99_vs_opossum: ratio(figures.stratus_open_p99_us, figures.opossum_open_p99_us),
+    port_open_median_vs_layers: ratio(
+      figures.stratus_port_open_median_us,
+      figures.stratus_layers_open_median_us,
+    ),
+    port_open_p99_vs_layers: ratio(figures.stratus_port_open_p99_us, figures.stratus_layers_open_p99_us),
+    port_open_p99_vs_stack: ratio(figures.stratus_port_open_p99_us, figures.stratus_open_p99_us),
     quick,
   };
   console.log(JSON.stringify(summary));
+}
+
+function pair(figures: Record<string, number>, suffix: string): [string, string] {
+  const cell = (name: string): string => String(figures[`${name}_${suffix}`] ?? '-');
+  return [cell('stratus_port'), cell('stratus_layers')];
 }
 
 function triple(figures: Record<string, number>, suffix: string): [string, string, string] {

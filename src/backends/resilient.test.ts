@@ -131,6 +131,38 @@ describe('resilient backends', () => {
     expect(health.storage.bulkhead).toMatchObject({ maxConcurrent: 10, maxQueued: 10 });
   });
 
+  it('refuses a call its open breaker would refuse before arming any deadline or retry timer', async () => {
+    class CountingClock extends ManualClock {
+      armed = 0;
+      override setTimer(callback: () => void, delayMs: number) {
+        this.armed++;
+        return super.setTimer(callback, delayMs);
+      }
+    }
+    const clock = new CountingClock();
+    const memory = createSimBackends({ scheduler: clock });
+    const backends = createBackends({ memory, scheduler: clock });
+    memory.cloud.inject('dns.*', { kind: 'error', error: () => new UnavailableError('dns down') });
+    for (let i = 0; i < 5; i++) await backends.dns.ping().catch(() => {});
+    expect(backends.health().dns.breaker.state).toBe('open');
+    clock.armed = 0;
+    const rejectedBefore = backends.health().dns.breaker.totals.rejected;
+    // listZones is idempotent (deadline and retry), createZone is not (deadline only).
+    const refused = [
+      await backends.dns.listZones().catch((e) => e),
+      await backends.dns.createZone({ domain: 'a.test' }, { clientToken: 'open' }).catch((e) => e),
+    ];
+    expect(refused.map(isCircuitOpenError)).toEqual([true, true]);
+    expect(clock.armed).toBe(0);
+    expect(backends.health().dns.breaker.totals.rejected).toBe(rejectedBefore + 2);
+    expect(memory.cloud.auditOf('open')).toHaveLength(0);
+    // Once the open period has passed, the call goes through the layers and probes.
+    memory.cloud.clearFaults();
+    clock.advance(30_000);
+    await backends.dns.ping();
+    expect(backends.health().dns.breaker.state).toBe('half-open');
+  });
+
   it('retries idempotent reads on transient errors, and never a mutation', async () => {
     const { backends, cloud, clock } = setup();
     cloud.inject('loadBalancer.listLoadBalancers', { kind: 'error', times: 2 });

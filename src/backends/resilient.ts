@@ -3,7 +3,7 @@
 // Health pings go through the same breaker and bulkhead as everything else, so a ping
 // reports what a real call would meet.
 
-import { SpanKind } from '@opentelemetry/api';
+import { SpanKind, type SpanOptions } from '@opentelemetry/api';
 import {
   isConflictError,
   isInvalidInputError,
@@ -12,7 +12,7 @@ import {
   isUnavailableError,
 } from '../core/errors/backend-errors.js';
 import type { CallOptions } from '../core/ports/common.js';
-import { inSpan } from '../core/tracing.js';
+import { failedSpan, inSpan } from '../core/tracing.js';
 import { fullJitter } from '../ha/resilience/backoff.js';
 import { CircuitBreaker } from '../ha/resilience/breaker/circuit-breaker.js';
 import type { CircuitBreakerOptions } from '../ha/resilience/breaker/options.js';
@@ -132,7 +132,8 @@ export function isTransientBackendError(error: unknown): boolean {
 
 /**
  * Wraps `port` so that every operation in `operations` runs under, outermost first:
- * deadline → retry (idempotent operations only) → breaker → bulkhead → attempt timeout.
+ * deadline → retry (idempotent operations only) → breaker → bulkhead → attempt timeout;
+ * a call its open breaker would refuse is refused before the layers are entered.
  * The deadline bounds the whole call; the attempt timeout, inside the bulkhead, bounds one
  * attempt and tells the breaker of a hung backend at once, even one that ignores its abort.
  * Each call gets one AbortSignal that combines the caller's signal (from the options
@@ -203,6 +204,14 @@ export function resilient<P extends object>(
     const spanName = `${name}.${op}`;
     wrapped[op] = (...args: unknown[]) => {
       const callerOptions = args[at] as CallOptions | undefined;
+      // A call its open breaker would refuse is refused here, already settled: no layer, no
+      // timer and no await stands between the caller and the refusal (G6's fail-fast).
+      const refused = policy.stream || callerOptions?.signal?.aborted ? undefined : breaker.refusal();
+      if (refused) {
+        containment?.end(name, containment.start(name), 'refused');
+        failedSpan(spanName, callSpanOptions(name, op, callerOptions), refused);
+        return Promise.reject(refused);
+      }
       const run = (scope: CallScope) => {
         // The raw port sees the call's combined signal instead of the caller's.
         const callArgs = args.slice(0, at);
@@ -240,20 +249,21 @@ function inCallSpan<T>(
   options: CallOptions | undefined,
   run: () => Promise<T>,
 ): Promise<T> {
+  return inSpan(spanName, callSpanOptions(backend, operation, options), run);
+}
+
+/** The kind and attributes of a backend call's span. */
+function callSpanOptions(backend: string, operation: string, options: CallOptions | undefined): SpanOptions {
   const { clientToken, fencingToken } = (options ?? {}) as { clientToken?: string; fencingToken?: number };
-  return inSpan(
-    spanName,
-    {
-      kind: SpanKind.CLIENT,
-      attributes: {
-        'stratus.backend': backend,
-        'stratus.backend.operation': operation,
-        ...(clientToken === undefined ? {} : { 'stratus.client_token': clientToken }),
-        ...(fencingToken === undefined ? {} : { 'stratus.fencing_token': fencingToken }),
-      },
+  return {
+    kind: SpanKind.CLIENT,
+    attributes: {
+      'stratus.backend': backend,
+      'stratus.backend.operation': operation,
+      ...(clientToken === undefined ? {} : { 'stratus.client_token': clientToken }),
+      ...(fencingToken === undefined ? {} : { 'stratus.fencing_token': fencingToken }),
     },
-    run,
-  );
+  };
 }
 
 /** `call`, with its start and outcome told to `containment`. */

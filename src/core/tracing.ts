@@ -33,3 +33,14 @@ export function inSpan<T>(
     }
   });
 }
+
+/**
+ * Records a failed span that took no time (a child of the active context), for a call refused
+ * before it began: nothing is awaited and no context is entered.
+ */
+export function failedSpan(name: string, options: SpanOptions, error: Error): void {
+  const span = tracer.startSpan(name, options);
+  span.recordException(error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+  span.end();
+}

@@ -43,6 +43,30 @@ describe('CircuitBreaker', () => {
     ]);
   });
 
+  it('tells the refusal a call would meet without granting or moving anything', async () => {
+    const { clock, breaker, changes, exec, trip } = setup();
+    expect(breaker.refusal()).toBeUndefined();
+    await trip();
+    const refused = breaker.refusal();
+    expect(refused?.retryAfterMs).toBe(1_000);
+    expect(breaker.snapshot().totals.rejected).toBe(1);
+    clock.advance(1_000);
+    // The open period is over: no refusal, and the move to half-open is left to the call.
+    expect(breaker.refusal()).toBeUndefined();
+    expect(breaker.state).toBe('open');
+    const probe = deferred<string>();
+    const probing = exec.execute(() => probe.promise);
+    expect(breaker.state).toBe('half-open');
+    // The probe slot is taken: refused, as run() would.
+    expect(breaker.refusal()?.retryAfterMs).toBe(30_000);
+    probe.resolve('ok');
+    await probing;
+    expect(breaker.refusal()).toBeUndefined();
+    breaker.isolate();
+    expect(breaker.refusal()?.retryAfterMs).toBe(Number.POSITIVE_INFINITY);
+    expect(changes.map((c) => c.to)).toEqual(['open', 'half-open', 'isolated']);
+  });
+
   it('reopens when a probe fails, and needs successesToClose successes in a row', async () => {
     const { clock, breaker, exec, trip } = setup({ halfOpen: { successesToClose: 3 } });
     await trip();

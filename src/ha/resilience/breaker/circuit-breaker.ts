@@ -202,6 +202,37 @@ export class CircuitBreaker implements Policy {
     }
   }
 
+  /**
+   * The refusal a call made now would meet, counted as one, or `undefined` when the call may
+   * go on (through {@link run}, which takes its permit). Grants nothing and moves no state: an
+   * elapsed open period or a timed-out probe is left for `run` to act on. It lets a wrapper
+   * refuse a call before it builds its outer layers (deadline, retry), so that an open
+   * breaker's refusal costs as little as the breaker alone.
+   */
+  refusal(): CircuitOpenError | undefined {
+    switch (this.current) {
+      case 'closed':
+        return undefined;
+      case 'open': {
+        const now = this.clock.now();
+        if (now >= this.openUntil) return undefined;
+        this.refuse(this.openUntil - now);
+        break;
+      }
+      case 'half-open': {
+        const oldest = this.probes[0];
+        if (this.probes.length < this.permits || oldest === undefined) return undefined;
+        const now = this.clock.now();
+        if (now - oldest.startedAt >= this.probeTimeoutMs) return undefined;
+        this.refuse(oldest.startedAt + this.probeTimeoutMs - now);
+        break;
+      }
+      default:
+        this.refuse(Number.POSITIVE_INFINITY);
+    }
+    return CircuitOpenError.fast(this.name, this.lastRetryAfterMs);
+  }
+
   /** How long the last refused caller was told to wait. */
   get retryAfterMs(): number {
     return this.lastRetryAfterMs;
