@@ -85,10 +85,12 @@ describe('cron across leader failovers (real processes)', () => {
         r.waitForLog((l) => l.msg === 'stopped' || String(l.msg).startsWith('stratus ready'), 90_000),
       ),
     );
+    // The jobs come once a leader runs: slots due before the first term are missed by the
+    // policy too, and the audit below counts downtime only between terms.
+    await until(async () => (await leader()) !== undefined, 10_000, 'a first cron leader');
     const target = { method: 'POST', url: 'https://hooks.test/tick', body: '{"hello":"cron"}' };
     const catchUp = await addJob({ schedule: '* * * * * *', target, missedSlots: 'catch-up', maxCatchUp: 5 });
     const skip = await addJob({ schedule: '* * * * * *', timeZone: 'Europe/Berlin', target });
-    await until(async () => (await leader()) !== undefined, 10_000, 'a first cron leader');
     const faults: Array<{ signal: string; holder: string; epoch: number; atMs: number }> = [];
     const started = Date.now();
     for (let i = 0; i < FAULTS; i++) {
@@ -176,6 +178,14 @@ describe('cron across leader failovers (real processes)', () => {
         `${verdict.excused} skipped by policy, ${refusedStale} stale calls refused, ${failed} not succeeded, ` +
         `gaps ${verdict.gaps.length}, doubles ${verdict.doubles.length}, unexpected ${verdict.unexpected.length}`,
     );
+    // A gap is shown with the terms around it, to tell a missed slot from a mis-drawn downtime.
+    const iso = (ms: number | undefined) => (ms === undefined ? '?' : new Date(ms).toISOString());
+    for (const g of verdict.gaps)
+      console.info(
+        `gap ${g.jobId} ${iso(g.slot)}: terms ${journal.rows
+          .map((j) => `${j.epoch}@${iso(Number(j.acquired))}`)
+          .join(' ')}; downtime ${downtime.map(([a, b]) => `${iso(a)}..${iso(b)}`).join(' ')}`,
+      );
     expect(faults).toHaveLength(FAULTS);
     expect(verdict.owed).toBeGreaterThan(2 * (faultsMs / SLOT_MS) * 0.9);
     expect(verdict.gaps).toEqual([]);
