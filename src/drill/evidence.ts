@@ -85,6 +85,7 @@ export type FaultAction =
   | 'backend-outage' // simulator fault rule: calls fail for `for`
   | 'backend-slow' // simulator fault rule: calls slowed for `for`
   | 'backend-hang' // simulator fault rule: calls hang for `for`
+  | 'database-primary-down' // a managed database's primary down in the simulator for `for`
   | 'rolling-restart'; // every replica restarted gracefully, one at a time
 
 /**
@@ -203,6 +204,54 @@ export interface FencedWriteRecord {
   readonly accepted: boolean;
 }
 
+/**
+ * The singleton controllers' own audits at the end of a run (G1: nothing missing; G2: nothing
+ * twice; G3: no split brain), as counts with a few examples of each violation.
+ */
+export interface ControllersRecord {
+  /** Every slot of every cron job fired once, none missing but what the skip policy allows. */
+  readonly cron: {
+    /** Jobs judged, and jobs not judged (paused or rescheduled: no one schedule to owe). */
+    readonly jobs: number;
+    readonly unjudged: number;
+    /** Slots up to this instant (ms since the Unix epoch) were owed. */
+    readonly untilMs: number;
+    /** Whether the controller had decided every slot up to it within the wait. */
+    readonly caughtUp: boolean;
+    readonly owed: number;
+    /** Owed slots the skip policy let go (they came due while no leader ran). */
+    readonly excused: number;
+    readonly recorded: number;
+    readonly delivered: number;
+    readonly gaps: number;
+    readonly doubles: number;
+    readonly unexpected: number;
+    readonly examples: readonly string[];
+  };
+  /** Every minute of every resource's life recorded once, with no gaps. */
+  readonly accounting: {
+    readonly minuteMs: number;
+    readonly resources: number;
+    readonly untilMs: number;
+    readonly caughtUp: boolean;
+    readonly owed: number;
+    readonly recorded: number;
+    readonly gaps: number;
+    readonly doubles: number;
+    /** Minutes recorded outside their resource's life. */
+    readonly outside: number;
+    readonly examples: readonly string[];
+  };
+  /** Never two writable primaries of one managed database (the simulator's history). */
+  readonly databases: {
+    readonly databases: number;
+    /** Changes of who takes writes. */
+    readonly changes: number;
+    readonly twoWritable: number;
+    readonly examples: readonly string[];
+  };
+}
+
 /** Everything but the history and the faults. */
 export interface DrillEvidence {
   readonly version: 1;
@@ -244,6 +293,8 @@ export interface DrillEvidence {
     readonly ok: number;
     readonly failed: number;
   };
+  /** The singleton controllers' audits, when the drill collected them. */
+  readonly controllers?: ControllersRecord;
   /** What had not settled at the settle deadline (all zero when the cluster settled). */
   readonly unsettled?: { readonly operations: number; readonly jobs: number };
 }

@@ -119,6 +119,7 @@ const FaultActionSchema = Type.Union([
   Type.Literal('backend-outage'),
   Type.Literal('backend-slow'),
   Type.Literal('backend-hang'),
+  Type.Literal('database-primary-down'),
   Type.Literal('rolling-restart'),
 ]);
 
@@ -155,6 +156,8 @@ const AuditSummarySchema = Type.Object({
   ),
   ok: Type.Boolean(),
 });
+
+const Count = Type.Integer({ minimum: 0 });
 
 const EvidenceSchema = Type.Object({
   version: Type.Literal(1),
@@ -211,6 +214,42 @@ const EvidenceSchema = Type.Object({
   deletionRequested: Type.Optional(Type.Array(Type.String())),
   fencedWrites: Type.Optional(
     Type.Array(Type.Object({ key: Type.String(), epoch: Type.Integer(), t: Time, accepted: Type.Boolean() })),
+  ),
+  controllers: Type.Optional(
+    Type.Object({
+      cron: Type.Object({
+        jobs: Count,
+        unjudged: Count,
+        untilMs: Type.Number(),
+        caughtUp: Type.Boolean(),
+        owed: Count,
+        excused: Count,
+        recorded: Count,
+        delivered: Count,
+        gaps: Count,
+        doubles: Count,
+        unexpected: Count,
+        examples: Type.Array(Type.String()),
+      }),
+      accounting: Type.Object({
+        minuteMs: Type.Integer({ minimum: 1 }),
+        resources: Count,
+        untilMs: Type.Number(),
+        caughtUp: Type.Boolean(),
+        owed: Count,
+        recorded: Count,
+        gaps: Count,
+        doubles: Count,
+        outside: Count,
+        examples: Type.Array(Type.String()),
+      }),
+      databases: Type.Object({
+        databases: Count,
+        changes: Count,
+        twoWritable: Count,
+        examples: Type.Array(Type.String()),
+      }),
+    }),
   ),
 });
 

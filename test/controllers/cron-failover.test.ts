@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditedJob, cronViolations } from '../../src/controllers/cron/audit.js';
-import { readCronSlots } from '../../src/controllers/cron/read-audit.js';
+import { readCronDowntime, readCronSlots } from '../../src/controllers/cron/read-audit.js';
 import type { Database } from '../../src/ha/db/database.js';
 import { migrate } from '../../src/ha/db/migrate.js';
 import { createPgDatabase } from '../../src/ha/db/pg.js';
@@ -131,26 +131,15 @@ describe('cron across leader failovers (real processes)', () => {
       'cron to catch up',
       50,
     );
-    // Each successor's term began when it bumped the epoch: slots between a fault and then
-    // came due while no controller ran.
+    // Each successor's term began when it bumped the epoch: slots between the last one an
+    // earlier term recorded and then came due while no controller ran.
     const journal = await db.query<{ epoch: number; acquired: number }>(
       `SELECT epoch, (extract(epoch FROM acquired_at) * 1000)::double precision AS acquired
        FROM stratus_leadership_journal WHERE key_id = $1 ORDER BY epoch`,
       [KEY_ID],
     );
     const slots = await readCronSlots(db);
-    const lastSlotBy = await db.query<{ epoch: number; last: number }>(
-      `SELECT epoch, (extract(epoch FROM max(slot)) * 1000)::double precision AS last
-       FROM stratus_cron_slots GROUP BY epoch`,
-    );
-    // No controller decided slots from the last slot a term recorded to its successor's start.
-    const downtime = journal.rows.slice(1).map((j, i) => {
-      const earlier = lastSlotBy.rows
-        .filter((r) => Number(r.epoch) < Number(j.epoch))
-        .map((r) => Number(r.last));
-      const start = earlier.length > 0 ? Math.max(...earlier) + 1 : Number(journal.rows[i]!.acquired);
-      return [start, Number(j.acquired)] as const;
-    });
+    const downtime = await readCronDowntime(db, KEY_ID);
     const audit = await fetch(new URL('/audit?backend=webhook&op=deliver&outcome=created', simUrl));
     const deliveries = ((await audit.json()) as { entries: { clientToken: string }[] }).entries;
     const jobs: AuditedJob[] = [

@@ -139,6 +139,16 @@ describe('cronViolations', () => {
     ).toHaveLength(2);
   });
 
+  it('owes a deleted job only the slots up to its deletion, and still fails a gap before it', () => {
+    const deleted = { ...job, until: T0 + 3 * S + 500 };
+    expect(cronViolations(all.slice(0, 3), [deleted], { until })).toMatchObject({ gaps: [], owed: 3 });
+    expect(cronViolations(all.slice(0, 2), [deleted], { until }).gaps.map((g) => g.slot)).toEqual([
+      T0 + 3 * S,
+    ]);
+    // A slot a pass in flight recorded after the deletion is not judged.
+    expect(cronViolations(all, [deleted], { until }).unexpected).toEqual([]);
+  });
+
   it('fails on a slot the schedule does not have, of no job, or delivered without a record', () => {
     const stray = [...all, { jobId: 'cron_a', slot: T0 + 2_500 }, { jobId: 'cron_b', slot: T0 + S }];
     expect(cronViolations(stray, [job], { until }).unexpected.map((u) => (u as { why: string }).why)).toEqual(

@@ -28,6 +28,8 @@ export interface AuditedJob {
   readonly maxCatchUp?: number | undefined;
   /** Slots after this (ms) are owed: the job's creation. */
   readonly from: number;
+  /** Slots after this (ms) are not judged: its deletion was asked. None while it lives. */
+  readonly until?: number | undefined;
 }
 
 /** What the audit judges. */
@@ -107,7 +109,7 @@ export function cronViolations(
   for (const job of jobs) {
     known.add(job.id);
     const rows = recorded.get(job.id) ?? new Map<number, number>();
-    const owedSlots = slotsOf(job, window.until);
+    const owedSlots = slotsOf(job, Math.min(window.until, job.until ?? Number.POSITIVE_INFINITY));
     const owedSet = new Set(owedSlots);
     for (const s of owedSlots) tokens.set(slotToken(job.id, s), { jobId: job.id, slot: s });
     const keep = job.missedSlots === 'catch-up' ? (job.maxCatchUp ?? DEFAULT_MAX_CATCH_UP) : 0;
@@ -122,7 +124,7 @@ export function cronViolations(
     }
     for (const [slot, writes] of rows) {
       if (writes > 1) doubles.push({ type: 'double', jobId: job.id, slot, times: writes, of: 'record' });
-      if (slot > window.until) continue;
+      if (slot > window.until || (job.until !== undefined && slot > job.until)) continue;
       if (!owedSet.has(slot))
         unexpected.push({ type: 'unexpected', jobId: job.id, slot, why: 'not a slot of the schedule' });
     }

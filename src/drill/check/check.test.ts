@@ -169,6 +169,60 @@ describe('check', () => {
     expect(stale.figures.staleAccepted).toBe(1);
   });
 
+  it('fails G1 on a cron slot or an accounted minute missing, G2 on one twice, G3 on two writable primaries', () => {
+    const run = goodRun();
+    const c = run.evidence.controllers!;
+    const missing = expectOnlyFails(
+      withEvidence(run, {
+        controllers: {
+          ...c,
+          cron: {
+            ...c.cron,
+            gaps: 1,
+            examples: ['cron gap: cron_a slot 2023-11-14T22:13:25.000Z never fired'],
+          },
+          accounting: { ...c.accounting, gaps: 2 },
+        },
+      }),
+      'G1',
+      /cron gap: cron_a slot/,
+    );
+    expect(missing.figures).toMatchObject({ cronGaps: 1, accountingGaps: 2 });
+    expect(missing.violations).toContain('2 resource minutes never recorded (6 owed)');
+    const twice = expectOnlyFails(
+      withEvidence(run, {
+        controllers: {
+          ...c,
+          cron: { ...c.cron, doubles: 1, examples: ['cron double: cron_a slot x delivery ×2'] },
+          accounting: { ...c.accounting, outside: 1 },
+        },
+      }),
+      'G2',
+      /cron double: cron_a/,
+    );
+    expect(twice.figures).toMatchObject({ cronDoubles: 1, accountingDoubles: 1 });
+    const split = expectOnlyFails(
+      withEvidence(run, {
+        controllers: {
+          ...c,
+          databases: {
+            ...c.databases,
+            twoWritable: 1,
+            examples: ['database db_1: n0 and n1 writable at once (change 4)'],
+          },
+        },
+      }),
+      'G3',
+      /db_1: n0 and n1 writable at once/,
+    );
+    expect(split.figures).toMatchObject({ twoWritable: 1, writableChanges: 3 });
+    // A run from before the controllers' audits judges without them.
+    const { controllers: _, ...older } = run.evidence;
+    const result = check({ ...run, evidence: older });
+    expect(result.ok).toBe(true);
+    expect(result.guarantees.G1.figures.cronGaps).toBeNull();
+  });
+
   it('fails G2 on lease tokens that do not grow', () => {
     const run = goodRun();
     const [job, other] = run.evidence.jobs;

@@ -101,6 +101,21 @@ export function checkNoLostWork(run: DrillRun, requests: ReadonlyMap<number, Req
     );
   }
 
+  // The singleton controllers' work owed by the clock: cron slots and accounted minutes.
+  const controllers = run.evidence.controllers;
+  if (controllers) {
+    for (const e of controllers.cron.examples) if (e.startsWith('cron gap')) violations.push(e);
+    if (controllers.cron.gaps > 0)
+      violations.push(
+        `${controllers.cron.gaps} cron slots owed and never fired (${controllers.cron.owed} owed)`,
+      );
+    for (const e of controllers.accounting.examples) if (e.startsWith('accounting gap')) violations.push(e);
+    if (controllers.accounting.gaps > 0)
+      violations.push(
+        `${controllers.accounting.gaps} resource minutes never recorded (${controllers.accounting.owed} owed)`,
+      );
+  }
+
   const lastFaultEnd = run.faults.length === 0 ? null : maxOf(run.faults.map((f) => f.endT));
   return verdict(
     'every acknowledged request reaches a terminal state',
@@ -115,6 +130,10 @@ export function checkNoLostWork(run: DrillRun, requests: ReadonlyMap<number, Req
       notInTruth,
       mismatched,
       failedResources: failed,
+      cronSlotsOwed: controllers ? controllers.cron.owed : null,
+      cronGaps: controllers ? controllers.cron.gaps : null,
+      accountedMinutesOwed: controllers ? controllers.accounting.owed : null,
+      accountingGaps: controllers ? controllers.accounting.gaps : null,
       settledAfterLastFaultMs: lastFaultEnd === null ? null : Math.max(0, settledT - lastFaultEnd),
     },
     violations,

@@ -33,6 +33,21 @@ export function checkNoDuplicates(run: DrillRun): GuaranteeResult {
       }
     }
   }
+  // The singleton controllers' exactly-once: a cron slot or an accounted minute twice, or one
+  // that should not exist.
+  const controllers = run.evidence.controllers;
+  if (controllers) {
+    const c = controllers.cron;
+    const a = controllers.accounting;
+    for (const e of [...c.examples, ...a.examples])
+      if (!e.startsWith('cron gap') && !e.startsWith('accounting gap')) violations.push(e);
+    if (c.doubles + c.unexpected > 0)
+      violations.push(`cron: ${c.doubles} slots fired twice, ${c.unexpected} fired that were not owed`);
+    if (a.doubles + a.outside > 0)
+      violations.push(
+        `accounting: ${a.doubles} minutes recorded twice, ${a.outside} outside a resource's life`,
+      );
+  }
   return verdict(
     'at most one effect per client token, no call accepted under a dead lease',
     {
@@ -41,6 +56,8 @@ export function checkNoDuplicates(run: DrillRun): GuaranteeResult {
       staleAccepted: audit.staleAcceptances.length,
       staleRefused: audit.staleRefusals,
       leaseRegressions,
+      cronDoubles: controllers ? controllers.cron.doubles + controllers.cron.unexpected : null,
+      accountingDoubles: controllers ? controllers.accounting.doubles + controllers.accounting.outside : null,
     },
     violations,
   );

@@ -55,6 +55,13 @@ export function checkSingletons(run: DrillRun): GuaranteeResult {
       );
     }
   }
+  // A managed database with two writable primaries at once is a split brain of the failover.
+  const databases = run.evidence.controllers?.databases;
+  if (databases) {
+    violations.push(...databases.examples);
+    if (databases.twoWritable > 0)
+      violations.push(`${databases.twoWritable} instants with two writable primaries of one database`);
+  }
   return verdict(
     'at most one leader per key at a time; a deposed term cannot write',
     {
@@ -65,6 +72,8 @@ export function checkSingletons(run: DrillRun): GuaranteeResult {
       fencedWrites: writes === undefined ? null : writes.length,
       fenceRefused: writes === undefined ? null : fenceRefused,
       deposedAccepted: writes === undefined ? null : deposedAccepted,
+      writableChanges: databases ? databases.changes : null,
+      twoWritable: databases ? databases.twoWritable : null,
     },
     violations,
   );

@@ -69,6 +69,9 @@ export interface TenantKey {
 }
 
 /** Starts, tracks and stops every process of a drill. */
+/** The accounting minute of a drill's replicas, ms. */
+export const DRILL_ACCOUNTING_MINUTE_MS = 10_000;
+
 export class ProcessGroup {
   readonly #o: ClusterOptions;
   readonly #tracked = new Map<Child, TrackedProcess>();
@@ -259,6 +262,11 @@ export class ProcessGroup {
       // An api replica stopping answers 503 on /readyz for 1.5 s first: HAProxy (checks every
       // 500 ms, down after 2) stops sending to it before it closes.
       DRAIN_DELAY_MS: r.role === 'api' ? '1500' : '0',
+      // Minutes of 10 s: a few minutes of drill account many minutes of every resource, each
+      // of which must be recorded once across the faults.
+      ACCOUNTING_MINUTE_MS: String(DRILL_ACCOUNTING_MINUTE_MS),
+      // A primary down 3 s is failed over: a database fault of a drill ends in a failover.
+      DATABASE_FAILOVER_THRESHOLD_MS: '3000',
       ...this.#o.env,
     };
   }

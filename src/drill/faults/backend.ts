@@ -5,6 +5,7 @@
 
 import type { FaultAction } from '../evidence.js';
 import { FaultTargetError } from './errors.js';
+import { pick } from './random.js';
 
 /** The simulator's name of each backend a scenario may write. */
 const BACKENDS: Readonly<Record<string, string>> = {
@@ -73,5 +74,44 @@ export async function addBackendFault(
   };
   return async () => {
     await admin(sim, 'DELETE', `/faults/${encodeURIComponent(rule.id)}`);
+  };
+}
+
+/** A managed database's node as the simulator's truth lists it. */
+interface TruthNode {
+  readonly name: string;
+  readonly role: string;
+  readonly healthy: boolean;
+}
+
+/**
+ * Takes the primary of one managed database down in the simulator (chosen by `random` among
+ * those with a healthy primary and a healthy replica); resolves with what it took down and a
+ * function that brings that node back up. A node back up after a failover stays fenced: the
+ * simulator never lets it take writes again.
+ */
+export async function takeDatabasePrimaryDown(
+  sim: SimAdmin,
+  random: () => number,
+): Promise<{ resolved: string; restore: () => Promise<void> }> {
+  const truth = (await admin(sim, 'GET', '/truth')) as {
+    databases?: Array<{ id: string; nodes: TruthNode[] }>;
+  };
+  const candidates = (truth.databases ?? []).filter(
+    (d) =>
+      d.nodes.some((n) => n.role === 'primary' && n.healthy) &&
+      d.nodes.some((n) => n.role === 'replica' && n.healthy),
+  );
+  if (candidates.length === 0)
+    throw new FaultTargetError('no managed database with a healthy primary and a healthy replica');
+  const database = pick(candidates, random);
+  const primary = database.nodes.find((n) => n.role === 'primary' && n.healthy)!;
+  const path = `/databases/${encodeURIComponent(database.id)}/nodes/${encodeURIComponent(primary.name)}/health`;
+  await admin(sim, 'PUT', path, { healthy: false });
+  return {
+    resolved: `${database.id}/${primary.name}`,
+    restore: async () => {
+      await admin(sim, 'PUT', path, { healthy: true });
+    },
   };
 }

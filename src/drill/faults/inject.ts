@@ -12,7 +12,7 @@ import type { ProcessGroup, Replica } from '../cluster/group.js';
 import { untilServers } from '../cluster/haproxy-stats.js';
 import { withClient } from '../cluster/pg-client.js';
 import type { DrillTime, FaultRecord, FaultStep } from '../evidence.js';
-import { addBackendFault } from './backend.js';
+import { addBackendFault, takeDatabasePrimaryDown } from './backend.js';
 import { FaultTargetError } from './errors.js';
 import { currentLeader } from './leaders.js';
 import { pick } from './random.js';
@@ -209,6 +209,14 @@ export async function injectFault(ctx: FaultContext, step: FaultStep): Promise<F
       await delay(forMs);
       await remove();
       return record(step.target, startT);
+    }
+    case 'database-primary-down': {
+      const startT = ctx.now();
+      const down = await takeDatabasePrimaryDown({ url: group.simUrl, token: group.simToken }, ctx.random);
+      ctx.progress?.(`database-primary-down ${down.resolved} for ${forMs} ms`);
+      await delay(forMs);
+      await down.restore();
+      return record(down.resolved, startT);
     }
     case 'rolling-restart': {
       const replicas =

@@ -53,6 +53,11 @@ describe('scenario files', () => {
     expect(problemOf(doc([step], { chaos: { every: '1ms' } }))).toBe('s.chaos.every');
     expect(problemOf({ ...doc([step]), name: 'Bad Name' })).toBe('s.name');
     expect(problemOf(doc([step]))).toBeUndefined();
+    const down = { at: '1s', action: 'database-primary-down', target: 'backend:database', for: '12s' };
+    expect(problemOf(doc([down]))).toBeUndefined();
+    expect(problemOf(doc([{ ...down, target: 'backend:compute' }]))).toBe('s.steps[0].target');
+    expect(problemOf(doc([{ ...down, action: 'backend-outage' }]))).toBe('s.steps[0].target');
+    expect(problemOf(doc([{ ...down, for: undefined }]))).toBe('s.steps[0].for');
   });
 
   it('refuses a scenario that does not exist', () => {

@@ -21,6 +21,7 @@ export const FAULT_ACTIONS: readonly FaultAction[] = [
   'backend-outage',
   'backend-slow',
   'backend-hang',
+  'database-primary-down',
   'rolling-restart',
 ];
 
@@ -32,6 +33,7 @@ const LASTING = new Set<FaultAction>([
   'backend-outage',
   'backend-slow',
   'backend-hang',
+  'database-primary-down',
 ]);
 
 /** A scenario file that is not one; `field` is the JSON path of the first problem. */
@@ -51,7 +53,7 @@ export function isScenarioError(err: unknown): err is ScenarioError {
 }
 
 const TARGET =
-  /^(api|worker|all|redis|(api|worker)-\d{1,3}|leader:[a-z][a-z0-9-]{0,39}|backend:(compute|network|storage|dns|lb|all))$/;
+  /^(api|worker|all|redis|(api|worker)-\d{1,3}|leader:[a-z][a-z0-9-]{0,39}|backend:(compute|network|storage|dns|lb|webhook|database|all))$/;
 
 /** Parses a scenario document (`where` names it in errors). */
 export function parseScenario(doc: unknown, where: string): Scenario {
@@ -91,7 +93,14 @@ export function parseScenario(doc: unknown, where: string): Scenario {
     if (typeof step.target !== 'string' || !TARGET.test(step.target))
       throw new ScenarioError(
         `${at}.target`,
-        'must be api, worker, api-N, worker-N, leader:<key>, redis, backend:<compute|network|storage|dns|lb|all> or all',
+        'must be api, worker, api-N, worker-N, leader:<key>, redis, backend:<compute|network|storage|dns|lb|webhook|database|all> or all',
+      );
+    if ((action === 'database-primary-down') !== (step.target === 'backend:database'))
+      throw new ScenarioError(
+        `${at}.target`,
+        action === 'database-primary-down'
+          ? 'must be backend:database for database-primary-down'
+          : `backend:database takes only database-primary-down, not ${action}`,
       );
     const forMs = step.for === undefined ? undefined : parseDuration(step.for);
     if (step.for !== undefined && forMs === undefined)

@@ -34,7 +34,21 @@ const NEEDS: Readonly<Record<string, readonly string[]>> = {
   'load-balancers': ['instances'],
   'dns-zones': [],
   'dns-records': ['dns-zones', 'instances'],
+  'cron-jobs': [],
+  databases: [],
 };
+
+/**
+ * Kinds the load keeps few of per tenant (at the cap, another kind is created instead): each
+ * cron job fires every 5 s for the whole run, and each managed database runs two nodes.
+ */
+const CAPS: Readonly<Record<string, number>> = { 'cron-jobs': 4, databases: 3 };
+
+/**
+ * Kinds the load never updates or deletes: a cron job keeps one schedule for the whole run, so
+ * the cron audit judges every slot it owed (docs/drills.md).
+ */
+const KEPT = new Set(['cron-jobs']);
 
 /** The kinds the mix can create. */
 export const MIX_KINDS: readonly string[] = Object.keys(NEEDS);
@@ -155,7 +169,9 @@ export class LoadMix {
       const pool = [...(t.live.get('instances') ?? []), ...(t.live.get('volumes') ?? [])];
       return pool.length === 0 ? undefined : pick(pool, this.#random);
     }
-    return this.#anyLive(t);
+    if (op === 'get') return this.#anyLive(t);
+    const pool = [...t.live.entries()].filter(([kind]) => !KEPT.has(kind)).flatMap(([, list]) => list);
+    return pool.length === 0 ? undefined : pick(pool, this.#random);
   }
 
   #forget(t: Tenant, r: Live): void {
@@ -190,6 +206,7 @@ export class LoadMix {
   /** A create of a random kind, or of what it needs first. */
   #create(t: Tenant) {
     let kind = pick(MIX_KINDS, this.#random);
+    if ((t.live.get(kind)?.length ?? 0) >= (CAPS[kind] ?? Number.POSITIVE_INFINITY)) kind = 'volumes';
     for (let depth = 0; depth < 3; depth++) {
       const missing = NEEDS[kind]!.find((k) => (t.live.get(k)?.length ?? 0) === 0);
       if (!missing) break;
@@ -276,6 +293,22 @@ export class LoadMix {
           facts: {},
         };
       }
+      case 'cron-jobs':
+        // Every 5 s, into the simulator's webhook backend; half skip missed slots, half catch up.
+        return {
+          spec: {
+            schedule: '*/5 * * * * *',
+            timeZone: 'UTC',
+            target: { method: 'POST', url: `https://hooks.drill.test/cron/${n}`, body: `{"n":${n}}` },
+            ...(n % 2 === 0 ? { missedSlots: 'catch-up', maxCatchUp: 3 } : {}),
+          },
+          facts: {},
+        };
+      case 'databases':
+        return {
+          spec: { engine: 'postgres', version: '16', replicas: 1, instanceType: 'small' },
+          facts: {},
+        };
       case 'dns-zones':
         return { spec: { domain: `zone-${n}.${this.#run.replaceAll('_', '-')}.drill.test` }, facts: {} };
       case 'dns-records':

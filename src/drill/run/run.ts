@@ -6,7 +6,7 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { builtinKinds } from '../../kinds/index.js';
-import { ProcessGroup, type ReplicaRole } from '../cluster/group.js';
+import { DRILL_ACCOUNTING_MINUTE_MS, ProcessGroup, type ReplicaRole } from '../cluster/group.js';
 import type { DrillEvidence, FaultRecord, FaultStep, Scenario } from '../evidence.js';
 import { seededRandom } from '../faults/random.js';
 import { loadScenario, SCENARIO_DIR } from '../faults/scenario.js';
@@ -16,6 +16,7 @@ import { HistoryWriter } from '../load/history.js';
 import { kindsWithoutBody, LoadMix, MIX_KINDS } from '../load/mix.js';
 import { type LoadStats, runOpenLoop } from '../load/open-loop.js';
 import { collectBreakers, collectDatabase, collectResources, collectSim, settle } from './collect.js';
+import { collectControllers } from './controllers.js';
 import { sampleLeases, withSampledLeases } from './lease-sampler.js';
 
 /** What `stratus drill run` was asked. */
@@ -205,11 +206,18 @@ export async function runDrill(options: RunOptions): Promise<RunResult> {
     const sampled = await leaseSampling;
     const { audit, truth } = await collectSim(group.simUrl);
     const operator = group.tenants[0]!;
-    const [resources, database, breakers] = await Promise.all([
+    const [resources, database, breakers, controllers] = await Promise.all([
       collectResources(group.apiUrl, group.tenants, MIX_KINDS, truth),
       collectDatabase(group.databaseUrl, t0),
       collectBreakers(group.apiUrl, operator.key),
+      collectControllers(group.databaseUrl, group.simUrl, DRILL_ACCOUNTING_MINUTE_MS),
     ]);
+    const c = controllers;
+    progress(
+      `controllers: cron ${c.cron.owed} slots owed, ${c.cron.gaps} gaps, ${c.cron.doubles} doubles; ` +
+        `accounting ${c.accounting.owed} minutes owed, ${c.accounting.gaps} gaps, ${c.accounting.doubles} doubles; ` +
+        `databases ${c.databases.twoWritable} instants with two writable primaries`,
+    );
     const evidence: DrillEvidence = {
       version: 1,
       startedAt,
@@ -226,6 +234,7 @@ export async function runDrill(options: RunOptions): Promise<RunResult> {
       deletionRequested: database.deletionRequested,
       resources,
       breakers,
+      controllers,
       faultErrors,
       load,
       unsettled,
