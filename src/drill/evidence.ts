@@ -245,8 +245,9 @@ export interface ControllersRecord {
   /** Never two writable primaries of one managed database (the simulator's history). */
   readonly databases: {
     readonly databases: number;
-    /** Changes of who takes writes. */
+    /** Changes of who takes writes, and the promotions among them (failovers done). */
     readonly changes: number;
+    readonly promotions: number;
     readonly twoWritable: number;
     readonly examples: readonly string[];
   };

@@ -246,6 +246,7 @@ const EvidenceSchema = Type.Object({
       databases: Type.Object({
         databases: Count,
         changes: Count,
+        promotions: Count,
         twoWritable: Count,
         examples: Type.Array(Type.String()),
       }),

@@ -73,6 +73,7 @@ export function checkSingletons(run: DrillRun): GuaranteeResult {
       fenceRefused: writes === undefined ? null : fenceRefused,
       deposedAccepted: writes === undefined ? null : deposedAccepted,
       writableChanges: databases ? databases.changes : null,
+      databasePromotions: databases ? databases.promotions : null,
       twoWritable: databases ? databases.twoWritable : null,
     },
     violations,

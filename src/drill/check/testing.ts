@@ -198,7 +198,7 @@ const evidence: DrillEvidence = {
       outside: 0,
       examples: [],
     },
-    databases: { databases: 1, changes: 3, twoWritable: 0, examples: [] },
+    databases: { databases: 1, changes: 3, promotions: 1, twoWritable: 0, examples: [] },
   },
   fencedWrites: [
     { key: 'sweeper', epoch: 1, t: 900, accepted: true },

@@ -147,12 +147,13 @@ async function databasesRecord(simUrl: string): Promise<ControllersRecord['datab
   const response = await fetch(new URL('/audit/databases', simUrl), { signal: AbortSignal.timeout(30_000) });
   if (response.status !== 200) throw new Error(`GET the simulator's database audit: ${response.status}`);
   const body = (await response.json()) as {
-    history: Array<{ database: string }>;
+    history: Array<{ database: string; op: string; writable: boolean }>;
     twoWritable: Array<{ database: string; seq: number; nodes: string[] }>;
   };
   return {
     databases: new Set(body.history.map((h) => h.database)).size,
     changes: body.history.length,
+    promotions: body.history.filter((h) => h.op === 'promote' && h.writable).length,
     twoWritable: body.twoWritable.length,
     examples: body.twoWritable
       .slice(0, EXAMPLES)
