@@ -211,6 +211,19 @@ describe.skipIf(!haveChromium)('the web console', () => {
     expect(await ready.textContent()).toMatch(/Ready/);
     await shot('instance-running');
 
+    // An action with a body gets a form drawn from its schema: resize to medium.
+    await page.getByRole('button', { name: 'resize', exact: true }).click();
+    const resize = page.getByRole('form', { name: 'resize instances' });
+    await resize.getByLabel('size').selectOption('medium');
+    await shot('instance-resize');
+    await resize.getByRole('button', { name: 'resize' }).click();
+    await page
+      .getByRole('status')
+      .getByText(/resize of instances\/inst_/)
+      .waitFor();
+    await resize.waitFor({ state: 'detached' });
+    await page.locator('pre[data-part="spec"]', { hasText: '"size": "medium"' }).waitFor();
+
     await page.getByRole('button', { name: 'Delete' }).click();
     await page.getByText(/is gone \(deleted\)/).waitFor();
 

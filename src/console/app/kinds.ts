@@ -23,12 +23,19 @@ export interface JsonSchema {
   default?: unknown;
 }
 
+/** An action of a kind: its name in the path and, when it takes one, its body's schema. */
+export interface ActionInfo {
+  readonly name: string;
+  /** The body with every `$ref` resolved; absent for an action without a body. */
+  readonly body?: JsonSchema;
+}
+
 /** One kind: its name in the path, its create body and its actions. */
 export interface KindInfo {
   readonly name: string;
   /** The create body with every `$ref` resolved. */
   readonly create: JsonSchema;
-  readonly actions: readonly string[];
+  readonly actions: readonly ActionInfo[];
 }
 
 type Doc = {
@@ -64,9 +71,12 @@ export function kindsOf(doc: Doc): KindInfo[] {
     const body = item.post?.requestBody?.content?.['application/json']?.schema;
     if (!m || !body || !item.get || !doc.paths[`${path}/{id}`]) continue;
     const name = m[1]!;
-    const actions = Object.keys(doc.paths)
-      .map((p) => new RegExp(`^/v1/${name}/\\{id\\}/([a-z-]+)$`).exec(p)?.[1])
-      .filter((a): a is string => a !== undefined);
+    const actions = Object.keys(doc.paths).flatMap((p): ActionInfo[] => {
+      const action = new RegExp(`^/v1/${name}/\\{id\\}/([a-z-]+)$`).exec(p)?.[1];
+      if (action === undefined) return [];
+      const schema = doc.paths[p]?.post?.requestBody?.content?.['application/json']?.schema;
+      return [{ name: action, ...(schema ? { body: resolve(schema, doc) } : {}) }];
+    });
     const create = resolve(body, doc);
     // Tenants and API keys have create bodies too; a kind's has a spec.
     if (!create.properties?.spec) continue;

@@ -30,7 +30,7 @@ function Page({ route }: { route: string[] }) {
   if (!kinds) return <p class="muted">loading…</p>;
   const kind = kinds.find((k) => k.name === (section === 'r' ? a : undefined)) ?? kinds[0];
   if (!kind) return <p class="muted">the API serves no kinds</p>;
-  if (section === 'r' && b) return <ResourceDetail key={b} kind={kind} id={b} />;
+  if (section === 'r' && b) return <ResourceDetail key={b} kind={kind} kinds={kinds} id={b} />;
   return <ResourceList key={kind.name} kind={kind} kinds={kinds} />;
 }
 

@@ -1,4 +1,5 @@
-// The create form of a kind, drawn from its create body's JSON Schema: a select for a choice of
+// The create form of a kind, and the body form of an action that takes one, drawn from their
+// JSON Schemas: a select for a choice of
 // constants (or for a field that names "one of your <kind>", filled with those resources), a
 // number box for integers, a checkbox for booleans, a text box for strings, and a JSON box for
 // arrays and objects. The API validates (the schemas' patterns are not HTML patterns: the
@@ -7,7 +8,7 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import { api, type FieldError, type Resource } from './api.js';
-import type { JsonSchema, KindInfo } from './kinds.js';
+import type { ActionInfo, JsonSchema, KindInfo } from './kinds.js';
 
 /** The constants a schema chooses from, if it is a choice. */
 function choices(schema: JsonSchema): string[] | undefined {
@@ -199,6 +200,54 @@ export function CreateForm({ kind, kinds, errors, busy, onSubmit }: CreateFormPr
       ))}
       <button type="submit" disabled={busy}>
         Create
+      </button>
+    </form>
+  );
+}
+
+/** Props of {@link ActionForm}. */
+export interface ActionFormProps {
+  readonly kind: KindInfo;
+  readonly action: ActionInfo & { readonly body: JsonSchema };
+  readonly kinds: readonly KindInfo[];
+  readonly errors: readonly FieldError[];
+  readonly busy: boolean;
+  readonly onSubmit: (body: Record<string, unknown>) => void;
+  readonly onCancel: () => void;
+}
+
+/** The body of an action that takes one, drawn from its schema like the create form. */
+export function ActionForm({ kind, action, kinds, errors, busy, onSubmit, onCancel }: ActionFormProps) {
+  const fields = Object.entries(action.body.properties ?? {});
+  const required = new Set(action.body.required ?? []);
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const form = e.currentTarget as HTMLFormElement;
+    const body: Record<string, unknown> = {};
+    for (const [field, schema] of fields) {
+      const v = fieldValue(form, `/${field}`, schema);
+      if (v !== undefined) body[field] = v;
+    }
+    onSubmit(body);
+  };
+  return (
+    <form class="create" aria-label={`${action.name} ${kind.name}`} onSubmit={submit}>
+      {fields.map(([field, schema]) => (
+        <Field
+          key={field}
+          path={`/${field}`}
+          name={field}
+          schema={schema}
+          required={required.has(field)}
+          kinds={kinds}
+          errors={errors}
+        />
+      ))}
+      <button type="submit" disabled={busy}>
+        {action.name}
+      </button>
+      <button type="button" onClick={onCancel}>
+        Cancel
       </button>
     </form>
   );

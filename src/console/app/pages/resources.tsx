@@ -11,8 +11,8 @@ import {
   sessionOperations,
 } from '../api.js';
 import { href, useApi } from '../hooks.js';
-import type { KindInfo } from '../kinds.js';
-import { CreateForm } from '../schema-form.js';
+import type { ActionInfo, JsonSchema, KindInfo } from '../kinds.js';
+import { ActionForm, CreateForm } from '../schema-form.js';
 import { Badge, type Column, Problem, show, Table } from '../table.js';
 import { watch } from '../watch.js';
 
@@ -62,7 +62,7 @@ function OperationNote({ accepted }: { accepted: Accepted | undefined }) {
   const op = accepted.operation;
   return (
     <p class="note" role="status">
-      {op.verb} of {op.kind}/{op.resourceId} accepted: operation{' '}
+      {op.action ?? op.verb} of {op.kind}/{op.resourceId} accepted: operation{' '}
       <a href={href('operations', op.id)}>{op.id}</a>
     </p>
   );
@@ -149,25 +149,46 @@ export function ResourceList({ kind, kinds }: { kind: KindInfo; kinds: readonly 
   );
 }
 
-export function ResourceDetail({ kind, id }: { kind: KindInfo; id: string }) {
+export function ResourceDetail({
+  kind,
+  kinds,
+  id,
+}: {
+  kind: KindInfo;
+  kinds: readonly KindInfo[];
+  id: string;
+}) {
   const one = useApi<Resource>(`/v1/${kind.name}/${encodeURIComponent(id)}`);
   const live = useLive(`resource=${encodeURIComponent(id)}`, one.reload);
   const [accepted, setAccepted] = useState<Accepted | undefined>(undefined);
   const [error, setError] = useState<ApiError | undefined>(undefined);
+  // The action whose body form is open, if any.
+  const [asking, setAsking] = useState<(ActionInfo & { body: JsonSchema }) | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
   const r = one.data;
   const gone = one.error?.status === 404;
-  const act = async (action: string) => {
+  const act = async (action: string, body: Record<string, unknown> = {}) => {
+    setBusy(true);
+    setError(undefined);
     try {
       const a = await api<Accepted>(`/v1/${kind.name}/${encodeURIComponent(id)}/${action}`, {
         method: 'POST',
-        body: {},
+        body,
         headers: { 'idempotency-key': idempotencyKey() },
       });
       sessionOperations.add(a.operation.id);
       setAccepted(a);
+      setAsking(undefined);
     } catch (err) {
+      // The form stays open, with the API's field errors beside their fields.
       setError(err as ApiError);
+    } finally {
+      setBusy(false);
     }
+  };
+  const start = (a: ActionInfo) => {
+    if (a.body?.properties && Object.keys(a.body.properties).length > 0) setAsking({ ...a, body: a.body });
+    else void act(a.name);
   };
   return (
     <section>
@@ -231,8 +252,14 @@ export function ResourceDetail({ kind, id }: { kind: KindInfo; id: string }) {
           </pre>
           <div class="actions">
             {kind.actions.map((a) => (
-              <button key={a} type="button" onClick={() => act(a)}>
-                {a}
+              <button
+                key={a.name}
+                type="button"
+                aria-pressed={asking?.name === a.name}
+                disabled={busy}
+                onClick={() => start(a)}
+              >
+                {a.name}
               </button>
             ))}
             <button
@@ -244,6 +271,17 @@ export function ResourceDetail({ kind, id }: { kind: KindInfo; id: string }) {
               Delete
             </button>
           </div>
+          {asking && (
+            <ActionForm
+              kind={kind}
+              action={asking}
+              kinds={kinds}
+              errors={error?.errors ?? []}
+              busy={busy}
+              onSubmit={(body) => void act(asking.name, body)}
+              onCancel={() => setAsking(undefined)}
+            />
+          )}
         </>
       )}
     </section>
