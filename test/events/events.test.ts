@@ -177,6 +177,21 @@ describe.each(drivers)('events on %s', (driver) => {
     // `since` is exclusive.
     const after = await api.events(`?kind=widgets&since=${allIds[0]}&limit=500`);
     expect(after.items[0].id).toBe(allIds[1]);
+
+    // The newest two, oldest of them first, and the horizon to go on from: every event up to it
+    // is in the full listing read next, and the two are its last two.
+    const latest = await api.events('?kind=widgets&latest=2');
+    expect(latest.more).toBe(false);
+    const upTo = (await api.events('?kind=widgets&limit=500')).items
+      .map((e: Json) => e.id as number)
+      .filter((id: number) => id <= latest.nextSince);
+    expect(latest.items.map((e: Json) => e.id)).toEqual(upTo.slice(-2));
+    // More than there are: all of one resource's, in order.
+    const mineLatest = await api.events(`?resource=${ids[0]}&latest=500`);
+    const mineAll = await api.events(`?resource=${ids[0]}&limit=500&since=0`);
+    expect(mineLatest.items.map((e: Json) => e.id)).toEqual(
+      mineAll.items.filter((e: Json) => e.id <= mineLatest.nextSince).map((e: Json) => e.id),
+    );
   });
 
   it("keeps tenants apart: another tenant's events never appear, and its resource id lists nothing", async () => {
@@ -205,6 +220,9 @@ describe.each(drivers)('events on %s', (driver) => {
       ['/v1/events?since=abc', '/querystring/since'],
       ['/v1/events?kind=gizmos', '/querystring/kind'],
       ['/v1/events?colour=red', '/querystring'],
+      ['/v1/events?latest=0', '/querystring/latest'],
+      ['/v1/events?latest=5&since=3', '/querystring/since'],
+      ['/v1/events?latest=5&limit=3', '/querystring/limit'],
       ['/v1/watch?kind=gizmos', '/querystring/kind'],
       ['/v1/watch?since=x', '/querystring/since'],
     ];

@@ -71,8 +71,19 @@ export async function eventRoutes(app: FastifyInstance, options: EventRoutesOpti
   });
 
   app.get('/events', { schema: { querystring: EventsQuery } }, async (request) => {
-    const q = request.query as { kind?: string; resource?: string; since?: number; limit?: number };
-    return feed.list(filterOf(request, tenant, kinds, q), q.since, q.limit ?? DEFAULT_LIMIT);
+    const q = request.query as {
+      kind?: string;
+      resource?: string;
+      since?: number;
+      limit?: number;
+      latest?: number;
+    };
+    const filter = filterOf(request, tenant, kinds, q);
+    if (q.latest === undefined) return feed.list(filter, q.since, q.limit ?? DEFAULT_LIMIT);
+    const clash = q.since !== undefined ? 'since' : q.limit !== undefined ? 'limit' : undefined;
+    if (clash !== undefined)
+      throw new BadRequestError(`/querystring/${clash}`, 'must not be given with latest (the newest events)');
+    return feed.latest(filter, q.latest);
   });
 
   app.get('/watch', { schema: { querystring: WatchQuery } }, async (request, reply) => {

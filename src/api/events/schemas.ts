@@ -22,6 +22,14 @@ export const EventsQuery = Type.Object(
     limit: Type.Optional(
       Type.Integer({ minimum: 1, maximum: MAX_LIMIT, description: 'page size, default 50' }),
     ),
+    latest: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_LIMIT,
+        description:
+          'the newest this many events instead of a page after `since` (not with `since` or `limit`); `nextSince` is where a watch goes on from',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -10,6 +10,7 @@ import { createEventHorizon } from './horizon.js';
 import {
   type EventFilter,
   listEvents,
+  listLatestEvents,
   matches,
   prunedUpTo,
   type ResourceEvent,
@@ -60,6 +61,11 @@ export interface EventFeed {
    * horizon. Throws {@link EventsGoneError} (naming `sincePath`) when events after `since` were pruned.
    */
   list(filter: EventFilter, since: number | undefined, limit: number, sincePath?: string): Promise<EventPage>;
+  /**
+   * The newest `limit` events of the filter, oldest of them first, with the horizon as
+   * `nextSince`: a watch from there misses none that follow.
+   */
+  latest(filter: EventFilter, limit: number): Promise<EventPage>;
   /**
    * Delivers to `sink` the filter's events after `since` (from now on when absent), then every new
    * one. Throws {@link EventsGoneError} before delivering anything when events after `since` were pruned.
@@ -185,6 +191,12 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
       const items = rows.slice(0, limit);
       const more = rows.length > limit;
       return { items, more, nextSince: more ? items.at(-1)!.id : Math.max(after, upTo) };
+    },
+
+    async latest(filter, limit) {
+      const upTo = await horizon.advance(db);
+      const items = await listLatestEvents(db, filter, upTo, limit);
+      return { items, more: false, nextSince: upTo };
     },
 
     async subscribe(filter, since, sink, sincePath = '/querystring/since') {

@@ -10,6 +10,7 @@ import { toResource } from '../store.js';
 const sql = (name: string) => loadText(new URL(`../sql/${name}.sql`, import.meta.url));
 const SQL = {
   listEvents: sql('list-events'),
+  listLatestEvents: sql('list-latest-events'),
   readEvents: sql('read-events'),
   prunedUpTo: sql('events-pruned-up-to'),
   pruneEvents: sql('prune-events'),
@@ -82,6 +83,23 @@ export function matches(filter: EventFilter, event: ResourceEvent): boolean {
     (filter.kind === undefined || event.kind === filter.kind) &&
     (filter.resourceId === undefined || event.resourceId === filter.resourceId)
   );
+}
+
+/** The newest `limit` events of the filter with `id <= upTo`, by id (oldest of them first). */
+export async function listLatestEvents(
+  q: Queryable,
+  filter: EventFilter,
+  upTo: number,
+  limit: number,
+): Promise<ResourceEvent[]> {
+  const res = await q.query(SQL.listLatestEvents, [
+    filter.tenant,
+    upTo,
+    filter.kind ?? null,
+    limit,
+    filter.resourceId ?? null,
+  ]);
+  return res.rows.map(toEvent).reverse();
 }
 
 /** Up to `limit` events of the filter with `after < id <= upTo`, by id. */

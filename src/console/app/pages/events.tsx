@@ -1,5 +1,5 @@
-// The tenant's events, newest first, the last 200: the log read page by page (the API lists
-// from the oldest), then the watch API from where the listing ended, so none falls between.
+// The tenant's events, newest first, the last 200: the newest of the log in one read
+// (`?latest=`), then the watch API from where that read ended, so none falls between.
 
 import { useEffect, useState } from 'preact/hooks';
 import { type ApiError, api, type StratusEvent } from '../api.js';
@@ -8,20 +8,11 @@ import { Badge, Problem, show, Table } from '../table.js';
 import { watch } from '../watch.js';
 
 const KEEP = 200;
-const PAGE = 500;
 
 /** The last {@link KEEP} events, newest first, and the cursor after them. */
 async function recent(): Promise<{ events: StratusEvent[]; since: number }> {
-  let events: StratusEvent[] = [];
-  let since = 0;
-  for (;;) {
-    const page = await api<{ items: StratusEvent[]; nextSince: number; more: boolean }>(
-      `/v1/events?since=${since}&limit=${PAGE}`,
-    );
-    events = [...page.items.reverse(), ...events].slice(0, KEEP);
-    since = page.nextSince;
-    if (!page.more) return { events, since };
-  }
+  const page = await api<{ items: StratusEvent[]; nextSince: number }>(`/v1/events?latest=${KEEP}`);
+  return { events: page.items.reverse(), since: page.nextSince };
 }
 
 export function Events() {
