@@ -13,6 +13,7 @@ import type { ControllerDefinition } from '../controllers/framework/define.js';
 import { controllerGuard } from '../controllers/framework/guard.js';
 import { createControllerMetrics } from '../controllers/framework/metrics.js';
 import { eventWake } from '../controllers/framework/wake.js';
+import { gcController } from '../controllers/gc/controller.js';
 import { healingController } from '../controllers/healing/controller.js';
 import { lbSyncController } from '../controllers/lb-sync/controller.js';
 import type { BackendPorts } from '../core/ports/index.js';
@@ -68,6 +69,11 @@ export function controllerDefinitions(
       leaderKey: controlPlaneKeys.cron,
       webhook: deps.ports.webhook,
       ...optionsAt(config, 'cron'),
+    }),
+    gcController({
+      leaderKey: controlPlaneKeys.garbageCollector,
+      ports: deps.ports,
+      ...optionsAt(config, 'gc'),
     }),
   ];
 }

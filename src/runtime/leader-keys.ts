@@ -24,4 +24,6 @@ export const controlPlaneKeys = {
   databaseFailover: leaderKeys.register('database-failover', 117),
   /** Fires each slot of each cron job once (src/controllers/cron). */
   cron: leaderKeys.register('cron', 111),
+  /** Backend objects no resource owns deleted after a grace (src/controllers/gc). */
+  garbageCollector: leaderKeys.register('garbage-collector', 122),
 } as const;
