@@ -47,12 +47,13 @@ describe('the load mix', () => {
     expect([...created].sort()).toEqual([...MIX_KINDS].sort());
   });
 
-  it('keeps at most 4 cron jobs and 3 databases per tenant, and never updates or deletes a cron job', () => {
+  it('keeps at most 4 cron jobs, 3 databases and 2 groups per tenant, and never updates or deletes a cron job', () => {
     const { requests, live } = drive(6_000);
     for (const tenant of ['acme', 'globex']) {
       const mine = [...live.values()].filter((r) => r.tenant === tenant);
       expect(mine.filter((r) => r.kind === 'cron-jobs').length).toBeLessThanOrEqual(4);
       expect(mine.filter((r) => r.kind === 'databases').length).toBeLessThanOrEqual(3);
+      expect(mine.filter((r) => r.kind === 'autoscaling-groups').length).toBeLessThanOrEqual(2);
     }
     const touched = requests.filter(
       (r) => (r.op === 'update' || r.op === 'delete' || r.op === 'action') && r.kind === 'cron-jobs',

@@ -36,13 +36,15 @@ const NEEDS: Readonly<Record<string, readonly string[]>> = {
   'dns-records': ['dns-zones', 'instances'],
   'cron-jobs': [],
   databases: [],
+  'autoscaling-groups': ['networks'],
 };
 
 /**
  * Kinds the load keeps few of per tenant (at the cap, another kind is created instead): each
- * cron job fires every 5 s for the whole run, and each managed database runs two nodes.
+ * cron job fires every 5 s for the whole run, each managed database runs two nodes, and each
+ * autoscaling group two instances of its own.
  */
-const CAPS: Readonly<Record<string, number>> = { 'cron-jobs': 4, databases: 3 };
+const CAPS: Readonly<Record<string, number>> = { 'cron-jobs': 4, databases: 3, 'autoscaling-groups': 2 };
 
 /**
  * Kinds the load never updates or deletes: a cron job keeps one schedule for the whole run, so
@@ -304,6 +306,20 @@ export class LoadMix {
           },
           facts: {},
         };
+      case 'autoscaling-groups': {
+        // Two instances of its own (children the group owns: the load never touches them), no
+        // policy: the simulator's CPU would move them.
+        const network = ref('networks');
+        return {
+          spec: {
+            template: { image: 'ubuntu-24.04', instanceType: 'small', network: network.id },
+            minSize: 1,
+            maxSize: 3,
+            desired: 2,
+          },
+          facts: { network: network.id },
+        };
+      }
       case 'databases':
         return {
           spec: { engine: 'postgres', version: '16', replicas: 1, instanceType: 'small' },
