@@ -88,6 +88,32 @@ describe.each(drivers)('reconcile of networks and instances on %s', (driver) => 
     ]);
     expect(rows.rowCount).toBe(0);
   });
+
+  it('deletes an instance whose status lost its connection without leaving it attached to its network', async () => {
+    const api = client(h);
+    const net = await api.send('POST', '/v1/networks', { name: 'lossy', spec: { cidr: '10.0.1.0/24' } });
+    await api.settle(net.body.operation.id);
+    const vm = await api.send('POST', '/v1/instances', {
+      name: 'web-2',
+      spec: { image: 'ubuntu-24.04', size: 'small', network: net.body.resource.id },
+    });
+    const outputs = (await api.settle(vm.body.operation.id)).resource.status.outputs;
+    const networkId = outputs.networkBackendId as string;
+    expect((await h.ports.network.getNetwork(networkId)).attachments).toEqual([outputs.backendId]);
+    // As if the pass that attached it and took its address had crashed before writing them.
+    await h.db.query(
+      `UPDATE stratus_resources SET status = jsonb_set(status, '{outputs}', (status->'outputs') - 'address' - 'networkBackendId')
+       WHERE id = $1`,
+      [vm.body.resource.id],
+    );
+    const delVm = await api.send('DELETE', `/v1/instances/${vm.body.resource.id}`);
+    expect(await api.settle(delVm.body.operation.id)).toMatchObject({ state: 'succeeded', resource: null });
+    expect((await h.ports.network.getNetwork(networkId)).attachments).toEqual([]);
+    // Its address is free again: the network's delete is not held by anything of it.
+    const delNet = await api.send('DELETE', `/v1/networks/${net.body.resource.id}`);
+    expect(await api.settle(delNet.body.operation.id)).toMatchObject({ state: 'succeeded', resource: null });
+    await expect(h.ports.network.getNetwork(networkId)).rejects.toSatisfy(isNotFoundError);
+  });
 });
 
 /** A backend of gadgets that records every call, and fails on demand by colour. */

@@ -2,7 +2,7 @@
 
 import Type from 'typebox';
 import { INSTANCE_TYPES } from '../../core/catalogue/instance-types.js';
-import { isNotFoundError } from '../../core/errors/backend-errors.js';
+import { isConflictError, isNotFoundError } from '../../core/errors/backend-errors.js';
 import type { ComputePort, Instance } from '../../core/ports/compute.js';
 import type { NetworkPort } from '../../core/ports/network.js';
 import { type Driver, type DriverContext, defineKind } from '../../core/resources/kind.js';
@@ -187,18 +187,37 @@ function instanceDriver(compute: ComputePort, network: NetworkPort): Driver<Spec
             };
       return applyPower(r, resized, ctx);
     },
-    async delete(_r, observed, ctx) {
+    async delete(r, observed, ctx) {
       const ignoreGone = (err: unknown) => {
         if (!isNotFoundError(err)) throw err;
       };
-      if (observed.networkBackendId) {
-        await network
-          .detach({ networkId: observed.networkBackendId, instanceId: observed.backendId }, shared(ctx))
-          .catch(ignoreGone);
-        if (observed.address)
-          await network
-            .releaseIp({ networkId: observed.networkBackendId, address: observed.address }, shared(ctx))
-            .catch(ignoreGone);
+      let { networkBackendId: networkId, address } = observed;
+      if (!networkId) {
+        // No connection recorded: a pass may have attached the instance and taken its address,
+        // then crashed before writing its status. Both calls carry the resource's own tokens,
+        // so asking again answers with what was done (or does it now, undone just below): the
+        // network is left with no attachment and no address of a deleted instance, which
+        // would otherwise hold the network's delete forever.
+        const target = await ctx.reference('network');
+        networkId = (target?.status.outputs as { backendId?: string } | undefined)?.backendId ?? '';
+        if (networkId)
+          address = await network
+            .allocateIp(networkId, {
+              ...once(r, 'address', ctx),
+              ...(r.spec.subnet === undefined ? {} : { subnet: r.spec.subnet }),
+            })
+            .then(
+              (a) => a.address,
+              (err: unknown) => {
+                // Gone, or full (so none was ever taken under this token): nothing to release.
+                if (isNotFoundError(err) || isConflictError(err)) return undefined;
+                throw err;
+              },
+            );
+      }
+      if (networkId) {
+        await network.detach({ networkId, instanceId: observed.backendId }, shared(ctx)).catch(ignoreGone);
+        if (address) await network.releaseIp({ networkId, address }, shared(ctx)).catch(ignoreGone);
       }
       await compute.deleteInstance(observed.backendId, own(ctx)).catch(ignoreGone);
     },
