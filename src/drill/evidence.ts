@@ -156,6 +156,8 @@ export interface JobRecord {
     readonly owner: string;
     readonly token: number;
     readonly startT: DrillTime;
+    /** The last time the drill saw it running, when it sampled it (absent: not sampled). */
+    readonly lastSeenT?: DrillTime;
   }>;
   readonly finishedT?: DrillTime;
 }

@@ -185,7 +185,14 @@ const EvidenceSchema = Type.Object({
       key: Type.String(),
       state: Type.String(),
       attempts: Type.Integer({ minimum: 0 }),
-      leases: Type.Array(Type.Object({ owner: Type.String(), token: Type.Number(), startT: AnyTime })),
+      leases: Type.Array(
+        Type.Object({
+          owner: Type.String(),
+          token: Type.Number(),
+          startT: AnyTime,
+          lastSeenT: Type.Optional(AnyTime),
+        }),
+      ),
       finishedT: Type.Optional(AnyTime),
     }),
   ),

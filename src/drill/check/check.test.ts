@@ -344,6 +344,35 @@ describe('check', () => {
     expect(g.figures).toMatchObject({ jobsResumed: 1, resumeMaxMs: 800 });
   });
 
+  it('counts a job as held only while its sampled lease was running: one in a retry backoff is no resume', () => {
+    const run = goodRun();
+    const [job, other] = run.evidence.jobs;
+    const [first, second] = job!.leases;
+    // Seen running until after the kill at 3000: held, resumed by the lease at 4100.
+    const live = { ...job!, leases: [{ ...first!, lastSeenT: 3200 }, second!] };
+    const held = check(withEvidence(run, { jobs: [live, other!] })).guarantees.G4;
+    expect(held.figures).toMatchObject({ jobsResumed: 1, resumeMaxMs: 1100 });
+    // Leased at 2200, its attempt failed by 2300 (last seen then): at the kill it waited out a
+    // backoff, held by nobody, and the lease at 9000 is a retry, not a resume. Unsampled, it
+    // would count as a resume of 6000 ms.
+    const failed = {
+      ...job!,
+      leases: [
+        { ...first!, startT: 2200, lastSeenT: 2300 },
+        { ...second!, startT: 9000 },
+      ],
+      finishedT: 9400,
+    };
+    const waiting = check(withEvidence(run, { jobs: [failed, other!] })).guarantees.G4;
+    expect(waiting.figures).toMatchObject({ jobsResumed: 0 });
+    const { lastSeenT: _, ...unsampled } = failed.leases[0]!;
+    const old = { ...failed, leases: [unsampled, failed.leases[1]!] };
+    expect(check(withEvidence(run, { jobs: [old, other!] })).guarantees.G4.figures).toMatchObject({
+      jobsResumed: 1,
+      resumeMaxMs: 6000,
+    });
+  });
+
   it('fails G5 on a request that failed after its retries', () => {
     const run = goodRun();
     const history = run.history.map((e) =>

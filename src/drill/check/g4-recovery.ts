@@ -29,13 +29,24 @@ function stoppedAt(faults: readonly FaultRecord[], node: string, t: number): boo
   return faults.some((f) => STOPPING.has(f.action) && f.startT <= t && t < f.endT && faultHits(f, node));
 }
 
-/** The jobs `node` held when `t` came: its lease is the latest one and the job was not done. */
+/**
+ * How long after its last sample a lease may still have been running: the sampler's interval
+ * (250 ms) and as much again for a slow sample.
+ */
+const SAMPLED_SLACK_MS = 500;
+
+/**
+ * The jobs `node` held when `t` came: its lease is the latest one, the job was not done, and
+ * the lease was still running then, as far as the samples tell (a job whose attempt failed
+ * before `t` waits out its retry's backoff held by nobody: its next lease is no resume).
+ */
 function heldAt(jobs: readonly JobRecord[], node: string, t: number): JobRecord[] {
   return jobs.filter((job) => {
     const before = job.leases.filter((l) => l.startT <= t);
     if (before.length === 0) return false;
     const latest = before.reduce((a, b) => (b.startT >= a.startT ? b : a));
-    return latest.owner === node && (job.finishedT === undefined || job.finishedT > t);
+    const running = latest.lastSeenT === undefined || latest.lastSeenT + SAMPLED_SLACK_MS >= t;
+    return latest.owner === node && running && (job.finishedT === undefined || job.finishedT > t);
   });
 }
 

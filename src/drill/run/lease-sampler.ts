@@ -2,7 +2,8 @@
 // then taken over by another, shows only the takeover. To tell which jobs a faulted node held
 // (G4's job-resume time), the drill samples the running leases while the load runs, every
 // 250 ms on one connection of its own: every lease that lived longer than that is seen, with
-// its owner and token, and the earliest time it was seen running.
+// its owner and token, when it was granted, and the last time it was seen running (a job in a
+// retry's backoff after a failed attempt is held by nobody, whoever leased it last).
 
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
@@ -15,6 +16,8 @@ export interface SampledLease {
   readonly token: number;
   /** When it was leased (the row's change that gave it), on the drill's clock. */
   readonly startT: DrillTime;
+  /** The last sample that saw it running, on the drill's clock. */
+  readonly lastSeenT: DrillTime;
 }
 
 const SAMPLE_MS = 250;
@@ -42,12 +45,18 @@ export async function sampleLeases(
       }>(
         "SELECT job_key, owner, token, updated_at FROM stratus_ledger WHERE state = 'running' AND owner IS NOT NULL",
       );
+      const sampledT = Date.now() - t0;
       for (const r of rows) {
         const id = `${r.job_key}#${r.token}`;
         const startT = r.updated_at.getTime() - t0;
         const before = seen.get(id);
-        if (!before || startT < before.startT)
-          seen.set(id, { job: r.job_key, owner: r.owner, token: Number(r.token), startT });
+        seen.set(id, {
+          job: r.job_key,
+          owner: r.owner,
+          token: Number(r.token),
+          startT: before ? Math.min(before.startT, startT) : startT,
+          lastSeenT: sampledT,
+        });
       }
     } catch {
       // The shared server busy or the connection lost: the next sample tries a new one.
@@ -68,8 +77,15 @@ export function withSampledLeases(jobs: readonly JobRecord[], sampled: readonly 
     const extra = byJob.get(job.key);
     if (!extra) return job;
     const leases = new Map(job.leases.map((l) => [l.token, l]));
-    for (const s of extra)
-      if (!leases.has(s.token)) leases.set(s.token, { owner: s.owner, token: s.token, startT: s.startT });
+    for (const s of extra) {
+      const known = leases.get(s.token);
+      leases.set(
+        s.token,
+        known
+          ? { ...known, lastSeenT: s.lastSeenT }
+          : { owner: s.owner, token: s.token, startT: s.startT, lastSeenT: s.lastSeenT },
+      );
+    }
     return { ...job, leases: [...leases.values()].sort((a, b) => a.token - b.token) };
   });
 }
