@@ -178,6 +178,11 @@ export interface ResourceRecord {
   readonly mismatch?: string;
   /** A `Failed` resource's Ready condition: `<reason>: <message>`, so the report says why. */
   readonly failure?: string;
+  /**
+   * The generation its Ready condition speaks of: a `Failed` one's is the generation whose last
+   * attempt failed (the status's `observedGeneration` stays the last one applied).
+   */
+  readonly readyGeneration?: number;
 }
 
 /** A breaker observation: how fast calls failed while it was open (G6). */

@@ -208,6 +208,7 @@ const EvidenceSchema = Type.Object({
       backendId: Type.Optional(Type.String()),
       inTruth: Type.Optional(Type.Boolean()),
       mismatch: Type.Optional(Type.String()),
+      readyGeneration: Type.Optional(Type.Integer()),
     }),
   ),
   breakers: Type.Array(

@@ -82,6 +82,24 @@ describe('check', () => {
     expect(g.figures.unconverged).toBe(1);
   });
 
+  it('takes a Failed resource as terminal at the generation its Ready condition names, and only that one', () => {
+    const run = goodRun();
+    const [a, b] = run.evidence.resources;
+    // Its first generation's last attempt failed: nothing was ever applied (observed 0).
+    const failed = { ...a!, phase: 'Failed', observedGeneration: 0, readyGeneration: 1 };
+    delete (failed as { backendId?: string }).backendId;
+    delete (failed as { inTruth?: boolean }).inTruth;
+    const ok = check(withEvidence(run, { resources: [failed, b!] })).guarantees.G1;
+    expect(ok.violations).toEqual([]);
+    expect(ok.figures).toMatchObject({ unconverged: 0, failedResources: 1 });
+    // A newer generation than the one that failed is not settled.
+    expectOnlyFails(
+      withEvidence(run, { resources: [{ ...failed, generation: 2 }, b!] }),
+      'G1',
+      /inst_a .*not terminal.*phase Failed, generation 2, observed 1/,
+    );
+  });
+
   it('fails G1 on a Ready resource the simulator does not have, or disagrees with', () => {
     const run = goodRun();
     const [a, b] = run.evidence.resources;

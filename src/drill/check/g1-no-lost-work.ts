@@ -65,7 +65,12 @@ export function checkNoLostWork(run: DrillRun, requests: ReadonlyMap<number, Req
       );
       continue;
     }
-    const observed = res.observedGeneration ?? 0;
+    // A Failed resource's last attempt was of the generation its Ready condition names: it is
+    // terminal at that generation, though no generation after the last applied one was applied.
+    const observed =
+      res.phase === 'Failed'
+        ? Math.max(res.observedGeneration ?? 0, res.readyGeneration ?? 0)
+        : (res.observedGeneration ?? 0);
     if (res.deleting || !TERMINAL.has(res.phase) || observed < res.generation) {
       unconverged++;
       violations.push(

@@ -61,7 +61,13 @@ export interface ApiResource {
     phase?: string;
     observedGeneration?: number;
     outputs?: Record<string, unknown>;
-    conditions?: ReadonlyArray<{ type?: string; status?: string; reason?: string; message?: string }>;
+    conditions?: ReadonlyArray<{
+      type?: string;
+      status?: string;
+      reason?: string;
+      message?: string;
+      observedGeneration?: number;
+    }>;
   };
 }
 
@@ -142,6 +148,7 @@ export function resourceRecord(
     ...(backendId === undefined ? {} : { backendId, inTruth: truth.ids.has(backendId) }),
     ...(mismatch === undefined ? {} : { mismatch }),
     ...(failure === undefined ? {} : { failure }),
+    ...(ready?.observedGeneration === undefined ? {} : { readyGeneration: ready.observedGeneration }),
   };
 }
 
