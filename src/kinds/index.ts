@@ -4,6 +4,7 @@ import { KindRegistry } from '../core/resources/registry.js';
 import { autoscalingGroups } from './autoscaling-groups/index.js';
 import { cronJobs } from './cron-jobs/index.js';
 import { databases } from './databases/index.js';
+import { deployments } from './deployments/index.js';
 import { dnsRecords } from './dns-records/index.js';
 import { dnsZones } from './dns-zones/index.js';
 import { instances } from './instances/index.js';
@@ -25,6 +26,7 @@ export const builtinKinds: readonly KindDefinition[] = [
   dnsRecords,
   databases,
   autoscalingGroups,
+  deployments,
   cronJobs,
 ];
 

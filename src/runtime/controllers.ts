@@ -9,6 +9,7 @@ import { autoscalingController } from '../controllers/autoscaling/controller.js'
 import { cronController } from '../controllers/cron/controller.js';
 import { databaseFailoverController } from '../controllers/databases/failover.js';
 import { replicaMonitorController } from '../controllers/databases/monitor.js';
+import { deploymentsController } from '../controllers/deployments/controller.js';
 import type { ControllerDefinition } from '../controllers/framework/define.js';
 import { controllerGuard } from '../controllers/framework/guard.js';
 import { createControllerMetrics } from '../controllers/framework/metrics.js';
@@ -60,6 +61,7 @@ export function controllerDefinitions(
     }),
     lbSyncController({ leaderKey: controlPlaneKeys.lbSync, ...compute }),
     autoscalingController({ leaderKey: controlPlaneKeys.autoscaling, ...compute }),
+    deploymentsController({ leaderKey: controlPlaneKeys.deployments, ...compute }),
     healingController({
       leaderKey: controlPlaneKeys.healing,
       ...compute,

@@ -16,6 +16,8 @@ export const controlPlaneKeys = {
   lbSync: leaderKeys.register('lb-sync', 112),
   /** Autoscaling groups sized from CPU, their instances created and deleted (src/controllers/autoscaling). */
   autoscaling: leaderKeys.register('autoscaling', 113),
+  /** Deployments' replicas converged and rolled out (src/controllers/deployments). */
+  deployments: leaderKeys.register('deployments', 114),
   /** Crashed instances restarted or replaced (src/controllers/healing). */
   healing: leaderKeys.register('healing', 115),
   /** Managed databases' replication lag and node health → conditions (src/controllers/databases). */

@@ -81,6 +81,10 @@ export const fixtures: Readonly<Record<string, Fixture>> = {
       target: { method: 'POST', url: `https://hooks.e2e.test/cron/${index}` },
     },
   }),
+  // No replicas: a deployment of its own creates no instances, so the counts stay the test's.
+  deployments: (ctx) => ({
+    spec: { image: 'nginx:1.27', replicas: 0, instanceType: 'small', network: ref(ctx, 'networks') },
+  }),
   // Desired 0: a group of its own creates no instances, so the counts of every kind stay the test's.
   'autoscaling-groups': (ctx) => ({
     spec: {

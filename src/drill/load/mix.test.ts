@@ -54,6 +54,7 @@ describe('the load mix', () => {
       expect(mine.filter((r) => r.kind === 'cron-jobs').length).toBeLessThanOrEqual(4);
       expect(mine.filter((r) => r.kind === 'databases').length).toBeLessThanOrEqual(3);
       expect(mine.filter((r) => r.kind === 'autoscaling-groups').length).toBeLessThanOrEqual(2);
+      expect(mine.filter((r) => r.kind === 'deployments').length).toBeLessThanOrEqual(2);
     }
     const touched = requests.filter(
       (r) => (r.op === 'update' || r.op === 'delete' || r.op === 'action') && r.kind === 'cron-jobs',

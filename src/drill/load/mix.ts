@@ -37,14 +37,20 @@ const NEEDS: Readonly<Record<string, readonly string[]>> = {
   'cron-jobs': [],
   databases: [],
   'autoscaling-groups': ['networks'],
+  deployments: ['networks'],
 };
 
 /**
  * Kinds the load keeps few of per tenant (at the cap, another kind is created instead): each
  * cron job fires every 5 s for the whole run, each managed database runs two nodes, and each
- * autoscaling group two instances of its own.
+ * autoscaling group or deployment two instances of its own.
  */
-const CAPS: Readonly<Record<string, number>> = { 'cron-jobs': 4, databases: 3, 'autoscaling-groups': 2 };
+const CAPS: Readonly<Record<string, number>> = {
+  'cron-jobs': 4,
+  databases: 3,
+  'autoscaling-groups': 2,
+  deployments: 2,
+};
 
 /**
  * Kinds the load never updates or deletes: a cron job keeps one schedule for the whole run, so
@@ -317,6 +323,13 @@ export class LoadMix {
             maxSize: 3,
             desired: 2,
           },
+          facts: { network: network.id },
+        };
+      }
+      case 'deployments': {
+        const network = ref('networks');
+        return {
+          spec: { image: `nginx:1.${27 + (n % 2)}`, replicas: 2, instanceType: 'small', network: network.id },
           facts: { network: network.id },
         };
       }
