@@ -17,6 +17,7 @@ import { eventWake } from '../controllers/framework/wake.js';
 import { gcController } from '../controllers/gc/controller.js';
 import { healingController } from '../controllers/healing/controller.js';
 import { lbSyncController } from '../controllers/lb-sync/controller.js';
+import { storageLifecycleController } from '../controllers/storage/controller.js';
 import type { BackendPorts } from '../core/ports/index.js';
 import type { Database } from '../ha/db/database.js';
 import { createLeaderMetrics } from '../ha/leader/metrics.js';
@@ -72,6 +73,7 @@ export function controllerDefinitions(
       webhook: deps.ports.webhook,
       ...optionsAt(config, 'cron'),
     }),
+    storageLifecycleController({ leaderKey: controlPlaneKeys.storageLifecycle, service: deps.service }),
     gcController({
       leaderKey: controlPlaneKeys.garbageCollector,
       ports: deps.ports,

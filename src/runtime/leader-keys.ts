@@ -24,6 +24,8 @@ export const controlPlaneKeys = {
   replicaMonitor: leaderKeys.register('replica-monitor', 116),
   /** A managed database's primary down past a threshold → fence it, promote a replica. */
   databaseFailover: leaderKeys.register('database-failover', 117),
+  /** Volumes' scheduled snapshots taken and pruned, expired snapshots deleted (src/controllers/storage). */
+  storageLifecycle: leaderKeys.register('storage-lifecycle', 118),
   /** Fires each slot of each cron job once (src/controllers/cron). */
   cron: leaderKeys.register('cron', 111),
   /** Backend objects no resource owns deleted after a grace (src/controllers/gc). */

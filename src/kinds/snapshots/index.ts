@@ -3,6 +3,7 @@
 import Type from 'typebox';
 import { isNotFoundError } from '../../core/errors/backend-errors.js';
 import type { Snapshot, StoragePort } from '../../core/ports/storage.js';
+import type { FieldError } from '../../core/resources/field-error.js';
 import { type Driver, type DriverContext, defineKind } from '../../core/resources/kind.js';
 import { ReconcileError } from '../../core/resources/reconcile-error.js';
 import type { Resource } from '../../core/resources/resource.js';
@@ -11,9 +12,29 @@ import { backendLabels } from '../labels.js';
 
 /** What a user asks for. */
 export const SnapshotSpec = Type.Object(
-  { volume: Type.String({ maxLength: 64, description: 'id of one of your volumes' }) },
+  {
+    volume: Type.String({ maxLength: 64, description: 'id of one of your volumes' }),
+    expiresAt: Type.Optional(
+      Type.String({
+        maxLength: 40,
+        description:
+          'an RFC 3339 time after which the storage-lifecycle controller deletes it (unless a volume restores from it)',
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
+
+/** An RFC 3339 date and time with an offset or `Z`. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** The checks a schema cannot express. */
+export function checkExpiry(spec: { expiresAt?: string | undefined }): FieldError[] {
+  if (spec.expiresAt === undefined) return [];
+  if (!RFC3339.test(spec.expiresAt) || Number.isNaN(Date.parse(spec.expiresAt)))
+    return [{ path: '/spec/expiresAt', message: 'must be an RFC 3339 time, e.g. 2027-01-31T00:00:00Z' }];
+  return [];
+}
 
 /** What the reconciler reports. */
 export const SnapshotOutputs = Type.Object(
@@ -74,5 +95,6 @@ export const snapshots = defineKind({
   // A reference: deleting a volume with snapshots is a 409 naming them (unless cascading).
   references: [{ field: 'volume', kind: 'volumes' }],
   immutable: ['volume'],
+  validate: checkExpiry,
   driver: (ports) => snapshotDriver(ports.storage),
 });

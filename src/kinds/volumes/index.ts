@@ -23,6 +23,20 @@ export const VolumeSpec = Type.Object(
         description: "id of one of your snapshots to restore; sizeGiB at least the snapshot's",
       }),
     ),
+    snapshotPolicy: Type.Optional(
+      Type.Object(
+        {
+          everyMinutes: Type.Integer({
+            minimum: 5,
+            maximum: 10_080,
+            description:
+              'a snapshot every this many minutes (5 to a week), taken by the storage-lifecycle controller',
+          }),
+          keep: Type.Integer({ minimum: 1, maximum: 100, description: 'the newest this many are kept' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
