@@ -99,10 +99,10 @@ describe('tracing across api, outbox, queue, worker and backend', () => {
     await until(
       () => {
         const mine = ofTrace();
-        return mine.some((s) => s.kind === CONSUMER) && mine.some((s) => s.kind === CLIENT);
+        return [SERVER, CONSUMER, CLIENT].every((kind) => mine.some((s) => s.kind === kind));
       },
       20_000,
-      'the worker spans of the trace',
+      "the api's and the worker's spans of the trace",
       50,
     );
     const mine = ofTrace();
