@@ -16,6 +16,7 @@ import { createControllerMetrics } from '../controllers/framework/metrics.js';
 import { eventWake } from '../controllers/framework/wake.js';
 import { gcController } from '../controllers/gc/controller.js';
 import { healingController } from '../controllers/healing/controller.js';
+import { housekeepingController } from '../controllers/housekeeping/controller.js';
 import { lbSyncController } from '../controllers/lb-sync/controller.js';
 import { storageLifecycleController } from '../controllers/storage/controller.js';
 import type { BackendPorts } from '../core/ports/index.js';
@@ -78,6 +79,10 @@ export function controllerDefinitions(
       leaderKey: controlPlaneKeys.garbageCollector,
       ports: deps.ports,
       ...optionsAt(config, 'gc'),
+    }),
+    housekeepingController({
+      leaderKey: controlPlaneKeys.housekeeping,
+      ...optionsAt(config, 'housekeeping'),
     }),
   ];
 }

@@ -138,11 +138,20 @@ export async function prunedUpTo(q: Queryable): Promise<number> {
   return Number(res.rows[0]?.up_to ?? 0);
 }
 
-/** Removes events older than `olderThanMs`; returns how many went and the new pruned mark. */
+/**
+ * Removes events older than `olderThanMs` (at most `limit` of them, the oldest first, before
+ * `now` in ms, which is never taken ahead of the database's clock); returns how many went and
+ * the new pruned mark.
+ */
 export async function pruneEvents(
   q: Queryable,
   olderThanMs: number = DEFAULT_EVENT_RETENTION_MS,
+  options: { readonly limit?: number; readonly now?: number } = {},
 ): Promise<{ removed: number; upTo: number }> {
-  const res = await q.query(SQL.pruneEvents, [Math.max(0, Math.floor(olderThanMs))]);
+  const res = await q.query(SQL.pruneEvents, [
+    Math.max(0, Math.floor(olderThanMs)),
+    options.limit ?? null,
+    options.now ?? null,
+  ]);
   return { removed: Number(res.rows[0]?.removed ?? 0), upTo: Number(res.rows[0]?.up_to ?? 0) };
 }
