@@ -4,6 +4,7 @@
 // settled deployment writing nothing, a new image rolled out within maxSurge and maxUnavailable
 // (judged by the rollout audit on a sample after every pass), a Failed replica replaced in its
 // slot, a scale-in keeping the low slots, and a deposed leader refused by the fence.
+import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackends } from '../../src/backends/index.js';
 import { deploymentsController } from '../../src/controllers/deployments/controller.js';
@@ -16,6 +17,7 @@ import {
   rolloutViolations,
 } from '../../src/controllers/deployments/plan.js';
 import type { ControllerDefinition, PassContext } from '../../src/controllers/framework/define.js';
+import { lbSyncController } from '../../src/controllers/lb-sync/controller.js';
 import type { Resource } from '../../src/core/resources/resource.js';
 import { isStaleEpochError } from '../../src/ha/leader/errors.js';
 import { fencedTransaction } from '../../src/ha/leader/fence.js';
@@ -206,6 +208,101 @@ describe('deployments (one process, real PostgreSQL)', () => {
     expect(await replicas(d.id)).toHaveLength(1);
     await pass();
     expect(await replicas(d.id)).toHaveLength(2);
+  });
+
+  it('keeps its load balancer in front of its running replicas through a rollout and after it lets go, and refuses one on another network', {
+    timeout: 90_000,
+  }, async () => {
+    const lbBody = (net: string, name: string) => ({
+      name,
+      spec: {
+        network: net,
+        listeners: [{ port: 80, protocol: 'http' }],
+        algorithm: 'round-robin',
+        healthCheck: { intervalSeconds: 5, healthyThreshold: 1, unhealthyThreshold: 1 },
+        targets: [],
+      },
+    });
+    const other = (await req('POST', '/v1/networks', { name: 'n2', spec: { cidr: '10.5.0.0/24' } })).body
+      .resource as Resource;
+    const elsewhere = (await req('POST', '/v1/load-balancers', lbBody(other.id, 'elsewhere'))).body
+      .resource as Resource;
+    const refused = await req(
+      'POST',
+      '/v1/deployments',
+      deployment({ replicas: 2, loadBalancer: { id: elsewhere.id, port: 8080 } }),
+    );
+    expect(refused.status).toBe(409);
+    expect((refused.body.errors as Array<{ path: string }>).map((e) => e.path)).toEqual([
+      '/spec/loadBalancer/id',
+    ]);
+
+    const lb = ((await req('POST', '/v1/load-balancers', lbBody(network, 'front'))).body.resource as Resource)
+      .id;
+    // A target set by hand (an instance no deployment owns) stays through everything the controller does.
+    const single = (
+      await req('POST', '/v1/instances', {
+        name: 'single',
+        spec: { image: 'debian-12', size: 'small', network },
+      })
+    ).body.resource as Resource;
+    const hand = { instance: single.id, port: 9000, weight: 3 };
+    expect((await req('PATCH', `/v1/load-balancers/${lb}`, { spec: { targets: [hand] } })).status).toBe(202);
+    const created = await req('POST', '/v1/deployments', {
+      name: 'api',
+      spec: {
+        image: 'nginx:1.27',
+        replicas: 2,
+        instanceType: 'small',
+        network,
+        loadBalancer: { id: lb, port: 8080 },
+      },
+    });
+    expect(created.status).toBe(202);
+    const d = created.body.resource as Resource;
+    const lbKey = new LeaderKeyRegistry().register('lb-sync', 112);
+    const lbTerm = await elector.campaign(lbKey, new AbortController().signal);
+    const lbSync = lbSyncController({ leaderKey: lbKey, service: h.service, compute: h.ports.compute });
+    const targets = async () =>
+      (
+        (await req('GET', `/v1/load-balancers/${lb}`)).body.spec as {
+          targets: Array<{ instance: string; port: number }>;
+        }
+      ).targets;
+    const serving = async () =>
+      (await replicas(d.id))
+        .filter((k) => !k.deletionRequestedAt && k.status.phase === 'Ready' && isRunning(k))
+        .map((k) => ({ instance: k.id, port: 8080, weight: 1 }))
+        .sort((a, b) => (a.instance < b.instance ? -1 : 1));
+    const inStep = async (image: string, n: number) => {
+      await pass();
+      await lbSync.pass(ctxOf(lbTerm));
+      if (!(await settledOn(d.id, image, n))) return false;
+      return isDeepStrictEqual(await targets(), [hand, ...(await serving())]);
+    };
+    await until(() => inStep('nginx:1.27', 2), 60_000, 'the load balancer on two running replicas', 100);
+
+    // A new image: once rolled out, the targets are the new replicas, and only they.
+    expect((await req('PATCH', `/v1/deployments/${d.id}`, { spec: { image: 'nginx:1.28' } })).status).toBe(
+      202,
+    );
+    await until(() => inStep('nginx:1.28', 2), 60_000, 'the load balancer on the new replicas', 100);
+    const now = new Set((await replicas(d.id)).map((k) => k.id));
+    expect((await targets()).slice(1).every((t) => now.has(t.instance))).toBe(true);
+
+    // The deployment lets go of the load balancer: its replicas leave it, the hand-set target stays.
+    expect((await req('PATCH', `/v1/deployments/${d.id}`, { spec: { loadBalancer: null } })).status).toBe(
+      202,
+    );
+    await until(
+      async () => {
+        await lbSync.pass(ctxOf(lbTerm));
+        return isDeepStrictEqual(await targets(), [hand]);
+      },
+      30_000,
+      'only the hand-set target',
+      100,
+    );
   });
 });
 

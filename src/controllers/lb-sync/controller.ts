@@ -1,6 +1,6 @@
 // The load-balancer sync controller: a load balancer's targets follow the healthy running
-// instances of the autoscaling groups that name it. Targets that are no group's instances (set
-// by hand) are kept. A change is a PATCH of the load balancer's targets through the resource
+// instances of the autoscaling groups and deployments that name it. Targets that are no such
+// owner's instances (set by hand) are kept. A change is a PATCH of the load balancer's targets through the resource
 // service inside the term's fenced transaction; its reconcile job sets them in the backend.
 
 import { isDeepStrictEqual } from 'node:util';
@@ -9,7 +9,8 @@ import type { ComputePort } from '../../core/ports/compute.js';
 import type { Resource } from '../../core/resources/resource.js';
 import { isStaleEpochError } from '../../ha/leader/errors.js';
 import type { LeaderKey } from '../../ha/leader/keys.js';
-import { GROUPS, type GroupSpec } from '../autoscaling/controller.js';
+import type { LoadBalancerAttachment } from '../../kinds/load-balancers/attachment.js';
+import { GROUPS } from '../autoscaling/controller.js';
 import { backendIdOf, backendInstances, childrenOf, resourcesOfKind } from '../compute/world.js';
 import { type ControllerDefinition, defineController } from '../framework/define.js';
 
@@ -41,29 +42,63 @@ export function serving(child: Resource, runningBackendIds: ReadonlySet<string>)
   );
 }
 
+/** The kinds whose instances can stand behind a load balancer (`spec.loadBalancer`). */
+export const LB_OWNER_KINDS = [GROUPS, 'deployments'] as const;
+
+/** The load balancer an owner (a group or a deployment) names, if any. */
+function attachmentOf(owner: Resource): LoadBalancerAttachment | undefined {
+  return (owner.spec as { loadBalancer?: LoadBalancerAttachment }).loadBalancer;
+}
+
+/** What the targets of every load balancer are computed from, indexed once per pass. */
+export interface TargetIndex {
+  /** Every instance some owner owns: a target naming one is the owners' to set. */
+  readonly owned: ReadonlySet<string>;
+  /** By load balancer id: the serving instances of the owners that name it, on their port, by id. */
+  readonly byLoadBalancer: ReadonlyMap<string, readonly TargetSpec[]>;
+}
+
+/** Indexes the owners' serving instances by the load balancer each owner names. */
+export function targetIndex(
+  owners: readonly Resource[],
+  children: ReadonlyMap<string, readonly Resource[]>,
+  runningBackendIds: ReadonlySet<string>,
+): TargetIndex {
+  const owned = new Set<string>();
+  for (const kids of children.values()) for (const c of kids) owned.add(c.id);
+  const byLoadBalancer = new Map<string, TargetSpec[]>();
+  for (const owner of owners) {
+    const attachment = attachmentOf(owner);
+    if (owner.deletionRequestedAt || !attachment) continue;
+    const targets = byLoadBalancer.get(attachment.id) ?? [];
+    for (const child of children.get(owner.id) ?? [])
+      if (serving(child, runningBackendIds))
+        targets.push({ instance: child.id, port: attachment.port, weight: 1 });
+    byLoadBalancer.set(attachment.id, targets);
+  }
+  for (const targets of byLoadBalancer.values())
+    targets.sort((a, b) => (a.instance < b.instance ? -1 : a.instance > b.instance ? 1 : a.port - b.port));
+  return { owned, byLoadBalancer };
+}
+
 /**
- * The targets a load balancer should have: those of its spec that are no group's instance,
- * then the serving instances of the groups that name it, on their group's port, by id.
+ * The targets a load balancer should have: those of its spec that are no owner's instance,
+ * then the serving instances of the owners that name it (none when no owner names it any more).
  */
+export function targetsOf(lb: Resource, index: TargetIndex): TargetSpec[] {
+  const current = (lb.spec as { targets?: TargetSpec[] }).targets ?? [];
+  const kept = current.filter((t) => !index.owned.has(t.instance));
+  return [...kept, ...(index.byLoadBalancer.get(lb.id) ?? [])];
+}
+
+/** {@link targetsOf} over an index of these owners alone. */
 export function wantedTargets(
   lb: Resource,
-  groups: readonly Resource[],
+  owners: readonly Resource[],
   children: ReadonlyMap<string, readonly Resource[]>,
   runningBackendIds: ReadonlySet<string>,
 ): TargetSpec[] {
-  const owned = new Set([...children.values()].flat().map((c) => c.id));
-  const current = (lb.spec as { targets?: TargetSpec[] }).targets ?? [];
-  const kept = current.filter((t) => !owned.has(t.instance));
-  const added: TargetSpec[] = [];
-  for (const g of groups) {
-    const spec = g.spec as unknown as GroupSpec;
-    if (g.deletionRequestedAt || spec.loadBalancer?.id !== lb.id) continue;
-    for (const child of children.get(g.id) ?? [])
-      if (serving(child, runningBackendIds))
-        added.push({ instance: child.id, port: spec.loadBalancer.port, weight: 1 });
-  }
-  added.sort((a, b) => (a.instance < b.instance ? -1 : a.instance > b.instance ? 1 : a.port - b.port));
-  return [...kept, ...added];
+  return targetsOf(lb, targetIndex(owners, children, runningBackendIds));
 }
 
 /** The lb-sync controller (docs/controllers.md). */
@@ -73,27 +108,26 @@ export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
     name: 'lb-sync',
     leaderKey: options.leaderKey,
     resyncMs: options.resyncMs ?? 5_000,
-    wakeOnKinds: [GROUPS, 'instances', 'load-balancers'],
+    wakeOnKinds: [...LB_OWNER_KINDS, 'instances', 'load-balancers'],
     async pass(ctx) {
-      const groups = await resourcesOfKind(ctx.db, GROUPS);
-      const named = new Set(
-        groups.map((g) => (g.spec as unknown as GroupSpec).loadBalancer?.id).filter((id) => id !== undefined),
-      );
-      if (named.size === 0) return { more: false };
+      const owners = (await Promise.all(LB_OWNER_KINDS.map((kind) => resourcesOfKind(ctx.db, kind)))).flat();
+      if (owners.length === 0) return { more: false };
       const [children, lbs, backend] = await Promise.all([
         childrenOf(
           ctx.db,
-          groups.map((g) => g.id),
+          owners.map((o) => o.id),
         ),
         resourcesOfKind(ctx.db, 'load-balancers'),
         backendInstances(compute, ctx.signal),
       ]);
       const running = new Set([...backend.values()].filter((i) => i.state === 'running').map((i) => i.id));
+      const index = targetIndex(owners, children, running);
       let failed: unknown;
       for (const lb of lbs) {
         if (ctx.signal.aborted) break;
-        if (lb.deletionRequestedAt || !named.has(lb.id)) continue;
-        const targets = wantedTargets(lb, groups, children, running);
+        if (lb.deletionRequestedAt) continue;
+        // An owner that let go of a load balancer leaves its instances there: they go too.
+        const targets = targetsOf(lb, index);
         if (isDeepStrictEqual(targets, (lb.spec as { targets?: TargetSpec[] }).targets ?? [])) continue;
         try {
           await ctx.fenced((tx) =>

@@ -7,6 +7,11 @@ import Type from 'typebox';
 import type { FieldError } from '../../core/resources/field-error.js';
 import { type Driver, defineKind } from '../../core/resources/kind.js';
 import { INSTANCE_SIZES } from '../instances/index.js';
+import {
+  admitLoadBalancer,
+  LOAD_BALANCER_REFERENCE,
+  LoadBalancerAttachment,
+} from '../load-balancers/attachment.js';
 
 /** The largest group. */
 export const MAX_GROUP_SIZE = 100;
@@ -35,19 +40,7 @@ export const AutoscalingGroupSpec = Type.Object(
       maximum: MAX_GROUP_SIZE,
       description: 'between minSize and maxSize; the policy moves it, the scale action sets it',
     }),
-    loadBalancer: Type.Optional(
-      Type.Object(
-        {
-          id: Type.String({ description: 'id of one of your load balancers, on the template network' }),
-          port: Type.Integer({
-            minimum: 1,
-            maximum: 65_535,
-            description: 'the instances port it forwards to',
-          }),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    loadBalancer: Type.Optional(LoadBalancerAttachment),
     policy: Type.Optional(
       Type.Object(
         {
@@ -144,28 +137,13 @@ export const autoscalingGroups = defineKind({
   idPrefix: 'asg',
   spec: AutoscalingGroupSpec,
   outputs: AutoscalingGroupOutputs,
-  references: [
-    { field: 'template/network', kind: 'networks' },
-    { field: 'loadBalancer/id', kind: 'load-balancers' },
-  ],
+  references: [{ field: 'template/network', kind: 'networks' }, LOAD_BALANCER_REFERENCE],
   // A new template would need a rolling replacement of the instances, which is not built.
   immutable: ['template'],
   owns: ['instances'],
   validate: checkSizes,
   // The load balancer must forward on the template's network.
-  admit: async (spec, ctx) => {
-    if (!spec.loadBalancer) return [];
-    const lb = await ctx.reference('loadBalancer/id');
-    const network = lb?.spec.network;
-    return typeof network === 'string' && network !== spec.template.network
-      ? [
-          {
-            path: '/spec/loadBalancer/id',
-            message: `is on network ${network}, not the template's ${spec.template.network}`,
-          },
-        ]
-      : [];
-  },
+  admit: (spec, ctx) => admitLoadBalancer(spec.loadBalancer, spec.template.network, ctx, "template's"),
   actions: {
     scale: {
       description: 'Set the desired size (between minSize and maxSize; the same size: 200, nothing to do)',

@@ -1,13 +1,19 @@
 // deployments: a container image run as N replicas, each an instance the deployment owns,
 // converged by the deployments controller (src/controllers/deployments): missing replicas
 // created, surplus ones deleted, crashed ones replaced, and a new image (or a restart) rolled
-// out a few replicas at a time, never below `replicas - maxUnavailable` running. A composite
-// kind: the deployment itself has nothing in the backend.
+// out a few replicas at a time, never below `replicas - maxUnavailable` running; optionally
+// behind a load balancer kept in step by the lb-sync controller. A composite kind: the
+// deployment itself has nothing in the backend.
 
 import Type from 'typebox';
 import type { FieldError } from '../../core/resources/field-error.js';
 import { type Driver, defineKind } from '../../core/resources/kind.js';
 import { INSTANCE_SIZES } from '../instances/index.js';
+import {
+  admitLoadBalancer,
+  LOAD_BALANCER_REFERENCE,
+  LoadBalancerAttachment,
+} from '../load-balancers/attachment.js';
 
 /** The most replicas of one deployment. */
 export const MAX_REPLICAS = 100;
@@ -47,6 +53,7 @@ export const DeploymentSpec = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    loadBalancer: Type.Optional(LoadBalancerAttachment),
     restartedAt: Type.Optional(
       Type.String({
         maxLength: 40,
@@ -124,11 +131,13 @@ export const deployments = defineKind({
   idPrefix: 'dep',
   spec: DeploymentSpec,
   outputs: DeploymentOutputs,
-  references: [{ field: 'network', kind: 'networks' }],
+  references: [{ field: 'network', kind: 'networks' }, LOAD_BALANCER_REFERENCE],
   // The replicas' network cannot move under them.
   immutable: ['network'],
   owns: ['instances'],
   validate: checkStrategy,
+  // The load balancer must forward on the replicas' network.
+  admit: (spec, ctx) => admitLoadBalancer(spec.loadBalancer, spec.network, ctx, "deployment's"),
   actions: {
     scale: {
       description: 'Set the number of replicas (the same number: 200, nothing to do)',
