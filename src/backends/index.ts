@@ -17,6 +17,7 @@ import {
   dnsOperations,
   loadBalancerOperations,
   networkOperations,
+  runnerOperations,
   storageOperations,
   webhookOperations,
 } from './operations.js';
@@ -38,6 +39,7 @@ export const DEFAULT_BULKHEADS: Readonly<Record<BackendKind, number>> = {
   loadBalancer: 10,
   database: 10,
   webhook: 10,
+  runner: 10,
 };
 
 /** Resilience settings of one backend, with per-operation overrides. */
@@ -75,6 +77,7 @@ export interface CreateBackendsOptions {
   readonly database?: BackendOptions<BackendPorts['database']>;
   /** Webhook settings. */
   readonly webhook?: BackendOptions<BackendPorts['webhook']>;
+  readonly runner?: BackendOptions<BackendPorts['runner']>;
   /** Where to export the policies' metrics (never prom-client's global registry). */
   readonly registry?: Registry;
   /** Clock and timers of every policy; default the process's. */
@@ -118,6 +121,7 @@ const OPERATIONS: { readonly [K in BackendKind]: OperationTable<BackendPorts[K]>
   loadBalancer: loadBalancerOperations,
   database: databaseOperations,
   webhook: webhookOperations,
+  runner: runnerOperations,
 };
 
 /** Every backend kind, in a fixed order. */
@@ -161,6 +165,7 @@ export function createBackends(options: CreateBackendsOptions = {}): Backends {
     loadBalancer: wrap('loadBalancer'),
     database: wrap('database'),
     webhook: wrap('webhook'),
+    runner: wrap('runner'),
   };
   const backends = KINDS.map((kind) => [kind, wrapped[kind]] as const);
   if (options.registry !== undefined) {
@@ -183,6 +188,7 @@ export function createBackends(options: CreateBackendsOptions = {}): Backends {
     loadBalancer: wrapped.loadBalancer.port,
     database: wrapped.database.port,
     webhook: wrapped.webhook.port,
+    runner: wrapped.runner.port,
     policies,
     containment,
     ...(memory === undefined ? {} : { memory: memory.cloud }),

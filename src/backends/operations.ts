@@ -11,6 +11,7 @@ import type { DatabasePort } from '../core/ports/database.js';
 import type { DnsPort } from '../core/ports/dns.js';
 import type { LoadBalancerPort } from '../core/ports/load-balancer.js';
 import type { NetworkPort } from '../core/ports/network.js';
+import type { RunnerPort } from '../core/ports/runner.js';
 import type { StoragePort } from '../core/ports/storage.js';
 import type { WebhookPort } from '../core/ports/webhook.js';
 import type { OperationTable } from './resilient.js';
@@ -110,4 +111,15 @@ export const databaseOperations: OperationTable<DatabasePort> = {
 export const webhookOperations: OperationTable<WebhookPort> = {
   ping: PING,
   deliver: { timeoutMs: 10_000, idempotent: false, optionsAt: 1 },
+};
+
+/** Runner: starting a run queues it (30 s); logs are a stream that lives until closed. */
+export const runnerOperations: OperationTable<RunnerPort> = {
+  ping: PING,
+  startRun: { timeoutMs: 30_000, idempotent: false, optionsAt: 1 },
+  getRun: GET,
+  listRuns: LIST,
+  cancelRun: { timeoutMs: 30_000, idempotent: false, optionsAt: 1 },
+  deleteRun: { timeoutMs: 30_000, idempotent: false, optionsAt: 1 },
+  streamRunLogs: { ...READ, stream: true, optionsAt: 1 },
 };

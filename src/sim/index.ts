@@ -9,6 +9,7 @@ import { SimDatabase } from './ports/database.js';
 import { SimDns } from './ports/dns.js';
 import { SimLoadBalancer } from './ports/load-balancer.js';
 import { SimNetwork } from './ports/network.js';
+import { SimRunner } from './ports/runner.js';
 import { SimStorage } from './ports/storage.js';
 import { SimWebhook } from './ports/webhook.js';
 
@@ -24,6 +25,7 @@ export { rolesResource, SimDatabase, type WritableChange } from './ports/databas
 export { SimDns } from './ports/dns.js';
 export { SimLoadBalancer } from './ports/load-balancer.js';
 export { SimNetwork } from './ports/network.js';
+export { SimRunner } from './ports/runner.js';
 export { SimStorage } from './ports/storage.js';
 export { type Delivery, SimWebhook } from './ports/webhook.js';
 
@@ -45,6 +47,8 @@ export interface SimBackends extends BackendPorts {
   readonly database: SimDatabase;
   /** Webhook endpoints, with their deliveries. */
   readonly webhook: SimWebhook;
+  /** Pipeline runs. */
+  readonly runner: SimRunner;
 }
 
 /** Builds a simulated cloud (the `fast` profile unless told otherwise). */
@@ -61,5 +65,6 @@ export function createSimBackends(options: SimCloudOptions & SimComputeOptions =
     loadBalancer: new SimLoadBalancer(cloud, stateOf),
     database: new SimDatabase(cloud),
     webhook: new SimWebhook(cloud),
+    runner: new SimRunner(cloud),
   };
 }

@@ -14,6 +14,7 @@ import type { DatabaseState } from './ports/database.js';
 import type { DnsState } from './ports/dns.js';
 import type { LoadBalancerState } from './ports/load-balancer.js';
 import type { NetworkState } from './ports/network.js';
+import type { RunnerState } from './ports/runner.js';
 import type { StorageState } from './ports/storage.js';
 import type { WebhookState } from './ports/webhook.js';
 
@@ -33,6 +34,8 @@ export interface SimState {
   readonly database?: DatabaseState;
   /** Webhook deliveries (absent in a file saved before they were kept). */
   readonly webhook?: WebhookState;
+  /** Pipeline runs (absent in a file saved before there were any). */
+  readonly runner?: RunnerState;
   /** The fault rules in force (absent in a file saved before they were kept). */
   readonly faults?: FaultSetState;
   /** The behaviour profile in force (absent in a file saved before it was kept). */
@@ -57,6 +60,7 @@ export function exportState(sim: SimBackends): SimState {
     loadBalancer: sim.loadBalancer.exportState(),
     database: sim.database.exportState(),
     webhook: sim.webhook.exportState(),
+    runner: sim.runner.exportState(),
     faults: sim.cloud.faults.exportState(),
     profile: sim.cloud.profile,
   };
@@ -82,6 +86,7 @@ export function importState(sim: SimBackends, state: SimState): void {
   sim.loadBalancer.importState(state.loadBalancer);
   if (state.database !== undefined) sim.database.importState(state.database);
   sim.webhook.importState(state.webhook ?? { deliveries: [] });
+  sim.runner.importState(state.runner ?? { runs: [] });
   if (state.faults !== undefined) sim.cloud.faults.importState(state.faults);
   if (profile !== undefined) sim.cloud.profile = profile;
 }

@@ -12,7 +12,15 @@ import {
 } from '../../src/core/errors/backend-errors.js';
 import type { BackendKind, BackendPorts } from '../../src/core/ports/index.js';
 
-const KINDS: readonly BackendKind[] = ['compute', 'network', 'storage', 'dns', 'loadBalancer', 'webhook'];
+const KINDS: readonly BackendKind[] = [
+  'compute',
+  'network',
+  'storage',
+  'dns',
+  'loadBalancer',
+  'webhook',
+  'runner',
+];
 
 /** Runs the contract against the ports `connect` returns. */
 export function portContract(name: string, connect: () => BackendPorts): void {
@@ -329,6 +337,32 @@ export function portContract(name: string, connect: () => BackendPorts): void {
         ports.webhook.deliver({ ...call, url: 'ftp://x' }, { clientToken: token('w4') }),
       );
       expect(isInvalidInputError(bad)).toBe(true);
+    });
+
+    it('runs a pipeline once per client token, fenced per source, with step logs and a cancel', async () => {
+      const { ports, token, run, labels } = fresh();
+      const spec = {
+        source: `pipeline-runs/${run}`,
+        labels,
+        stages: [{ name: 'build', steps: [{ name: 'make', image: 'node:20', commands: ['echo built'] }] }],
+      };
+      const first = await ports.runner.startRun(spec, { clientToken: token('r'), fencingToken: 2 });
+      expect(first).toMatchObject({ source: spec.source, labels, steps: [{ stage: 'build', step: 'make' }] });
+      expect((await ports.runner.startRun(spec, { clientToken: token('r'), fencingToken: 2 })).id).toBe(
+        first.id,
+      );
+      const stale = await error(
+        ports.runner.cancelRun(first.id, { clientToken: token('c1'), fencingToken: 1 }),
+      );
+      expect(isStaleFencingTokenError(stale)).toBe(true);
+      const lines: string[] = [];
+      for await (const l of await ports.runner.streamRunLogs(first.id, { step: 'build/make', follow: true }))
+        lines.push(l.line);
+      expect(lines).toEqual(['$ echo built', 'built', 'exit code 0']);
+      expect((await ports.runner.getRun(first.id)).state).toBe('succeeded');
+      expect((await ports.runner.listRuns({ labels })).items.map((r) => r.id)).toEqual([first.id]);
+      await ports.runner.deleteRun(first.id, { clientToken: token('d'), fencingToken: 2 });
+      expect(isNotFoundError(await error(ports.runner.getRun(first.id)))).toBe(true);
     });
 
     it('gives a balancer several listeners, one per (port, transport)', async () => {

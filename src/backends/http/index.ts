@@ -63,5 +63,6 @@ export function createHttpBackends(options: SimClientOptions): BackendPorts {
     loadBalancer: port(options, dispatcher, 'loadBalancer'),
     database: port(options, dispatcher, 'database'),
     webhook: port(options, dispatcher, 'webhook'),
+    runner: port(options, dispatcher, 'runner'),
   };
 }

@@ -6,6 +6,7 @@ import type { DatabasePort } from './database.js';
 import type { DnsPort } from './dns.js';
 import type { LoadBalancerPort } from './load-balancer.js';
 import type { NetworkPort } from './network.js';
+import type { RunnerPort } from './runner.js';
 import type { StoragePort } from './storage.js';
 import type { WebhookPort } from './webhook.js';
 
@@ -15,6 +16,7 @@ export type * from './database.js';
 export type * from './dns.js';
 export type * from './load-balancer.js';
 export type * from './network.js';
+export type * from './runner.js';
 export type * from './storage.js';
 export type * from './webhook.js';
 
@@ -34,6 +36,8 @@ export interface BackendPorts {
   readonly database: DatabasePort;
   /** Outbound HTTP calls (cron jobs' targets). */
   readonly webhook: WebhookPort;
+  /** Pipeline runs. */
+  readonly runner: RunnerPort;
 }
 
 /** Name of a backend kind. */

@@ -107,4 +107,13 @@ export const WIRE: { readonly [K in BackendKind]: Readonly<Record<string, WireOp
     ping,
     deliver: mutate(['call', 'webhookCall']),
   },
+  runner: {
+    ping,
+    startRun: mutate(['spec', 'runSpec']),
+    getRun: read(byId),
+    listRuns: read(),
+    cancelRun: mutate(byId),
+    deleteRun: mutate(byId),
+    streamRunLogs: { params: [byId], options: 'stepLogOptions', mutation: false, stream: true },
+  },
 };

@@ -1,4 +1,4 @@
-// JSON Schemas of the values the five ports take, as the simulator's HTTP routes validate
+// JSON Schemas of the values the ports take, as the simulator's HTTP routes validate
 // them. One schema per value; the routes compose them per operation (see operations.ts).
 
 const name = { type: 'string', minLength: 1, maxLength: 253 } as const;
@@ -72,6 +72,41 @@ export const SCHEMAS = {
     },
     ['method', 'url', 'source'],
   ),
+  runSpec: object(
+    {
+      source: { type: 'string', minLength: 1, maxLength: 256 },
+      stages: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 20,
+        items: object(
+          {
+            name,
+            steps: {
+              type: 'array',
+              minItems: 1,
+              maxItems: 20,
+              items: object(
+                {
+                  name,
+                  image: name,
+                  commands: {
+                    type: 'array',
+                    maxItems: 100,
+                    items: { type: 'string', minLength: 1, maxLength: 4_096 },
+                  },
+                },
+                ['name', 'image', 'commands'],
+              ),
+            },
+          },
+          ['name', 'steps'],
+        ),
+      },
+      labels,
+    },
+    ['source', 'stages'],
+  ),
   zoneSpec: object({ domain: name, labels }, ['domain']),
   dnsRecord: object(
     {
@@ -132,6 +167,14 @@ export const SCHEMAS = {
     [],
   ),
   logOptions: object({ follow: { type: 'boolean' }, tail: { type: 'integer', minimum: 0 } }, []),
+  stepLogOptions: object(
+    {
+      follow: { type: 'boolean' },
+      tail: { type: 'integer', minimum: 0 },
+      step: { type: 'string', minLength: 3, maxLength: 512 },
+    },
+    ['step'],
+  ),
   mutationOptions: object(mutation, ['clientToken']),
   allocateOptions: object({ ...mutation, subnet: name }, ['clientToken']),
 } as const;
