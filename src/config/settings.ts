@@ -457,6 +457,15 @@ export const SETTINGS = {
     meaning: 'between two passes of the garbage collector',
     to: 'gc.resyncMs',
   }),
+  pipelinesResyncMs: row({
+    flag: 'pipelines-resync-ms',
+    env: 'PIPELINES_RESYNC_MS',
+    kind: millis(10, 3_600_000),
+    default: undefined,
+    kernelDefault: '2000',
+    meaning: 'longest wait between two passes of the pipelines controller (every 500 ms while a run goes)',
+    to: 'pipelines.resyncMs',
+  }),
   eventsRetentionMs: row({
     flag: 'events-retention-ms',
     env: 'EVENTS_RETENTION_MS',

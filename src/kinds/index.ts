@@ -10,6 +10,8 @@ import { dnsZones } from './dns-zones/index.js';
 import { instances } from './instances/index.js';
 import { loadBalancers } from './load-balancers/index.js';
 import { networks } from './networks/index.js';
+import { pipelineRuns } from './pipeline-runs/index.js';
+import { pipelines } from './pipelines/index.js';
 import { snapshots } from './snapshots/index.js';
 import { subnets } from './subnets/index.js';
 import { volumes } from './volumes/index.js';
@@ -28,6 +30,8 @@ export const builtinKinds: readonly KindDefinition[] = [
   autoscalingGroups,
   deployments,
   cronJobs,
+  pipelines,
+  pipelineRuns,
 ];
 
 /** A registry of the built-in kinds. */

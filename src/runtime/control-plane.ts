@@ -92,6 +92,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
         auth,
         usage: createUsageStore(options.db),
         cronRuns: createCronRunStore(options.db),
+        pipelines: { db: options.db, runner: options.ports.runner },
         ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
         ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
         ...(options.system === undefined

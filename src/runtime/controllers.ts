@@ -18,6 +18,7 @@ import { gcController } from '../controllers/gc/controller.js';
 import { healingController } from '../controllers/healing/controller.js';
 import { housekeepingController } from '../controllers/housekeeping/controller.js';
 import { lbSyncController } from '../controllers/lb-sync/controller.js';
+import { pipelinesController } from '../controllers/pipelines/controller.js';
 import { storageLifecycleController } from '../controllers/storage/controller.js';
 import type { BackendPorts } from '../core/ports/index.js';
 import type { Database } from '../ha/db/database.js';
@@ -75,6 +76,12 @@ export function controllerDefinitions(
       ...optionsAt(config, 'cron'),
     }),
     storageLifecycleController({ leaderKey: controlPlaneKeys.storageLifecycle, service: deps.service }),
+    pipelinesController({
+      leaderKey: controlPlaneKeys.pipelines,
+      service: deps.service,
+      runner: deps.ports.runner,
+      ...optionsAt(config, 'pipelines'),
+    }),
     gcController({
       leaderKey: controlPlaneKeys.garbageCollector,
       ports: deps.ports,

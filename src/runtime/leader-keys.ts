@@ -28,6 +28,8 @@ export const controlPlaneKeys = {
   storageLifecycle: leaderKeys.register('storage-lifecycle', 118),
   /** Fires each slot of each cron job once (src/controllers/cron). */
   cron: leaderKeys.register('cron', 111),
+  /** Pipeline runs followed, old runs and their logs deleted (src/controllers/pipelines). */
+  pipelines: leaderKeys.register('pipelines', 120),
   /** The control plane's own tables pruned by their retention (src/controllers/housekeeping). */
   housekeeping: leaderKeys.register('housekeeping', 119),
   /** Backend objects no resource owns deleted after a grace (src/controllers/gc). */

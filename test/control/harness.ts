@@ -79,6 +79,7 @@ export async function openControlHarness(
   await auth.start();
   const app = Fastify({ logger: false });
   const events = createEventFeed({ db, pollMs: 10 });
+  const ports = options.ports ?? createBackends();
   await controlApi(app, {
     service,
     kinds,
@@ -88,9 +89,9 @@ export async function openControlHarness(
     ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
     pollMs: 10,
     cronRuns: createCronRunStore(db),
+    pipelines: { db, runner: ports.runner },
   });
   await app.ready();
-  const ports = options.ports ?? createBackends();
   const controller = new AbortController();
   let running: Promise<unknown> | undefined;
   let queue: ReturnType<typeof createPostgresQueue> | undefined;

@@ -8,13 +8,16 @@ import type { ResourceService } from '../../control/service.js';
 import type { UsageStore } from '../../controllers/accounting/usage-store.js';
 import type { CronRunStore } from '../../controllers/cron/runs-store.js';
 import { INSTANCE_TYPES } from '../../core/catalogue/instance-types.js';
+import type { RunnerPort } from '../../core/ports/runner.js';
 import type { KindRegistry } from '../../core/resources/registry.js';
+import type { Database } from '../../ha/db/database.js';
 import { installAuthentication, tenantOfPrincipal, trustedAdmin } from '../auth/authenticate.js';
 import { installRateLimit, type RateLimitOptions } from '../auth/rate-limit.js';
 import { authRoutes } from '../auth/routes.js';
 import { cronRoutes } from '../cron/plugin.js';
 import { eventRoutes } from '../events/plugin.js';
 import { openApiRoutes } from '../openapi/plugin.js';
+import { hookRoutes, pipelineRoutes } from '../pipelines/plugin.js';
 import { installProblemHandlers } from '../problem.js';
 import { type SystemRoutesOptions, systemRoutes } from '../system/plugin.js';
 import type { TenantResolver } from '../tenant.js';
@@ -46,6 +49,11 @@ export interface ControlApiOptions {
   readonly usage?: UsageStore;
   /** Cron jobs' runs (`/v1/cron-jobs/:id/runs`): registered when given. */
   readonly cronRuns?: CronRunStore;
+  /**
+   * Pipelines' webhook secrets, run logs and signed hooks (`/v1/hooks/pipelines/:id`):
+   * registered when given.
+   */
+  readonly pipelines?: { readonly db: Database; readonly runner: RunnerPort };
   /** `/v1/system` (operators only): registered, and documented, when given. */
   readonly system?: Omit<SystemRoutesOptions, 'tenant'>;
 }
@@ -82,11 +90,14 @@ export async function controlApi(app: FastifyInstance, options: ControlApiOption
       });
       if (options.usage) await usageRoutes(scope, { store: options.usage, tenant });
       if (options.cronRuns) await cronRoutes(scope, { store: options.cronRuns, tenant });
+      if (options.pipelines)
+        await pipelineRoutes(scope, { service: options.service, tenant, ...options.pipelines });
       if (options.system) await systemRoutes(scope, { ...options.system, tenant });
       // The catalogue an instance's `size` is one of: the same for every tenant.
       scope.get('/instance-types', async () => ({ items: INSTANCE_TYPES }));
     },
     { prefix: '/v1' },
   );
+  if (options.pipelines) await hookRoutes(app, { service: options.service, db: options.pipelines.db });
   await openApiRoutes(app, options.kinds, { system: options.system !== undefined });
 }

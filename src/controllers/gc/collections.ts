@@ -1,7 +1,7 @@
 // The backend objects the garbage collector looks at: every collection of a port that a driver
 // labels with its resource's id, listed page by page and deleted by id. In the order deletions
 // go: what sits on a network (balancers, instances, databases) before the network, snapshots
-// before their volumes.
+// before their volumes; pipeline runs hold nothing.
 
 import type { MutationOptions, Page } from '../../core/ports/common.js';
 import type { BackendPorts } from '../../core/ports/index.js';
@@ -27,6 +27,11 @@ export function collectionsOf(ports: Omit<BackendPorts, 'webhook'>): Collection[
       name: 'loadBalancer.loadBalancers',
       list: (o) => ports.loadBalancer.listLoadBalancers(o),
       delete: (id, o) => ports.loadBalancer.deleteLoadBalancer(id, o),
+    },
+    {
+      name: 'runner.runs',
+      list: (o) => ports.runner.listRuns(o),
+      delete: (id, o) => ports.runner.deleteRun(id, o),
     },
     {
       name: 'compute.instances',
