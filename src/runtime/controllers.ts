@@ -73,6 +73,7 @@ export function controllerDefinitions(
     cronController({
       leaderKey: controlPlaneKeys.cron,
       webhook: deps.ports.webhook,
+      service: deps.service,
       ...optionsAt(config, 'cron'),
     }),
     storageLifecycleController({ leaderKey: controlPlaneKeys.storageLifecycle, service: deps.service }),

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signatureOf } from '../../src/api/pipelines/plugin.js';
 import { createBackends } from '../../src/backends/index.js';
+import { cronController, slotRunName } from '../../src/controllers/cron/controller.js';
 import type { PassContext } from '../../src/controllers/framework/define.js';
 import { pipelinesController } from '../../src/controllers/pipelines/controller.js';
 import type { Resource } from '../../src/core/resources/resource.js';
@@ -256,6 +257,77 @@ describe('pipelines (one process, real PostgreSQL)', () => {
     expect(left).toEqual(['kept-3', 'kept-4']);
     const inBackend = new Set((await sim.runner.listRuns({ limit: 1_000 })).items.map((r) => r.id));
     expect(backendIds.map((id) => inBackend.has(id))).toEqual([false, false, true, true]);
+  });
+
+  it('runs a pipeline from a cron job once per slot, and refuses a cron target that is neither a call nor a pipeline', {
+    timeout: 60_000,
+  }, async () => {
+    const p = await pipeline('nightly', [{ name: 's', steps: [step('x', 'echo tick')] }]);
+    const job = (target: Json) => ({ name: 'tick', spec: { schedule: '* * * * * *', target } });
+    const paths = async (target: Json) => {
+      const res = await req('POST', '/v1/cron-jobs', job(target));
+      expect(res.status).toBe(422);
+      return [...new Set((res.body.errors as Array<{ path: string }>).map((e) => e.path))];
+    };
+    expect(await paths({ pipeline: p.id, url: 'https://x.test/', method: 'POST' })).toEqual([
+      '/spec/target/method',
+      '/spec/target/url',
+    ]);
+    expect(await paths({})).toEqual(['/spec/target/url', '/spec/target/method']);
+    expect(await paths({ url: 'https://x.test/' })).toEqual(['/spec/target/method']);
+    expect(await paths({ pipeline: 'pl_00000000000000000000000000' })).toEqual(['/spec/target/pipeline']);
+    const created = await req('POST', '/v1/cron-jobs', job({ pipeline: p.id }));
+    expect(created.status).toBe(202);
+    const cronJob = created.body.resource as Resource;
+    // The pipeline is held by its job.
+    expect((await req('DELETE', `/v1/pipelines/${p.id}`)).status).toBe(409);
+
+    const cronKey = new LeaderKeyRegistry().register('cron', 111);
+    const cronTerm = await elector.campaign(cronKey, new AbortController().signal);
+    const cron = cronController({ leaderKey: cronKey, webhook: h.ports.webhook, service: h.service });
+    const slots = async () =>
+      (
+        await h.db.query<{ slot_ms: number; state: string }>(
+          `SELECT (extract(epoch FROM slot) * 1000)::double precision AS slot_ms, state
+           FROM stratus_cron_slots WHERE cron_job_id = $1 ORDER BY slot`,
+          [cronJob.id],
+        )
+      ).rows;
+    await until(
+      async () => {
+        await cron.pass(ctxOf(cronTerm));
+        return (await slots()).filter((s) => s.state === 'succeeded').length >= 3;
+      },
+      20_000,
+      'three slots fired',
+      100,
+    );
+    await req('POST', `/v1/cron-jobs/${cronJob.id}/pause`);
+    await cron.pass(ctxOf(cronTerm));
+    const fired = (await slots()).filter((s) => s.state === 'succeeded');
+    const runs = ((await req('GET', '/v1/pipeline-runs?limit=500')).body.items as Resource[]).filter(
+      (r) => r.labels['stratus.io/cron-job'] === cronJob.id,
+    );
+    // One run per fired slot, named by its slot, each a cron run of the pipeline.
+    expect(runs.map((r) => r.name).sort()).toEqual(
+      fired.map((s) => slotRunName(cronJob.id, s.slot_ms)).sort(),
+    );
+    expect(new Set(runs.map((r) => `${r.spec.pipeline} ${r.spec.trigger}`))).toEqual(
+      new Set([`${p.id} cron`]),
+    );
+    expect((await runUntil(runs[0]!.id, 'succeeded')).steps[0]!.state).toBe('succeeded');
+    // A slot found pending whose run exists already is recorded as succeeded with no second run
+    // (run and outcome commit together, so only a hand-made state gets here; the name is the slot's).
+    await h.db.query(
+      `UPDATE stratus_cron_slots SET state = 'pending' WHERE cron_job_id = $1 AND slot = to_timestamp($2 / 1000.0)`,
+      [cronJob.id, fired[0]!.slot_ms],
+    );
+    await cron.pass(ctxOf(cronTerm));
+    expect((await slots()).find((s) => s.slot_ms === fired[0]!.slot_ms)!.state).toBe('succeeded');
+    const after = ((await req('GET', '/v1/pipeline-runs?limit=500')).body.items as Resource[]).filter(
+      (r) => r.labels['stratus.io/cron-job'] === cronJob.id,
+    );
+    expect(after.length).toBe(runs.length);
   });
 
   it('starts one run per signed delivery, none for a missing or wrong signature, and refuses a deposed leader', {

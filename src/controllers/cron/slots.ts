@@ -24,11 +24,25 @@ export interface CronJobRow {
 }
 
 /** The call a slot makes, as recorded with it. */
-export interface SlotRequest {
+export interface SlotCall {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   readonly url: string;
   readonly body?: string;
   readonly source: string;
+}
+
+/** The pipeline run a slot starts, as recorded with it. */
+export interface SlotRun {
+  readonly pipeline: string;
+  readonly source: string;
+}
+
+/** What a slot does. */
+export type SlotRequest = SlotCall | SlotRun;
+
+/** Whether a slot starts a pipeline run. */
+export function isSlotRun(request: SlotRequest): request is SlotRun {
+  return 'pipeline' in request;
 }
 
 /** A slot to record. */
@@ -50,6 +64,7 @@ export interface CursorMove extends Cursor {
 /** A recorded slot whose call has not finished. */
 export interface PendingSlot {
   readonly jobId: string;
+  readonly tenant: string;
   readonly slot: number;
   readonly request: SlotRequest;
   readonly clientToken: string;
@@ -117,6 +132,7 @@ export async function pendingSlots(db: Queryable, limit: number): Promise<Pendin
   const res = await db.query(SQL.pending, [limit]);
   return res.rows.map((r) => ({
     jobId: r.cron_job_id as string,
+    tenant: r.tenant as string,
     slot: Number(r.slot_ms),
     request: r.request as SlotRequest,
     clientToken: r.client_token as string,

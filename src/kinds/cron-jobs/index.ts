@@ -1,7 +1,7 @@
-// cron-jobs: an HTTP call made on a schedule. The `cron` controller (src/controllers/cron) fires
-// each slot exactly once across failovers; this kind holds what the user wants and reports the
-// next slot. It has no backend resource of its own: its calls go through the webhook port.
-// (A pipeline run as target waits for the pipelines kind.)
+// cron-jobs: an HTTP call made, or a pipeline run started, on a schedule. The `cron` controller
+// (src/controllers/cron) fires each slot exactly once across failovers; this kind holds what the
+// user wants and reports the next slot. It has no backend resource of its own: its calls go
+// through the webhook port, its runs are pipeline-runs resources.
 
 import Type from 'typebox';
 import type { FieldError } from '../../core/resources/field-error.js';
@@ -16,14 +16,21 @@ export const DEFAULT_MAX_CATCH_UP = 10;
 /** The call a slot makes. */
 export const CronTarget = Type.Object(
   {
-    method: Type.Union(
-      ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => Type.Literal(m)),
-      { description: 'HTTP method' },
+    method: Type.Optional(
+      Type.Union(
+        ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => Type.Literal(m)),
+        { description: 'HTTP method (with url)' },
+      ),
     ),
-    url: Type.String({ minLength: 1, maxLength: 2048, description: 'absolute http or https URL' }),
-    body: Type.Optional(Type.String({ maxLength: 65_536, description: 'request body, as text' })),
+    url: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 2048, description: 'absolute http or https URL to call' }),
+    ),
+    body: Type.Optional(Type.String({ maxLength: 65_536, description: 'request body, as text (with url)' })),
+    pipeline: Type.Optional(
+      Type.String({ maxLength: 64, description: 'id of one of your pipelines to run (instead of a url)' }),
+    ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: 'a call (method and url) or a pipeline run (pipeline)' },
 );
 
 /** What a user asks for. */
@@ -76,12 +83,24 @@ type Outputs = Type.Static<typeof CronJobOutputs>;
 
 function checkSpec(spec: CronJobSpecT): FieldError[] {
   const errors = scheduleErrors(spec.schedule, spec.timeZone);
-  let url: URL | undefined;
-  try {
-    url = new URL(spec.target.url);
-  } catch {}
-  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:'))
-    errors.push({ path: '/spec/target/url', message: 'must be an absolute http or https URL' });
+  const t = spec.target;
+  if (t.pipeline !== undefined) {
+    for (const field of ['method', 'url', 'body'] as const)
+      if (t[field] !== undefined)
+        errors.push({ path: `/spec/target/${field}`, message: 'must be absent with a pipeline target' });
+  } else {
+    let url: URL | undefined;
+    try {
+      url = t.url === undefined ? undefined : new URL(t.url);
+    } catch {}
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+      errors.push({
+        path: '/spec/target/url',
+        message: 'must be an absolute http or https URL (or give a pipeline instead)',
+      });
+    if (t.method === undefined)
+      errors.push({ path: '/spec/target/method', message: 'is required with a url' });
+  }
   if (spec.maxCatchUp !== undefined && spec.missedSlots !== 'catch-up')
     errors.push({ path: '/spec/maxCatchUp', message: 'applies only with missedSlots catch-up' });
   return errors;
@@ -110,6 +129,8 @@ export const cronJobs = defineKind({
   idPrefix: 'cron',
   spec: CronJobSpec,
   outputs: CronJobOutputs,
+  // A pipeline target is a reference: deleting the pipeline is a 409 naming the job.
+  references: [{ field: 'target/pipeline', kind: 'pipelines' }],
   // paused changes through the actions only.
   immutable: ['paused'],
   validate: checkSpec,
