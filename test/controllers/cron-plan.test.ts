@@ -2,7 +2,7 @@
 // leadership (skip, catch-up bounded by maxCatchUp), pause and resume, a new schedule, the
 // per-pass bound; and the audit failing on a duplicate, a missing slot, and a stray one.
 import { describe, expect, it } from 'vitest';
-import { cronViolations } from '../../src/controllers/cron/audit.js';
+import { cronViolations, mergedDowntime } from '../../src/controllers/cron/audit.js';
 import { planSlots } from '../../src/controllers/cron/plan.js';
 import { slotToken } from '../../src/controllers/cron/slots.js';
 import { scheduleErrors, scheduleOf } from '../../src/kinds/cron-jobs/index.js';
@@ -137,6 +137,54 @@ describe('cronViolations', () => {
     expect(
       cronViolations(missing, [{ ...catchUp, maxCatchUp: 1 }], { until: T0 + 5 * S, downtime: [] }).gaps,
     ).toHaveLength(2);
+  });
+
+  it("judges overlapping downtimes as one: a term that fired nothing widens its successor's", () => {
+    // Slots 2 and 3 missing; 4 fired by the term that ended the downtime. A term at 3.2 s fired
+    // nothing before its leader stopped, so its successor's downtime (from the last slot before
+    // it) starts where the first one did.
+    const missing = all.filter((s) => s.slot !== T0 + 3 * S && s.slot !== T0 + 2 * S);
+    const catchUp = { ...job, missedSlots: 'catch-up' as const, maxCatchUp: 2 };
+    const overlapping = [
+      [T0 + 1_001, T0 + 3_200],
+      [T0 + 1_001, T0 + 4_200],
+    ] as const;
+    // 2, 3 and 4 in the merged window: the last two (3 and 4) had to fire; 3 did not.
+    expect(
+      cronViolations(missing, [catchUp], { until, downtime: overlapping }).gaps.map((g) => g.slot),
+    ).toEqual([T0 + 3 * S]);
+    // With maxCatchUp 1 only 4 had to, and it fired; judged by the first window alone, 3 would
+    // be a gap (the last slot of that window, which a catch-up must fire).
+    const one = { ...catchUp, maxCatchUp: 1 };
+    expect(cronViolations(missing, [one], { until, downtime: overlapping })).toMatchObject({
+      gaps: [],
+      excused: 2,
+    });
+    expect(
+      cronViolations(missing, [one], { until, downtime: [overlapping[0]] }).gaps.map((g) => g.slot),
+    ).toEqual([T0 + 3 * S]);
+    // A term that fired slot 3 and not the 2 its catch-up owed: its successor's downtime starts
+    // after 3, and does not excuse 2.
+    const fired3 = all.filter((s) => s.slot !== T0 + 2 * S);
+    const after3 = [
+      [T0 + 1_001, T0 + 3_200],
+      [T0 + 3_001, T0 + 5_200],
+    ] as const;
+    expect(cronViolations(fired3, [catchUp], { until, downtime: after3 }).gaps.map((g) => g.slot)).toEqual([
+      T0 + 2 * S,
+    ]);
+    expect(
+      mergedDowntime([
+        [5, 9],
+        [1, 3],
+        [1, 4],
+        [2, 6],
+      ]),
+    ).toEqual([
+      [1, 4],
+      [2, 6],
+      [5, 9],
+    ]);
   });
 
   it('owes a deleted job only the slots up to its deletion, and still fails a gap before it', () => {

@@ -81,6 +81,19 @@ function slotsOf(job: AuditedJob, until: number): number[] {
 }
 
 /**
+ * Downtimes that start at the same instant as one, ending at the latest end: a term that fired
+ * nothing before its leader stopped leaves its successor's downtime starting where the one
+ * before it did (after the last slot recorded), and under catch-up the successor catches up the
+ * last slots of the whole of it. A term that fired anything moves the next start on, so its
+ * own window is still judged alone.
+ */
+export function mergedDowntime(windows: readonly (readonly [number, number])[]): [number, number][] {
+  const byStart = new Map<number, number>();
+  for (const [a, b] of windows) byStart.set(a, Math.max(byStart.get(a) ?? b, b));
+  return [...byStart].sort((x, y) => x[0] - y[0]);
+}
+
+/**
  * Judges recorded slots (and delivered calls, by client token) against each job's schedule:
  * a gap is an owed slot with no record that no downtime excuses; a double a slot recorded twice
  * (two rows or `writes` above 1) or delivered twice; unexpected a record of a slot the schedule
@@ -101,7 +114,7 @@ export function cronViolations(
     recorded.set(s.jobId, m);
     m.set(s.slot, (m.get(s.slot) ?? 0) + (s.writes ?? 1));
   }
-  const downtime = window.downtime ?? [];
+  const downtime = mergedDowntime(window.downtime ?? []);
   const tokens = new Map<string, { jobId: string; slot: number }>();
   let owed = 0;
   let excused = 0;
