@@ -2,6 +2,7 @@
 import type { KindDefinition } from '../core/resources/kind.js';
 import { KindRegistry } from '../core/resources/registry.js';
 import { autoscalingGroups } from './autoscaling-groups/index.js';
+import { clusters } from './clusters/index.js';
 import { cronJobs } from './cron-jobs/index.js';
 import { databases } from './databases/index.js';
 import { deployments } from './deployments/index.js';
@@ -29,6 +30,7 @@ export const builtinKinds: readonly KindDefinition[] = [
   databases,
   autoscalingGroups,
   deployments,
+  clusters,
   cronJobs,
   pipelines,
   pipelineRuns,

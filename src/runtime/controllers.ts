@@ -6,6 +6,7 @@ import { type Config, optionsAt } from '../config/index.js';
 import { createResourceService, type ResourceService } from '../control/service.js';
 import { accountingController } from '../controllers/accounting/controller.js';
 import { autoscalingController } from '../controllers/autoscaling/controller.js';
+import { clustersController } from '../controllers/clusters/controller.js';
 import { cronController } from '../controllers/cron/controller.js';
 import { databaseFailoverController } from '../controllers/databases/failover.js';
 import { replicaMonitorController } from '../controllers/databases/monitor.js';
@@ -65,6 +66,7 @@ export function controllerDefinitions(
     lbSyncController({ leaderKey: controlPlaneKeys.lbSync, ...compute }),
     autoscalingController({ leaderKey: controlPlaneKeys.autoscaling, ...compute }),
     deploymentsController({ leaderKey: controlPlaneKeys.deployments, ...compute }),
+    clustersController({ leaderKey: controlPlaneKeys.clusters, ...compute }),
     healingController({
       leaderKey: controlPlaneKeys.healing,
       ...compute,

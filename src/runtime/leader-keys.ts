@@ -32,6 +32,8 @@ export const controlPlaneKeys = {
   pipelines: leaderKeys.register('pipelines', 120),
   /** The control plane's own tables pruned by their retention (src/controllers/housekeeping). */
   housekeeping: leaderKeys.register('housekeeping', 119),
+  /** Clusters' endpoints and nodes converged, upgraded and repaired (src/controllers/clusters). */
+  clusters: leaderKeys.register('clusters', 121),
   /** Backend objects no resource owns deleted after a grace (src/controllers/gc). */
   garbageCollector: leaderKeys.register('garbage-collector', 122),
 } as const;

@@ -1,6 +1,7 @@
 // The load-balancer sync controller: a load balancer's targets follow the healthy running
-// instances of the autoscaling groups and deployments that name it. Targets that are no such
-// owner's instances (set by hand) are kept. A change is a PATCH of the load balancer's targets through the resource
+// instances of the autoscaling groups and deployments that name it, and a cluster's endpoint
+// follows its running control-plane nodes. Targets that are no such owner's instances (set by
+// hand) are kept. A change is a PATCH of the load balancer's targets through the resource
 // service inside the term's fenced transaction; its reconcile job sets them in the backend.
 
 import { isDeepStrictEqual } from 'node:util';
@@ -9,8 +10,10 @@ import type { ComputePort } from '../../core/ports/compute.js';
 import type { Resource } from '../../core/resources/resource.js';
 import { isStaleEpochError } from '../../ha/leader/errors.js';
 import type { LeaderKey } from '../../ha/leader/keys.js';
+import { API_PORT } from '../../kinds/clusters/index.js';
 import type { LoadBalancerAttachment } from '../../kinds/load-balancers/attachment.js';
 import { GROUPS } from '../autoscaling/controller.js';
+import { CONTROL_PLANE, POOL_LABEL } from '../clusters/plan.js';
 import { backendIdOf, backendInstances, childrenOf, resourcesOfKind } from '../compute/world.js';
 import { type ControllerDefinition, defineController } from '../framework/define.js';
 
@@ -42,11 +45,23 @@ export function serving(child: Resource, runningBackendIds: ReadonlySet<string>)
   );
 }
 
-/** The kinds whose instances can stand behind a load balancer (`spec.loadBalancer`). */
-export const LB_OWNER_KINDS = [GROUPS, 'deployments'] as const;
+/**
+ * The kinds whose instances can stand behind a load balancer: groups and deployments name one
+ * (`spec.loadBalancer`), a cluster owns its endpoint's (`outputs.loadBalancer`, its control plane
+ * behind it).
+ */
+export const LB_OWNER_KINDS = [GROUPS, 'deployments', 'clusters'] as const;
 
-/** The load balancer an owner (a group or a deployment) names, if any. */
-function attachmentOf(owner: Resource): LoadBalancerAttachment | undefined {
+/** The load balancer an owner names, and which of its children stand behind it. */
+function attachmentOf(
+  owner: Resource,
+): (LoadBalancerAttachment & { readonly members?: (child: Resource) => boolean }) | undefined {
+  if (owner.kind === 'clusters') {
+    const id = (owner.status.outputs as { loadBalancer?: string } | undefined)?.loadBalancer;
+    return id === undefined
+      ? undefined
+      : { id, port: API_PORT, members: (child) => child.labels[POOL_LABEL] === CONTROL_PLANE };
+  }
   return (owner.spec as { loadBalancer?: LoadBalancerAttachment }).loadBalancer;
 }
 
@@ -72,7 +87,11 @@ export function targetIndex(
     if (owner.deletionRequestedAt || !attachment) continue;
     const targets = byLoadBalancer.get(attachment.id) ?? [];
     for (const child of children.get(owner.id) ?? [])
-      if (serving(child, runningBackendIds))
+      if (
+        child.kind === 'instances' &&
+        (attachment.members?.(child) ?? true) &&
+        serving(child, runningBackendIds)
+      )
         targets.push({ instance: child.id, port: attachment.port, weight: 1 });
     byLoadBalancer.set(attachment.id, targets);
   }
