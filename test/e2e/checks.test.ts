@@ -36,6 +36,8 @@ describe('the fixture table', () => {
     const toy = { ...builtinKinds[0]!, name: 'toys' };
     expect(fixtureGaps([...builtinKinds, toy]).missing).toEqual(['toys']);
     expect(() => fixtureOf(toy)).toThrow('kind "toys" has no fixture in test/e2e/fixtures.ts');
+    // A kind left out must be registered too: an entry of no kind is stale.
+    expect(fixtureGaps(builtinKinds.filter((k) => k.name !== 'clusters')).stale).toEqual(['clusters']);
   });
 });
 

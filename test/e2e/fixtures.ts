@@ -85,6 +85,15 @@ export const fixtures: Readonly<Record<string, Fixture>> = {
   deployments: (ctx) => ({
     spec: { image: 'nginx:1.27', replicas: 0, instanceType: 'small', network: ref(ctx, 'networks') },
   }),
+  pipelines: ({ index }) => ({
+    spec: {
+      stages: [
+        { name: 'build', steps: [{ name: 'make', image: 'node:20', commands: [`echo build ${index}`] }] },
+        { name: 'test', steps: [{ name: 'unit', image: 'node:20', commands: ['echo ok'] }] },
+      ],
+    },
+  }),
+  'pipeline-runs': (ctx) => ({ spec: { pipeline: ref(ctx, 'pipelines') } }),
   // Desired 0: a group of its own creates no instances, so the counts of every kind stay the test's.
   'autoscaling-groups': (ctx) => ({
     spec: {
@@ -94,6 +103,16 @@ export const fixtures: Readonly<Record<string, Fixture>> = {
       desired: 0,
     },
   }),
+};
+
+/**
+ * Kinds this test leaves out, each with why and where it is tested instead. Only a kind whose
+ * controller creates resources of its own belongs here: the counts and the backend's truth
+ * checked below are of the test's resources alone.
+ */
+export const leftOut: Readonly<Record<string, string>> = {
+  clusters:
+    'its reconciler creates a load balancer and at least one control-plane instance of its own; see test/controllers/clusters.test.ts',
 };
 
 /** The fixture of `kind`; throws naming the kind when the table has none. */
@@ -111,7 +130,9 @@ export function fixtureOf(kind: KindDefinition): Fixture {
 export function fixtureGaps(kinds: readonly KindDefinition[]): { missing: string[]; stale: string[] } {
   const names = new Set(kinds.map((k) => k.name));
   return {
-    missing: kinds.filter((k) => fixtures[k.name] === undefined).map((k) => k.name),
-    stale: Object.keys(fixtures).filter((name) => !names.has(name)),
+    missing: kinds
+      .filter((k) => fixtures[k.name] === undefined && leftOut[k.name] === undefined)
+      .map((k) => k.name),
+    stale: [...Object.keys(fixtures), ...Object.keys(leftOut)].filter((name) => !names.has(name)),
   };
 }
