@@ -412,3 +412,58 @@ describe('--wait on a terminal', () => {
     expect(run.stdout).not.toMatch(/\r|\[\d/);
   });
 });
+
+describe('zsh completion in a real zsh', () => {
+  it('completes commands, verbs and output formats from the registry at a Tab', {
+    timeout: 60_000,
+  }, async () => {
+    // A tmux server of our own (its own socket) running zsh with no rc files but ours.
+    const socket = `stratus-zsh-${randomUUID().slice(0, 8)}`;
+    const tmux = (...args: string[]) =>
+      spawnSync('tmux', ['-u', '-L', socket, ...args], { encoding: 'utf8' });
+    const pane = () => tmux('capture-pane', '-p', '-t', socket).stdout;
+    const zdot = join(home.home, 'zdot');
+    spawnSync('mkdir', ['-p', zdot]);
+    writeFileSync(
+      join(zdot, '.zshrc'),
+      [
+        `export PATH='${cli.binDir}':"$PATH" HOME='${home.home}' XDG_CONFIG_HOME='${join(home.home, 'none')}'`,
+        'PS1="zsh> "',
+        'autoload -Uz compinit && compinit -u -D',
+        'source <(stratus completion zsh)',
+        'print READY',
+        '',
+      ].join('\n'),
+    );
+    const started = tmux(
+      'new-session',
+      '-d',
+      '-s',
+      socket,
+      '-x',
+      '150',
+      '-y',
+      '20',
+      `env ZDOTDIR='${zdot}' zsh -i`,
+    );
+    expect(started.status, started.stderr).toBe(0);
+    try {
+      await until(() => pane().includes('READY'), 20_000, 'zsh to start');
+      /** Types `line`, a Tab, and waits for the line to read `want`; then clears it. */
+      const tab = async (line: string, want: RegExp) => {
+        tmux('send-keys', '-t', socket, '-l', line);
+        tmux('send-keys', '-t', socket, 'Tab');
+        await until(() => want.test(pane()), 15_000, `${line}<Tab> to complete to ${want}`);
+        tmux('send-keys', '-t', socket, 'C-u');
+        tmux('send-keys', '-t', socket, 'clear', 'Enter');
+        await until(() => !want.test(pane()), 10_000, 'the screen cleared');
+      };
+      await tab('stratus pipeline-r', /zsh> stratus pipeline-runs *$/m);
+      await tab('stratus clusters upg', /zsh> stratus clusters upgrade *$/m);
+      await tab('stratus networks list -o ya', /zsh> stratus networks list -o yaml *$/m);
+      await tab('stratus system dead-letters re', /zsh> stratus system dead-letters redrive *$/m);
+    } finally {
+      tmux('kill-server');
+    }
+  });
+});
