@@ -82,7 +82,7 @@ const PASSES = quick ? 3 : 15;
 /** Repetitions of each phase of part 1's breakdown. */
 const PHASE_ROUNDS = quick ? 1 : 3;
 /** Changes per scenario in part 2. */
-const EVENTS = quick ? 6 : 50;
+const EVENTS = Number(process.env.BENCH_EVENTS ?? (quick ? 6 : 50));
 /** The goals. */
 const GOAL_CPU_US_PER_RESOURCE = 20;
 const GOAL_EVENT_P99_MS = 100;
@@ -102,6 +102,15 @@ const median = (xs: readonly number[]) => percentile(xs, 50);
 const cpuMsSince = (from: NodeJS.CpuUsage) => {
   const d = process.cpuUsage(from);
   return (d.user + d.system) / 1_000;
+};
+/** A copy of `xs` in random order. */
+const shuffled = <T>(xs: readonly T[]): T[] => {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -193,22 +202,23 @@ class CallLog {
       }
   }
 
-  /** The first call at or after `since` that matches: one already made, or the next. */
-  async first(since: number, match: (c: Call) => boolean, what: string): Promise<Call> {
+  /**
+   * The first call at or after `since` that matches: one already made, or the next; undefined
+   * when none comes within EVENT_TIMEOUT_MS.
+   */
+  async first(since: number, match: (c: Call) => boolean): Promise<Call | undefined> {
     const made = this.calls.find((c) => c.at >= since && match(c));
     if (made) return made;
-    return new Promise<Call>((resolve, reject) => {
+    return new Promise<Call | undefined>((resolve) => {
       const waiter = {
         match,
-        resolve: (c: Call) => {
+        resolve: (c: Call | undefined) => {
           clearTimeout(timer);
+          this.#waiters.delete(waiter);
           resolve(c);
         },
       };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(waiter);
-        reject(new Error(`no ${what} within ${EVENT_TIMEOUT_MS} ms`));
-      }, EVENT_TIMEOUT_MS);
+      const timer = setTimeout(() => waiter.resolve(undefined), EVENT_TIMEOUT_MS);
       this.#waiters.add(waiter);
     });
   }
@@ -448,74 +458,96 @@ function attribute(figures: EventFigures, times: PassTimes, committed: number, c
   if (started < committed) figures.caughtInFlight++;
 }
 
+/** What the changes of part 2 are made and observed with. */
+interface Rig {
+  readonly db: Database;
+  readonly service: ResourceService;
+  readonly calls: CallLog;
+  /** What went wrong meanwhile: failed passes by message, terms lost, changes never answered. */
+  readonly trouble: Trouble;
+}
+
+interface Trouble {
+  readonly passErrors: Map<string, number>;
+  termsLost: number;
+  /** Changes whose backend call did not come within EVENT_TIMEOUT_MS (counted at that value). */
+  misses: number;
+}
+
 /** Until the resource's status is of its current generation (its reconcile job done). */
-async function settled(db: Database, id: string): Promise<void> {
+async function settled(rig: Rig, id: string): Promise<void> {
   const deadline = Date.now() + EVENT_TIMEOUT_MS;
   for (;;) {
-    const r = await loadResource(db, id);
+    const r = await loadResource(rig.db, id);
     if (r && r.status.observedGeneration === r.generation && r.status.phase === 'Ready') return;
-    if (Date.now() > deadline) throw new Error(`${id} did not settle`);
+    if (Date.now() > deadline) {
+      log(`  ${id} did not settle within ${EVENT_TIMEOUT_MS} ms: ${JSON.stringify(r?.status)}`);
+      return;
+    }
     await sleep(20);
   }
+}
+
+/** A change whose call never came: counted at the timeout, and what its resource shows. */
+async function missed(rig: Rig, figures: EventFigures, id: string, what: string): Promise<void> {
+  rig.trouble.misses++;
+  figures.toCallMs.push(EVENT_TIMEOUT_MS);
+  const r = await loadResource(rig.db, id);
+  log(
+    `  no ${what} within ${EVENT_TIMEOUT_MS} ms; ${id} at generation ${r?.generation}: ${JSON.stringify(r?.status.conditions)}`,
+  );
 }
 
 const targetsOf = (c: Call) => c.args[1] as readonly unknown[];
 
 /** A target removed by hand, put back by lb-sync: the change, then the call that restores it. */
 async function lbSyncEvent(
-  db: Database,
-  service: ResourceService,
-  calls: CallLog,
+  rig: Rig,
   times: PassTimes,
   group: SeededGroup,
   figures: EventFigures,
 ): Promise<void> {
   const lb = group.loadBalancer;
-  const current = (await service.get(lb.tenant, 'load-balancers', lb.id)).spec.targets as TargetSpec[];
+  const current = (await rig.service.get(lb.tenant, 'load-balancers', lb.id)).spec.targets as TargetSpec[];
   const drop = Math.floor(Math.random() * current.length);
-  await service.patch(lb.tenant, 'load-balancers', lb.id, {
+  await rig.service.patch(lb.tenant, 'load-balancers', lb.id, {
     spec: { targets: current.filter((_, i) => i !== drop) },
   });
   const committed = performance.now();
-  const call = await calls.first(
+  const call = await rig.calls.first(
     committed,
     (c) => c.op === 'updateTargets' && c.args[0] === lb.backendId && targetsOf(c).length === current.length,
-    `updateTargets restoring ${lb.id}`,
   );
-  attribute(figures, times, committed, call);
-  await settled(db, lb.id);
+  if (call) attribute(figures, times, committed, call);
+  else await missed(rig, figures, lb.id, 'updateTargets restoring the target');
+  await settled(rig, lb.id);
 }
 
 /** A group's desired raised by one: the change, then the child's createInstance. */
 async function autoscalingEvent(
-  db: Database,
-  service: ResourceService,
-  calls: CallLog,
+  rig: Rig,
   times: PassTimes,
   group: SeededGroup,
   figures: EventFigures,
 ): Promise<void> {
-  const spec = (await service.get(group.tenant, GROUPS, group.id)).spec as unknown as GroupSpec;
-  await service.patch(group.tenant, GROUPS, group.id, { spec: { desired: spec.desired + 1 } });
+  const spec = (await rig.service.get(group.tenant, GROUPS, group.id)).spec as unknown as GroupSpec;
+  await rig.service.patch(group.tenant, GROUPS, group.id, { spec: { desired: spec.desired + 1 } });
   const committed = performance.now();
-  const call = await calls.first(
-    committed,
-    (c) => c.op === 'createInstance',
-    `createInstance for ${group.id}`,
-  );
+  const call = await rig.calls.first(committed, (c) => c.op === 'createInstance');
+  if (!call) return missed(rig, figures, group.id, 'createInstance');
   attribute(figures, times, committed, call);
   // Then lb-sync adds the new instance once it is Ready: the group serves one more.
-  const serving = await calls.first(
+  const serving = await rig.calls.first(
     committed,
     (c) =>
       c.op === 'updateTargets' &&
       c.args[0] === group.loadBalancer.backendId &&
       targetsOf(c).length === spec.desired + 1,
-    `updateTargets adding the new instance of ${group.id}`,
   );
-  figures.toServingMs.push(serving.at - committed);
-  await settled(db, group.loadBalancer.id);
-  await settled(db, group.id);
+  if (serving) figures.toServingMs.push(serving.at - committed);
+  else log(`  the new instance of ${group.id} was not in its load balancer within ${EVENT_TIMEOUT_MS} ms`);
+  await settled(rig, group.loadBalancer.id);
+  await settled(rig, group.id);
 }
 
 interface Part2 {
@@ -528,6 +560,7 @@ interface Part2 {
   /** The event loop's delay while the changes ran (its p99 and max, ms). */
   readonly loopDelayP99Ms: number;
   readonly loopDelayMaxMs: number;
+  readonly trouble: Trouble;
 }
 
 async function runEvents(
@@ -536,7 +569,8 @@ async function runEvents(
   sim: SimBackends,
   world: World,
 ): Promise<Part2> {
-  const logger = pino({ level: 'silent' });
+  // Warnings (a failed pass, a failed job) go to stderr: a figure measured through them says so.
+  const logger = pino({ level: 'warn' }, pino.destination(2));
   const calls = new CallLog();
   const ports = createBackends({
     memory: {
@@ -562,17 +596,28 @@ async function runEvents(
   const lbTimes: PassTimes = { starts: [], commits: [], ends: [] };
   const asTimes: PassTimes = { starts: [], commits: [], ends: [] };
   const wake = eventWake({ db });
-  const guards = [
-    controllerGuard(timed(lbSyncController({ leaderKey: controlPlaneKeys.lbSync, ...compute }), lbTimes), {
+  const trouble: Trouble = { passErrors: new Map(), termsLost: 0, misses: 0 };
+  const rig: Rig = { db, service, calls, trouble };
+  const guardOf = (def: ControllerDefinition, times: PassTimes) =>
+    controllerGuard(timed(def, times), {
       db,
       elector,
       logger,
       wake,
-    }),
-    controllerGuard(
-      timed(autoscalingController({ leaderKey: controlPlaneKeys.autoscaling, ...compute }), asTimes),
-      { db, elector, logger, wake },
-    ),
+      onPass: ({ error }) => {
+        if (!error) return;
+        const key = `${def.name}: ${error.message.slice(0, 160)}`;
+        trouble.passErrors.set(key, (trouble.passErrors.get(key) ?? 0) + 1);
+      },
+      guard: {
+        onEvent: (event) => {
+          if (event.type === 'lost') trouble.termsLost++;
+        },
+      },
+    });
+  const guards = [
+    guardOf(lbSyncController({ leaderKey: controlPlaneKeys.lbSync, ...compute }), lbTimes),
+    guardOf(autoscalingController({ leaderKey: controlPlaneKeys.autoscaling, ...compute }), asTimes),
   ];
   const stop = new AbortController();
   const runnables: Runnable[] = [...jobs.runnables, ...guards];
@@ -592,16 +637,19 @@ async function runEvents(
     const firstAs = asTimes.starts.length;
     const loop = monitorEventLoopDelay({ resolution: 10 });
     loop.enable();
+    // Groups and load balancers drawn at random, each once: a pass meets them in id order, so
+    // where one is in that order is part of its latency.
+    const drawn = shuffled(world.groups);
     for (let i = 0; i < EVENTS; i++) {
       // Off the wake poll's phase: the changes land anywhere in its 250 ms.
       await sleep(Math.random() * 250);
-      await lbSyncEvent(db, service, calls, lbTimes, world.groups[i % world.groups.length]!, lbSync);
+      await lbSyncEvent(rig, lbTimes, drawn[i % drawn.length]!, lbSync);
       if ((i + 1) % 10 === 0) log(`  lb-sync: ${i + 1}/${EVENTS} changes`);
     }
     for (let i = 0; i < EVENTS; i++) {
       await sleep(Math.random() * 250);
-      const group = world.groups[(world.groups.length - 1 - i) % world.groups.length]!;
-      await autoscalingEvent(db, service, calls, asTimes, group, autoscaling);
+      const group = drawn[(drawn.length - 1 - i) % drawn.length]!;
+      await autoscalingEvent(rig, asTimes, group, autoscaling);
       if ((i + 1) % 10 === 0) log(`  autoscaling: ${i + 1}/${EVENTS} changes`);
     }
     loop.disable();
@@ -616,6 +664,7 @@ async function runEvents(
       autoscalingPassMs: durations(asTimes, firstAs),
       loopDelayP99Ms: loop.percentile(99) / 1e6,
       loopDelayMaxMs: loop.max / 1e6,
+      trouble,
     };
   } finally {
     stop.abort();
@@ -748,6 +797,12 @@ async function main(): Promise<void> {
     say(
       `  event-loop delay meanwhile: p99 ${round(events.loopDelayP99Ms, 1)} ms, max ${round(events.loopDelayMaxMs, 1)} ms (the relay, the worker and both controllers share this process)`,
     );
+    const { trouble } = events;
+    const passErrors = [...trouble.passErrors.values()].reduce((a, b) => a + b, 0);
+    say(
+      `  meanwhile: ${trouble.termsLost} terms lost, ${passErrors} failed passes, ${trouble.misses} changes with no call within ${EVENT_TIMEOUT_MS / 1_000} s (counted at ${EVENT_TIMEOUT_MS / 1_000} s)`,
+    );
+    for (const [message, n] of trouble.passErrors) say(`    ${n} × ${message}`);
 
     const perResource = (f: PassFigures, p: number) =>
       round(percentile(f.cpuMs, p) * (1_000 / f.resources), 2);
@@ -795,6 +850,9 @@ async function main(): Promise<void> {
       autoscalingPassWallMsDuringEvents: round(median(events.autoscalingPassMs), 1),
       eventLoopDelayP99Ms: round(events.loopDelayP99Ms, 1),
       eventLoopDelayMaxMs: round(events.loopDelayMaxMs, 1),
+      termsLostDuringEvents: events.trouble.termsLost,
+      failedPassesDuringEvents: [...events.trouble.passErrors.values()].reduce((a, b) => a + b, 0),
+      eventsWithoutCall: events.trouble.misses,
       goalCpuUsPerResource: GOAL_CPU_US_PER_RESOURCE,
       goalEventP99Ms: GOAL_EVENT_P99_MS,
       cpuGoalMet:
