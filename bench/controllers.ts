@@ -81,8 +81,12 @@ const WARMUPS = quick ? 1 : 2;
 const PASSES = quick ? 3 : 15;
 /** Repetitions of each phase of part 1's breakdown. */
 const PHASE_ROUNDS = quick ? 1 : 3;
-/** Changes per scenario in part 2. */
-const EVENTS = Number(process.env.BENCH_EVENTS ?? (quick ? 6 : 50));
+/**
+ * Changes of each scenario in part 2. An autoscaling change takes three times a target's: it
+ * is followed until its new instance serves (~4 s each), which keeps the full run near 5 min.
+ */
+const LB_EVENTS = quick ? 5 : 50;
+const AS_EVENTS = quick ? 3 : 25;
 /** The goals. */
 const GOAL_CPU_US_PER_RESOURCE = 20;
 const GOAL_EVENT_P99_MS = 100;
@@ -135,7 +139,7 @@ function cpuSecondsOf(pid: number): number {
  * pg_stat_activity (on a connection to another database, so the reading costs it nothing).
  * Tick-grained (10 ms): meaningful summed over many passes, not per pass.
  */
-class PostgresCpu {
+class PostgresSide {
   readonly #admin = new pg.Client({ connectionString: PG_URL });
   constructor(private readonly database: string) {}
   open = () => this.#admin.connect();
@@ -147,6 +151,17 @@ class PostgresCpu {
       [this.database],
     );
     return new Map(res.rows.map((r) => [r.pid, cpuSecondsOf(r.pid)]));
+  }
+  /**
+   * Sessions of the database the server ended with a FATAL error (pg_stat_database): here the
+   * elector's and the fenced transactions' idle timeouts. Read once its sessions are closed.
+   */
+  async sessionsEndedByServer(): Promise<number> {
+    const res = await this.#admin.query<{ n: string }>(
+      'SELECT sessions_fatal AS n FROM pg_stat_database WHERE datname = $1',
+      [this.database],
+    );
+    return Number(res.rows[0]?.n ?? 0);
   }
   /** Ms spent between two samples (a backend born since counts from zero). */
   static spentMs(before: Map<number, number>, after: Map<number, number>): number {
@@ -268,7 +283,7 @@ async function measurePasses(
   def: ControllerDefinition,
   ctx: PassContext,
   resources: number,
-  postgres: PostgresCpu,
+  postgres: PostgresSide,
 ): Promise<PassFigures> {
   let firstPassMs = 0;
   for (let i = 0; i < WARMUPS; i++) {
@@ -287,7 +302,7 @@ async function measurePasses(
     wallMs.push(performance.now() - t0);
     cpuMs.push(cpuMsSince(cpu));
   }
-  const postgresCpuMsPerPass = PostgresCpu.spentMs(pgBefore, await postgres.sample()) / PASSES;
+  const postgresCpuMsPerPass = PostgresSide.spentMs(pgBefore, await postgres.sample()) / PASSES;
   return {
     resources,
     wallMs,
@@ -640,17 +655,17 @@ async function runEvents(
     // Groups and load balancers drawn at random, each once: a pass meets them in id order, so
     // where one is in that order is part of its latency.
     const drawn = shuffled(world.groups);
-    for (let i = 0; i < EVENTS; i++) {
+    for (let i = 0; i < LB_EVENTS; i++) {
       // Off the wake poll's phase: the changes land anywhere in its 250 ms.
       await sleep(Math.random() * 250);
       await lbSyncEvent(rig, lbTimes, drawn[i % drawn.length]!, lbSync);
-      if ((i + 1) % 10 === 0) log(`  lb-sync: ${i + 1}/${EVENTS} changes`);
+      if ((i + 1) % 10 === 0) log(`  lb-sync: ${i + 1}/${LB_EVENTS} changes`);
     }
-    for (let i = 0; i < EVENTS; i++) {
+    for (let i = 0; i < AS_EVENTS; i++) {
       await sleep(Math.random() * 250);
       const group = drawn[(drawn.length - 1 - i) % drawn.length]!;
       await autoscalingEvent(rig, asTimes, group, autoscaling);
-      if ((i + 1) % 10 === 0) log(`  autoscaling: ${i + 1}/${EVENTS} changes`);
+      if ((i + 1) % 5 === 0) log(`  autoscaling: ${i + 1}/${AS_EVENTS} changes`);
     }
     loop.disable();
     const durations = (t: PassTimes, from: number) =>
@@ -726,8 +741,10 @@ async function main(): Promise<void> {
   const t = await createTestDatabase();
   const config = loadConfig({ env: { DATABASE_URL: t.url, ROLE: 'worker', NODE_ID: 'bench-controllers' } });
   const stores = await openStores(config, pino({ level: 'silent' }));
-  const postgres = new PostgresCpu(t.name);
+  log(`database ${t.name}`);
+  const postgres = new PostgresSide(t.name);
   await postgres.open();
+  let closed = false;
   try {
     await applyMigrations(stores.db);
     const db = stores.db;
@@ -761,7 +778,7 @@ async function main(): Promise<void> {
     const deps = { service, compute: ports.compute };
     const lbSync = lbSyncController({ leaderKey: controlPlaneKeys.lbSync, ...deps });
     const autoscaling = autoscalingController({ leaderKey: controlPlaneKeys.autoscaling, ...deps });
-    log('part 1: passes over the unchanged world…');
+    log(`part 1: passes over the unchanged world (${round((performance.now() - started) / 1_000, 0)} s in)…`);
     // Autoscaling first: its first pass records the groups' state and report, which lb-sync
     // does not read, and leaves the world unchanged for both.
     const asFigures = await measurePasses(
@@ -786,7 +803,7 @@ async function main(): Promise<void> {
     describePhases('lb-sync', lbPhases);
     describePhases('autoscaling', asPhases);
 
-    log('part 2: event to backend call…');
+    log(`part 2: event to backend call (${round((performance.now() - started) / 1_000, 0)} s in)…`);
     const events = await runEvents(config, stores, sim, world);
     say('');
     describeEvents('lb-sync (a target removed by hand, put back)', events.lbSync, 'updateTargets');
@@ -803,6 +820,15 @@ async function main(): Promise<void> {
       `  meanwhile: ${trouble.termsLost} terms lost, ${passErrors} failed passes, ${trouble.misses} changes with no call within ${EVENT_TIMEOUT_MS / 1_000} s (counted at ${EVENT_TIMEOUT_MS / 1_000} s)`,
     );
     for (const [message, n] of trouble.passErrors) say(`    ${n} × ${message}`);
+
+    await stores.close();
+    closed = true;
+    // A session's counters reach pg_stat_database when it ends.
+    await sleep(1_000);
+    const sessionsEnded = await postgres.sessionsEndedByServer();
+    say(
+      `  sessions the server ended (idle timeouts of lock sessions and fenced transactions): ${sessionsEnded}`,
+    );
 
     const perResource = (f: PassFigures, p: number) =>
       round(percentile(f.cpuMs, p) * (1_000 / f.resources), 2);
@@ -853,6 +879,7 @@ async function main(): Promise<void> {
       termsLostDuringEvents: events.trouble.termsLost,
       failedPassesDuringEvents: [...events.trouble.passErrors.values()].reduce((a, b) => a + b, 0),
       eventsWithoutCall: events.trouble.misses,
+      sessionsEndedByServer: sessionsEnded,
       goalCpuUsPerResource: GOAL_CPU_US_PER_RESOURCE,
       goalEventP99Ms: GOAL_EVENT_P99_MS,
       cpuGoalMet:
@@ -870,7 +897,7 @@ async function main(): Promise<void> {
     say(JSON.stringify(figures));
   } finally {
     await postgres.close();
-    await stores.close();
+    if (!closed) await stores.close();
     await t.drop();
   }
 }
