@@ -60,6 +60,7 @@ import { controllerGuard } from '../src/controllers/framework/guard.js';
 import { eventWake } from '../src/controllers/framework/wake.js';
 import { lbSyncController, type TargetSpec, wantedTargets } from '../src/controllers/lb-sync/controller.js';
 import type { BackendPorts } from '../src/core/ports/index.js';
+import type { Resource } from '../src/core/resources/resource.js';
 import type { Database } from '../src/ha/db/database.js';
 import { fencedTransaction } from '../src/ha/leader/fence.js';
 import { MemoryElector, MemoryLeadership } from '../src/ha/leader/memory-elector.js';
@@ -90,7 +91,7 @@ const AS_EVENTS = quick ? 3 : 20;
 /** The goals. */
 const GOAL_CPU_US_PER_RESOURCE = 20;
 const GOAL_EVENT_P99_MS = 100;
-/** Longest wait for one change's backend call before the run fails. */
+/** Longest wait for one change's backend call; a change not answered by then counts at this value. */
 const EVENT_TIMEOUT_MS = 30_000;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -489,19 +490,28 @@ interface Trouble {
   misses: number;
 }
 
-/** Until the resource's status is of its current generation (its reconcile job done). */
-async function settled(rig: Rig, id: string): Promise<void> {
+/** Until `done` holds of the resource (read every 20 ms); says so on stderr when it never does. */
+async function until(rig: Rig, id: string, what: string, done: (r: Resource) => boolean): Promise<void> {
   const deadline = Date.now() + EVENT_TIMEOUT_MS;
   for (;;) {
     const r = await loadResource(rig.db, id);
-    if (r && r.status.observedGeneration === r.generation && r.status.phase === 'Ready') return;
+    if (r && done(r)) return;
     if (Date.now() > deadline) {
-      log(`  ${id} did not settle within ${EVENT_TIMEOUT_MS} ms: ${JSON.stringify(r?.status)}`);
+      log(`  ${id} not ${what} within ${EVENT_TIMEOUT_MS} ms: ${JSON.stringify(r?.status)}`);
       return;
     }
     await sleep(20);
   }
 }
+
+/** Until the resource's status is of its current generation (its reconcile job done). */
+const settled = (rig: Rig, id: string) =>
+  until(
+    rig,
+    id,
+    'settled',
+    (r) => r.status.observedGeneration === r.generation && r.status.phase === 'Ready',
+  );
 
 /** A change whose call never came: counted at the timeout, and what its resource shows. */
 async function missed(rig: Rig, figures: EventFigures, id: string, what: string): Promise<void> {
@@ -563,6 +573,12 @@ async function autoscalingEvent(
   else log(`  the new instance of ${group.id} was not in its load balancer within ${EVENT_TIMEOUT_MS} ms`);
   await settled(rig, group.loadBalancer.id);
   await settled(rig, group.id);
+  // And the group's report counts the new instance running: autoscaling's last write for this
+  // change, which must not be taken for its first write for the next one.
+  await until(rig, group.id, 'reported', (r) => {
+    const scaling = (r.status.outputs as { scaling?: ScalingReport } | undefined)?.scaling;
+    return scaling?.running === spec.desired + 1 && scaling.instances === spec.desired + 1;
+  });
 }
 
 interface Part2 {
