@@ -86,8 +86,8 @@ const PHASE_ROUNDS = quick ? 1 : 3;
  * Changes of each scenario in part 2. An autoscaling change takes three times a target's: it
  * is followed until its new instance serves (~4 s each), which keeps the full run near 5 min.
  */
-const LB_EVENTS = quick ? 5 : 50;
-const AS_EVENTS = quick ? 3 : 20;
+const LB_EVENTS = quick ? 4 : 50;
+const AS_EVENTS = quick ? 2 : 20;
 /** The goals. */
 const GOAL_CPU_US_PER_RESOURCE = 20;
 const GOAL_EVENT_P99_MS = 100;
