@@ -58,7 +58,12 @@ import {
 } from '../src/controllers/framework/define.js';
 import { controllerGuard } from '../src/controllers/framework/guard.js';
 import { eventWake } from '../src/controllers/framework/wake.js';
-import { lbSyncController, type TargetSpec, wantedTargets } from '../src/controllers/lb-sync/controller.js';
+import {
+  lbSyncController,
+  targetsOf as lbTargetsOf,
+  type TargetSpec,
+  targetIndex,
+} from '../src/controllers/lb-sync/controller.js';
 import type { BackendPorts } from '../src/core/ports/index.js';
 import type { Resource } from '../src/core/resources/resource.js';
 import type { Database } from '../src/ha/db/database.js';
@@ -343,13 +348,13 @@ async function lbSyncPhases(db: Database, compute: BackendPorts['compute']): Pro
   const children = await phase('read children', () => childrenOf(db, ids));
   const lbs = await phase('read load balancers', () => resourcesOfKind(db, 'load-balancers'));
   const backend = await phase('list backend instances', () => backendInstances(compute, signal));
-  const named = new Set(groups.value.map((g) => (g.spec as unknown as GroupSpec).loadBalancer?.id));
   const running = new Set([...backend.value.values()].filter((i) => i.state === 'running').map((i) => i.id));
   const wanted = await phase('wanted targets of every load balancer', () => {
     let changed = 0;
+    const index = targetIndex(groups.value, children.value, running);
     for (const lb of lbs.value) {
-      if (lb.deletionRequestedAt || !named.has(lb.id)) continue;
-      const targets = wantedTargets(lb, groups.value, children.value, running);
+      if (lb.deletionRequestedAt) continue;
+      const targets = lbTargetsOf(lb, index);
       if (!isDeepStrictEqual(targets, (lb.spec as { targets?: TargetSpec[] }).targets ?? [])) changed++;
     }
     return changed;

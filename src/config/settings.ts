@@ -393,6 +393,15 @@ export const SETTINGS = {
       'between two passes of the autoscaling, lb-sync and healing controllers with nothing waking them',
     to: 'compute.resyncMs',
   }),
+  autoscalingCpuSampleMs: row({
+    flag: 'autoscaling-cpu-sample-ms',
+    env: 'AUTOSCALING_CPU_SAMPLE_MS',
+    kind: millis(0, 600_000),
+    default: undefined,
+    kernelDefault: '5000',
+    meaning: "how long a group's CPU sample is used again while its running instances stay the same",
+    to: 'autoscaling.cpuSampleMs',
+  }),
   healingBackoffMs: row({
     flag: 'healing-backoff-ms',
     env: 'HEALING_BACKOFF_MS',

@@ -64,7 +64,11 @@ export function controllerDefinitions(
       ...optionsAt(config, 'databaseFailover'),
     }),
     lbSyncController({ leaderKey: controlPlaneKeys.lbSync, ...compute }),
-    autoscalingController({ leaderKey: controlPlaneKeys.autoscaling, ...compute }),
+    autoscalingController({
+      leaderKey: controlPlaneKeys.autoscaling,
+      ...compute,
+      ...optionsAt(config, 'autoscaling'),
+    }),
     deploymentsController({ leaderKey: controlPlaneKeys.deployments, ...compute }),
     clustersController({ leaderKey: controlPlaneKeys.clusters, ...compute }),
     healingController({

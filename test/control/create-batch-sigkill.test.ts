@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { isReady, type StratusProcess, spawnStratus } from '../helpers/stratus-process.js';
 
-const CREATES = 150;
+const CREATES = 300;
 
 describe('group commit of creates through a SIGKILL of the api on pg', () => {
   let db: TestDatabase;
@@ -76,13 +76,14 @@ describe('group commit of creates through a SIGKILL of the api on pg', () => {
     const first = Array.from({ length: CREATES }, (_, i) =>
       send(url, '/v1/instances', vm(i), `k-${i}`).then(
         (a) => {
-          if (++answered === 20) enough();
+          if (++answered === 1) enough();
           return a;
         },
         () => undefined,
       ),
     );
-    // Killed while creates are still queued and in flight in batches.
+    // Killed at the first answer, while the other creates are still queued and in flight in
+    // batches (at the twentieth, on a loaded machine, all had been answered once).
     await someAnswered;
     api!.child.kill('SIGKILL');
     await api!.exited;

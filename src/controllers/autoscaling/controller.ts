@@ -1,6 +1,7 @@
 // The autoscaling controller: each group's size decided from its instances' CPU (policy.ts),
 // then its children converged to that size, every write in the term's fenced transaction.
 
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { isDeepStrictEqual } from 'node:util';
 import type { ResourceService } from '../../control/service.js';
 import type { ComputePort } from '../../core/ports/compute.js';
@@ -60,7 +61,16 @@ export interface AutoscalingOptions {
   readonly compute: ComputePort;
   /** Default 5 s. */
   readonly resyncMs?: number;
+  /**
+   * How long a group's CPU sample is used before it is taken again, while the group's running
+   * instances stay the same: a pass woken by an event need not open a stats stream per instance
+   * (a metrics pipeline's resolution; Kubernetes' autoscaler syncs every 15 s). Default 5 s.
+   */
+  readonly cpuSampleMs?: number;
 }
+
+/** The default age up to which a group's CPU sample is used again. */
+export const DEFAULT_CPU_SAMPLE_MS = 5_000;
 
 /** What the pass plans for one group. */
 export interface GroupPlan {
@@ -138,12 +148,27 @@ async function readStates(q: Queryable): Promise<Map<string, ScalingState>> {
  */
 export function autoscalingController(options: AutoscalingOptions): ControllerDefinition {
   const { service, compute } = options;
-  const sample = async (ctx: PassContext, children: readonly Resource[], running: ReadonlySet<string>) => {
+  const sampleMs = options.cpuSampleMs ?? DEFAULT_CPU_SAMPLE_MS;
+  /** Each group's last sample: when, of which running instances, and the mean. */
+  const samples = new Map<string, { at: number; of: string; cpu: number | undefined }>();
+  const sample = async (
+    ctx: PassContext,
+    group: string,
+    children: readonly Resource[],
+    running: ReadonlySet<string>,
+  ) => {
     const ids = children.map(backendIdOf).filter((id): id is string => id !== undefined && running.has(id));
-    const samples = (await Promise.all(ids.map((id) => cpuPercent(compute, id, ctx.signal)))).filter(
+    const of = ids.sort().join(',');
+    const last = samples.get(group);
+    if (last && last.of === of && ctx.now() - last.at < sampleMs) return last.cpu;
+    // One stats stream per instance at once, each listening to the pass's signal.
+    setMaxListeners(Math.max(getMaxListeners(ctx.signal), ids.length + 10), ctx.signal);
+    const cpus = (await Promise.all(ids.map((id) => cpuPercent(compute, id, ctx.signal)))).filter(
       (v): v is number => v !== undefined,
     );
-    return samples.length === 0 ? undefined : samples.reduce((a, b) => a + b, 0) / samples.length;
+    const cpu = cpus.length === 0 ? undefined : cpus.reduce((a, b) => a + b, 0) / cpus.length;
+    samples.set(group, { at: ctx.now(), of, cpu });
+    return cpu;
   };
 
   const apply = async (ctx: PassContext, group: Resource, plan: GroupPlan) => {
@@ -211,7 +236,7 @@ export function autoscalingController(options: AutoscalingOptions): ControllerDe
         const live = kids.filter((c) => !c.deletionRequestedAt);
         const up = live.filter((c) => running.has(backendIdOf(c) ?? ''));
         const spec = group.spec as unknown as GroupSpec;
-        const cpu = spec.policy && up.length > 0 ? await sample(ctx, up, running) : undefined;
+        const cpu = spec.policy && up.length > 0 ? await sample(ctx, group.id, up, running) : undefined;
         const plan = planGroup(
           group,
           kids,
@@ -229,6 +254,7 @@ export function autoscalingController(options: AutoscalingOptions): ControllerDe
         }
       }
       const known = new Set(every.map((g) => g.id));
+      for (const id of samples.keys()) if (!known.has(id)) samples.delete(id);
       const gone = [...states.keys()].filter((id) => !known.has(id));
       if (gone.length > 0) await ctx.fenced((tx) => tx.query(SQL.cleanStates));
       if (failed !== undefined) throw failed;
