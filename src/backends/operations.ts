@@ -33,6 +33,7 @@ export const computeOperations: OperationTable<ComputePort> = {
   resizeInstance: { timeoutMs: 60_000, idempotent: false, optionsAt: 2 },
   streamLogs: { ...READ, stream: true, optionsAt: 1 },
   streamStats: { ...READ, stream: true, optionsAt: 1 },
+  pruneLogs: { timeoutMs: 30_000, idempotent: false, optionsAt: 1 },
 };
 
 /** Network: 30 s for every mutation, as the predecessor had. */

@@ -502,6 +502,15 @@ export const SETTINGS = {
     meaning: "how long the leadership journal keeps an ended term (each key's newest stays)",
     to: 'housekeeping.retention.journalMs',
   }),
+  logRetentionMs: row({
+    flag: 'log-retention-ms',
+    env: 'LOG_RETENTION_MS',
+    kind: millis(60_000, 3_650 * 86_400_000),
+    default: undefined,
+    kernelDefault: '604800000',
+    meaning: "how long instances' log lines are kept in the compute backend",
+    to: 'housekeeping.retention.logsMs',
+  }),
   housekeepingResyncMs: row({
     flag: 'housekeeping-resync-ms',
     env: 'HOUSEKEEPING_RESYNC_MS',

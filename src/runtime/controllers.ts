@@ -96,6 +96,7 @@ export function controllerDefinitions(
     }),
     housekeepingController({
       leaderKey: controlPlaneKeys.housekeeping,
+      compute: deps.ports.compute,
       ...optionsAt(config, 'housekeeping'),
     }),
   ];

@@ -12,6 +12,7 @@ import {
   readHousekeepingState,
 } from '../../src/controllers/housekeeping/audit.js';
 import { housekeepingController, type Removed } from '../../src/controllers/housekeeping/controller.js';
+import { isStaleFencingTokenError } from '../../src/core/errors/backend-errors.js';
 import type { Database } from '../../src/ha/db/database.js';
 import { migrate } from '../../src/ha/db/migrate.js';
 import { createPgDatabase } from '../../src/ha/db/pg.js';
@@ -20,6 +21,7 @@ import { LeaderKeyRegistry } from '../../src/ha/leader/keys.js';
 import { MemoryElector, MemoryLeadership } from '../../src/ha/leader/memory-elector.js';
 import type { LeaderTerm } from '../../src/ha/leader/port.js';
 import { migrations } from '../../src/migrations/index.js';
+import { createSimBackends } from '../../src/sim/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 const HOUR = 3_600_000;
@@ -173,7 +175,9 @@ describe('housekeeping', () => {
 
     expect(result).toEqual({ more: false });
     expect(housekeepingViolations(before, after, { nowMs: now, retention })).toEqual([]);
-    expect(passes).toEqual([{ idempotency: 1, events: 2, jobs: 3, ledger: 3, operations: 2, journal: 2 }]);
+    expect(passes).toEqual([
+      { idempotency: 1, events: 2, jobs: 3, ledger: 3, operations: 2, journal: 2, logs: 0 },
+    ]);
     expect(after.idempotency.map((i) => i.key)).toEqual(['live']);
     expect(after.ledger.map((l) => l.jobKey).sort()).toEqual(
       [
@@ -203,7 +207,15 @@ describe('housekeeping', () => {
 
     // A second pass finds nothing more, and the audit agrees.
     await hk.pass(ctx(now));
-    expect(passes[1]).toEqual({ idempotency: 0, events: 0, jobs: 0, ledger: 0, operations: 0, journal: 0 });
+    expect(passes[1]).toEqual({
+      idempotency: 0,
+      events: 0,
+      jobs: 0,
+      ledger: 0,
+      operations: 0,
+      journal: 0,
+      logs: 0,
+    });
     expect(counts(await readHousekeepingState(db))).toEqual(counts(after));
 
     // Known-bad passes fail the audit: one that removed a record still in force, a failed job's
@@ -259,6 +271,46 @@ describe('housekeeping', () => {
     await hk.pass(ctx(now));
     expect(removed.at(-1)).toBe(1);
     expect((await readHousekeepingState(db)).outbox.map((o) => o.jobKey)).toEqual(['batch-recent']);
+  });
+
+  it("drops instances' log lines older than the retention in the compute backend, fenced by the term", async () => {
+    let simNow = Date.now() - 10 * DAY;
+    const sim = createSimBackends({ wallClock: () => simNow });
+    const a = await sim.compute.createInstance(
+      { name: 'a', image: 'debian-12', size: 'small' },
+      { clientToken: 'a' },
+    );
+    const b = await sim.compute.createInstance(
+      { name: 'b', image: 'debian-12', size: 'small' },
+      { clientToken: 'b' },
+    );
+    sim.compute.appendLog(a.id, 'old news');
+    simNow += 9 * DAY;
+    sim.compute.appendLog(a.id, 'fresh');
+    sim.compute.appendLog(b.id, 'fresh too');
+    const lines = async (id: string) => {
+      const out: string[] = [];
+      for await (const l of await sim.compute.streamLogs(id)) out.push(l.line);
+      return out;
+    };
+    const removed: number[] = [];
+    const hk = housekeepingController({
+      leaderKey: key,
+      retention: { ...retention, logsMs: 7 * DAY },
+      compute: sim.compute,
+      onPass: (r) => removed.push(r.logs),
+    });
+    await hk.pass(ctx(simNow));
+    // Each instance's creation line and a's old one: three lines, the fresh ones kept.
+    expect(removed).toEqual([3]);
+    expect(await lines(a.id)).toEqual(['fresh']);
+    expect(await lines(b.id)).toEqual(['fresh too']);
+    // The call carried the term's epoch: an older one is refused by the backend.
+    const stale = await sim.compute
+      .pruneLogs(simNow, { clientToken: 'late', fencingToken: term.epoch - 1 })
+      .catch((e) => e);
+    expect(isStaleFencingTokenError(stale)).toBe(true);
+    expect(await lines(a.id)).toEqual(['fresh']);
   });
 
   it('refuses to prune under a deposed term', async () => {

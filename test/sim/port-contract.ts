@@ -339,6 +339,15 @@ export function portContract(name: string, connect: () => BackendPorts): void {
       expect(isInvalidInputError(bad)).toBe(true);
     });
 
+    it('prunes instance logs before a time, once per client token', async () => {
+      const { ports, token } = fresh();
+      // Nothing is older than the epoch: nothing goes, and the call is taken as it is.
+      expect(await ports.compute.pruneLogs(0, { clientToken: token('p') })).toEqual({ removed: 0 });
+      expect(await ports.compute.pruneLogs(0, { clientToken: token('p') })).toEqual({ removed: 0 });
+      const bad = await error(ports.compute.pruneLogs(-1, { clientToken: token('p2') }));
+      expect(isInvalidInputError(bad)).toBe(true);
+    });
+
     it('runs a pipeline once per client token, fenced per source, with step logs and a cancel', async () => {
       const { ports, token, run, labels } = fresh();
       const spec = {

@@ -94,4 +94,10 @@ export interface ComputePort extends Pingable {
   streamLogs(id: string, options?: LogOptions): Promise<AsyncIterable<LogLine>>;
   /** Opens the instance's stats stream; it lives until closed. */
   streamStats(id: string, options?: CallOptions): Promise<AsyncIterable<InstanceStats>>;
+  /**
+   * Drops every instance's log lines older than `before` (ms since the epoch, backend clock):
+   * the retention of instance logs. Returns how many lines went; a repeat of the client token
+   * returns the first count.
+   */
+  pruneLogs(before: number, options: MutationOptions): Promise<{ readonly removed: number }>;
 }

@@ -226,6 +226,15 @@ export class SimCompute implements ComputePort {
     return this.withStreamFaults('streamStats', id, this.sampleStats(id, options?.signal), options?.signal);
   }
 
+  /** @inheritdoc */
+  pruneLogs(before: number, options: MutationOptions): Promise<{ readonly removed: number }> {
+    return this.cloud.mutate('compute', 'pruneLogs', 'logs', { before }, options, () => {
+      if (!Number.isInteger(before) || before < 0)
+        throw new InvalidInputError(`before must be a time in ms since the epoch, not ${before}`);
+      return { removed: this.logs.prune(before) };
+    });
+  }
+
   /** Appends a line to an instance's log (the simulated guest writes through this). */
   appendLog(id: string, line: string): void {
     this.logs.append(id, line);

@@ -38,6 +38,23 @@ export class LogBuffers {
     this.wake(buffer);
   }
 
+  /**
+   * Drops the lines older than `before` from every buffer (offsets stay valid: they count as
+   * dropped); returns how many went.
+   */
+  prune(before: number): number {
+    let removed = 0;
+    for (const buffer of this.buffers.values()) {
+      let n = 0;
+      while (n < buffer.lines.length && buffer.lines[n]!.at < before) n++;
+      if (n === 0) continue;
+      buffer.lines.splice(0, n);
+      buffer.dropped += n;
+      removed += n;
+    }
+    return removed;
+  }
+
   /** Drops a buffer; its followers end. */
   close(id: string): void {
     const buffer = this.buffers.get(id);

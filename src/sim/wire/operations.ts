@@ -46,6 +46,7 @@ export const WIRE: { readonly [K in BackendKind]: Readonly<Record<string, WireOp
     resizeInstance: mutate(byId, ['size', 'size']),
     streamLogs: { params: [byId], options: 'logOptions', mutation: false, stream: true },
     streamStats: { params: [byId], options: 'readOptions', mutation: false, stream: true },
+    pruneLogs: mutate(['before', 'time']),
   },
   network: {
     ping,

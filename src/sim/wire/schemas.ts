@@ -51,6 +51,7 @@ export const SCHEMAS = {
   snapshotSpec: object({ name, volumeId: id, labels }, ['name', 'volumeId']),
   volumeAttachment: object({ volumeId: id, instanceId: id }, ['volumeId', 'instanceId']),
   sizeGiB: { type: 'number', exclusiveMinimum: 0 },
+  time: { type: 'integer', minimum: 0, description: 'ms since the Unix epoch' },
   databaseSpec: object(
     {
       name,
