@@ -249,6 +249,12 @@ export class SimRunner implements RunnerPort {
     }
   }
 
+  /** Every run as it stands now (the truth of drills and tests). */
+  all(): Run[] {
+    const now = this.cloud.wallClock();
+    return [...this.runs].map((r) => runAt(r, now));
+  }
+
   private find(id: string): SimRun {
     const run = this.runs.get(id);
     if (run === undefined) throw new NotFoundError(`run/${id}`);

@@ -50,6 +50,7 @@ export function truthOf(sim: SimBackends) {
     loadBalancers: sim.loadBalancer.all(),
     databases: sim.database.all(),
     deliveries: sim.webhook.all(),
+    runs: sim.runner.all(),
   };
 }
 
