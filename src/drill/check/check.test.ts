@@ -352,6 +352,44 @@ describe('check', () => {
     ]);
   });
 
+  it('counts a term granted to a stopped node from the end of its stop, if it still holds the key then', () => {
+    const run = goodRun();
+    // The accounting leader killed at 4000; the key goes to api-2 at 4050 while api-2 is cut from
+    // Redis until 5000, and api-2 keeps it: the key has an acting leader from 5000.
+    const faults = [
+      ...run.faults,
+      {
+        scenario: 'chaos',
+        action: 'kill' as const,
+        target: 'leader:accounting',
+        resolved: 'api-1 (pid 7)',
+        startT: 4000,
+        endT: 4100,
+        leaderKey: 'accounting',
+      },
+      {
+        scenario: 'chaos',
+        action: 'blackhole-redis' as const,
+        target: 'api',
+        resolved: 'api-2 (pid 8)',
+        startT: 3500,
+        endT: 5000,
+      },
+    ];
+    const terms = (kept: boolean) => [
+      ...run.evidence.terms,
+      { key: 'accounting', epoch: 1, holder: 'api-1', acquiredT: 0, endedT: 4000 },
+      { key: 'accounting', epoch: 2, holder: 'api-2', acquiredT: 4050, ...(kept ? {} : { endedT: 4900 }) },
+      { key: 'accounting', epoch: 3, holder: 'api-1', acquiredT: 11000 },
+    ];
+    const g = check({ ...run, faults, evidence: { ...run.evidence, terms: terms(true) } }).guarantees.G4;
+    expect(g.violations).toEqual([]);
+    expect(g.figures).toMatchObject({ 'failoverMaxMs.kill': 1000 });
+    // Lost while still cut off, it never acted: the failover runs to the next term.
+    const lost = check({ ...run, faults, evidence: { ...run.evidence, terms: terms(false) } }).guarantees.G4;
+    expect(lost.figures).toMatchObject({ 'failoverMaxMs.kill': 7000 });
+  });
+
   it('times a held job to its first progress: a new lease, or its paused holder finishing it', () => {
     const run = goodRun();
     const [job, other] = run.evidence.jobs;

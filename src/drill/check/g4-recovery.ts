@@ -1,7 +1,7 @@
 // G4, fast recovery, per fault. For a fault on a leader: the time from the fault's start until
-// the key has a live leader again, a term acquired since by a node not stopped by a fault then
-// (a term the paused or partitioned node itself was granted while stopped is no leader
-// acting). A leader that lived through its fault and kept its term (a pause shorter than the
+// the key has a live leader again, a term acquired since that acts: at once, or, when granted to a
+// node stopped by a fault then (paused or partitioned), from the end of that fault if the term
+// still holds the key then (a term that ends while its node is stopped never acted). A leader that lived through its fault and kept its term (a pause shorter than the
 // session's timeouts) had no failover: counted as `leaderKept`, not as a time. For a fault on a
 // node that held job leases: the time from the fault's start to the first progress of each job
 // it held then, a later lease (by anyone) or the job finishing (the resumed holder finishing
@@ -24,9 +24,24 @@ function faultHits(fault: FaultRecord, node: string): boolean {
 /** Faults during which their node is alive but cannot act (a lease or a term it holds is idle). */
 const STOPPING = new Set(['pause', 'blackhole-db', 'blackhole-redis']);
 
-/** Whether `node` was stopped by a fault at `t`. */
-function stoppedAt(faults: readonly FaultRecord[], node: string, t: number): boolean {
-  return faults.some((f) => STOPPING.has(f.action) && f.startT <= t && t < f.endT && faultHits(f, node));
+/**
+ * When a term begins to act: at once, or, when it was granted to a node stopped by a fault then
+ * (paused, or cut from PostgreSQL or Redis), once every such fault on that node ended. Undefined
+ * when the term ended first: it never acted.
+ */
+function actingFrom(
+  faults: readonly FaultRecord[],
+  term: { holder: string; acquiredT: number; endedT?: number | undefined },
+): number | undefined {
+  let t = term.acquiredT;
+  for (;;) {
+    const covering = faults.filter(
+      (f) => STOPPING.has(f.action) && f.startT <= t && t < f.endT && faultHits(f, term.holder),
+    );
+    if (covering.length === 0) break;
+    t = Math.max(...covering.map((f) => f.endT));
+  }
+  return t < (term.endedT ?? Number.POSITIVE_INFINITY) ? t : undefined;
 }
 
 /**
@@ -71,21 +86,25 @@ export function checkRecovery(run: DrillRun): GuaranteeResult {
       const held = ofKey.find(
         (t) => t.holder === node && t.acquiredT <= fault.startT && (t.endedT ?? Infinity) > fault.startT,
       );
+      // The first term since the fault to act: one granted to a stopped node acts once it is
+      // no longer stopped, if it still holds the key then.
       const next = ofKey
-        .filter((t) => t.acquiredT >= fault.startT && !stoppedAt(run.faults, t.holder, t.acquiredT))
-        .sort((a, b) => a.acquiredT - b.acquiredT)[0];
+        .filter((t) => t.acquiredT >= fault.startT)
+        .map((t) => ({ term: t, actsT: actingFrom(run.faults, t) }))
+        .filter((c): c is { term: (typeof ofKey)[number]; actsT: number } => c.actsT !== undefined)
+        .sort((a, b) => a.actsT - b.actsT)[0];
       const kept =
         held !== undefined &&
         STOPPING.has(fault.action) &&
         (held.endedT ?? Infinity) >= fault.endT &&
-        (next === undefined || next.acquiredT >= (held.endedT ?? Infinity));
+        (next === undefined || next.actsT >= (held.endedT ?? Infinity));
       if (kept) {
         leaderKept++;
         rows.push({ fault: i + 1, action: fault.action, on: fault.leaderKey, recovery: 'kept', ms: 0 });
       } else if (next === undefined) {
         violations.push(`${name}: no live leader of ${fault.leaderKey} followed`);
       } else {
-        const ms = next.acquiredT - fault.startT;
+        const ms = next.actsT - fault.startT;
         addTo(failover, fault.action, ms);
         rows.push({ fault: i + 1, action: fault.action, on: fault.leaderKey, recovery: 'leader', ms });
       }
