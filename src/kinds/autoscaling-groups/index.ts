@@ -5,7 +5,8 @@
 
 import Type from 'typebox';
 import type { FieldError } from '../../core/resources/field-error.js';
-import { type Driver, defineKind } from '../../core/resources/kind.js';
+import { defineKind } from '../../core/resources/kind.js';
+import { compositeDriver } from '../composite.js';
 import { INSTANCE_SIZES } from '../instances/index.js';
 import {
   admitLoadBalancer,
@@ -95,7 +96,6 @@ export const AutoscalingGroupOutputs = Type.Object(
 );
 
 type Spec = Type.Static<typeof AutoscalingGroupSpec>;
-type Outputs = Type.Static<typeof AutoscalingGroupOutputs>;
 
 /** The size checks a schema cannot express, paths relative to the body. */
 export function checkSizes(spec: Pick<Spec, 'minSize' | 'maxSize' | 'desired'>): FieldError[] {
@@ -115,22 +115,6 @@ export function checkSizes(spec: Pick<Spec, 'minSize' | 'maxSize' | 'desired'>):
  * Nothing of a group lives in the backend: its pass records the spec as applied and keeps the
  * controller's `scaling` report. Its delete has nothing to remove (its children went first).
  */
-function groupDriver(): Driver<Spec, Outputs> {
-  return {
-    async observe(r) {
-      if (r.deletionRequestedAt) return { exists: false };
-      return { exists: true, upToDate: true, outputs: r.status.outputs ?? {} };
-    },
-    async create(r) {
-      return r.status.outputs ?? {};
-    },
-    async update(_r, observed) {
-      return observed;
-    },
-    async delete() {},
-  };
-}
-
 /** The autoscaling-groups kind. */
 export const autoscalingGroups = defineKind({
   name: 'autoscaling-groups',
@@ -151,5 +135,5 @@ export const autoscalingGroups = defineKind({
       apply: (spec, body) => ({ spec: { ...spec, desired: body.desired as number } }),
     },
   },
-  driver: () => groupDriver(),
+  driver: () => compositeDriver(),
 });

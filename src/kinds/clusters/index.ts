@@ -7,7 +7,8 @@
 
 import Type from 'typebox';
 import type { FieldError } from '../../core/resources/field-error.js';
-import { type Driver, defineKind } from '../../core/resources/kind.js';
+import { defineKind } from '../../core/resources/kind.js';
+import { compositeDriver } from '../composite.js';
 import { INSTANCE_SIZES } from '../instances/index.js';
 
 /** The versions offered, oldest first. */
@@ -129,23 +130,6 @@ export function checkCluster(spec: ClusterSpec): FieldError[] {
   return out;
 }
 
-/** Nothing of a cluster lives in the backend; its nodes and load balancer are its children. */
-function clusterDriver(): Driver<ClusterSpec, Type.Static<typeof ClusterOutputs>> {
-  return {
-    async observe(r) {
-      if (r.deletionRequestedAt) return { exists: false };
-      return { exists: true, upToDate: true, outputs: r.status.outputs ?? {} };
-    },
-    async create(r) {
-      return r.status.outputs ?? {};
-    },
-    async update(_r, observed) {
-      return observed;
-    },
-    async delete() {},
-  };
-}
-
 /** The clusters kind. */
 export const clusters = defineKind({
   name: 'clusters',
@@ -191,5 +175,5 @@ export const clusters = defineKind({
       apply: (spec) => ({ spec: { ...spec, repairRequestedAt: new Date().toISOString() } }),
     },
   },
-  driver: () => clusterDriver(),
+  driver: () => compositeDriver(),
 });

@@ -7,7 +7,8 @@
 
 import Type from 'typebox';
 import type { FieldError } from '../../core/resources/field-error.js';
-import { type Driver, defineKind } from '../../core/resources/kind.js';
+import { defineKind } from '../../core/resources/kind.js';
+import { compositeDriver } from '../composite.js';
 import { INSTANCE_SIZES } from '../instances/index.js';
 import {
   admitLoadBalancer,
@@ -93,7 +94,6 @@ export const DeploymentOutputs = Type.Object(
 );
 
 type Spec = Type.Static<typeof DeploymentSpec>;
-type Outputs = Type.Static<typeof DeploymentOutputs>;
 
 /** The checks a schema cannot express. */
 export function checkStrategy(spec: Pick<Spec, 'strategy'>): FieldError[] {
@@ -106,23 +106,6 @@ export function checkStrategy(spec: Pick<Spec, 'strategy'>): FieldError[] {
       },
     ];
   return [];
-}
-
-/** Nothing of a deployment lives in the backend; its replicas are its children. */
-function deploymentDriver(): Driver<Spec, Outputs> {
-  return {
-    async observe(r) {
-      if (r.deletionRequestedAt) return { exists: false };
-      return { exists: true, upToDate: true, outputs: r.status.outputs ?? {} };
-    },
-    async create(r) {
-      return r.status.outputs ?? {};
-    },
-    async update(_r, observed) {
-      return observed;
-    },
-    async delete() {},
-  };
 }
 
 /** The deployments kind. */
@@ -149,5 +132,5 @@ export const deployments = defineKind({
       apply: (spec) => ({ spec: { ...spec, restartedAt: new Date().toISOString() } }),
     },
   },
-  driver: () => deploymentDriver(),
+  driver: () => compositeDriver(),
 });

@@ -7,7 +7,8 @@
 
 import Type from 'typebox';
 import type { FieldError } from '../../core/resources/field-error.js';
-import { type Driver, defineKind } from '../../core/resources/kind.js';
+import { defineKind } from '../../core/resources/kind.js';
+import { compositeDriver } from '../composite.js';
 
 /** The most runs a pipeline keeps. */
 export const MAX_KEEP_RUNS = 1_000;
@@ -82,23 +83,6 @@ export function checkNames(spec: PipelineSpec): FieldError[] {
   return out;
 }
 
-/** Nothing of a pipeline lives in the backend; its runs are resources of their own. */
-function pipelineDriver(): Driver<PipelineSpec, Record<string, never>> {
-  return {
-    async observe(r) {
-      if (r.deletionRequestedAt) return { exists: false };
-      return { exists: true, upToDate: true, outputs: {} };
-    },
-    async create() {
-      return {};
-    },
-    async update(_r, observed) {
-      return observed;
-    },
-    async delete() {},
-  };
-}
-
 /** The pipelines kind. */
 export const pipelines = defineKind({
   name: 'pipelines',
@@ -106,5 +90,5 @@ export const pipelines = defineKind({
   spec: PipelineSpec,
   outputs: Type.Object({}, { additionalProperties: false }),
   validate: checkNames,
-  driver: () => pipelineDriver(),
+  driver: () => compositeDriver(),
 });
