@@ -228,8 +228,8 @@ async function openSystem(
 
 const ledgerState = (db: Database, key: string) =>
   db
-    .query<{ state: string; attempt: number }>(
-      'SELECT state, attempt FROM stratus_ledger WHERE job_key = $1',
+    .query<{ state: string; attempt: number; reported: boolean }>(
+      'SELECT state, attempt, reported_at IS NOT NULL AS reported FROM stratus_ledger WHERE job_key = $1',
       [key],
     )
     .then((r) => r.rows[0]);
@@ -336,10 +336,10 @@ describe.each(drivers)('/v1/system on %s', (driver) => {
     await s.enqueueFlaky('flaky/always-2', 1_000);
     await until(
       async () =>
-        (await ledgerState(s.db, 'flaky/always-2'))?.state === 'failed' &&
-        (await ledgerState(s.db, 'flaky/always-1'))?.state === 'failed',
+        (await ledgerState(s.db, 'flaky/always-2'))?.reported === true &&
+        (await ledgerState(s.db, 'flaky/always-1'))?.reported === true,
       10_000,
-      'both jobs dead-lettered',
+      'both jobs dead-lettered and reported',
     );
     expect(s.executions.of('flaky/always-1')).toBe(2);
     const res = await s.get('/v1/system/dead-letters?kind=flaky');
