@@ -66,7 +66,7 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
   // (embedded, 2,000 instances: 15.6-16.0 ms of CPU per resource batched, 14.0 single).
   const startPass = (id: string) => store.beginPass(db, id);
   const writeOne = (w: store.StatusWrite) =>
-    store.writeStatus(db, w.id, w.generation, w.lease, w.status, w.opState, w.error);
+    store.writeStatus(db, w.id, w.generation, w.lease, w.status, w.opState, w.error, w.keepOutputs);
   const starts = new StatementBatcher((ids: readonly string[]) => store.beginPasses(db, ids));
   // One batcher per kind: a batch locks the rows it writes (in id order), and a request
   // transaction may hold a row of one kind while it waits for a row it references, of another
@@ -84,7 +84,6 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
   };
   const grouped = db.driver === 'pg';
   const beginPass = grouped ? (id: string) => starts.submit(id) : startPass;
-  const writeStatus = grouped ? writeBatched : (_kind: string, write: store.StatusWrite) => writeOne(write);
   const drivers = new Map<KindDefinition, Driver<unknown, unknown>>();
   const driverOf = (kind: KindDefinition) => {
     let driver = drivers.get(kind);
@@ -93,6 +92,11 @@ export function createReconcileHandler(options: ReconcilerOptions): HandlerRegis
       drivers.set(kind, driver);
     }
     return driver;
+  };
+  const writeStatus = (kindName: string, write: store.StatusWrite): Promise<boolean> => {
+    const kind = kinds.get(kindName);
+    const w = kind && driverOf(kind).keepsOutputs ? { ...write, keepOutputs: true } : write;
+    return grouped ? writeBatched(kindName, w) : writeOne(w);
   };
 
   async function pass(ctx: JobContext): Promise<PassOutcome> {

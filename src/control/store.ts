@@ -584,7 +584,8 @@ export async function markOperation(
 
 /**
  * The conditional status write: only at `generation` and under a live `lease`; the job's
- * operation moves to `opState` in the same statement. False when nothing was written.
+ * operation moves to `opState` in the same statement; with `keepOutputs`, the row's outputs at
+ * the write stay as they are. False when nothing was written.
  */
 export async function writeStatus(
   q: Queryable,
@@ -594,6 +595,7 @@ export async function writeStatus(
   status: ResourceStatus<unknown>,
   opState: OperationState,
   error: Operation['error'],
+  keepOutputs = false,
 ): Promise<boolean> {
   const res = await q.query<{ written: number }>(SQL.writeStatus, [
     id,
@@ -603,6 +605,7 @@ export async function writeStatus(
     json(status),
     opState,
     jsonOrNull(error),
+    keepOutputs,
   ]);
   return Number(res.rows[0]?.written ?? 0) > 0;
 }
@@ -615,6 +618,8 @@ export interface StatusWrite {
   readonly status: ResourceStatus<unknown>;
   readonly opState: OperationState;
   readonly error: Operation['error'];
+  /** Keep the outputs in the row at the write, not those of `status` (Driver.keepsOutputs). */
+  readonly keepOutputs?: boolean;
 }
 
 /** {@link writeStatus} for many writes in one statement; whether each was written, in order. */
@@ -628,6 +633,7 @@ export async function writeStatuses(q: Queryable, writes: readonly StatusWrite[]
     writes.map((w) => json(w.status)),
     writes.map((w) => w.opState),
     writes.map((w) => jsonOrNull(w.error)),
+    writes.map((w) => w.keepOutputs === true),
   ]);
   const written = new Set(res.rows.map((r) => r.job_key));
   return writes.map((w) => written.has(w.lease.jobKey));

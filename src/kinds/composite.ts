@@ -1,6 +1,6 @@
 // The driver of a composite kind: nothing of it lives in a backend (its children are resources
 // of their own, converged by its controller), so a reconcile pass records the spec as applied
-// and keeps the outputs the controller reported.
+// and keeps the outputs the controller reported — those in the row when its status is written.
 
 import type { Driver } from '../core/resources/kind.js';
 
@@ -18,5 +18,6 @@ export function compositeDriver<Spec, Outputs extends object>(): Driver<Spec, Ou
       return observed;
     },
     async delete() {},
+    keepsOutputs: true,
   };
 }

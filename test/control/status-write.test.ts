@@ -168,6 +168,47 @@ describe.each(drivers)('the conditional status write on %s', (driver) => {
     ]);
   });
 
+  it("keeps the row's outputs when asked (a controller's report written during the pass), single and batched", async () => {
+    // A controller reports into the outputs after the pass read them ({} here): a write that
+    // keeps outputs leaves its report; one that does not (the known-bad lost update) drops it.
+    const report = (id: string) =>
+      h.db.query(
+        `UPDATE stratus_resources SET status = jsonb_set(status, '{outputs}', '{"scaling":{"desired":3}}'::jsonb) WHERE id = $1`,
+        [id],
+      );
+    const stale: ResourceStatus = { ...READY, outputs: {} };
+    const outputsOf = async (id: string) => (await store.loadResource(h.db, id))!.status.outputs;
+    const kept = await setUp('keep-one', 2000);
+    const lost = await setUp('lose-one', 2100);
+    const keptBatch = await setUp('keep-batch', 2200);
+    const lostBatch = await setUp('lose-batch', 2300);
+    for (const r of [kept, lost, keptBatch, lostBatch]) await report(r.resource.id);
+    const lease = (r: { jobKey: string }, token: number) => ({ jobKey: r.jobKey, token });
+    expect(
+      await store.writeStatus(h.db, kept.resource.id, 1, lease(kept, 2000), stale, 'succeeded', null, true),
+    ).toBe(true);
+    expect(
+      await store.writeStatus(h.db, lost.resource.id, 1, lease(lost, 2100), stale, 'succeeded', null),
+    ).toBe(true);
+    const write = (r: typeof kept, token: number, keepOutputs: boolean) => ({
+      id: r.resource.id,
+      generation: 1,
+      lease: lease(r, token),
+      status: stale,
+      opState: 'succeeded' as const,
+      error: null,
+      keepOutputs,
+    });
+    expect(
+      await store.writeStatuses(h.db, [write(keptBatch, 2200, true), write(lostBatch, 2300, false)]),
+    ).toEqual([true, true]);
+    for (const r of [kept, keptBatch]) {
+      expect(await outputsOf(r.resource.id)).toEqual({ scaling: { desired: 3 } });
+      expect(await statusOf(r.resource.id)).toBe('Ready');
+    }
+    for (const r of [lost, lostBatch]) expect(await outputsOf(r.resource.id)).toEqual({});
+  });
+
   it('drops a deleted resource only under the live lease', async () => {
     const { resource, jobKey } = await setUp('gone', 600);
     // Not asked to delete: nothing is dropped even under the live lease.

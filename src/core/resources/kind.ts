@@ -89,6 +89,12 @@ export interface Driver<Spec, Outputs> {
   update(resource: Resource<Spec, Outputs>, observed: Outputs, ctx: DriverContext): Promise<Outputs>;
   /** Deletes the backend resource; succeeds when it is already gone. */
   delete(resource: Resource<Spec, Outputs>, observed: Outputs, ctx: DriverContext): Promise<void>;
+  /**
+   * The outputs are not the backend's but a controller's (a composite kind's report): a status
+   * write of the reconciler keeps those in the row when it writes, never the ones it read when
+   * its pass began, so a report written meanwhile is not lost.
+   */
+  readonly keepsOutputs?: boolean;
 }
 
 /** The definition of one kind. */
