@@ -8,7 +8,7 @@ import {
   type PassContext,
   type PassResult,
 } from '../../src/controllers/framework/define.js';
-import { controllerGuard } from '../../src/controllers/framework/guard.js';
+import { controllerGuard, MAX_PASS_CHANGES } from '../../src/controllers/framework/guard.js';
 import { createControllerMetrics } from '../../src/controllers/framework/metrics.js';
 import { listControllerStatus, recordPass } from '../../src/controllers/framework/status.js';
 import { manualWake } from '../../src/controllers/framework/wake.js';
@@ -105,6 +105,64 @@ describe('controllerGuard', () => {
     );
     const status = (await listControllerStatus(db)).find((s) => s.name === 'scripted-b');
     expect(status).toMatchObject({ passes: 2, errors: 1, lastError: 'backend down' });
+    stop.abort();
+    await running;
+    await elector.close();
+  });
+
+  it('gives a woken pass the changes since the last one began, and a full pass first, after a failure, on overflow and at resync', async () => {
+    const elector = new MemoryElector('node-c', new MemoryLeadership(), db);
+    const wake = manualWake();
+    let now = 1_000_000;
+    const { def, seen } = scripted('scripted-c', 3, [{}, {}, new Error('backend down'), {}, {}, {}, {}, {}]);
+    const reports: boolean[] = [];
+    const stop = new AbortController();
+    const running = controllerGuard(def, {
+      db,
+      elector,
+      wake,
+      logger: silentLogger,
+      clock: () => now,
+      onPass: (r) => reports.push(r.scoped),
+    }).start(stop.signal);
+    await until(() => seen.length === 1, 5_000, 'the first pass');
+    expect(seen[0]!.changes).toBeUndefined();
+    // Woken: the instances that changed and their owners; a kind it does not watch is left out.
+    wake.fire(
+      ['instances'],
+      [
+        { kind: 'instances', id: 'i-1', owner: 'g-1' },
+        { kind: 'networks', id: 'n-1' },
+        { kind: 'instances', id: 'i-2' },
+      ],
+    );
+    await until(() => seen.length === 2, 5_000, 'the woken pass');
+    expect([...seen[1]!.changes!.byKind.entries()].map(([k, v]) => [k, [...v]])).toEqual([
+      ['instances', ['i-1', 'i-2']],
+    ]);
+    expect([...seen[1]!.changes!.owners]).toEqual(['g-1']);
+    // The next woken pass fails; its retry is full.
+    wake.fire(['instances'], [{ kind: 'instances', id: 'i-3' }]);
+    await until(() => seen.length === 3, 5_000, 'the failing pass');
+    expect([...seen[2]!.changes!.byKind.get('instances')!]).toEqual(['i-3']);
+    await until(() => seen.length === 4, 5_000, 'the retry');
+    expect(seen[3]!.changes).toBeUndefined();
+    // More changes than a pass is given: full.
+    wake.fire(
+      ['instances'],
+      Array.from({ length: MAX_PASS_CHANGES + 1 }, (_, i) => ({ kind: 'instances', id: `i-x${i}` })),
+    );
+    await until(() => seen.length === 5, 5_000, 'the overflowed pass');
+    expect(seen[4]!.changes).toBeUndefined();
+    wake.fire(['instances'], [{ kind: 'instances', id: 'i-5' }]);
+    await until(() => seen.length === 6, 5_000, 'a scoped pass again');
+    expect([...seen[5]!.changes!.byKind.get('instances')!]).toEqual(['i-5']);
+    // The last full pass is resyncMs old: a woken pass is full.
+    now += 3_600_000;
+    wake.fire(['instances'], [{ kind: 'instances', id: 'i-6' }]);
+    await until(() => seen.length === 7, 5_000, 'the resync');
+    expect(seen[6]!.changes).toBeUndefined();
+    expect(reports.slice(0, 7)).toEqual([false, true, true, false, false, true, false]);
     stop.abort();
     await running;
     await elector.close();

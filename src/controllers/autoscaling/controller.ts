@@ -16,10 +16,16 @@ import {
   childName,
   childrenOf,
   cpuPercent,
+  resourcesByIds,
   resourcesOfKind,
   slotOf,
 } from '../compute/world.js';
-import { type ControllerDefinition, defineController, type PassContext } from '../framework/define.js';
+import {
+  type ControllerDefinition,
+  changedIds,
+  defineController,
+  type PassContext,
+} from '../framework/define.js';
 import { type Decision, decide, type GroupSizing, type ScalingState } from './policy.js';
 
 const sql = (name: string) => loadText(new URL(`./sql/${name}.sql`, import.meta.url));
@@ -212,52 +218,73 @@ export function autoscalingController(options: AutoscalingOptions): ControllerDe
     if (plan.create.length > 0 || plan.remove.length > 0) service.wakeRelays();
   };
 
+  /** Sizes these groups and converges their children; `after` runs once they are done. */
+  const converge = async (
+    ctx: PassContext,
+    groups: readonly Resource[],
+    after?: (states: ReadonlyMap<string, ScalingState>) => Promise<void>,
+  ) => {
+    const [children, states, backend] = await Promise.all([
+      childrenOf(
+        ctx.db,
+        groups.map((g) => g.id),
+      ),
+      readStates(ctx.db),
+      backendInstances(compute, ctx.signal),
+    ]);
+    const running = new Set([...backend.values()].filter((i) => i.state === 'running').map((i) => i.id));
+    let failed: unknown;
+    for (const group of groups) {
+      if (ctx.signal.aborted) break;
+      const kids = children.get(group.id) ?? [];
+      const live = kids.filter((c) => !c.deletionRequestedAt);
+      const up = live.filter((c) => running.has(backendIdOf(c) ?? ''));
+      const spec = group.spec as unknown as GroupSpec;
+      const cpu = spec.policy && up.length > 0 ? await sample(ctx, group.id, up, running) : undefined;
+      const plan = planGroup(
+        group,
+        kids,
+        states.get(group.id),
+        { running: up.length, cpuPercent: cpu },
+        ctx.now(),
+      );
+      try {
+        await apply(ctx, group, plan);
+      } catch (err) {
+        // The term is over: stop. Another group's trouble (a name taken by hand) does not stop
+        // the others; the pass reports it and is retried.
+        if (isStaleEpochError(err)) throw err;
+        failed ??= err;
+      }
+    }
+    await after?.(states);
+    if (failed !== undefined) throw failed;
+  };
+
   return defineController({
     name: 'autoscaling',
     leaderKey: options.leaderKey,
     resyncMs: options.resyncMs ?? 5_000,
     wakeOnKinds: [GROUPS, 'instances'],
     async pass(ctx) {
-      const every = await resourcesOfKind(ctx.db, GROUPS);
-      const groups = every.filter((g) => !g.deletionRequestedAt);
-      const [children, states, backend] = await Promise.all([
-        childrenOf(
-          ctx.db,
-          groups.map((g) => g.id),
-        ),
-        readStates(ctx.db),
-        backendInstances(compute, ctx.signal),
-      ]);
-      const running = new Set([...backend.values()].filter((i) => i.state === 'running').map((i) => i.id));
-      let failed: unknown;
-      for (const group of groups) {
-        if (ctx.signal.aborted) break;
-        const kids = children.get(group.id) ?? [];
-        const live = kids.filter((c) => !c.deletionRequestedAt);
-        const up = live.filter((c) => running.has(backendIdOf(c) ?? ''));
-        const spec = group.spec as unknown as GroupSpec;
-        const cpu = spec.policy && up.length > 0 ? await sample(ctx, group.id, up, running) : undefined;
-        const plan = planGroup(
-          group,
-          kids,
-          states.get(group.id),
-          { running: up.length, cpuPercent: cpu },
-          ctx.now(),
-        );
-        try {
-          await apply(ctx, group, plan);
-        } catch (err) {
-          // The term is over: stop. Another group's trouble (a name taken by hand) does not stop
-          // the others; the pass reports it and is retried.
-          if (isStaleEpochError(err)) throw err;
-          failed ??= err;
-        }
+      if (ctx.changes) {
+        // Woken by changes: only the groups that changed or whose instances did.
+        const ids = new Set([...changedIds(ctx.changes, GROUPS), ...ctx.changes.owners]);
+        const groups = (await resourcesByIds(ctx.db, GROUPS, ids)).filter((g) => !g.deletionRequestedAt);
+        if (groups.length > 0) await converge(ctx, groups);
+        return { more: false };
       }
-      const known = new Set(every.map((g) => g.id));
-      for (const id of samples.keys()) if (!known.has(id)) samples.delete(id);
-      const gone = [...states.keys()].filter((id) => !known.has(id));
-      if (gone.length > 0) await ctx.fenced((tx) => tx.query(SQL.cleanStates));
-      if (failed !== undefined) throw failed;
+      const every = await resourcesOfKind(ctx.db, GROUPS);
+      await converge(
+        ctx,
+        every.filter((g) => !g.deletionRequestedAt),
+        async (states) => {
+          const known = new Set(every.map((g) => g.id));
+          for (const id of samples.keys()) if (!known.has(id)) samples.delete(id);
+          const gone = [...states.keys()].filter((id) => !known.has(id));
+          if (gone.length > 0) await ctx.fenced((tx) => tx.query(SQL.cleanStates));
+        },
+      );
       return { more: false };
     },
   });

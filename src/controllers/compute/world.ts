@@ -12,11 +12,31 @@ import { loadText } from '../../ha/db/sql-loader.js';
 const SQL = {
   ofKind: loadText(new URL('./sql/resources-of-kind.sql', import.meta.url)),
   childrenOf: loadText(new URL('./sql/children-of.sql', import.meta.url)),
+  byIds: loadText(new URL('./sql/resources-by-ids.sql', import.meta.url)),
+  ownedAmong: loadText(new URL('./sql/owned-among.sql', import.meta.url)),
 };
 
 /** Every resource of a kind, of every tenant. */
 export async function resourcesOfKind(q: Queryable, kind: string): Promise<Resource[]> {
   return (await q.query(SQL.ofKind, [kind])).rows.map(toResource);
+}
+
+/** The resources of a kind with these ids (those that still exist), of every tenant, by id. */
+export async function resourcesByIds(q: Queryable, kind: string, ids: Iterable<string>): Promise<Resource[]> {
+  const list = [...ids];
+  if (list.length === 0) return [];
+  return (await q.query(SQL.byIds, [list, kind])).rows.map(toResource);
+}
+
+/** Which of `ids` an owner of one of `ownerKinds` owns. */
+export async function ownedAmong(
+  q: Queryable,
+  ids: Iterable<string>,
+  ownerKinds: readonly string[],
+): Promise<Set<string>> {
+  const list = [...ids];
+  if (list.length === 0) return new Set();
+  return new Set((await q.query<{ id: string }>(SQL.ownedAmong, [list, ownerKinds])).rows.map((r) => r.id));
 }
 
 /** The children of some owners, by owner id. */

@@ -18,7 +18,29 @@ export interface PassContext {
   fenced<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** For reads; a write outside `fenced` is a bug. */
   readonly db: Database;
+  /**
+   * The resources that changed since the previous pass began, when events woke this pass and
+   * the last full pass is younger than `resyncMs`: the pass may converge only what they touch
+   * (or ignore them and converge everything). Absent: converge everything — the first pass of a
+   * term, a resync, a retry after a failure, after `more`, or too many changes to list.
+   */
+  readonly changes?: PassChanges;
 }
+
+/** What changed since the previous pass began (of the kinds that wake the controller). */
+export interface PassChanges {
+  /** The ids of the changed resources, by kind. */
+  readonly byKind: ReadonlyMap<string, ReadonlySet<string>>;
+  /** The owners of the changed resources (before and after the change). */
+  readonly owners: ReadonlySet<string>;
+}
+
+/** The ids of `kind` in `changes` (none when absent). */
+export function changedIds(changes: PassChanges, kind: string): ReadonlySet<string> {
+  return changes.byKind.get(kind) ?? EMPTY;
+}
+
+const EMPTY: ReadonlySet<string> = new Set();
 
 /** What a pass may say of itself. */
 export interface PassResult {

@@ -4,10 +4,10 @@ import { isStaleEpochError } from '../../ha/leader/errors.js';
 import { fencedTransaction } from '../../ha/leader/fence.js';
 import { LeaderGuard, type LeaderGuardOptions } from '../../ha/leader/guard.js';
 import type { Elector, LeaderLogger, LeaderTerm } from '../../ha/leader/port.js';
-import type { ControllerDefinition, PassContext, PassResult } from './define.js';
+import type { ControllerDefinition, PassChanges, PassContext, PassResult } from './define.js';
 import type { ControllerMetrics } from './metrics.js';
 import { recordPass } from './status.js';
-import type { WakeSource } from './wake.js';
+import type { WakeBatch, WakeSource } from './wake.js';
 
 /** What running a controller needs from its process. */
 export interface ControllerDeps {
@@ -22,11 +22,45 @@ export interface ControllerDeps {
   /** Options of the key's guard (backoff, stop grace, metrics, events). */
   readonly guard?: Omit<LeaderGuardOptions, 'elector' | 'key' | 'run'>;
   /** Told of every finished pass (tests). */
-  readonly onPass?: (report: { epoch: number; result?: PassResult; error?: Error }) => void;
+  readonly onPass?: (report: { epoch: number; scoped: boolean; result?: PassResult; error?: Error }) => void;
 }
 
 /** After a failed pass, the first retry delay; doubled per failure up to `resyncMs`. */
 const FIRST_RETRY_MS = 100;
+
+/** Changed resources a scoped pass is given at most; beyond them the pass is a full one. */
+export const MAX_PASS_CHANGES = 1_000;
+
+/** The changes heard since the last pass began. */
+class PendingChanges {
+  readonly byKind = new Map<string, Set<string>>();
+  readonly owners = new Set<string>();
+  count = 0;
+
+  add(batch: WakeBatch, wanted: (kind: string) => boolean): void {
+    for (const r of batch.resources) {
+      if (!wanted(r.kind) || this.count > MAX_PASS_CHANGES) continue;
+      let ids = this.byKind.get(r.kind);
+      if (ids === undefined) {
+        ids = new Set();
+        this.byKind.set(r.kind, ids);
+      }
+      if (!ids.has(r.id)) {
+        ids.add(r.id);
+        this.count++;
+      }
+      if (r.owner !== undefined) this.owners.add(r.owner);
+    }
+  }
+
+  get overflowed(): boolean {
+    return this.count > MAX_PASS_CHANGES;
+  }
+
+  get changes(): PassChanges {
+    return { byKind: this.byKind, owners: this.owners };
+  }
+}
 
 /**
  * Runs a controller under the guard of its key: while this process leads, a pass runs at once,
@@ -53,16 +87,19 @@ async function runTerm(
   const clock = deps.clock ?? Date.now;
   const relevant = (kinds: ReadonlySet<string>) =>
     def.wakeOnKinds === undefined || def.wakeOnKinds.some((k) => kinds.has(k));
+  const wanted = (kind: string) => def.wakeOnKinds === undefined || def.wakeOnKinds.includes(kind);
   let wokenAt: number | undefined;
+  let pending = new PendingChanges();
   let interrupt: (() => void) | undefined;
   // A controller no event wakes does not keep the process's event poller running.
   const listens = def.wakeOnKinds === undefined || def.wakeOnKinds.length > 0;
-  const unsubscribe = (listens ? deps.wake : undefined)?.subscribe((kinds) => {
-    if (!relevant(kinds)) return;
+  const unsubscribe = (listens ? deps.wake : undefined)?.subscribe((batch) => {
+    if (!relevant(batch.kinds)) return;
+    pending.add(batch, wanted);
     wokenAt ??= clock();
     interrupt?.();
   });
-  const ctx: PassContext = {
+  const base: PassContext = {
     signal,
     term,
     epoch: term.epoch,
@@ -70,12 +107,25 @@ async function runTerm(
     db: deps.db,
     fenced: (fn) => fencedTransaction(deps.db, term, fn),
   };
+  // When the last full pass began; a pass may be scoped to the changes only after one that
+  // ended well, and only until `resyncMs` after it.
+  let fullAt: number | undefined;
+  let scopable = false;
   let dueAt = clock();
   let failures = 0;
   try {
     while (!signal.aborted) {
-      wokenAt = undefined;
       const startedAt = clock();
+      const scoped =
+        scopable &&
+        wokenAt !== undefined &&
+        fullAt !== undefined &&
+        startedAt - fullAt < def.resyncMs &&
+        !pending.overflowed;
+      const ctx: PassContext = scoped ? { ...base, changes: pending.changes } : base;
+      if (!scoped) fullAt = startedAt;
+      wokenAt = undefined;
+      pending = new PendingChanges();
       let result: PassResult | undefined;
       let error: Error | undefined;
       const t0 = performance.now();
@@ -92,7 +142,12 @@ async function runTerm(
           { controller: def.name, epoch: term.epoch, err: error.message },
           'controller pass failed',
         );
-      deps.onPass?.({ epoch: term.epoch, ...(result ? { result } : {}), ...(error ? { error } : {}) });
+      deps.onPass?.({
+        epoch: term.epoch,
+        scoped,
+        ...(result ? { result } : {}),
+        ...(error ? { error } : {}),
+      });
       await recordPass(deps.db, {
         controller: def.name,
         leader: term.nodeId,
@@ -107,11 +162,23 @@ async function runTerm(
       // Refused by the fence: this term is over, whatever the elector believes yet.
       if (error && isStaleEpochError(error)) return;
       failures = error ? failures + 1 : 0;
+      // A failed pass, or one that stopped at a bound, is followed by a full one.
+      scopable = !error && !result?.more;
       const waitMs = error
         ? Math.min(def.resyncMs, FIRST_RETRY_MS * 2 ** (failures - 1))
         : result?.more
           ? 0
-          : Math.min(def.resyncMs, Math.max(1, Math.ceil(result?.nextInMs ?? def.resyncMs)));
+          : Math.max(
+              1,
+              Math.ceil(
+                // After a scoped pass, the next full one is due `resyncMs` after the last full one
+                // began; after a full one, `resyncMs` after it ended.
+                Math.min(
+                  scoped ? def.resyncMs - (endedAt - (fullAt ?? endedAt)) : def.resyncMs,
+                  result?.nextInMs ?? def.resyncMs,
+                ),
+              ),
+            );
       if (waitMs > 0 && wokenAt === undefined) {
         await new Promise<void>((resolve) => {
           const done = () => {

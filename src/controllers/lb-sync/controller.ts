@@ -14,8 +14,21 @@ import { API_PORT } from '../../kinds/clusters/index.js';
 import type { LoadBalancerAttachment } from '../../kinds/load-balancers/attachment.js';
 import { GROUPS } from '../autoscaling/controller.js';
 import { CONTROL_PLANE, POOL_LABEL } from '../clusters/plan.js';
-import { backendIdOf, backendInstances, childrenOf, resourcesOfKind } from '../compute/world.js';
-import { type ControllerDefinition, defineController } from '../framework/define.js';
+import {
+  backendIdOf,
+  backendInstances,
+  childrenOf,
+  ownedAmong,
+  resourcesByIds,
+  resourcesOfKind,
+} from '../compute/world.js';
+import {
+  type ControllerDefinition,
+  changedIds,
+  defineController,
+  type PassChanges,
+  type PassContext,
+} from '../framework/define.js';
 
 /** One target of a load balancer's spec. */
 export interface TargetSpec {
@@ -120,9 +133,56 @@ export function wantedTargets(
   return targetsOf(lb, targetIndex(owners, children, runningBackendIds));
 }
 
+/**
+ * The load balancers a scoped pass looks at: those that changed, and those an owner that
+ * changed (or whose instance changed) names now or named at the last pass — an owner that let
+ * go of one takes its instances out of it.
+ */
+export function loadBalancersTouched(
+  changes: PassChanges,
+  attachedNow: ReadonlyMap<string, string>,
+  attachedBefore: ReadonlyMap<string, string>,
+): Set<string> {
+  const out = new Set(changedIds(changes, 'load-balancers'));
+  const owners = new Set(changes.owners);
+  for (const kind of LB_OWNER_KINDS) for (const id of changedIds(changes, kind)) owners.add(id);
+  for (const owner of owners)
+    for (const lb of [attachedNow.get(owner), attachedBefore.get(owner)]) if (lb !== undefined) out.add(lb);
+  return out;
+}
+
 /** The lb-sync controller (docs/controllers.md). */
 export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
   const { service, compute } = options;
+  /** Which load balancer each owner named at the last pass (for a scoped pass's let-go). */
+  let attachedBefore = new Map<string, string>();
+
+  const sync = async (ctx: PassContext, lbs: readonly Resource[], index: TargetIndex) => {
+    let failed: unknown;
+    for (const lb of lbs) {
+      if (ctx.signal.aborted) break;
+      if (lb.deletionRequestedAt) continue;
+      // An owner that let go of a load balancer leaves its instances there: they go too.
+      const targets = targetsOf(lb, index);
+      if (isDeepStrictEqual(targets, (lb.spec as { targets?: TargetSpec[] }).targets ?? [])) continue;
+      try {
+        await ctx.fenced((tx) =>
+          service.patch(lb.tenant, 'load-balancers', lb.id, { spec: { targets } }, { tx }),
+        );
+        service.wakeRelays();
+      } catch (err) {
+        if (isStaleEpochError(err)) throw err;
+        failed ??= err;
+      }
+    }
+    if (failed !== undefined) throw failed;
+  };
+
+  const running = async (ctx: PassContext) => {
+    const backend = await backendInstances(compute, ctx.signal);
+    return new Set([...backend.values()].filter((i) => i.state === 'running').map((i) => i.id));
+  };
+
   return defineController({
     name: 'lb-sync',
     leaderKey: options.leaderKey,
@@ -130,35 +190,46 @@ export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
     wakeOnKinds: [...LB_OWNER_KINDS, 'instances', 'load-balancers'],
     async pass(ctx) {
       const owners = (await Promise.all(LB_OWNER_KINDS.map((kind) => resourcesOfKind(ctx.db, kind)))).flat();
+      const attachedNow = new Map<string, string>();
+      for (const o of owners) {
+        const a = attachmentOf(o);
+        if (a !== undefined && !o.deletionRequestedAt) attachedNow.set(o.id, a.id);
+      }
+      const before = attachedBefore;
+      attachedBefore = attachedNow;
+      if (ctx.changes) {
+        // Woken by changes: only the load balancers they touch, from only the owners naming them.
+        const touched = loadBalancersTouched(ctx.changes, attachedNow, before);
+        if (touched.size === 0) return { more: false };
+        const naming = owners.filter((o) => touched.has(attachedNow.get(o.id) ?? ''));
+        const [children, lbs, up] = await Promise.all([
+          childrenOf(
+            ctx.db,
+            naming.map((o) => o.id),
+          ),
+          resourcesByIds(ctx.db, 'load-balancers', touched),
+          running(ctx),
+        ]);
+        const index = targetIndex(naming, children, up);
+        // Targets some owner (of any load balancer) owns are the owners' to set, as in a full pass.
+        const targeted = lbs.flatMap((lb) =>
+          ((lb.spec as { targets?: TargetSpec[] }).targets ?? []).map((t) => t.instance),
+        );
+        const owned = await ownedAmong(ctx.db, targeted, LB_OWNER_KINDS);
+        for (const id of index.owned) owned.add(id);
+        await sync(ctx, lbs, { owned, byLoadBalancer: index.byLoadBalancer });
+        return { more: false };
+      }
       if (owners.length === 0) return { more: false };
-      const [children, lbs, backend] = await Promise.all([
+      const [children, lbs, up] = await Promise.all([
         childrenOf(
           ctx.db,
           owners.map((o) => o.id),
         ),
         resourcesOfKind(ctx.db, 'load-balancers'),
-        backendInstances(compute, ctx.signal),
+        running(ctx),
       ]);
-      const running = new Set([...backend.values()].filter((i) => i.state === 'running').map((i) => i.id));
-      const index = targetIndex(owners, children, running);
-      let failed: unknown;
-      for (const lb of lbs) {
-        if (ctx.signal.aborted) break;
-        if (lb.deletionRequestedAt) continue;
-        // An owner that let go of a load balancer leaves its instances there: they go too.
-        const targets = targetsOf(lb, index);
-        if (isDeepStrictEqual(targets, (lb.spec as { targets?: TargetSpec[] }).targets ?? [])) continue;
-        try {
-          await ctx.fenced((tx) =>
-            service.patch(lb.tenant, 'load-balancers', lb.id, { spec: { targets } }, { tx }),
-          );
-          service.wakeRelays();
-        } catch (err) {
-          if (isStaleEpochError(err)) throw err;
-          failed ??= err;
-        }
-      }
-      if (failed !== undefined) throw failed;
+      await sync(ctx, lbs, targetIndex(owners, children, up));
       return { more: false };
     },
   });

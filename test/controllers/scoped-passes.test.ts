@@ -1,0 +1,273 @@
+// Passes scoped to changes (PassContext.changes), on real PostgreSQL and the in-process cloud,
+// passes called by the test under in-process leadership: lb-sync woken by a load balancer's
+// change, by an owner's change (also one that let go of its load balancer) and by an instance's
+// change converges only what those touch, and to the same point a full pass reaches (a full
+// pass after them writes nothing); autoscaling woken by one group's change sizes that group
+// alone. A scoped lb-sync that forgets which load balancer an owner named before leaves the
+// let-go owner's instances behind: the check sees it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBackends } from '../../src/backends/index.js';
+import { autoscalingController } from '../../src/controllers/autoscaling/controller.js';
+import type {
+  ControllerDefinition,
+  PassChanges,
+  PassContext,
+} from '../../src/controllers/framework/define.js';
+import { lbSyncController } from '../../src/controllers/lb-sync/controller.js';
+import type { Resource } from '../../src/core/resources/resource.js';
+import { fencedTransaction } from '../../src/ha/leader/fence.js';
+import { LeaderKeyRegistry } from '../../src/ha/leader/keys.js';
+import { MemoryElector, MemoryLeadership } from '../../src/ha/leader/memory-elector.js';
+import type { LeaderTerm } from '../../src/ha/leader/port.js';
+import { createSimBackends } from '../../src/sim/index.js';
+import { type ControlHarness, openControlHarness, TENANT_HEADER } from '../control/harness.js';
+import { until } from '../helpers/poll.js';
+
+type Json = Record<string, unknown>;
+const keys = new LeaderKeyRegistry();
+const keyOf = { autoscaling: keys.register('autoscaling', 113), lbSync: keys.register('lb-sync', 112) };
+
+/** Changes as the guard gives them. */
+const changes = (byKind: Record<string, string[]>, owners: string[] = []): PassChanges => ({
+  byKind: new Map(Object.entries(byKind).map(([k, ids]) => [k, new Set(ids)])),
+  owners: new Set(owners),
+});
+
+describe('scoped passes (one process, real PostgreSQL)', () => {
+  let h: ControlHarness;
+  const sim = createSimBackends();
+  let elector: MemoryElector;
+  const terms = new Map<number, LeaderTerm>();
+
+  const req = async (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown) => {
+    const res = await h.app.inject({
+      method,
+      url,
+      headers: { [TENANT_HEADER]: 't1' },
+      ...(payload === undefined ? {} : { payload: payload as Json }),
+    });
+    return { status: res.statusCode, body: res.json() as Json };
+  };
+  const pass = async (def: ControllerDefinition, scope?: PassChanges) => {
+    let term = terms.get(def.leaderKey.id);
+    if (!term || term.signal.aborted) {
+      term = await elector.campaign(def.leaderKey, new AbortController().signal);
+      terms.set(def.leaderKey.id, term);
+    }
+    const ctx: PassContext = {
+      signal: term.signal,
+      term,
+      epoch: term.epoch,
+      now: () => 1_900_000_000_000,
+      db: h.db,
+      fenced: (fn) => fencedTransaction(h.db, term, fn),
+      ...(scope ? { changes: scope } : {}),
+    };
+    return def.pass(ctx);
+  };
+  const get = async (kind: string, id: string) =>
+    (await req('GET', `/v1/${kind}/${id}`)).body as unknown as Resource;
+  const children = async (group: string) =>
+    ((await req('GET', `/v1/instances?owner=${group}`)).body.items as Resource[]).sort((a, b) =>
+      a.name < b.name ? -1 : 1,
+    );
+  const targets = async (lb: string) =>
+    (((await get('load-balancers', lb)).spec as { targets: Array<{ instance: string }> }).targets ?? []).map(
+      (t) => t.instance,
+    );
+  const isRunning = (k: Resource) => {
+    const backendId = (k.status.outputs as { backendId?: string } | undefined)?.backendId ?? '';
+    return k.status.phase === 'Ready' && sim.compute.peek(backendId)?.state === 'running';
+  };
+  const allRunning = async (group: string, n: number) => {
+    const kids = await children(group);
+    return kids.length === n && kids.every(isRunning);
+  };
+  /** Applied: Ready at its generation, so no reconcile job of it is still to write status. */
+  const applied = async (kind: string, id: string) => {
+    const r = await get(kind, id);
+    const ready = r.status.conditions?.find((c) => c.type === 'Ready');
+    return r.status.phase === 'Ready' && ready?.observedGeneration === r.generation;
+  };
+  /** Resource versions, read once every resource is applied. */
+  const versions = async (ids: Array<[string, string]>) => {
+    await until(
+      async () => (await Promise.all(ids.map(([kind, id]) => applied(kind, id)))).every(Boolean),
+      20_000,
+      'applied',
+    );
+    return Promise.all(ids.map(async ([kind, id]) => (await get(kind, id)).resourceVersion));
+  };
+
+  let autoscaling: ControllerDefinition;
+  let lbSync: ControllerDefinition;
+  let network = '';
+  let lb1 = '';
+  let lb2 = '';
+  let hand = '';
+
+  beforeAll(async () => {
+    h = await openControlHarness('pg', { ports: createBackends({ memory: sim }) });
+    h.startWorker();
+    elector = new MemoryElector('node-a', new MemoryLeadership(), h.db);
+    const deps = { service: h.service, compute: h.ports.compute };
+    autoscaling = autoscalingController({ leaderKey: keyOf.autoscaling, ...deps });
+    lbSync = lbSyncController({ leaderKey: keyOf.lbSync, ...deps });
+    network = (
+      (await req('POST', '/v1/networks', { name: 'n1', spec: { cidr: '10.1.0.0/24' } })).body
+        .resource as Resource
+    ).id;
+    hand = (
+      (
+        await req('POST', '/v1/instances', {
+          name: 'by-hand',
+          spec: { image: 'ubuntu-24.04', size: 'small', network },
+        })
+      ).body.resource as Resource
+    ).id;
+    const lbBody = (name: string, targets: unknown[]) => ({
+      name,
+      spec: {
+        network,
+        listeners: [{ port: 80, protocol: 'http' }],
+        algorithm: 'round-robin',
+        healthCheck: { intervalSeconds: 5, healthyThreshold: 1, unhealthyThreshold: 1 },
+        targets,
+      },
+    });
+    lb1 = (
+      (await req('POST', '/v1/load-balancers', lbBody('front', [{ instance: hand, port: 80, weight: 1 }])))
+        .body.resource as Resource
+    ).id;
+    lb2 = ((await req('POST', '/v1/load-balancers', lbBody('back', []))).body.resource as Resource).id;
+  }, 60_000);
+  afterAll(async () => {
+    await elector?.close();
+    await h?.close();
+  });
+
+  const group = (name: string, lb: string) => ({
+    name,
+    spec: {
+      template: { image: 'ubuntu-24.04', instanceType: 'small', network },
+      minSize: 1,
+      maxSize: 4,
+      desired: 2,
+      loadBalancer: { id: lb, port: 8080 },
+    },
+  });
+
+  it('converges what the changes touch, to where a full pass would, and nothing else', {
+    timeout: 90_000,
+  }, async () => {
+    const a = ((await req('POST', '/v1/autoscaling-groups', group('a', lb1))).body.resource as Resource).id;
+    const b = ((await req('POST', '/v1/autoscaling-groups', group('b', lb2))).body.resource as Resource).id;
+    await pass(autoscaling);
+    await until(
+      async () => (await allRunning(a, 2)) && (await allRunning(b, 2)),
+      30_000,
+      'four running instances',
+    );
+    await pass(autoscaling);
+    await pass(lbSync);
+    const kidsA = (await children(a)).map((c) => c.id);
+    const kidsB = (await children(b)).map((c) => c.id);
+    expect(await targets(lb1)).toEqual([hand, ...kidsA]);
+    expect(await targets(lb2)).toEqual(kidsB);
+
+    // A target taken out by hand: a pass woken by that load balancer alone puts it back and
+    // writes nothing else.
+    await h.service.patch('t1', 'load-balancers', lb1, {
+      spec: { targets: [{ instance: hand, port: 80, weight: 1 }] },
+    });
+    const [v2] = await versions([['load-balancers', lb2]]);
+    await pass(lbSync, changes({ 'load-balancers': [lb1] }));
+    expect(await targets(lb1)).toEqual([hand, ...kidsA]);
+    expect(await versions([['load-balancers', lb2]])).toEqual([v2]);
+
+    // Woken by changes that touch no load balancer: nothing is written.
+    const before = await versions([
+      ['load-balancers', lb1],
+      ['load-balancers', lb2],
+    ]);
+    await pass(lbSync, changes({ instances: [hand] }));
+    expect(
+      await versions([
+        ['load-balancers', lb1],
+        ['load-balancers', lb2],
+      ]),
+    ).toEqual(before);
+
+    // Group a lets go of lb1 for lb2: woken by the group alone, its instances leave lb1 (the
+    // hand-set target stays) and join lb2.
+    await h.service.patch('t1', 'autoscaling-groups', a, { spec: { loadBalancer: { id: lb2, port: 8080 } } });
+    await pass(lbSync, changes({ 'autoscaling-groups': [a] }));
+    expect(await targets(lb1)).toEqual([hand]);
+    expect((await targets(lb2)).sort()).toEqual([...kidsA, ...kidsB].sort());
+
+    // An instance of b stops: woken by it (and its owner), it leaves lb2.
+    const stopped = kidsB[0]!;
+    const stop = await req('POST', `/v1/instances/${stopped}/stop`, {});
+    expect(stop.status).toBe(202);
+    await until(
+      async () => {
+        const id =
+          ((await get('instances', stopped)).status.outputs as { backendId?: string }).backendId ?? '';
+        return sim.compute.peek(id)?.state === 'stopped';
+      },
+      20_000,
+      'the instance stopped',
+    );
+    await pass(lbSync, changes({ instances: [stopped] }, [b]));
+    expect(await targets(lb2)).not.toContain(stopped);
+    expect((await targets(lb2)).length).toBe(3);
+
+    // Autoscaling woken by b's change: b grows, a is not looked at.
+    await h.service.patch('t1', 'autoscaling-groups', b, { spec: { desired: 3 } });
+    const [va] = await versions([['autoscaling-groups', a]]);
+    await pass(autoscaling, changes({ 'autoscaling-groups': [b] }));
+    expect((await children(b)).map((c) => c.name)).toEqual(['b-0', 'b-1', 'b-2']);
+    expect((await children(a)).length).toBe(2);
+    expect(await versions([['autoscaling-groups', a]])).toEqual([va]);
+
+    // The fixed point is a full pass's: one after them writes nothing.
+    await until(async () => isRunning((await children(b))[2]!), 30_000, 'b-2 running');
+    await pass(lbSync, changes({ instances: [(await children(b))[2]!.id] }, [b]));
+    const scopedEnd = await versions([
+      ['load-balancers', lb1],
+      ['load-balancers', lb2],
+    ]);
+    await pass(lbSync);
+    expect(
+      await versions([
+        ['load-balancers', lb1],
+        ['load-balancers', lb2],
+      ]),
+    ).toEqual(scopedEnd);
+    expect(await targets(lb2)).toContain((await children(b))[2]!.id);
+  });
+
+  it('a scoped lb-sync that does not remember what an owner named before leaves a let-go owner behind (the check sees it)', {
+    timeout: 60_000,
+  }, async () => {
+    const c = ((await req('POST', '/v1/autoscaling-groups', group('c', lb1))).body.resource as Resource).id;
+    await pass(autoscaling);
+    await until(() => allRunning(c, 2), 30_000, 'c running');
+    await pass(lbSync);
+    const kidsC = (await children(c)).map((k) => k.id);
+    expect(await targets(lb1)).toEqual(expect.arrayContaining(kidsC));
+    await h.service.patch('t1', 'autoscaling-groups', c, { spec: { loadBalancer: { id: lb2, port: 8080 } } });
+    // A controller of its own, whose first pass is a scoped one: it never saw c name lb1.
+    const forgetful = lbSyncController({
+      leaderKey: keyOf.lbSync,
+      service: h.service,
+      compute: h.ports.compute,
+    });
+    await pass(forgetful, changes({ 'autoscaling-groups': [c] }));
+    const left = (await targets(lb1)).filter((t) => kidsC.includes(t));
+    expect(() => expect(left).toEqual([])).toThrow();
+    // The remembering controller's scoped pass takes them out.
+    await pass(lbSync, changes({ 'autoscaling-groups': [c] }));
+    expect((await targets(lb1)).filter((t) => kidsC.includes(t))).toEqual([]);
+  });
+});
