@@ -61,6 +61,11 @@ export interface Answer extends StoredAnswer {
 export interface MutationOptions {
   /** The resourceVersion the caller last read (`If-Match`); `*` matches any. */
   readonly ifMatch?: string;
+  /**
+   * The generation the caller last read: refused (412) once the spec moved on since, whatever
+   * status writes came meanwhile (a controller's write over its own older read).
+   */
+  readonly ifGeneration?: number;
   /** The request's Idempotency-Key and fingerprint. */
   readonly idempotency?: IdempotencyRequest;
   /** Delete only: delete the resources referencing this one first (recursively). */
@@ -445,12 +450,23 @@ export function createResourceService(options: ResourceServiceOptions): Resource
     if (found.deleting) throw new DeletingError(`${ownerId} is being deleted`);
   };
 
-  const locked = async (tx: Queryable, tenant: string, kind: string, id: string, ifMatch?: string) => {
+  const locked = async (
+    tx: Queryable,
+    tenant: string,
+    kind: string,
+    id: string,
+    ifMatch?: string,
+    ifGeneration?: number,
+  ) => {
     const current = await store.lockResource(tx, tenant, kind, id);
     if (!current) throw new NotFoundError(`no ${kind} ${id}`);
     if (ifMatch !== undefined && ifMatch !== '*' && ifMatch !== current.resourceVersion)
       throw new PreconditionFailedError(
         `${id} is at resourceVersion ${current.resourceVersion}, not ${ifMatch}: read it again`,
+      );
+    if (ifGeneration !== undefined && ifGeneration !== current.generation)
+      throw new PreconditionFailedError(
+        `${id} is at generation ${current.generation}, not ${ifGeneration}: read it again`,
       );
     return current;
   };
@@ -596,7 +612,7 @@ export function createResourceService(options: ResourceServiceOptions): Resource
         .map((key) => ({ path: `/${key}`, message: key === 'name' ? 'cannot be changed' : 'unknown field' }));
       if (refused.length > 0) throw new ValidationError(refused);
       return mutate(tenant, opts, async (tx) => {
-        const current = await locked(tx, tenant, kind.name, id, opts.ifMatch);
+        const current = await locked(tx, tenant, kind.name, id, opts.ifMatch, opts.ifGeneration);
         if (current.deletionRequestedAt) throw new DeletingError(`${id} is being deleted`);
         const merged = applyMergePatch(
           { name: current.name, labels: current.labels, spec: current.spec },
@@ -628,7 +644,7 @@ export function createResourceService(options: ResourceServiceOptions): Resource
     async delete(tenant, kindName, id, opts = {}) {
       const kind = kindOf(kindName);
       return mutate(tenant, opts, async (tx) => {
-        const current = await locked(tx, tenant, kind.name, id, opts.ifMatch);
+        const current = await locked(tx, tenant, kind.name, id, opts.ifMatch, opts.ifGeneration);
         if (opts.cascade) return cascadeDelete(tx, current, opts.trace);
         const pending = await pendingDelete(tx, current);
         if (pending) return pending;
@@ -651,7 +667,7 @@ export function createResourceService(options: ResourceServiceOptions): Resource
       if (!action) throw new NotFoundError(`${kind.name} have no action "${actionName}"`);
       const input = validateActionBody(action.body, body);
       return mutate(tenant, opts, async (tx) => {
-        const current = await locked(tx, tenant, kind.name, id, opts.ifMatch);
+        const current = await locked(tx, tenant, kind.name, id, opts.ifMatch, opts.ifGeneration);
         if (current.deletionRequestedAt) throw new DeletingError(`${id} is being deleted`);
         const outcome = action.apply(current.spec, input, current);
         if ('refused' in outcome) throw new ActionRefusedError(`${actionName}: ${outcome.refused}`);

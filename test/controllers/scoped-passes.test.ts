@@ -270,4 +270,69 @@ describe('scoped passes (one process, real PostgreSQL)', () => {
     await pass(lbSync, changes({ 'autoscaling-groups': [c] }));
     expect((await targets(lb1)).filter((t) => kidsC.includes(t))).toEqual([]);
   });
+
+  it('never writes a load balancer over a change made while its pass read (targets set by hand meanwhile)', {
+    timeout: 60_000,
+  }, async () => {
+    const lb3 = (
+      (
+        await req('POST', '/v1/load-balancers', {
+          name: 'third',
+          spec: {
+            network,
+            listeners: [{ port: 80, protocol: 'http' }],
+            algorithm: 'round-robin',
+            healthCheck: { intervalSeconds: 5, healthyThreshold: 1, unhealthyThreshold: 1 },
+            targets: [],
+          },
+        })
+      ).body.resource as Resource
+    ).id;
+    const d = ((await req('POST', '/v1/autoscaling-groups', group('d', lb3))).body.resource as Resource).id;
+    await pass(autoscaling);
+    await until(() => allRunning(d, 2), 30_000, 'd running');
+    await pass(lbSync);
+    const kidsD = (await children(d)).map((k) => k.id);
+    expect(await targets(lb3)).toEqual(kidsD);
+    // lb-sync has a target to put back; while its pass reads the backend, a user sets lb3's
+    // targets by hand (the one left and one more).
+    await h.service.patch('t1', 'load-balancers', lb3, {
+      spec: { targets: [{ instance: kidsD[0], port: 8080, weight: 1 }] },
+    });
+    let raced = false;
+    const userWrite = async () => {
+      if (raced) return;
+      raced = true;
+      await h.service.patch('t1', 'load-balancers', lb3, {
+        spec: {
+          targets: [
+            { instance: kidsD[0], port: 8080, weight: 1 },
+            { instance: hand, port: 80, weight: 1 },
+          ],
+        },
+      });
+    };
+    const compute = h.ports.compute;
+    const racing = lbSyncController({
+      leaderKey: keyOf.lbSync,
+      service: h.service,
+      compute: {
+        ...compute,
+        getInstance: async (id, o) => {
+          await userWrite();
+          return compute.getInstance(id, o);
+        },
+        listInstances: async (o) => {
+          await userWrite();
+          return compute.listInstances(o);
+        },
+      },
+    });
+    await pass(racing);
+    expect(raced).toBe(true);
+    // The hand-set target stands; the pass woken by that change puts d's instance back beside it.
+    expect(await targets(lb3)).toEqual([kidsD[0], hand]);
+    await pass(lbSync, changes({ 'load-balancers': [lb3] }));
+    expect((await targets(lb3)).sort()).toEqual([hand, ...kidsD].sort());
+  });
 });

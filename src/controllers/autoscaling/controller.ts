@@ -12,12 +12,12 @@ import { isStaleEpochError } from '../../ha/leader/errors.js';
 import type { LeaderKey } from '../../ha/leader/keys.js';
 import {
   backendIdOf,
-  backendInstances,
   childName,
   childrenOf,
   cpuPercent,
   resourcesByIds,
   resourcesOfKind,
+  runningOf,
   slotOf,
 } from '../compute/world.js';
 import {
@@ -224,15 +224,14 @@ export function autoscalingController(options: AutoscalingOptions): ControllerDe
     groups: readonly Resource[],
     after?: (states: ReadonlyMap<string, ScalingState>) => Promise<void>,
   ) => {
-    const [children, states, backend] = await Promise.all([
+    const [children, states] = await Promise.all([
       childrenOf(
         ctx.db,
         groups.map((g) => g.id),
       ),
       readStates(ctx.db),
-      backendInstances(compute, ctx.signal),
     ]);
-    const running = new Set([...backend.values()].filter((i) => i.state === 'running').map((i) => i.id));
+    const running = await runningOf(compute, [...children.values()].flat(), ctx.signal);
     let failed: unknown;
     for (const group of groups) {
       if (ctx.signal.aborted) break;

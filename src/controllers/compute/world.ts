@@ -14,6 +14,7 @@ const SQL = {
   childrenOf: loadText(new URL('./sql/children-of.sql', import.meta.url)),
   byIds: loadText(new URL('./sql/resources-by-ids.sql', import.meta.url)),
   ownedAmong: loadText(new URL('./sql/owned-among.sql', import.meta.url)),
+  ownersNaming: loadText(new URL('./sql/owners-naming.sql', import.meta.url)),
 };
 
 /** Every resource of a kind, of every tenant. */
@@ -21,11 +22,29 @@ export async function resourcesOfKind(q: Queryable, kind: string): Promise<Resou
   return (await q.query(SQL.ofKind, [kind])).rows.map(toResource);
 }
 
-/** The resources of a kind with these ids (those that still exist), of every tenant, by id. */
-export async function resourcesByIds(q: Queryable, kind: string, ids: Iterable<string>): Promise<Resource[]> {
+/** The resources of these kinds with these ids (those that still exist), of every tenant, by id. */
+export async function resourcesByIds(
+  q: Queryable,
+  kinds: string | readonly string[],
+  ids: Iterable<string>,
+): Promise<Resource[]> {
   const list = [...ids];
   if (list.length === 0) return [];
-  return (await q.query(SQL.byIds, [list, kind])).rows.map(toResource);
+  return (await q.query(SQL.byIds, [list, typeof kinds === 'string' ? [kinds] : kinds])).rows.map(toResource);
+}
+
+/**
+ * The owners of these kinds that may name one of the load balancers `lbIds` (`spec.loadBalancer.id`,
+ * or a cluster's `outputs.loadBalancer`), not being deleted: a superset the caller filters.
+ */
+export async function ownersNaming(
+  q: Queryable,
+  kinds: readonly string[],
+  lbIds: Iterable<string>,
+): Promise<Resource[]> {
+  const list = [...lbIds];
+  if (list.length === 0) return [];
+  return (await q.query(SQL.ownersNaming, [list, kinds])).rows.map(toResource);
 }
 
 /** Which of `ids` an owner of one of `ownerKinds` owns. */
@@ -66,6 +85,42 @@ export async function backendInstances(
     cursor = page.nextCursor;
   } while (cursor);
   return out;
+}
+
+/** Backend reads in flight at once in {@link runningOf}. */
+const GETS_IN_FLIGHT = 32;
+
+/** Above this many instances, {@link runningOf} lists the backend instead of reading each. */
+export const READ_EACH_UP_TO = 200;
+
+/**
+ * The backend ids of these instance resources that run in the backend: a read of each when
+ * they are few (a scoped pass's), the whole listing otherwise.
+ */
+export async function runningOf(
+  compute: ComputePort,
+  instances: readonly Resource[],
+  signal: AbortSignal,
+): Promise<Set<string>> {
+  const ids = [...new Set(instances.map(backendIdOf).filter((id): id is string => id !== undefined))];
+  const running = new Set<string>();
+  if (ids.length > READ_EACH_UP_TO) {
+    for (const i of (await backendInstances(compute, signal)).values())
+      if (i.state === 'running') running.add(i.id);
+    return running;
+  }
+  for (let at = 0; at < ids.length; at += GETS_IN_FLIGHT) {
+    const got = await Promise.all(
+      ids.slice(at, at + GETS_IN_FLIGHT).map((id) =>
+        compute.getInstance(id, { signal }).catch((err: unknown) => {
+          if (isNotFoundError(err)) return undefined;
+          throw err;
+        }),
+      ),
+    );
+    for (const i of got) if (i?.state === 'running') running.add(i.id);
+  }
+  return running;
 }
 
 /** The backend id a reconcile pass recorded for an instance resource. */

@@ -5,6 +5,7 @@
 // service inside the term's fenced transaction; its reconcile job sets them in the backend.
 
 import { isDeepStrictEqual } from 'node:util';
+import { PreconditionFailedError } from '../../control/errors.js';
 import type { ResourceService } from '../../control/service.js';
 import type { ComputePort } from '../../core/ports/compute.js';
 import type { Resource } from '../../core/resources/resource.js';
@@ -16,11 +17,12 @@ import { GROUPS } from '../autoscaling/controller.js';
 import { CONTROL_PLANE, POOL_LABEL } from '../clusters/plan.js';
 import {
   backendIdOf,
-  backendInstances,
   childrenOf,
   ownedAmong,
+  ownersNaming,
   resourcesByIds,
   resourcesOfKind,
+  runningOf,
 } from '../compute/world.js';
 import {
   type ControllerDefinition,
@@ -166,21 +168,68 @@ export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
       const targets = targetsOf(lb, index);
       if (isDeepStrictEqual(targets, (lb.spec as { targets?: TargetSpec[] }).targets ?? [])) continue;
       try {
+        // Only over the spec read: a change made meanwhile (targets set by hand) is never
+        // overwritten from an older read; its event wakes a pass that reads it. Status writes
+        // meanwhile (the load balancer's own reconcile) do not stand in the way.
         await ctx.fenced((tx) =>
-          service.patch(lb.tenant, 'load-balancers', lb.id, { spec: { targets } }, { tx }),
+          service.patch(
+            lb.tenant,
+            'load-balancers',
+            lb.id,
+            { spec: { targets } },
+            { tx, ifGeneration: lb.generation },
+          ),
         );
         service.wakeRelays();
       } catch (err) {
         if (isStaleEpochError(err)) throw err;
+        if (err instanceof PreconditionFailedError) continue;
         failed ??= err;
       }
     }
     if (failed !== undefined) throw failed;
   };
 
-  const running = async (ctx: PassContext) => {
-    const backend = await backendInstances(compute, ctx.signal);
-    return new Set([...backend.values()].filter((i) => i.state === 'running').map((i) => i.id));
+  const running = (ctx: PassContext, children: ReadonlyMap<string, readonly Resource[]>) =>
+    runningOf(
+      compute,
+      [...children.values()].flat().filter((c) => c.kind === 'instances'),
+      ctx.signal,
+    );
+
+  /** A pass woken by changes: only the load balancers they touch, from only the owners naming them. */
+  const scopedPass = async (ctx: PassContext, changes: PassChanges) => {
+    const changedOwners = new Set(changes.owners);
+    for (const kind of LB_OWNER_KINDS) for (const id of changedIds(changes, kind)) changedOwners.add(id);
+    const attachedNow = new Map<string, string>();
+    for (const o of await resourcesByIds(ctx.db, LB_OWNER_KINDS, changedOwners)) {
+      const a = attachmentOf(o);
+      if (a !== undefined && !o.deletionRequestedAt) attachedNow.set(o.id, a.id);
+    }
+    const touched = loadBalancersTouched(changes, attachedNow, attachedBefore);
+    for (const id of changedOwners) {
+      const lb = attachedNow.get(id);
+      if (lb === undefined) attachedBefore.delete(id);
+      else attachedBefore.set(id, lb);
+    }
+    if (touched.size === 0) return;
+    const [candidates, lbs] = await Promise.all([
+      ownersNaming(ctx.db, LB_OWNER_KINDS, touched),
+      resourcesByIds(ctx.db, 'load-balancers', touched),
+    ]);
+    const naming = candidates.filter((o) => touched.has(attachmentOf(o)?.id ?? ''));
+    const children = await childrenOf(
+      ctx.db,
+      naming.map((o) => o.id),
+    );
+    const index = targetIndex(naming, children, await running(ctx, children));
+    // Targets some owner (of any load balancer) owns are the owners' to set, as in a full pass.
+    const targeted = lbs.flatMap((lb) =>
+      ((lb.spec as { targets?: TargetSpec[] }).targets ?? []).map((t) => t.instance),
+    );
+    const owned = await ownedAmong(ctx.db, targeted, LB_OWNER_KINDS);
+    for (const id of index.owned) owned.add(id);
+    await sync(ctx, lbs, { owned, byLoadBalancer: index.byLoadBalancer });
   };
 
   return defineController({
@@ -189,47 +238,26 @@ export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
     resyncMs: options.resyncMs ?? 5_000,
     wakeOnKinds: [...LB_OWNER_KINDS, 'instances', 'load-balancers'],
     async pass(ctx) {
+      if (ctx.changes) {
+        await scopedPass(ctx, ctx.changes);
+        return { more: false };
+      }
       const owners = (await Promise.all(LB_OWNER_KINDS.map((kind) => resourcesOfKind(ctx.db, kind)))).flat();
       const attachedNow = new Map<string, string>();
       for (const o of owners) {
         const a = attachmentOf(o);
         if (a !== undefined && !o.deletionRequestedAt) attachedNow.set(o.id, a.id);
       }
-      const before = attachedBefore;
       attachedBefore = attachedNow;
-      if (ctx.changes) {
-        // Woken by changes: only the load balancers they touch, from only the owners naming them.
-        const touched = loadBalancersTouched(ctx.changes, attachedNow, before);
-        if (touched.size === 0) return { more: false };
-        const naming = owners.filter((o) => touched.has(attachedNow.get(o.id) ?? ''));
-        const [children, lbs, up] = await Promise.all([
-          childrenOf(
-            ctx.db,
-            naming.map((o) => o.id),
-          ),
-          resourcesByIds(ctx.db, 'load-balancers', touched),
-          running(ctx),
-        ]);
-        const index = targetIndex(naming, children, up);
-        // Targets some owner (of any load balancer) owns are the owners' to set, as in a full pass.
-        const targeted = lbs.flatMap((lb) =>
-          ((lb.spec as { targets?: TargetSpec[] }).targets ?? []).map((t) => t.instance),
-        );
-        const owned = await ownedAmong(ctx.db, targeted, LB_OWNER_KINDS);
-        for (const id of index.owned) owned.add(id);
-        await sync(ctx, lbs, { owned, byLoadBalancer: index.byLoadBalancer });
-        return { more: false };
-      }
       if (owners.length === 0) return { more: false };
-      const [children, lbs, up] = await Promise.all([
+      const [children, lbs] = await Promise.all([
         childrenOf(
           ctx.db,
           owners.map((o) => o.id),
         ),
         resourcesOfKind(ctx.db, 'load-balancers'),
-        running(ctx),
       ]);
-      await sync(ctx, lbs, targetIndex(owners, children, up));
+      await sync(ctx, lbs, targetIndex(owners, children, await running(ctx, children)));
       return { more: false };
     },
   });
