@@ -168,6 +168,44 @@ describe('controllerGuard', () => {
     await elector.close();
   });
 
+  it('a full pass that yields between pages serves the changes heard meanwhile at once, scoped', async () => {
+    const elector = new MemoryElector('node-d', new MemoryLeadership(), db);
+    const wake = manualWake();
+    const log: string[] = [];
+    let releasePage: (() => void) | undefined;
+    let full = 0;
+    const def = defineController({
+      name: 'paged',
+      leaderKey: keys.register('paged', 4),
+      resyncMs: 3_600_000,
+      wakeOnKinds: ['instances'],
+      async pass(ctx) {
+        if (ctx.changes) {
+          log.push(`scoped ${[...ctx.changes.byKind.get('instances')!].join(',')}`);
+          return {};
+        }
+        full++;
+        log.push('page 1');
+        // Nothing waiting: yielding runs nothing.
+        await ctx.yieldToChanges!();
+        if (full === 1) await new Promise<void>((resolve) => (releasePage = resolve));
+        await ctx.yieldToChanges!();
+        log.push('page 2');
+        return {};
+      },
+    });
+    const stop = new AbortController();
+    const running = controllerGuard(def, { db, elector, wake, logger: silentLogger }).start(stop.signal);
+    await until(() => releasePage !== undefined, 5_000, 'the full pass at its first page');
+    wake.fire(['instances'], [{ kind: 'instances', id: 'i-9' }]);
+    releasePage!();
+    await until(() => log.length === 3, 5_000, 'the pass done');
+    expect(log).toEqual(['page 1', 'scoped i-9', 'page 2']);
+    stop.abort();
+    await running;
+    await elector.close();
+  });
+
   it("ignores a deposed term's report once its successor reported", async () => {
     const base = { controller: 'reports', startedAt: 1, endedAt: 2, lagMs: 0, error: undefined };
     await recordPass(db, { ...base, leader: 'new', epoch: 5 });

@@ -294,37 +294,37 @@ describe('scoped passes (one process, real PostgreSQL)', () => {
     await pass(lbSync);
     const kidsD = (await children(d)).map((k) => k.id);
     expect(await targets(lb3)).toEqual(kidsD);
-    // lb-sync has a target to put back; while its pass reads the backend, a user sets lb3's
-    // targets by hand (the one left and one more).
+    // lb-sync has a target to put back. The backend listing at the start of its pass does not
+    // show d's second instance running yet (booting), so the pass reads that instance again
+    // after it read lb3; meanwhile a user sets lb3's targets by hand (the one left and one more).
     await h.service.patch('t1', 'load-balancers', lb3, {
       spec: { targets: [{ instance: kidsD[0], port: 8080, weight: 1 }] },
     });
+    const second = ((await get('instances', kidsD[1]!)).status.outputs as { backendId: string }).backendId;
     let raced = false;
-    const userWrite = async () => {
-      if (raced) return;
-      raced = true;
-      await h.service.patch('t1', 'load-balancers', lb3, {
-        spec: {
-          targets: [
-            { instance: kidsD[0], port: 8080, weight: 1 },
-            { instance: hand, port: 80, weight: 1 },
-          ],
-        },
-      });
-    };
     const compute = h.ports.compute;
     const racing = lbSyncController({
       leaderKey: keyOf.lbSync,
       service: h.service,
       compute: {
         ...compute,
-        getInstance: async (id, o) => {
-          await userWrite();
-          return compute.getInstance(id, o);
-        },
         listInstances: async (o) => {
-          await userWrite();
-          return compute.listInstances(o);
+          const page = await compute.listInstances(o);
+          return { ...page, items: page.items.filter((i) => i.id !== second) };
+        },
+        getInstance: async (id, o) => {
+          if (id === second && !raced) {
+            raced = true;
+            await h.service.patch('t1', 'load-balancers', lb3, {
+              spec: {
+                targets: [
+                  { instance: kidsD[0], port: 8080, weight: 1 },
+                  { instance: hand, port: 80, weight: 1 },
+                ],
+              },
+            });
+          }
+          return compute.getInstance(id, o);
         },
       },
     });

@@ -15,8 +15,9 @@ import {
   childName,
   childrenOf,
   cpuPercent,
+  listedRunning,
+  pagesOfKind,
   resourcesByIds,
-  resourcesOfKind,
   runningOf,
   slotOf,
 } from '../compute/world.js';
@@ -31,11 +32,15 @@ import { type Decision, decide, type GroupSizing, type ScalingState } from './po
 const sql = (name: string) => loadText(new URL(`./sql/${name}.sql`, import.meta.url));
 const SQL = {
   states: sql('states'),
+  statesOf: sql('states-of'),
   upsertState: sql('upsert-state'),
   insertDecision: sql('insert-decision'),
   writeScaling: sql('write-scaling'),
   cleanStates: sql('clean-states'),
 };
+
+/** Groups a page of a full pass converges. */
+const FULL_PASS_PAGE = 50;
 
 /** Decisions a group's status shows (the table keeps them all). */
 export const SHOWN_DECISIONS = 10;
@@ -133,8 +138,9 @@ export function planGroup(
   };
 }
 
-async function readStates(q: Queryable): Promise<Map<string, ScalingState>> {
-  const res = await q.query(SQL.states);
+/** The controller's state of these groups (of every group without them). */
+async function readStates(q: Queryable, groups?: readonly Resource[]): Promise<Map<string, ScalingState>> {
+  const res = groups ? await q.query(SQL.statesOf, [groups.map((g) => g.id)]) : await q.query(SQL.states);
   return new Map(
     res.rows.map((r) => [
       r.group_id as string,
@@ -218,20 +224,21 @@ export function autoscalingController(options: AutoscalingOptions): ControllerDe
     if (plan.create.length > 0 || plan.remove.length > 0) service.wakeRelays();
   };
 
-  /** Sizes these groups and converges their children; `after` runs once they are done. */
+  /**
+   * Sizes these groups and converges their children, each group's trouble kept from the others;
+   * returns the first one. `listed`: the backend listing of a full pass.
+   */
   const converge = async (
     ctx: PassContext,
     groups: readonly Resource[],
-    after?: (states: ReadonlyMap<string, ScalingState>) => Promise<void>,
-  ) => {
-    const [children, states] = await Promise.all([
-      childrenOf(
-        ctx.db,
-        groups.map((g) => g.id),
-      ),
-      readStates(ctx.db),
-    ]);
-    const running = await runningOf(compute, [...children.values()].flat(), ctx.signal);
+    states: ReadonlyMap<string, ScalingState>,
+    listed?: ReadonlySet<string>,
+  ): Promise<unknown> => {
+    const children = await childrenOf(
+      ctx.db,
+      groups.map((g) => g.id),
+    );
+    const running = await runningOf(compute, [...children.values()].flat(), ctx.signal, listed);
     let failed: unknown;
     for (const group of groups) {
       if (ctx.signal.aborted) break;
@@ -256,8 +263,7 @@ export function autoscalingController(options: AutoscalingOptions): ControllerDe
         failed ??= err;
       }
     }
-    await after?.(states);
-    if (failed !== undefined) throw failed;
+    return failed;
   };
 
   return defineController({
@@ -270,20 +276,31 @@ export function autoscalingController(options: AutoscalingOptions): ControllerDe
         // Woken by changes: only the groups that changed or whose instances did.
         const ids = new Set([...changedIds(ctx.changes, GROUPS), ...ctx.changes.owners]);
         const groups = (await resourcesByIds(ctx.db, GROUPS, ids)).filter((g) => !g.deletionRequestedAt);
-        if (groups.length > 0) await converge(ctx, groups);
+        if (groups.length === 0) return { more: false };
+        const failed = await converge(ctx, groups, await readStates(ctx.db, groups));
+        if (failed !== undefined) throw failed;
         return { more: false };
       }
-      const every = await resourcesOfKind(ctx.db, GROUPS);
-      await converge(
-        ctx,
-        every.filter((g) => !g.deletionRequestedAt),
-        async (states) => {
-          const known = new Set(every.map((g) => g.id));
-          for (const id of samples.keys()) if (!known.has(id)) samples.delete(id);
-          const gone = [...states.keys()].filter((id) => !known.has(id));
-          if (gone.length > 0) await ctx.fenced((tx) => tx.query(SQL.cleanStates));
-        },
-      );
+      // Every group, a page at a time, each page read afresh, changes heard meanwhile served
+      // between pages; one backend listing for the pass.
+      const [listed, states] = await Promise.all([listedRunning(compute, ctx.signal), readStates(ctx.db)]);
+      const known = new Set<string>();
+      let failed: unknown;
+      for await (const page of pagesOfKind(ctx.db, GROUPS, FULL_PASS_PAGE)) {
+        if (ctx.signal.aborted) break;
+        for (const g of page) known.add(g.id);
+        const live = page.filter((g) => !g.deletionRequestedAt);
+        if (live.length > 0) {
+          const trouble = await converge(ctx, live, await readStates(ctx.db, live), listed);
+          failed ??= trouble;
+        }
+        await ctx.yieldToChanges?.();
+      }
+      if (ctx.signal.aborted) return { more: false };
+      for (const id of samples.keys()) if (!known.has(id)) samples.delete(id);
+      const gone = [...states.keys()].filter((id) => !known.has(id));
+      if (gone.length > 0) await ctx.fenced((tx) => tx.query(SQL.cleanStates));
+      if (failed !== undefined) throw failed;
       return { more: false };
     },
   });

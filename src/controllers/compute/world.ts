@@ -15,11 +15,26 @@ const SQL = {
   byIds: loadText(new URL('./sql/resources-by-ids.sql', import.meta.url)),
   ownedAmong: loadText(new URL('./sql/owned-among.sql', import.meta.url)),
   ownersNaming: loadText(new URL('./sql/owners-naming.sql', import.meta.url)),
+  ofKindPage: loadText(new URL('./sql/resources-of-kind-page.sql', import.meta.url)),
 };
 
 /** Every resource of a kind, of every tenant. */
 export async function resourcesOfKind(q: Queryable, kind: string): Promise<Resource[]> {
   return (await q.query(SQL.ofKind, [kind])).rows.map(toResource);
+}
+
+/**
+ * Every resource of a kind, of every tenant, in pages of `size` by id: each page read when the
+ * previous one is done with (a full pass in pages).
+ */
+export async function* pagesOfKind(q: Queryable, kind: string, size: number): AsyncGenerator<Resource[]> {
+  let after = '';
+  for (;;) {
+    const page = (await q.query(SQL.ofKindPage, [kind, after, size])).rows.map(toResource);
+    if (page.length > 0) yield page;
+    if (page.length < size) return;
+    after = page.at(-1)!.id;
+  }
 }
 
 /** The resources of these kinds with these ids (those that still exist), of every tenant, by id. */
@@ -95,20 +110,22 @@ export const READ_EACH_UP_TO = 200;
 
 /**
  * The backend ids of these instance resources that run in the backend: a read of each when
- * they are few (a scoped pass's), the whole listing otherwise.
+ * they are few (a scoped pass's), the whole listing otherwise. With `listed` (a listing taken
+ * earlier in the pass), only those it did not show running are read again, when few.
  */
 export async function runningOf(
   compute: ComputePort,
   instances: readonly Resource[],
   signal: AbortSignal,
+  listed?: ReadonlySet<string>,
 ): Promise<Set<string>> {
-  const ids = [...new Set(instances.map(backendIdOf).filter((id): id is string => id !== undefined))];
+  let ids = [...new Set(instances.map(backendIdOf).filter((id): id is string => id !== undefined))];
   const running = new Set<string>();
-  if (ids.length > READ_EACH_UP_TO) {
-    for (const i of (await backendInstances(compute, signal)).values())
-      if (i.state === 'running') running.add(i.id);
-    return running;
-  }
+  if (listed !== undefined) {
+    for (const id of ids) if (listed.has(id)) running.add(id);
+    ids = ids.filter((id) => !listed.has(id));
+    if (ids.length > READ_EACH_UP_TO) return running;
+  } else if (ids.length > READ_EACH_UP_TO) return listedRunning(compute, signal);
   for (let at = 0; at < ids.length; at += GETS_IN_FLIGHT) {
     const got = await Promise.all(
       ids.slice(at, at + GETS_IN_FLIGHT).map((id) =>
@@ -120,6 +137,14 @@ export async function runningOf(
     );
     for (const i of got) if (i?.state === 'running') running.add(i.id);
   }
+  return running;
+}
+
+/** The ids of the instances the backend lists as running (the whole listing). */
+export async function listedRunning(compute: ComputePort, signal: AbortSignal): Promise<Set<string>> {
+  const running = new Set<string>();
+  for (const i of (await backendInstances(compute, signal)).values())
+    if (i.state === 'running') running.add(i.id);
   return running;
 }
 

@@ -25,6 +25,12 @@ export interface PassContext {
    * term, a resync, a retry after a failure, after `more`, or too many changes to list.
    */
   readonly changes?: PassChanges;
+  /**
+   * In a full pass run by the guard: when changes are waiting, runs a pass scoped to them now
+   * and returns once it has. A full pass that works in pages calls it between pages, so a
+   * change does not wait for the whole world; each page reads what it converges afresh.
+   */
+  readonly yieldToChanges?: () => Promise<void>;
 }
 
 /** What changed since the previous pass began (of the kinds that wake the controller). */

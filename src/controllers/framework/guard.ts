@@ -111,6 +111,24 @@ async function runTerm(
   // ended well, and only until `resyncMs` after it.
   let fullAt: number | undefined;
   let scopable = false;
+  // Inside a full pass: the changes heard so far get a scoped pass of their own at once (not
+  // when they overflowed: those wait for the next full pass, which covers them).
+  const yieldToChanges = async () => {
+    if (signal.aborted || wokenAt === undefined || pending.count === 0 || pending.overflowed) return;
+    const changes = pending.changes;
+    pending = new PendingChanges();
+    wokenAt = undefined;
+    const t0 = performance.now();
+    let outcome: 'ok' | 'error' = 'ok';
+    try {
+      await def.pass({ ...base, changes });
+    } catch (err) {
+      outcome = 'error';
+      throw err;
+    } finally {
+      deps.metrics?.passed(def.name, (performance.now() - t0) / 1000, outcome);
+    }
+  };
   let dueAt = clock();
   let failures = 0;
   try {
@@ -122,7 +140,7 @@ async function runTerm(
         fullAt !== undefined &&
         startedAt - fullAt < def.resyncMs &&
         !pending.overflowed;
-      const ctx: PassContext = scoped ? { ...base, changes: pending.changes } : base;
+      const ctx: PassContext = scoped ? { ...base, changes: pending.changes } : { ...base, yieldToChanges };
       if (!scoped) fullAt = startedAt;
       wokenAt = undefined;
       pending = new PendingChanges();

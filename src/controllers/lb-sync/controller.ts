@@ -18,8 +18,10 @@ import { CONTROL_PLANE, POOL_LABEL } from '../clusters/plan.js';
 import {
   backendIdOf,
   childrenOf,
+  listedRunning,
   ownedAmong,
   ownersNaming,
+  pagesOfKind,
   resourcesByIds,
   resourcesOfKind,
   runningOf,
@@ -153,13 +155,19 @@ export function loadBalancersTouched(
   return out;
 }
 
+/** Load balancers a page of a full pass converges. */
+const FULL_PASS_PAGE = 100;
+
 /** The lb-sync controller (docs/controllers.md). */
 export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
   const { service, compute } = options;
   /** Which load balancer each owner named at the last pass (for a scoped pass's let-go). */
   let attachedBefore = new Map<string, string>();
+  /** The owners a full pass in progress read, kept current by the scoped passes it yields to. */
+  let fullPassOwners: Map<string, Resource> | undefined;
 
-  const sync = async (ctx: PassContext, lbs: readonly Resource[], index: TargetIndex) => {
+  /** Writes the targets of these load balancers; returns the first trouble (a stale term throws). */
+  const sync = async (ctx: PassContext, lbs: readonly Resource[], index: TargetIndex): Promise<unknown> => {
     let failed: unknown;
     for (const lb of lbs) {
       if (ctx.signal.aborted) break;
@@ -187,24 +195,51 @@ export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
         failed ??= err;
       }
     }
-    if (failed !== undefined) throw failed;
+    return failed;
   };
 
-  const running = (ctx: PassContext, children: ReadonlyMap<string, readonly Resource[]>) =>
-    runningOf(
-      compute,
-      [...children.values()].flat().filter((c) => c.kind === 'instances'),
-      ctx.signal,
+  /**
+   * Converges these load balancers from the owners naming them (`naming`: from the store, or
+   * from owners a full pass read) and their children's backend state; returns the first trouble.
+   */
+  const converge = async (
+    ctx: PassContext,
+    lbs: readonly Resource[],
+    naming: (ids: ReadonlySet<string>) => Promise<readonly Resource[]>,
+    listed?: ReadonlySet<string>,
+  ): Promise<unknown> => {
+    if (lbs.length === 0) return undefined;
+    const ids = new Set(lbs.map((lb) => lb.id));
+    const owners = (await naming(ids)).filter((o) => ids.has(attachmentOf(o)?.id ?? ''));
+    const children = await childrenOf(
+      ctx.db,
+      owners.map((o) => o.id),
     );
+    const instances = [...children.values()].flat().filter((c) => c.kind === 'instances');
+    const index = targetIndex(owners, children, await runningOf(compute, instances, ctx.signal, listed));
+    // Targets some owner (of any load balancer) owns are the owners' to set.
+    const targeted = lbs.flatMap((lb) =>
+      ((lb.spec as { targets?: TargetSpec[] }).targets ?? []).map((t) => t.instance),
+    );
+    const owned = await ownedAmong(ctx.db, targeted, LB_OWNER_KINDS);
+    for (const id of index.owned) owned.add(id);
+    return sync(ctx, lbs, { owned, byLoadBalancer: index.byLoadBalancer });
+  };
 
   /** A pass woken by changes: only the load balancers they touch, from only the owners naming them. */
-  const scopedPass = async (ctx: PassContext, changes: PassChanges) => {
+  const scopedPass = async (ctx: PassContext, changes: PassChanges): Promise<unknown> => {
     const changedOwners = new Set(changes.owners);
     for (const kind of LB_OWNER_KINDS) for (const id of changedIds(changes, kind)) changedOwners.add(id);
     const attachedNow = new Map<string, string>();
-    for (const o of await resourcesByIds(ctx.db, LB_OWNER_KINDS, changedOwners)) {
+    const found = await resourcesByIds(ctx.db, LB_OWNER_KINDS, changedOwners);
+    for (const o of found) {
       const a = attachmentOf(o);
       if (a !== undefined && !o.deletionRequestedAt) attachedNow.set(o.id, a.id);
+    }
+    // Inside a full pass (yieldToChanges): its later pages see these owners as they are now.
+    if (fullPassOwners !== undefined) {
+      for (const id of changedOwners) fullPassOwners.delete(id);
+      for (const o of found) if (!o.deletionRequestedAt) fullPassOwners.set(o.id, o);
     }
     const touched = loadBalancersTouched(changes, attachedNow, attachedBefore);
     for (const id of changedOwners) {
@@ -212,24 +247,9 @@ export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
       if (lb === undefined) attachedBefore.delete(id);
       else attachedBefore.set(id, lb);
     }
-    if (touched.size === 0) return;
-    const [candidates, lbs] = await Promise.all([
-      ownersNaming(ctx.db, LB_OWNER_KINDS, touched),
-      resourcesByIds(ctx.db, 'load-balancers', touched),
-    ]);
-    const naming = candidates.filter((o) => touched.has(attachmentOf(o)?.id ?? ''));
-    const children = await childrenOf(
-      ctx.db,
-      naming.map((o) => o.id),
-    );
-    const index = targetIndex(naming, children, await running(ctx, children));
-    // Targets some owner (of any load balancer) owns are the owners' to set, as in a full pass.
-    const targeted = lbs.flatMap((lb) =>
-      ((lb.spec as { targets?: TargetSpec[] }).targets ?? []).map((t) => t.instance),
-    );
-    const owned = await ownedAmong(ctx.db, targeted, LB_OWNER_KINDS);
-    for (const id of index.owned) owned.add(id);
-    await sync(ctx, lbs, { owned, byLoadBalancer: index.byLoadBalancer });
+    if (touched.size === 0) return undefined;
+    const lbs = await resourcesByIds(ctx.db, 'load-balancers', touched);
+    return converge(ctx, lbs, (ids) => ownersNaming(ctx.db, LB_OWNER_KINDS, ids));
   };
 
   return defineController({
@@ -239,7 +259,8 @@ export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
     wakeOnKinds: [...LB_OWNER_KINDS, 'instances', 'load-balancers'],
     async pass(ctx) {
       if (ctx.changes) {
-        await scopedPass(ctx, ctx.changes);
+        const failed = await scopedPass(ctx, ctx.changes);
+        if (failed !== undefined) throw failed;
         return { more: false };
       }
       const owners = (await Promise.all(LB_OWNER_KINDS.map((kind) => resourcesOfKind(ctx.db, kind)))).flat();
@@ -250,14 +271,24 @@ export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
       }
       attachedBefore = attachedNow;
       if (owners.length === 0) return { more: false };
-      const [children, lbs] = await Promise.all([
-        childrenOf(
-          ctx.db,
-          owners.map((o) => o.id),
-        ),
-        resourcesOfKind(ctx.db, 'load-balancers'),
-      ]);
-      await sync(ctx, lbs, targetIndex(owners, children, await running(ctx, children)));
+      // Every load balancer, a page at a time, each page and its owners' children read afresh,
+      // changes heard meanwhile served between pages; one backend listing for the pass.
+      const live = new Map(owners.filter((o) => !o.deletionRequestedAt).map((o) => [o.id, o]));
+      const listed = await listedRunning(compute, ctx.signal);
+      let failed: unknown;
+      fullPassOwners = live;
+      try {
+        for await (const page of pagesOfKind(ctx.db, 'load-balancers', FULL_PASS_PAGE)) {
+          if (ctx.signal.aborted) break;
+          const lbs = page.filter((lb) => !lb.deletionRequestedAt);
+          const trouble = await converge(ctx, lbs, async () => [...live.values()], listed);
+          failed ??= trouble;
+          await ctx.yieldToChanges?.();
+        }
+      } finally {
+        fullPassOwners = undefined;
+      }
+      if (failed !== undefined) throw failed;
       return { more: false };
     },
   });
