@@ -40,7 +40,7 @@ const SQL = {
 };
 
 /** Groups a page of a full pass converges. */
-const FULL_PASS_PAGE = 50;
+const FULL_PASS_PAGE = 100;
 
 /** Decisions a group's status shows (the table keeps them all). */
 export const SHOWN_DECISIONS = 10;
@@ -281,6 +281,8 @@ export function autoscalingController(options: AutoscalingOptions): ControllerDe
         if (failed !== undefined) throw failed;
         return { more: false };
       }
+      // Changes heard before this pass began go first.
+      await ctx.yieldToChanges?.();
       // Every group, a page at a time, each page read afresh, changes heard meanwhile served
       // between pages; one backend listing for the pass.
       const [listed, states] = await Promise.all([listedRunning(compute, ctx.signal), readStates(ctx.db)]);

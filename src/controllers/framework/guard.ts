@@ -142,8 +142,13 @@ async function runTerm(
         !pending.overflowed;
       const ctx: PassContext = scoped ? { ...base, changes: pending.changes } : { ...base, yieldToChanges };
       if (!scoped) fullAt = startedAt;
-      wokenAt = undefined;
-      pending = new PendingChanges();
+      // Changes heard before a full pass stay waiting for it to yield to them (or for the pass
+      // after it), so they are not held up behind its pages; the first pass of a term, one after
+      // a failure and one after an overflow cover them instead.
+      if (scoped || !scopable || pending.overflowed) {
+        wokenAt = undefined;
+        pending = new PendingChanges();
+      }
       let result: PassResult | undefined;
       let error: Error | undefined;
       const t0 = performance.now();

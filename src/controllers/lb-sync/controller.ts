@@ -155,16 +155,11 @@ export function loadBalancersTouched(
   return out;
 }
 
-/** Load balancers a page of a full pass converges. */
-const FULL_PASS_PAGE = 100;
-
 /** The lb-sync controller (docs/controllers.md). */
 export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
   const { service, compute } = options;
   /** Which load balancer each owner named at the last pass (for a scoped pass's let-go). */
   let attachedBefore = new Map<string, string>();
-  /** The owners a full pass in progress read, kept current by the scoped passes it yields to. */
-  let fullPassOwners: Map<string, Resource> | undefined;
 
   /** Writes the targets of these load balancers; returns the first trouble (a stale term throws). */
   const sync = async (ctx: PassContext, lbs: readonly Resource[], index: TargetIndex): Promise<unknown> => {
@@ -199,24 +194,21 @@ export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
   };
 
   /**
-   * Converges these load balancers from the owners naming them (`naming`: from the store, or
-   * from owners a full pass read) and their children's backend state; returns the first trouble.
+   * Converges these load balancers from the owners naming them and their children's backend
+   * state; returns the first trouble.
    */
-  const converge = async (
-    ctx: PassContext,
-    lbs: readonly Resource[],
-    naming: (ids: ReadonlySet<string>) => Promise<readonly Resource[]>,
-    listed?: ReadonlySet<string>,
-  ): Promise<unknown> => {
+  const converge = async (ctx: PassContext, lbs: readonly Resource[]): Promise<unknown> => {
     if (lbs.length === 0) return undefined;
     const ids = new Set(lbs.map((lb) => lb.id));
-    const owners = (await naming(ids)).filter((o) => ids.has(attachmentOf(o)?.id ?? ''));
+    const owners = (await ownersNaming(ctx.db, LB_OWNER_KINDS, ids)).filter((o) =>
+      ids.has(attachmentOf(o)?.id ?? ''),
+    );
     const children = await childrenOf(
       ctx.db,
       owners.map((o) => o.id),
     );
     const instances = [...children.values()].flat().filter((c) => c.kind === 'instances');
-    const index = targetIndex(owners, children, await runningOf(compute, instances, ctx.signal, listed));
+    const index = targetIndex(owners, children, await runningOf(compute, instances, ctx.signal));
     // Targets some owner (of any load balancer) owns are the owners' to set.
     const targeted = lbs.flatMap((lb) =>
       ((lb.spec as { targets?: TargetSpec[] }).targets ?? []).map((t) => t.instance),
@@ -236,11 +228,6 @@ export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
       const a = attachmentOf(o);
       if (a !== undefined && !o.deletionRequestedAt) attachedNow.set(o.id, a.id);
     }
-    // Inside a full pass (yieldToChanges): its later pages see these owners as they are now.
-    if (fullPassOwners !== undefined) {
-      for (const id of changedOwners) fullPassOwners.delete(id);
-      for (const o of found) if (!o.deletionRequestedAt) fullPassOwners.set(o.id, o);
-    }
     const touched = loadBalancersTouched(changes, attachedNow, attachedBefore);
     for (const id of changedOwners) {
       const lb = attachedNow.get(id);
@@ -249,7 +236,7 @@ export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
     }
     if (touched.size === 0) return undefined;
     const lbs = await resourcesByIds(ctx.db, 'load-balancers', touched);
-    return converge(ctx, lbs, (ids) => ownersNaming(ctx.db, LB_OWNER_KINDS, ids));
+    return converge(ctx, lbs);
   };
 
   return defineController({
@@ -263,6 +250,8 @@ export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
         if (failed !== undefined) throw failed;
         return { more: false };
       }
+      // Changes heard before this pass began go first.
+      await ctx.yieldToChanges?.();
       const owners = (await Promise.all(LB_OWNER_KINDS.map((kind) => resourcesOfKind(ctx.db, kind)))).flat();
       const attachedNow = new Map<string, string>();
       for (const o of owners) {
@@ -271,23 +260,17 @@ export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
       }
       attachedBefore = attachedNow;
       if (owners.length === 0) return { more: false };
-      // Every load balancer, a page at a time, each page and its owners' children read afresh,
-      // changes heard meanwhile served between pages; one backend listing for the pass.
-      const live = new Map(owners.filter((o) => !o.deletionRequestedAt).map((o) => [o.id, o]));
-      const listed = await listedRunning(compute, ctx.signal);
-      let failed: unknown;
-      fullPassOwners = live;
-      try {
-        for await (const page of pagesOfKind(ctx.db, 'load-balancers', FULL_PASS_PAGE)) {
-          if (ctx.signal.aborted) break;
-          const lbs = page.filter((lb) => !lb.deletionRequestedAt);
-          const trouble = await converge(ctx, lbs, async () => [...live.values()], listed);
-          failed ??= trouble;
-          await ctx.yieldToChanges?.();
-        }
-      } finally {
-        fullPassOwners = undefined;
-      }
+      // The whole world in one read: a full pass in pages costs a fifth more CPU per resource.
+      const [children, lbs] = await Promise.all([
+        childrenOf(
+          ctx.db,
+          owners.map((o) => o.id),
+        ),
+        resourcesOfKind(ctx.db, 'load-balancers'),
+      ]);
+      const instances = [...children.values()].flat().filter((c) => c.kind === 'instances');
+      const running = await runningOf(compute, instances, ctx.signal);
+      const failed = await sync(ctx, lbs, targetIndex(owners, children, running));
       if (failed !== undefined) throw failed;
       return { more: false };
     },
