@@ -12,7 +12,8 @@
 // samples, the planning): where the time goes.
 //
 // Part 2 runs both controllers as a worker does — each under its guard on the PostgreSQL
-// elector, woken by the event wake (a poll of stratus_events every 250 ms), their writes carried
+// elector, woken by the event wake (at once on the outbox channel's notification, else a poll
+// of stratus_events every 250 ms; passes woken by it scoped to the changes), their writes carried
 // by the outbox relay, the job queue (PostgreSQL) and a worker running the reconcile job against
 // the same simulated cloud, every setting at its default — and changes one thing at a time:
 //   lb-sync:     a target removed from a load balancer by hand (a PATCH), which lb-sync puts back;
@@ -91,8 +92,9 @@ const PHASE_ROUNDS = quick ? 1 : 3;
  * Changes of each scenario in part 2. An autoscaling change takes three times a target's: it
  * is followed until its new instance serves (~4 s each), which keeps the full run near 5 min.
  */
-const LB_EVENTS = quick ? 4 : 50;
-const AS_EVENTS = quick ? 2 : 20;
+// Enough changes that a p99 is not simply the worst one (200 in all).
+const LB_EVENTS = quick ? 4 : 150;
+const AS_EVENTS = quick ? 2 : 50;
 /** The goals. */
 const GOAL_CPU_US_PER_RESOURCE = 20;
 const GOAL_EVENT_P99_MS = 100;
@@ -677,7 +679,7 @@ async function runEvents(
     // where one is in that order is part of its latency.
     const drawn = shuffled(world.groups);
     for (let i = 0; i < LB_EVENTS; i++) {
-      // Off the wake poll's phase: the changes land anywhere in its 250 ms.
+      // Off the wake poll's phase (status-only changes wait for it): anywhere in its 250 ms.
       await sleep(Math.random() * 250);
       await lbSyncEvent(rig, lbTimes, drawn[i % drawn.length]!, lbSync);
       if ((i + 1) % 10 === 0) log(`  lb-sync: ${i + 1}/${LB_EVENTS} changes`);

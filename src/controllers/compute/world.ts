@@ -2,6 +2,7 @@
 // across tenants from the store, instances and their CPU from the compute backend. Reads only;
 // every write goes through the resource service inside the term's fenced transaction.
 
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { toResource } from '../../control/store.js';
 import { isNotFoundError } from '../../core/errors/backend-errors.js';
 import type { ComputePort, Instance } from '../../core/ports/compute.js';
@@ -126,6 +127,8 @@ export async function runningOf(
     ids = ids.filter((id) => !listed.has(id));
     if (ids.length > READ_EACH_UP_TO) return running;
   } else if (ids.length > READ_EACH_UP_TO) return listedRunning(compute, signal);
+  // Each read in flight listens to the pass's signal.
+  if (ids.length > 0) setMaxListeners(Math.max(getMaxListeners(signal), GETS_IN_FLIGHT + 10), signal);
   for (let at = 0; at < ids.length; at += GETS_IN_FLIGHT) {
     const got = await Promise.all(
       ids.slice(at, at + GETS_IN_FLIGHT).map((id) =>
