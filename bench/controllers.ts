@@ -48,7 +48,7 @@ import type { ScalingState } from '../src/controllers/autoscaling/policy.js';
 import {
   backendIdOf,
   backendInstances,
-  childrenOf,
+  childViewsOf,
   cpuPercent,
   resourcesOfKind,
 } from '../src/controllers/compute/world.js';
@@ -347,7 +347,7 @@ async function lbSyncPhases(db: Database, compute: BackendPorts['compute']): Pro
   const signal = new AbortController().signal;
   const groups = await phase('read groups', () => resourcesOfKind(db, GROUPS));
   const ids = groups.value.map((g) => g.id);
-  const children = await phase('read children', () => childrenOf(db, ids));
+  const children = await phase('read children', () => childViewsOf(db, ids));
   const lbs = await phase('read load balancers', () => resourcesOfKind(db, 'load-balancers'));
   const backend = await phase('list backend instances', () => backendInstances(compute, signal));
   const running = new Set([...backend.value.values()].filter((i) => i.state === 'running').map((i) => i.id));
@@ -375,7 +375,7 @@ async function autoscalingPhases(db: Database, compute: BackendPorts['compute'])
   const signal = new AbortController().signal;
   const groups = await phase('read groups', () => resourcesOfKind(db, GROUPS));
   const ids = groups.value.map((g) => g.id);
-  const children = await phase('read children', () => childrenOf(db, ids));
+  const children = await phase('read children', () => childViewsOf(db, ids));
   const states = await phase('read states', async () => {
     const res = await db.query(STATES_SQL);
     return new Map<string, ScalingState>(

@@ -12,8 +12,9 @@ import { isStaleEpochError } from '../../ha/leader/errors.js';
 import type { LeaderKey } from '../../ha/leader/keys.js';
 import {
   backendIdOf,
+  type ChildView,
   childName,
-  childrenOf,
+  childViewsOf,
   cpuPercent,
   listedRunning,
   pagesOfKind,
@@ -91,7 +92,7 @@ export interface GroupPlan {
   /** Slots to create, lowest first. */
   readonly create: readonly number[];
   /** Children to delete, highest slot first. */
-  readonly remove: readonly Resource[];
+  readonly remove: readonly ChildView[];
   readonly report: ScalingReport;
 }
 
@@ -102,7 +103,7 @@ export interface GroupPlan {
  */
 export function planGroup(
   group: Resource,
-  children: readonly Resource[],
+  children: readonly ChildView[],
   state: ScalingState | undefined,
   seen: { running: number; cpuPercent: number | undefined },
   now: number,
@@ -166,7 +167,7 @@ export function autoscalingController(options: AutoscalingOptions): ControllerDe
   const sample = async (
     ctx: PassContext,
     group: string,
-    children: readonly Resource[],
+    children: readonly ChildView[],
     running: ReadonlySet<string>,
   ) => {
     const ids = children.map(backendIdOf).filter((id): id is string => id !== undefined && running.has(id));
@@ -234,7 +235,7 @@ export function autoscalingController(options: AutoscalingOptions): ControllerDe
     states: ReadonlyMap<string, ScalingState>,
     listed?: ReadonlySet<string>,
   ): Promise<unknown> => {
-    const children = await childrenOf(
+    const children = await childViewsOf(
       ctx.db,
       groups.map((g) => g.id),
     );

@@ -13,6 +13,7 @@ import { loadText } from '../../ha/db/sql-loader.js';
 const SQL = {
   ofKind: loadText(new URL('./sql/resources-of-kind.sql', import.meta.url)),
   childrenOf: loadText(new URL('./sql/children-of.sql', import.meta.url)),
+  childViewsOf: loadText(new URL('./sql/child-views-of.sql', import.meta.url)),
   byIds: loadText(new URL('./sql/resources-by-ids.sql', import.meta.url)),
   ownedAmong: loadText(new URL('./sql/owned-among.sql', import.meta.url)),
   ownersNaming: loadText(new URL('./sql/owners-naming.sql', import.meta.url)),
@@ -85,6 +86,50 @@ export async function childrenOf(q: Queryable, owners: readonly string[]): Promi
   return byOwner;
 }
 
+/**
+ * What lb-sync and autoscaling read of a child resource: whether it serves and where, its name
+ * (its slot). A Resource is one.
+ */
+export interface ChildView {
+  readonly id: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly owner?: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly deletionRequestedAt: string | null;
+  readonly status: { readonly phase: string; readonly outputs?: Readonly<Record<string, unknown>> };
+}
+
+/**
+ * {@link childrenOf} as views: only the columns a view holds are read and parsed, a third of
+ * the cost of whole rows at 10,000 children.
+ */
+export async function childViewsOf(
+  q: Queryable,
+  owners: readonly string[],
+): Promise<Map<string, ChildView[]>> {
+  const byOwner = new Map<string, ChildView[]>(owners.map((id) => [id, []]));
+  if (owners.length === 0) return byOwner;
+  for (const row of (await q.query(SQL.childViewsOf, [owners])).rows) {
+    const outputs: Record<string, string> = {};
+    if (row.address != null) outputs.address = row.address as string;
+    if (row.backend_id != null) outputs.backendId = row.backend_id as string;
+    byOwner.get(row.owner_id as string)?.push({
+      id: row.id as string,
+      kind: row.kind as string,
+      name: row.name as string,
+      owner: row.owner_id as string,
+      labels: row.labels as Record<string, string>,
+      deletionRequestedAt:
+        row.deletion_requested_at == null
+          ? null
+          : new Date(row.deletion_requested_at as string).toISOString(),
+      status: { phase: row.phase as string, outputs },
+    });
+  }
+  return byOwner;
+}
+
 /** Page size of the backend listing. */
 const PAGE = 500;
 
@@ -116,7 +161,7 @@ export const READ_EACH_UP_TO = 200;
  */
 export async function runningOf(
   compute: ComputePort,
-  instances: readonly Resource[],
+  instances: readonly ChildView[],
   signal: AbortSignal,
   listed?: ReadonlySet<string>,
 ): Promise<Set<string>> {
@@ -152,7 +197,9 @@ export async function listedRunning(compute: ComputePort, signal: AbortSignal): 
 }
 
 /** The backend id a reconcile pass recorded for an instance resource. */
-export function backendIdOf(instance: Resource): string | undefined {
+export function backendIdOf(instance: {
+  readonly status: { readonly outputs?: unknown };
+}): string | undefined {
   const id = (instance.status.outputs as { backendId?: unknown } | undefined)?.backendId;
   return typeof id === 'string' && id !== '' ? id : undefined;
 }

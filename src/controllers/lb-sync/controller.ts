@@ -17,7 +17,8 @@ import { GROUPS } from '../autoscaling/controller.js';
 import { CONTROL_PLANE, POOL_LABEL } from '../clusters/plan.js';
 import {
   backendIdOf,
-  childrenOf,
+  type ChildView,
+  childViewsOf,
   listedRunning,
   ownedAmong,
   ownersNaming,
@@ -52,7 +53,7 @@ export interface LbSyncOptions {
 }
 
 /** An instance fit to take traffic: applied, addressed, not being deleted, running in the backend. */
-export function serving(child: Resource, runningBackendIds: ReadonlySet<string>): boolean {
+export function serving(child: ChildView, runningBackendIds: ReadonlySet<string>): boolean {
   const outputs = child.status.outputs as { address?: string } | undefined;
   return (
     !child.deletionRequestedAt &&
@@ -72,7 +73,7 @@ export const LB_OWNER_KINDS = [GROUPS, 'deployments', 'clusters'] as const;
 /** The load balancer an owner names, and which of its children stand behind it. */
 function attachmentOf(
   owner: Resource,
-): (LoadBalancerAttachment & { readonly members?: (child: Resource) => boolean }) | undefined {
+): (LoadBalancerAttachment & { readonly members?: (child: ChildView) => boolean }) | undefined {
   if (owner.kind === 'clusters') {
     const id = (owner.status.outputs as { loadBalancer?: string } | undefined)?.loadBalancer;
     return id === undefined
@@ -93,7 +94,7 @@ export interface TargetIndex {
 /** Indexes the owners' serving instances by the load balancer each owner names. */
 export function targetIndex(
   owners: readonly Resource[],
-  children: ReadonlyMap<string, readonly Resource[]>,
+  children: ReadonlyMap<string, readonly ChildView[]>,
   runningBackendIds: ReadonlySet<string>,
 ): TargetIndex {
   const owned = new Set<string>();
@@ -131,7 +132,7 @@ export function targetsOf(lb: Resource, index: TargetIndex): TargetSpec[] {
 export function wantedTargets(
   lb: Resource,
   owners: readonly Resource[],
-  children: ReadonlyMap<string, readonly Resource[]>,
+  children: ReadonlyMap<string, readonly ChildView[]>,
   runningBackendIds: ReadonlySet<string>,
 ): TargetSpec[] {
   return targetsOf(lb, targetIndex(owners, children, runningBackendIds));
@@ -203,7 +204,7 @@ export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
     const owners = (await ownersNaming(ctx.db, LB_OWNER_KINDS, ids)).filter((o) =>
       ids.has(attachmentOf(o)?.id ?? ''),
     );
-    const children = await childrenOf(
+    const children = await childViewsOf(
       ctx.db,
       owners.map((o) => o.id),
     );
@@ -262,7 +263,7 @@ export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
       if (owners.length === 0) return { more: false };
       // The whole world in one read: a full pass in pages costs a fifth more CPU per resource.
       const [children, lbs] = await Promise.all([
-        childrenOf(
+        childViewsOf(
           ctx.db,
           owners.map((o) => o.id),
         ),
