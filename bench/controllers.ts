@@ -229,7 +229,8 @@ class CallLog {
    * The first call at or after `since` that matches: one already made, or the next; undefined
    * when none comes within EVENT_TIMEOUT_MS.
    */
-  async first(since: number, match: (c: Call) => boolean): Promise<Call | undefined> {
+  /** The first matching call from `since` on; undefined at the timeout or once `signal` aborts. */
+  async first(since: number, match: (c: Call) => boolean, signal?: AbortSignal): Promise<Call | undefined> {
     const made = this.calls.find((c) => c.at >= since && match(c));
     if (made) return made;
     return new Promise<Call | undefined>((resolve) => {
@@ -237,12 +238,16 @@ class CallLog {
         match,
         resolve: (c: Call | undefined) => {
           clearTimeout(timer);
+          signal?.removeEventListener('abort', stop);
           this.#waiters.delete(waiter);
           resolve(c);
         },
       };
-      const timer = setTimeout(() => waiter.resolve(undefined), EVENT_TIMEOUT_MS);
+      const stop = () => waiter.resolve(undefined);
+      const timer = setTimeout(stop, EVENT_TIMEOUT_MS);
+      signal?.addEventListener('abort', stop, { once: true });
       this.#waiters.add(waiter);
+      if (signal?.aborted) stop();
     });
   }
 }
@@ -450,6 +455,11 @@ interface EventFigures {
   caughtInFlight: number;
   /** The autoscaling scenario: change committed → the new instance in its load balancer's backend. */
   readonly toServingMs: number[];
+  /**
+   * Changes undone before their reconcile job reached the backend: the controller's fix came
+   * first, the removal's job was superseded and the backend, never changed, needed no call.
+   */
+  absorbed: number;
 }
 
 const emptyFigures = (): EventFigures => ({
@@ -460,6 +470,7 @@ const emptyFigures = (): EventFigures => ({
   busyAtCommit: 0,
   caughtInFlight: 0,
   toServingMs: [],
+  absorbed: 0,
 });
 
 /**
@@ -546,11 +557,40 @@ async function lbSyncEvent(
     spec: { targets: current.filter((_, i) => i !== drop) },
   });
   const committed = performance.now();
+  const generation = (await loadResource(rig.db, lb.id))!.generation;
+  const ofLb = (c: Call) => c.op === 'updateTargets' && c.args[0] === lb.backendId;
+  // Either the call restoring the target, or the fix applied with the backend never told of the
+  // removal (no call for this balancer since the change): absorbed, no call to time.
+  const stop = new AbortController();
+  const watch = (async () => {
+    const deadline = Date.now() + EVENT_TIMEOUT_MS;
+    while (!stop.signal.aborted && Date.now() < deadline) {
+      const r = await loadResource(rig.db, lb.id);
+      const targets = (r?.spec.targets as TargetSpec[] | undefined) ?? [];
+      if (
+        r &&
+        r.generation > generation &&
+        targets.length === current.length &&
+        r.status.phase === 'Ready' &&
+        r.status.observedGeneration === r.generation &&
+        !rig.calls.calls.some((c) => c.at >= committed && ofLb(c))
+      ) {
+        stop.abort();
+        return true;
+      }
+      await sleep(20);
+    }
+    return false;
+  })();
   const call = await rig.calls.first(
     committed,
-    (c) => c.op === 'updateTargets' && c.args[0] === lb.backendId && targetsOf(c).length === current.length,
+    (c) => ofLb(c) && targetsOf(c).length === current.length,
+    stop.signal,
   );
+  stop.abort();
+  const wasAbsorbed = await watch;
   if (call) attribute(figures, times, committed, call);
+  else if (wasAbsorbed) figures.absorbed++;
   else await missed(rig, figures, lb.id, 'updateTargets restoring the target');
   await settled(rig, lb.id);
 }
@@ -750,7 +790,8 @@ function describeEvents(name: string, f: EventFigures, call: string): void {
       `  ${what.padEnd(34)} p50 ${round(median(xs), 1)} ms, p99 ${round(percentile(xs, 99), 1)} ms, max ${round(Math.max(...xs), 1)} ms`,
     );
   say(
-    `${name}: ${f.toCallMs.length} changes, ${f.busyAtCommit} committed while a pass ran, ${f.caughtInFlight} acted on by that pass`,
+    `${name}: ${f.toCallMs.length + f.absorbed} changes, ${f.busyAtCommit} committed while a pass ran, ${f.caughtInFlight} acted on by that pass` +
+      (f.absorbed > 0 ? `, ${f.absorbed} undone before the backend saw them (no call to time)` : ''),
   );
   line('commit → acting pass started', f.toPassStartMs);
   line('commit → controller committed', f.toControllerCommitMs);
@@ -875,6 +916,7 @@ async function main(): Promise<void> {
       unchangedPassWrites: lbFigures.writes + asFigures.writes,
       lbSyncPhases: Object.fromEntries(lbPhases.map((p) => [p.name, round(p.cpuMs, 1)])),
       autoscalingPhases: Object.fromEntries(asPhases.map((p) => [p.name, round(p.cpuMs, 1)])),
+      lbSyncAbsorbed: events.lbSync.absorbed,
       lbSyncEventToCallP50Ms: round(median(events.lbSync.toCallMs), 1),
       lbSyncEventToCallP99Ms: round(percentile(events.lbSync.toCallMs, 99), 1),
       lbSyncEventToCallMaxMs: round(Math.max(...events.lbSync.toCallMs), 1),
