@@ -17,7 +17,7 @@ import { LeaderKeyRegistry } from '../../src/ha/leader/keys.js';
 import { MemoryElector, MemoryLeadership } from '../../src/ha/leader/memory-elector.js';
 import type { LeaderTerm } from '../../src/ha/leader/port.js';
 import { createSimBackends } from '../../src/sim/index.js';
-import { type ControlHarness, openControlHarness, TENANT_HEADER } from '../control/harness.js';
+import { type ControlHarness, openControlHarness, tenantClient } from '../control/harness.js';
 import { until } from '../helpers/poll.js';
 
 type Json = Record<string, unknown>;
@@ -36,15 +36,7 @@ describe('autoscaling groups (one process, real PostgreSQL)', () => {
   let now = 1_900_000_000_000;
   const terms = new Map<number, LeaderTerm>();
 
-  const req = async (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) => {
-    const res = await h.app.inject({
-      method,
-      url,
-      headers: { [TENANT_HEADER]: 't1' },
-      ...(payload === undefined ? {} : { payload: payload as Json }),
-    });
-    return { status: res.statusCode, body: res.json() as Json };
-  };
+  const { send: req } = tenantClient(() => h);
   const ctxOf = (term: LeaderTerm): PassContext => ({
     signal: term.signal,
     term,

@@ -20,7 +20,7 @@ import { LeaderKeyRegistry } from '../../src/ha/leader/keys.js';
 import { MemoryElector, MemoryLeadership } from '../../src/ha/leader/memory-elector.js';
 import type { LeaderTerm } from '../../src/ha/leader/port.js';
 import { createSimBackends } from '../../src/sim/index.js';
-import { type ControlHarness, openControlHarness, TENANT_HEADER } from '../control/harness.js';
+import { type ControlHarness, openControlHarness, tenantClient } from '../control/harness.js';
 import { until } from '../helpers/poll.js';
 
 type Json = Record<string, unknown>;
@@ -39,15 +39,7 @@ describe('scoped passes (one process, real PostgreSQL)', () => {
   let elector: MemoryElector;
   const terms = new Map<number, LeaderTerm>();
 
-  const req = async (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown) => {
-    const res = await h.app.inject({
-      method,
-      url,
-      headers: { [TENANT_HEADER]: 't1' },
-      ...(payload === undefined ? {} : { payload: payload as Json }),
-    });
-    return { status: res.statusCode, body: res.json() as Json };
-  };
+  const { send: req } = tenantClient(() => h);
   const pass = async (def: ControllerDefinition, scope?: PassChanges) => {
     let term = terms.get(def.leaderKey.id);
     if (!term || term.signal.aborted) {

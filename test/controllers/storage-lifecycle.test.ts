@@ -22,7 +22,7 @@ import { LeaderKeyRegistry } from '../../src/ha/leader/keys.js';
 import { MemoryElector, MemoryLeadership } from '../../src/ha/leader/memory-elector.js';
 import type { LeaderTerm } from '../../src/ha/leader/port.js';
 import { createSimBackends } from '../../src/sim/index.js';
-import { type ControlHarness, openControlHarness, TENANT_HEADER } from '../control/harness.js';
+import { type ControlHarness, openControlHarness, tenantClient } from '../control/harness.js';
 import { until } from '../helpers/poll.js';
 
 type Json = Record<string, unknown>;
@@ -36,15 +36,7 @@ describe('storage lifecycle (one process, real PostgreSQL)', () => {
   let controller: ControllerDefinition;
   let now = Math.ceil(Date.now() / (5 * MIN)) * 5 * MIN + 1_000;
 
-  const req = async (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) => {
-    const res = await h.app.inject({
-      method,
-      url,
-      headers: { [TENANT_HEADER]: 't1' },
-      ...(payload === undefined ? {} : { payload: payload as Json }),
-    });
-    return { status: res.statusCode, body: res.json() as Json };
-  };
+  const { send: req } = tenantClient(() => h);
   const ctxOf = (t: LeaderTerm): PassContext => ({
     signal: t.signal,
     term: t,
