@@ -72,6 +72,8 @@ describe('controllerGuard', () => {
     wake.fire(['instances']);
     await until(() => seen.length === 3, 5_000, 'the woken passes');
     expect(seen.map((c) => c.epoch)).toEqual([1, 1, 1]);
+    // A wake naming a kind but no resources gives nothing to scope to: the pass is full.
+    expect(seen[1]!.changes).toBeUndefined();
     const [status] = await listControllerStatus(db);
     expect(status).toMatchObject({
       name: 'scripted-a',

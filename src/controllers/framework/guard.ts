@@ -85,9 +85,8 @@ async function runTerm(
   term: LeaderTerm,
 ): Promise<void> {
   const clock = deps.clock ?? Date.now;
-  const relevant = (kinds: ReadonlySet<string>) =>
-    def.wakeOnKinds === undefined || def.wakeOnKinds.some((k) => kinds.has(k));
   const wanted = (kind: string) => def.wakeOnKinds === undefined || def.wakeOnKinds.includes(kind);
+  const relevant = (kinds: ReadonlySet<string>) => [...kinds].some(wanted);
   let wokenAt: number | undefined;
   let pending = new PendingChanges();
   let interrupt: (() => void) | undefined;
@@ -139,6 +138,8 @@ async function runTerm(
         wokenAt !== undefined &&
         fullAt !== undefined &&
         startedAt - fullAt < def.resyncMs &&
+        // A wake that named kinds but no resources (a hand-fired one) says nothing to scope to.
+        pending.count > 0 &&
         !pending.overflowed;
       const ctx: PassContext = scoped ? { ...base, changes: pending.changes } : { ...base, yieldToChanges };
       if (!scoped) fullAt = startedAt;
