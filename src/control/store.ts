@@ -69,7 +69,7 @@ export function isTerminal(state: OperationState): boolean {
   return state === 'succeeded' || state === 'failed' || state === 'superseded';
 }
 
-const iso = (value: unknown): string =>
+export const iso = (value: unknown): string =>
   (value instanceof Date ? value : new Date(String(value))).toISOString();
 
 /** A resource from its row (or the row as `to_jsonb` gives it, as events store it). */

@@ -3,7 +3,7 @@
 // every write goes through the resource service inside the term's fenced transaction.
 
 import { getMaxListeners, setMaxListeners } from 'node:events';
-import { toResource } from '../../control/store.js';
+import { iso, toResource } from '../../control/store.js';
 import { isNotFoundError } from '../../core/errors/backend-errors.js';
 import type { ComputePort, Instance } from '../../core/ports/compute.js';
 import type { Resource } from '../../core/resources/resource.js';
@@ -120,10 +120,7 @@ export async function childViewsOf(
       name: row.name as string,
       owner: row.owner_id as string,
       labels: row.labels as Record<string, string>,
-      deletionRequestedAt:
-        row.deletion_requested_at == null
-          ? null
-          : new Date(row.deletion_requested_at as string).toISOString(),
+      deletionRequestedAt: row.deletion_requested_at == null ? null : iso(row.deletion_requested_at),
       status: { phase: row.phase as string, outputs },
     });
   }
