@@ -220,6 +220,50 @@ describe('controllerGuard', () => {
     await elector.close();
   });
 
+  it('a full pass serves the changes heard while its work runs beside it, and returns what the work gave', async () => {
+    const elector = new MemoryElector('node-e', new MemoryLeadership(), db);
+    const wake = manualWake();
+    const log: string[] = [];
+    let finishRead: ((rows: number) => void) | undefined;
+    let full = 0;
+    const def = defineController({
+      name: 'reading',
+      leaderKey: keys.register('reading', 5),
+      resyncMs: 3_600_000,
+      wakeOnKinds: ['instances'],
+      async pass(ctx) {
+        if (ctx.changes) {
+          log.push(`scoped ${[...ctx.changes.byKind.get('instances')!].join(',')}`);
+          return {};
+        }
+        if (++full > 1) return {};
+        log.push('read');
+        const rows = await ctx.serveChangesWhile!(new Promise<number>((resolve) => (finishRead = resolve)));
+        log.push(`read ${rows}`);
+        return {};
+      },
+    });
+    const stop = new AbortController();
+    const running = controllerGuard(def, { db, elector, wake, logger: silentLogger }).start(stop.signal);
+    await until(() => finishRead !== undefined, 5_000, 'the full pass reading');
+    wake.fire(['instances'], [{ kind: 'instances', id: 'i-1' }]);
+    await until(() => log.length === 2, 5_000, 'the first change served');
+    wake.fire(['instances'], [{ kind: 'instances', id: 'i-2' }]);
+    await until(() => log.length === 3, 5_000, 'the second change served');
+    // Both while the read has not ended.
+    expect(log).toEqual(['read', 'scoped i-1', 'scoped i-2']);
+    finishRead!(42);
+    await until(() => log.length === 4, 5_000, 'the pass done');
+    expect(log[3]).toBe('read 42');
+    // A change heard after the work ended waits for a pass of its own.
+    wake.fire(['instances'], [{ kind: 'instances', id: 'i-3' }]);
+    await until(() => log.length === 5, 5_000, 'the change after');
+    expect(log[4]).toBe('scoped i-3');
+    stop.abort();
+    await running;
+    await elector.close();
+  });
+
   it("ignores a deposed term's report once its successor reported", async () => {
     const base = { controller: 'reports', startedAt: 1, endedAt: 2, lagMs: 0, error: undefined };
     await recordPass(db, { ...base, leader: 'new', epoch: 5 });

@@ -15,6 +15,7 @@ import type {
 } from '../../src/controllers/framework/define.js';
 import { lbSyncController } from '../../src/controllers/lb-sync/controller.js';
 import type { Resource } from '../../src/core/resources/resource.js';
+import type { Queryable } from '../../src/ha/db/database.js';
 import { fencedTransaction } from '../../src/ha/leader/fence.js';
 import { LeaderKeyRegistry } from '../../src/ha/leader/keys.js';
 import { MemoryElector, MemoryLeadership } from '../../src/ha/leader/memory-elector.js';
@@ -326,5 +327,103 @@ describe('scoped passes (one process, real PostgreSQL)', () => {
     expect(await targets(lb3)).toEqual([kidsD[0], hand]);
     await pass(lbSync, changes({ 'load-balancers': [lb3] }));
     expect((await targets(lb3)).sort()).toEqual([hand, ...kidsD].sort());
+  });
+
+  it('a full pass leaves alone a load balancer that a scoped pass beside its reads converged from newer ones', {
+    timeout: 60_000,
+  }, async () => {
+    const lb4 = (
+      (
+        await req('POST', '/v1/load-balancers', {
+          name: 'fourth',
+          spec: {
+            network,
+            listeners: [{ port: 80, protocol: 'http' }],
+            algorithm: 'round-robin',
+            healthCheck: { intervalSeconds: 5, healthyThreshold: 1, unhealthyThreshold: 1 },
+            targets: [],
+          },
+        })
+      ).body.resource as Resource
+    ).id;
+    const e = ((await req('POST', '/v1/autoscaling-groups', group('e', lb4))).body.resource as Resource).id;
+    await pass(autoscaling);
+    await until(() => allRunning(e, 2), 30_000, 'e running');
+    await pass(lbSync);
+    const kidsE = (await children(e)).map((k) => k.id);
+    expect(await targets(lb4)).toEqual(kidsE);
+    await versions([['load-balancers', lb4]]);
+    // e-0 crashes in the backend (its resource still says Ready).
+    const crashed = kidsE[0]!;
+    const crashedBackend = ((await get('instances', crashed)).status.outputs as { backendId: string })
+      .backendId;
+    sim.compute.crash(crashedBackend);
+    // A full pass whose reads run long: its read of the load balancers waits until a scoped
+    // pass beside it (woken by the crash) has taken e-0 out, and its backend reads are older
+    // than the crash (they still show e-0 running).
+    let stale = false;
+    const compute = h.ports.compute;
+    const sync = lbSyncController({
+      leaderKey: keyOf.lbSync,
+      service: h.service,
+      compute: {
+        ...compute,
+        getInstance: async (id, o) => {
+          const i = await compute.getInstance(id, o);
+          return stale && id === crashedBackend ? { ...i, state: 'running' } : i;
+        },
+        listInstances: async (o) => {
+          const page = await compute.listInstances(o);
+          return stale
+            ? {
+                ...page,
+                items: page.items.map((i) => (i.id === crashedBackend ? { ...i, state: 'running' } : i)),
+              }
+            : page;
+        },
+      },
+    });
+    let term = terms.get(keyOf.lbSync.id);
+    if (!term || term.signal.aborted) {
+      term = await elector.campaign(keyOf.lbSync, new AbortController().signal);
+      terms.set(keyOf.lbSync.id, term);
+    }
+    const base = {
+      signal: term.signal,
+      term,
+      epoch: term.epoch,
+      now: () => 1_900_000_000_000,
+      fenced: <T>(fn: (tx: Queryable) => Promise<T>) => fencedTransaction(h.db, term, fn),
+    };
+    await sync.pass({ ...base, db: h.db }); // it has seen every owner once
+    let openGate: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const slowDb = new Proxy(h.db, {
+      get(target, prop, receiver) {
+        if (prop === 'query')
+          return async (text: string, params?: unknown[]) => {
+            if (params?.[0] === 'load-balancers') await gate;
+            return target.query(text, params);
+          };
+        const value: unknown = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    let served = false;
+    await sync.pass({
+      ...base,
+      db: slowDb,
+      serveChangesWhile: async (work) => {
+        await sync.pass({ ...base, db: h.db, changes: changes({ instances: [crashed] }, [e]) });
+        served = true;
+        expect(await targets(lb4)).toEqual([kidsE[1]]);
+        stale = true;
+        openGate();
+        return work;
+      },
+    });
+    expect(served).toBe(true);
+    // The full pass saw e-0 running in its older reads, but lb4 is the scoped pass's.
+    expect(await targets(lb4)).toEqual([kidsE[1]]);
   });
 });

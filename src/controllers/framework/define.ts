@@ -31,6 +31,14 @@ export interface PassContext {
    * change does not wait for the whole world; each page reads what it converges afresh.
    */
   readonly yieldToChanges?: () => Promise<void>;
+  /**
+   * In a full pass run by the guard: while `work` runs, every change heard gets a pass scoped to
+   * it at once (one after another), beside `work`; resolves as `work` does, once the scoped
+   * pass in flight has ended. For a full pass whose reads take long in one piece: a change heard
+   * meanwhile does not wait for them. Scoped passes then run beside the full one, so the full
+   * pass must not write what they converged from its older reads.
+   */
+  readonly serveChangesWhile?: <T>(work: Promise<T>) => Promise<T>;
 }
 
 /** What changed since the previous pass began (of the kinds that wake the controller). */

@@ -90,6 +90,8 @@ async function runTerm(
   let wokenAt: number | undefined;
   let pending = new PendingChanges();
   let interrupt: (() => void) | undefined;
+  // Told when changes are heard (serveChangesWhile waits on it).
+  let heard: (() => void) | undefined;
   // A controller no event wakes does not keep the process's event poller running.
   const listens = def.wakeOnKinds === undefined || def.wakeOnKinds.length > 0;
   const unsubscribe = (listens ? deps.wake : undefined)?.subscribe((batch) => {
@@ -97,6 +99,7 @@ async function runTerm(
     pending.add(batch, wanted);
     wokenAt ??= clock();
     interrupt?.();
+    heard?.();
   });
   const base: PassContext = {
     signal,
@@ -128,6 +131,26 @@ async function runTerm(
       deps.metrics?.passed(def.name, (performance.now() - t0) / 1000, outcome);
     }
   };
+  const serveChangesWhile = async <T>(work: Promise<T>): Promise<T> => {
+    let settled = false;
+    const ended = work.then(
+      () => {
+        settled = true;
+      },
+      () => {
+        settled = true;
+      },
+    );
+    while (!settled && !signal.aborted) {
+      if (wokenAt !== undefined && pending.count > 0 && !pending.overflowed) {
+        await yieldToChanges();
+        continue;
+      }
+      await Promise.race([ended, new Promise<void>((resolve) => (heard = resolve))]);
+      heard = undefined;
+    }
+    return work;
+  };
   let dueAt = clock();
   let failures = 0;
   try {
@@ -141,7 +164,9 @@ async function runTerm(
         // A wake that named kinds but no resources (a hand-fired one) says nothing to scope to.
         pending.count > 0 &&
         !pending.overflowed;
-      const ctx: PassContext = scoped ? { ...base, changes: pending.changes } : { ...base, yieldToChanges };
+      const ctx: PassContext = scoped
+        ? { ...base, changes: pending.changes }
+        : { ...base, yieldToChanges, serveChangesWhile };
       if (!scoped) fullAt = startedAt;
       // Changes heard before a full pass stay waiting for it to yield to them (or for the pass
       // after it), so they are not held up behind its pages; the first pass of a term, one after
