@@ -62,6 +62,7 @@ import { eventWake } from '../src/controllers/framework/wake.js';
 import {
   lbSyncController,
   targetsOf as lbTargetsOf,
+  loadBalancerViews,
   type TargetSpec,
   targetIndex,
 } from '../src/controllers/lb-sync/controller.js';
@@ -353,7 +354,7 @@ async function lbSyncPhases(db: Database, compute: BackendPorts['compute']): Pro
   const groups = await phase('read groups', () => resourcesOfKind(db, GROUPS));
   const ids = groups.value.map((g) => g.id);
   const children = await phase('read children', () => childViewsOf(db, ids));
-  const lbs = await phase('read load balancers', () => resourcesOfKind(db, 'load-balancers'));
+  const lbs = await phase('read load balancers', () => loadBalancerViews(db));
   const backend = await phase('list backend instances', () => backendInstances(compute, signal));
   const running = new Set([...backend.value.values()].filter((i) => i.state === 'running').map((i) => i.id));
   const wanted = await phase('wanted targets of every load balancer', () => {
@@ -362,7 +363,7 @@ async function lbSyncPhases(db: Database, compute: BackendPorts['compute']): Pro
     for (const lb of lbs.value) {
       if (lb.deletionRequestedAt) continue;
       const targets = lbTargetsOf(lb, index);
-      if (!isDeepStrictEqual(targets, (lb.spec as { targets?: TargetSpec[] }).targets ?? [])) changed++;
+      if (!isDeepStrictEqual(targets, lb.targets)) changed++;
     }
     return changed;
   });

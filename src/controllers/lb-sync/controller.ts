@@ -7,8 +7,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import { PreconditionFailedError } from '../../control/errors.js';
 import type { ResourceService } from '../../control/service.js';
+import { iso } from '../../control/store.js';
 import type { ComputePort } from '../../core/ports/compute.js';
 import type { Resource } from '../../core/resources/resource.js';
+import type { Queryable } from '../../ha/db/database.js';
+import { loadText } from '../../ha/db/sql-loader.js';
 import { isStaleEpochError } from '../../ha/leader/errors.js';
 import type { LeaderKey } from '../../ha/leader/keys.js';
 import { API_PORT } from '../../kinds/clusters/index.js';
@@ -38,6 +41,30 @@ export interface TargetSpec {
   readonly instance: string;
   readonly port: number;
   readonly weight: number;
+}
+
+/** What lb-sync reads of a load balancer: whose it is, its generation and its targets. */
+export interface LoadBalancerView {
+  readonly id: string;
+  readonly tenant: string;
+  readonly generation: number;
+  readonly deletionRequestedAt: string | null;
+  readonly targets: readonly TargetSpec[];
+}
+
+const VIEWS_SQL = loadText(new URL('./sql/load-balancer-views.sql', import.meta.url));
+
+/** The load balancers with these ids (every one when absent), of every tenant, as views, by id. */
+export async function loadBalancerViews(q: Queryable, ids?: Iterable<string>): Promise<LoadBalancerView[]> {
+  const list = ids === undefined ? null : [...ids];
+  if (list !== null && list.length === 0) return [];
+  return (await q.query(VIEWS_SQL, [list])).rows.map((row) => ({
+    id: row.id as string,
+    tenant: row.tenant as string,
+    generation: Number(row.generation),
+    deletionRequestedAt: row.deletion_requested_at == null ? null : iso(row.deletion_requested_at),
+    targets: (row.targets as TargetSpec[] | null) ?? [],
+  }));
 }
 
 /** Options of {@link lbSyncController}. */
@@ -120,9 +147,8 @@ export function targetIndex(
  * The targets a load balancer should have: those of its spec that are no owner's instance,
  * then the serving instances of the owners that name it (none when no owner names it any more).
  */
-export function targetsOf(lb: Resource, index: TargetIndex): TargetSpec[] {
-  const current = (lb.spec as { targets?: TargetSpec[] }).targets ?? [];
-  const kept = current.filter((t) => !index.owned.has(t.instance));
+export function targetsOf(lb: Pick<LoadBalancerView, 'id' | 'targets'>, index: TargetIndex): TargetSpec[] {
+  const kept = lb.targets.filter((t) => !index.owned.has(t.instance));
   return [...kept, ...(index.byLoadBalancer.get(lb.id) ?? [])];
 }
 
@@ -133,7 +159,8 @@ export function wantedTargets(
   children: ReadonlyMap<string, readonly ChildView[]>,
   runningBackendIds: ReadonlySet<string>,
 ): TargetSpec[] {
-  return targetsOf(lb, targetIndex(owners, children, runningBackendIds));
+  const targets = (lb.spec as { targets?: TargetSpec[] }).targets ?? [];
+  return targetsOf({ id: lb.id, targets }, targetIndex(owners, children, runningBackendIds));
 }
 
 /**
@@ -166,14 +193,18 @@ export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
   let convergedMeanwhile: Set<string> | undefined;
 
   /** Writes the targets of these load balancers; returns the first trouble (a stale term throws). */
-  const sync = async (ctx: PassContext, lbs: readonly Resource[], index: TargetIndex): Promise<unknown> => {
+  const sync = async (
+    ctx: PassContext,
+    lbs: readonly LoadBalancerView[],
+    index: TargetIndex,
+  ): Promise<unknown> => {
     let failed: unknown;
     for (const lb of lbs) {
       if (ctx.signal.aborted) break;
       if (lb.deletionRequestedAt) continue;
       // An owner that let go of a load balancer leaves its instances there: they go too.
       const targets = targetsOf(lb, index);
-      if (isDeepStrictEqual(targets, (lb.spec as { targets?: TargetSpec[] }).targets ?? [])) continue;
+      if (isDeepStrictEqual(targets, lb.targets)) continue;
       try {
         // Only over the spec read: a change made meanwhile (targets set by hand) is never
         // overwritten from an older read; its event wakes a pass that reads it. Status writes
@@ -201,7 +232,7 @@ export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
    * Converges these load balancers from the owners naming them and their children's backend
    * state; returns the first trouble.
    */
-  const converge = async (ctx: PassContext, lbs: readonly Resource[]): Promise<unknown> => {
+  const converge = async (ctx: PassContext, lbs: readonly LoadBalancerView[]): Promise<unknown> => {
     if (lbs.length === 0) return undefined;
     const ids = new Set(lbs.map((lb) => lb.id));
     const owners = (await ownersNaming(ctx.db, LB_OWNER_KINDS, ids)).filter((o) =>
@@ -214,9 +245,7 @@ export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
     const instances = [...children.values()].flat().filter((c) => c.kind === 'instances');
     const index = targetIndex(owners, children, await runningOf(compute, instances, ctx.signal));
     // Targets some owner (of any load balancer) owns are the owners' to set.
-    const targeted = lbs.flatMap((lb) =>
-      ((lb.spec as { targets?: TargetSpec[] }).targets ?? []).map((t) => t.instance),
-    );
+    const targeted = lbs.flatMap((lb) => lb.targets.map((t) => t.instance));
     const owned = await ownedAmong(ctx.db, targeted, LB_OWNER_KINDS);
     for (const id of index.owned) owned.add(id);
     return sync(ctx, lbs, { owned, byLoadBalancer: index.byLoadBalancer });
@@ -240,7 +269,7 @@ export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
     }
     if (touched.size === 0) return undefined;
     for (const id of touched) convergedMeanwhile?.add(id);
-    const lbs = await resourcesByIds(ctx.db, 'load-balancers', touched);
+    const lbs = await loadBalancerViews(ctx.db, touched);
     return converge(ctx, lbs);
   };
 
@@ -273,7 +302,7 @@ export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
             ctx.db,
             owners.map((o) => o.id),
           ),
-          resourcesOfKind(ctx.db, 'load-balancers'),
+          loadBalancerViews(ctx.db),
         ]);
         const instances = [...children.values()].flat().filter((c) => c.kind === 'instances');
         return { children, lbs, running: await runningOf(compute, instances, ctx.signal) };
