@@ -27,6 +27,7 @@
 // The last line of stdout is one JSON object with every figure.
 
 import { execFileSync } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
@@ -397,7 +398,9 @@ async function autoscalingPhases(db: Database, compute: BackendPorts['compute'])
   });
   const backend = await phase('list backend instances', () => backendInstances(compute, signal));
   const running = new Set([...backend.value.values()].filter((i) => i.state === 'running').map((i) => i.id));
-  // As the pass does: one group at a time, its running children's samples at once.
+  // As the pass does: one group at a time, its running children's samples at once (each stream
+  // listening to the signal, as the pass lets them).
+  setMaxListeners(SIZE.instancesPerGroup + 10, signal);
   const samples = await phase('CPU sample of every running instance', async () => {
     const means = new Map<string, number | undefined>();
     for (const g of groups.value) {
