@@ -28,20 +28,66 @@ interface Manifest {
 const manifests = (file: string): Manifest[] =>
   parseAllDocuments(readFileSync(join(DEPLOY, 'kubernetes', file), 'utf8')).map((d) => d.toJS() as Manifest);
 
-/** Validates one manifest against its kind's schema; throws naming the field when it does not fit. */
+/** The model of each kind the manifests hold; its `validate` runs the kind's schema on `this`. */
+const MODELS: Readonly<Record<string, { prototype: { validate(): void } }>> = {
+  Deployment,
+  Service,
+  PodDisruptionBudget,
+  ServiceMonitor,
+};
+
+/**
+ * The fields of `value` that its schema does not have, as paths (`spec.template…`), found while
+ * `check` validates it. kubernetes-models ships its schemas compiled to validators, which accept
+ * unknown fields as the OpenAPI schemas do; a compiled validator reads exactly the properties its
+ * schema names, and every key of a map (labels, resources), so a key it never read is one the
+ * schema does not know. Objects are watched through proxies that record each key read. A
+ * free-form object (a schema with neither properties nor a map's value type) would read as all
+ * unknown: none of these manifests holds one.
+ */
+function unknownFields(value: unknown, check: (watched: unknown) => void): string[] {
+  const read = new Map<object, Set<PropertyKey>>();
+  const proxies = new WeakMap<object, object>();
+  const watch = (v: unknown): unknown => {
+    if (v === null || typeof v !== 'object') return v;
+    let proxy = proxies.get(v);
+    if (proxy === undefined) {
+      const keys = new Set<PropertyKey>();
+      read.set(v, keys);
+      proxy = new Proxy(v, {
+        get(target, key, receiver) {
+          keys.add(key);
+          return watch(Reflect.get(target, key, receiver));
+        },
+      });
+      proxies.set(v, proxy);
+    }
+    return proxy;
+  };
+  check(watch(value));
+  const unknown: string[] = [];
+  const walk = (v: unknown, path: string) => {
+    if (Array.isArray(v)) for (const [i, item] of v.entries()) walk(item, `${path}[${i}]`);
+    else if (v !== null && typeof v === 'object')
+      for (const [key, child] of Object.entries(v)) {
+        if (!read.get(v)?.has(key)) unknown.push(`${path}.${key}`);
+        walk(child, `${path}.${key}`);
+      }
+  };
+  walk(value, '');
+  return unknown.map((p) => p.slice(1));
+}
+
+/**
+ * Validates one manifest against its kind's schema, unknown fields refused; throws naming the
+ * field when it does not fit.
+ */
 function validate(m: Manifest): void {
-  const model =
-    m.kind === 'Deployment'
-      ? new Deployment(m as never)
-      : m.kind === 'Service'
-        ? new Service(m as never)
-        : m.kind === 'PodDisruptionBudget'
-          ? new PodDisruptionBudget(m as never)
-          : m.kind === 'ServiceMonitor'
-            ? new ServiceMonitor(m as never)
-            : undefined;
+  const model = MODELS[m.kind];
   if (model === undefined) throw new Error(`no schema for kind ${m.kind}`);
-  model.validate();
+  const unknown = unknownFields(m, (watched) => model.prototype.validate.call(watched));
+  if (unknown.length > 0)
+    throw new Error(`${m.kind}/${m.metadata.name}: unknown field ${unknown.join(', ')}`);
 }
 
 const SHUTDOWN_TIMEOUT_MS = SETTINGS.shutdownTimeoutMs.default;
@@ -70,6 +116,20 @@ describe('Kubernetes manifests', () => {
     const probe = structuredClone(all.find((m) => m.kind === 'Deployment')!);
     probe.spec.template.spec.containers[0].readinessProbe.httpGet.port = { name: 'http' };
     expect(() => validate(probe)).toThrow();
+    // Misspelt: a field the schema does not have, at any depth.
+    const misspelt = structuredClone(all.find((m) => m.kind === 'Deployment')!);
+    const readiness = misspelt.spec.template.spec.containers[0].readinessProbe;
+    readiness.httpGett = readiness.httpGet;
+    delete readiness.httpGet;
+    expect(() => validate(misspelt)).toThrow(
+      'unknown field spec.template.spec.containers[0].readinessProbe.httpGett',
+    );
+    const bogus = structuredClone(all.find((m) => m.kind === 'Deployment')!);
+    bogus.spec.template.spec.containers[0].bogusField = 1;
+    expect(() => validate(bogus)).toThrow('unknown field spec.template.spec.containers[0].bogusField');
+    const monitor = structuredClone(all.find((m) => m.kind === 'ServiceMonitor')!);
+    monitor.spec.endpoints[0].intervall = '30s';
+    expect(() => validate(monitor)).toThrow('unknown field spec.endpoints[0].intervall');
   });
 
   it('the api: readiness on /readyz, liveness on /healthz, a preStop matching the drain delay, a grace longer than the shutdown', () => {
