@@ -1,6 +1,7 @@
 // The client commands, run as child processes of the CLI built from the sources against one
-// control plane (an api and a worker replica on a fresh PostgreSQL database) started once for
-// the file. Independent commands run concurrently: each costs a process start.
+// control plane (an api and a worker replica on a fresh PostgreSQL database, a `stratus sim` as
+// their cloud) started once for the file. Independent commands run concurrently: each costs a
+// process start.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -338,6 +339,62 @@ describe.concurrent('the client commands', () => {
     expect(gone.stdout.trim().split('\n').at(-1)).toBe('networks/cli-net deleted');
     expect(JSON.parse(zone.stdout)).toMatchObject({ verb: 'delete', state: 'succeeded', resource: null });
     loginHome.dispose();
+  });
+
+  it('redrives a dead letter once its cause is gone: exit 0, the job leaves the dead letters, the zone ends Ready', {
+    timeout: 60_000,
+  }, async () => {
+    // The backend refuses the zone once. A refusal of the input fails the pass for good, so the
+    // worker dead-letters the job after its first attempt; the rule is then spent, as a cause
+    // an operator fixed is, and the redriven job runs against a backend that takes the zone.
+    await cp.sim.addFaults({
+      backend: 'dns',
+      operation: 'createZone',
+      resource: 'zone/name:dead-letter.test',
+      effect: { kind: 'error', code: 'BACKEND_INVALID_INPUT' },
+      times: 1,
+    });
+    const failed = await stratus('dns-zones create dead-letter --set domain=dead-letter.test --wait');
+    expect(failed.code, failed.stdout).toBe(1);
+    expect(failed.stderr).toContain('InvalidInput');
+    const zoneId = (JSON.parse((await stratus('dns-zones get dead-letter -o json')).stdout) as { id: string })
+      .id;
+    const deadLetters = async () => {
+      const run = await stratus('system dead-letters --kind reconcile -o json');
+      expect(run.code, run.stderr).toBe(0);
+      const items = (
+        JSON.parse(run.stdout) as { items: Array<{ jobKey: string; resource: { id: string } | null }> }
+      ).items;
+      return items.filter((d) => d.resource?.id === zoneId).map((d) => d.jobKey);
+    };
+    // The operation fails before the worker records the dead letter: wait for the ledger's word
+    // (asked of the API, which costs no process start), then read it as an operator does.
+    await until(
+      async () => {
+        const res = await fetch(`${cp.url}/v1/system/dead-letters?kind=reconcile`, {
+          headers: { authorization: `Bearer ${admin}` },
+        });
+        const body = (await res.json()) as { items: Array<{ resource: { id: string } | null }> };
+        return body.items.some((d) => d.resource?.id === zoneId);
+      },
+      20_000,
+      'the dead letter',
+      100,
+    );
+    const letters = await deadLetters();
+    expect(letters).toHaveLength(1);
+    const jobKey = letters[0]!;
+
+    const redrive = await stratus(`system dead-letters redrive ${jobKey} --wait`);
+    expect(redrive, redrive.stderr).toMatchObject({ code: 0, stderr: '' });
+    // Not on a terminal: the reopened operation's plain lines, then what was redriven.
+    const lines = redrive.stdout.trim().split('\n');
+    expect(lines).toContain('create dns-zones/dead-letter: succeeded');
+    expect(lines.at(-1)!.startsWith(`${jobKey} redriven: operation op_`), redrive.stdout).toBe(true);
+    expect(lines.at(-1)).toMatch(/ succeeded$/);
+    const [after, zone] = await Promise.all([deadLetters(), stratus('dns-zones get dead-letter -o json')]);
+    expect(after).toEqual([]);
+    expect(JSON.parse(zone.stdout)).toMatchObject({ status: { phase: 'Ready' } });
   });
 });
 

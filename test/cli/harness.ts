@@ -1,6 +1,7 @@
 // What the CLI tests share: the CLI built from the sources once per file (esbuild, one chunk per
 // dynamic import, as fast to start as the compiled dist/), a `stratus` on PATH that runs it, a
-// control plane of an api and a worker replica on a fresh PostgreSQL database, and keys.
+// control plane of an api and a worker replica on a fresh PostgreSQL database and a `stratus sim`
+// whose fault rules a test sets, and keys.
 
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -11,6 +12,7 @@ import { build } from 'esbuild';
 import { createAuthService } from '../../src/control/auth/index.js';
 import { createPgDatabase } from '../../src/ha/db/pg.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { type SimCloud, startSim } from '../helpers/sim-process.js';
 import {
   isReady,
   killAllStratus,
@@ -84,14 +86,16 @@ export interface ControlPlane {
   readonly api: StratusProcess;
   readonly worker: StratusProcess;
   readonly db: TestDatabase;
+  /** The cloud both replicas use. */
+  readonly sim: SimCloud;
   /** Makes a key of `role` in tenant `local`. */
   key(role: 'admin' | 'member' | 'viewer'): Promise<string>;
   stop(): Promise<void>;
 }
 
 export async function startControlPlane(): Promise<ControlPlane> {
-  const db = await createTestDatabase();
-  const env = { DATABASE_URL: db.url };
+  const [db, sim] = await Promise.all([createTestDatabase(), startSim()]);
+  const env = { DATABASE_URL: db.url, CLOUD_URL: sim.url };
   // The api replica migrates; the worker, started at the same time, waits for the same lock.
   const api = spawnStratus(['start', '--role', 'api', '--port', '0', '--node-id', 'cli-api'], env);
   const worker = spawnStratus(['start', '--role', 'worker', '--node-id', 'cli-worker'], env);
@@ -103,6 +107,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
     api,
     worker,
     db,
+    sim,
     key: async (role) => (await auth.createKey('local', { name: `cli test ${role}`, role })).token,
     async stop() {
       await auth.close();

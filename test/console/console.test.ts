@@ -1,8 +1,9 @@
 // The web console in a real browser (Debian's Chromium, driven by playwright-core) against one
-// running control plane (`stratus start`, role all, on a fresh PostgreSQL database): log in with
-// an operator's admin key, create a network and an instance from the forms the kinds' schemas give, watch the
-// instance become running from the live watch stream (the resource pages never poll), read its
-// conditions, delete it, then visit every system page and a drill report with its timeline.
+// running control plane (`stratus start`, role all, on a fresh PostgreSQL database, a `stratus
+// sim` as its cloud): log in with an operator's admin key, create a network and an instance from
+// the forms the kinds' schemas give, watch the instance become running from the live watch stream
+// (the resource pages never poll), read its conditions, delete it, then visit every system page,
+// redrive a dead letter, and open a drill report with its timeline.
 // Every request the page makes must stay on 127.0.0.1, and no CSP violation may be reported.
 // Screenshots go to test-artifacts/console/.
 
@@ -19,6 +20,8 @@ import { writeReport } from '../../src/drill/report/index.js';
 import { writeRunDir } from '../../src/drill/run-dir.js';
 import { createPgDatabase } from '../../src/ha/db/pg.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { until } from '../helpers/poll.js';
+import { type SimCloud, startSim } from '../helpers/sim-process.js';
 import { isReady, killAllStratus, ROOT, spawnStratus } from '../helpers/stratus-process.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -40,6 +43,9 @@ describe.skipIf(!haveChromium)('the web console', () => {
   let context: BrowserContext;
   let page: Page;
   let database: TestDatabase;
+  let sim: SimCloud;
+  /** The zone whose reconcile job the backend's refusal dead-letters. */
+  let deadZoneId: string;
   const requests: string[] = [];
   const problems: string[] = [];
 
@@ -60,9 +66,10 @@ describe.skipIf(!haveChromium)('the web console', () => {
     writeFileSync(join(outside, 'report.json'), '{"secret":true}\n');
     symlinkSync(outside, join(reports, 'escape'));
 
-    database = await createTestDatabase();
+    [database, sim] = await Promise.all([createTestDatabase(), startSim()]);
     const server = spawnStratus(['start', '--port', '0', '--drill-reports-dir', reports], {
       DATABASE_URL: database.url,
+      CLOUD_URL: sim.url,
     });
     const [ready] = await Promise.all([
       server.waitForLog(isReady, 60_000),
@@ -93,6 +100,23 @@ describe.skipIf(!haveChromium)('the web console', () => {
       await auth.close();
       await db.close();
     }
+    // A dead letter for the dead-letters page to redrive: the backend refuses this zone once, a
+    // refusal of the input fails the pass for good, so its job is dead-lettered after one attempt;
+    // the rule is spent by then, and the redriven job succeeds.
+    await sim.addFaults({
+      backend: 'dns',
+      operation: 'createZone',
+      resource: 'zone/name:dead-letter.test',
+      effect: { kind: 'error', code: 'BACKEND_INVALID_INPUT' },
+      times: 1,
+    });
+    const created = await fetch(`${base}/v1/dns-zones`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'dead-letter', spec: { domain: 'dead-letter.test' } }),
+    });
+    expect(created.status).toBe(202);
+    deadZoneId = ((await created.json()) as { resource: { id: string } }).resource.id;
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(20_000);
     page.on('request', (r) => requests.push(r.url()));
@@ -113,6 +137,9 @@ describe.skipIf(!haveChromium)('the web console', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
+  /** A GET of the API with the operator's key, its JSON answer read as `T`. */
+  const getJson = async <T>(path: string): Promise<T> =>
+    (await (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}` } })).json()) as T;
   const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
   const row = (table: string, text: string) =>
     page.getByRole('table', { name: table }).locator('tr', { hasText: text });
@@ -147,7 +174,7 @@ describe.skipIf(!haveChromium)('the web console', () => {
     );
   });
 
-  it('logs in, creates a network and an instance, watches it run, deletes it, and shows every system page', {
+  it('logs in, creates a network and an instance, watches it run, deletes it, shows every system page and redrives a dead letter', {
     timeout: 60_000,
   }, async () => {
     try {
@@ -246,13 +273,34 @@ describe.skipIf(!haveChromium)('the web console', () => {
       await row(table, text).first().waitFor();
       await shot(`system-${link}`);
     }
+    // The zone's dead letter, redriven by its button: it leaves the list, and the zone is made.
+    let jobKey: string | undefined;
+    await until(
+      async () => {
+        const letters = await getJson<{ items: Array<{ jobKey: string; resource: { id: string } | null }> }>(
+          '/v1/system/dead-letters?kind=reconcile',
+        );
+        jobKey = letters.items.find((d) => d.resource?.id === deadZoneId)?.jobKey;
+        return jobKey !== undefined;
+      },
+      20_000,
+      "the zone's dead letter",
+    );
     await page.getByRole('link', { name: 'dead-letters' }).click();
     await page.getByRole('heading', { name: 'Dead letters' }).waitFor();
-    await page
-      .getByText(/no dead letters|Redrive/)
-      .first()
-      .waitFor();
+    const letter = row('dead letters', jobKey!);
+    await letter.waitFor();
     await shot('system-dead-letters');
+    await letter.getByRole('button', { name: 'Redrive' }).click();
+    await page.getByRole('status').getByText(`redriven ${jobKey}`).waitFor();
+    await letter.waitFor({ state: 'detached' });
+    await until(
+      async () =>
+        (await getJson<{ status?: { phase: string } }>(`/v1/dns-zones/${deadZoneId}`)).status?.phase ===
+        'Ready',
+      20_000,
+      'the redriven zone to be Ready',
+    );
 
     await page.getByRole('link', { name: 'drill reports' }).click();
     await row('drill reports', 'run-1').getByRole('link', { name: 'run-1' }).click();
