@@ -190,10 +190,98 @@ describe.each(drivers)('outbox on %s', (driver: DriverName) => {
     expect(await createOutboxRelay({ db: t.db, queue }).dispatchOnce()).toBe(0);
     expect(await jobKeysInQueue(t.db, name)).toEqual([]);
     const sweeper = createOutboxSweeper({ db: t.db, queue, graceMs: 30_000 });
-    expect(await sweeper.sweepOnce()).toEqual({ markedDone: 0, redispatched: 0 });
+    expect(await sweeper.sweepOnce()).toEqual({ markedDone: 0, redispatched: 0, orphans: 0 });
     await age(t.db, 31_000);
-    expect(await sweeper.sweepOnce()).toEqual({ markedDone: 0, redispatched: 1 });
+    expect(await sweeper.sweepOnce()).toEqual({ markedDone: 0, redispatched: 1, orphans: 0 });
     expect(await jobKeysInQueue(t.db, name)).toEqual(['claimed-then-died']);
+    await t.db.query('DELETE FROM stratus_outbox');
+  });
+
+  it('sends at once the rows of a relay that left no session behind, and only those', async () => {
+    const { name, queue } = openQueue();
+    const keys = ['orphan', 'relay-alive', 'started', 'fresh'];
+    await t.db.transaction((tx) =>
+      enqueueBatch(
+        tx,
+        keys.map((key) => ({ key, kind: 'k' })),
+      ),
+    );
+    // Each row claimed by a relay that died before its add (the claim names its session).
+    const never = new Promise<string[]>(() => {});
+    void createOutboxRelay({ db: t.db, queue: { ...queue, addBatch: () => never } }).dispatchOnce();
+    await until(
+      async () =>
+        (await t.db.query('SELECT 1 FROM stratus_outbox WHERE dispatched_at IS NOT NULL')).rowCount === 4,
+      5_000,
+      'the claim',
+    );
+    const own = (await t.db.query<{ name: string }>("SELECT current_setting('application_name') AS name"))
+      .rows[0]!.name;
+    const by = await t.db.query<{ job_key: string; dispatched_by: string }>(
+      'SELECT job_key, dispatched_by FROM stratus_outbox ORDER BY id',
+    );
+    expect(by.rows.map((r) => r.dispatched_by)).toEqual([own, own, own, own]);
+    const claimedBy = (key: string, relay: string) =>
+      t.db.query('UPDATE stratus_outbox SET dispatched_by = $2 WHERE job_key = $1', [key, relay]);
+    await claimedBy('orphan', 'stratus:gone-node');
+    await claimedBy('started', 'stratus:gone-node');
+    await claimedBy('fresh', 'stratus:gone-node');
+    // 'relay-alive' stays this process's own: its relay is alive. 'started' began (a ledger row).
+    const r = await ledger().tryAcquire('started', 'w', 60_000);
+    expect(r.acquired).toBe(true);
+    await age(t.db, 1_500);
+    await t.db.query("UPDATE stratus_outbox SET dispatched_at = now() WHERE job_key = 'fresh'");
+    const sweeper = createOutboxSweeper({ db: t.db, queue, graceMs: 30_000 });
+    expect(await sweeper.sweepOnce()).toEqual({ markedDone: 0, redispatched: 1, orphans: 1 });
+    expect(await jobKeysInQueue(t.db, name)).toEqual(['orphan']);
+    // Sent, its dispatch is known to have reached the queue: it names no relay any more.
+    const after = await t.db.query<{ dispatched_by: string | null }>(
+      "SELECT dispatched_by FROM stratus_outbox WHERE job_key = 'orphan'",
+    );
+    expect(after.rows[0]!.dispatched_by).toBeNull();
+    expect((await sweeper.sweepOnce()).orphans).toBe(0);
+    // Past its second, 'fresh' goes too.
+    await age(t.db, 1_500);
+    expect((await sweeper.sweepOnce()).orphans).toBe(1);
+    expect(await jobKeysInQueue(t.db, name)).toEqual(['orphan', 'fresh']);
+    await t.db.query('DELETE FROM stratus_outbox');
+    await t.db.query('DELETE FROM stratus_ledger');
+  });
+
+  it.runIf(driver === 'pg')('leaves alone the rows of a relay whose session is still there', async () => {
+    const { name, queue } = openQueue();
+    await t.db.transaction((tx) => enqueue(tx, { key: 'alive-elsewhere', kind: 'k' }));
+    const never = new Promise<string[]>(() => {});
+    void createOutboxRelay({ db: t.db, queue: { ...queue, addBatch: () => never } }).dispatchOnce();
+    await until(
+      async () =>
+        (await t.db.query('SELECT 1 FROM stratus_outbox WHERE dispatched_at IS NOT NULL')).rowCount === 1,
+      5_000,
+      'the claim',
+    );
+    await t.db.query("UPDATE stratus_outbox SET dispatched_by = 'stratus:other-node'");
+    await age(t.db, 1_500);
+    const sweeper = createOutboxSweeper({ db: t.db, queue, graceMs: 30_000 });
+    // Another process's relay, alive (a session of its name in this database): not an orphan.
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let named: () => void = () => {};
+    const isNamed = new Promise<void>((resolve) => (named = resolve));
+    const session = t.db.transaction(async (tx) => {
+      await tx.query("SET LOCAL application_name = 'stratus:other-node'");
+      named();
+      await held;
+    });
+    await isNamed;
+    try {
+      expect((await sweeper.sweepOnce()).orphans).toBe(0);
+    } finally {
+      release();
+      await session;
+    }
+    // Its session gone, the row is one.
+    expect((await sweeper.sweepOnce()).orphans).toBe(1);
+    expect(await jobKeysInQueue(t.db, name)).toEqual(['alive-elsewhere']);
     await t.db.query('DELETE FROM stratus_outbox');
   });
 
@@ -227,10 +315,10 @@ describe.each(drivers)('outbox on %s', (driver: DriverName) => {
     );
 
     const sweeper = createOutboxSweeper({ db: t.db, queue, graceMs: 30_000 });
-    expect(await sweeper.sweepOnce()).toEqual({ markedDone: 1, redispatched: 0 });
+    expect(await sweeper.sweepOnce()).toEqual({ markedDone: 1, redispatched: 0, orphans: 0 });
     await age(t.db, 31_000);
     const before = (await jobKeysInQueue(t.db, name)).length;
-    expect(await sweeper.sweepOnce()).toEqual({ markedDone: 0, redispatched: 2 });
+    expect(await sweeper.sweepOnce()).toEqual({ markedDone: 0, redispatched: 2, orphans: 0 });
     expect((await jobKeysInQueue(t.db, name)).slice(before).sort()).toEqual(['crashed', 'never-started']);
     // A re-dispatched row waits twice the grace before its next re-dispatch.
     await age(t.db, 31_000);

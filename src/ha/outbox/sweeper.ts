@@ -9,10 +9,13 @@ import { CLAIM_MS, dispatchClaimed } from './dispatch.js';
 const sql = {
   markDone: loadText(new URL('./sql/mark-done.sql', import.meta.url)),
   claimStranded: loadText(new URL('./sql/claim-stranded.sql', import.meta.url)),
+  claimOrphaned: loadText(new URL('./sql/claim-orphaned.sql', import.meta.url)),
 };
 
 /** A job neither done nor leased this long after its dispatch is sent again. */
 export const DEFAULT_SWEEPER_GRACE_MS = 30_000;
+/** A job its relay marked dispatched and never added, the relay gone, is sent this soon. */
+export const DEFAULT_ORPHAN_GRACE_MS = 1_000;
 
 export interface OutboxSweeperOptions {
   db: Database;
@@ -25,6 +28,12 @@ export interface OutboxSweeperOptions {
   graceMs?: number;
   /** Pause between sweeps. Default graceMs / 3. */
   intervalMs?: number;
+  /**
+   * How long after its dispatch a job whose relay left no session behind (killed between its
+   * claim and its queue add) and which never started is sent again; these are looked for every
+   * `orphanGraceMs` too, between full sweeps. Default 1 000 ms.
+   */
+  orphanGraceMs?: number;
   /** Rows re-dispatched per transaction. Default 500. */
   batchSize?: number;
   logger?: JobLogger;
@@ -35,6 +44,8 @@ export interface SweepReport {
   markedDone: number;
   /** Jobs put on the queue again. */
   redispatched: number;
+  /** Of them, jobs whose relay had gone before it put them on the queue. */
+  orphans: number;
 }
 
 export interface OutboxSweeper extends Runnable {
@@ -52,9 +63,28 @@ export function createOutboxSweeper(options: OutboxSweeperOptions): OutboxSweepe
   const graceMs = options.graceMs ?? DEFAULT_SWEEPER_GRACE_MS;
   const intervalMs = options.intervalMs ?? Math.max(100, Math.round(graceMs / 3));
   const batchSize = options.batchSize ?? 500;
+  const orphanGraceMs = options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS;
   const logger = options.logger ?? silentLogger;
 
+  /** Sends the rows of relays gone between their claim and their add; returns how many. */
+  async function sweepOrphans(): Promise<number> {
+    let orphans = 0;
+    for (;;) {
+      const moved = await dispatchClaimed(options.db, options.queue, sql.claimOrphaned, [
+        orphanGraceMs,
+        batchSize,
+        CLAIM_MS,
+      ]);
+      orphans += moved;
+      if (moved < batchSize) break;
+    }
+    if (orphans > 0)
+      logger.warn({ orphans }, 'outbox sweeper: re-dispatched jobs of a relay gone before its add');
+    return orphans;
+  }
+
   async function sweepOnce(): Promise<SweepReport> {
+    const orphans = await sweepOrphans();
     let markedDone = 0;
     for (;;) {
       const res = await options.db.query(sql.markDone, [5_000]);
@@ -72,7 +102,7 @@ export function createOutboxSweeper(options: OutboxSweeperOptions): OutboxSweepe
       if (moved < batchSize) break;
     }
     if (redispatched > 0) logger.warn({ redispatched }, 'outbox sweeper: re-dispatched stranded jobs');
-    return { markedDone, redispatched };
+    return { markedDone, redispatched: redispatched + orphans, orphans };
   }
 
   return {
@@ -80,13 +110,20 @@ export function createOutboxSweeper(options: OutboxSweeperOptions): OutboxSweepe
     needsLeadership: true,
     sweepOnce,
     async start(signal) {
+      // A full sweep every intervalMs; between them, a look for orphans every orphanGraceMs.
+      const tickMs = Math.min(intervalMs, orphanGraceMs);
+      let fullDueAt = 0;
       while (!signal.aborted) {
+        const now = performance.now();
         try {
-          await sweepOnce();
+          if (now >= fullDueAt) {
+            fullDueAt = now + intervalMs;
+            await sweepOnce();
+          } else await sweepOrphans();
         } catch (err) {
           logger.warn({ err: coerceError(err) }, 'outbox sweeper: sweep failed');
         }
-        await delay(intervalMs, signal);
+        await delay(tickMs, signal);
       }
     },
   };

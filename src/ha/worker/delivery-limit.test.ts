@@ -43,9 +43,9 @@ describe.each(transports)('the delivery limit on the %s queue', (transport) => {
     // The outbox row is done: the sweeper never sends the job again (it used to, and the job
     // then completed: a false dead letter).
     const sweeper = createOutboxSweeper({ db: bench.db, queue: q.producer, graceMs: 100 });
-    expect(await sweeper.sweepOnce()).toEqual({ markedDone: 1, redispatched: 0 });
+    expect(await sweeper.sweepOnce()).toEqual({ markedDone: 1, redispatched: 0, orphans: 0 });
     await bench.db.query(`UPDATE stratus_outbox SET dispatched_at = dispatched_at - interval '1 hour'`);
-    expect(await sweeper.sweepOnce()).toEqual({ markedDone: 0, redispatched: 0 });
+    expect(await sweeper.sweepOnce()).toEqual({ markedDone: 0, redispatched: 0, orphans: 0 });
     expect(await q.size()).toBe(0);
   });
 

@@ -2,7 +2,7 @@
 -- for the relay again, which is woken at COMMIT (never for a transaction that rolls back).
 WITH row AS (
   UPDATE stratus_outbox
-  SET body = $2, dispatched_at = NULL, claimed_until = NULL, done_at = NULL
+  SET body = $2, dispatched_at = NULL, claimed_until = NULL, done_at = NULL, dispatched_by = NULL
   WHERE id = $1
   RETURNING id
 )
