@@ -96,6 +96,35 @@ describe('controllerGuard', () => {
     expect(metrics).toContain('controller="scripted-a",outcome="ok"} 4');
   });
 
+  it('after the full pass a wake with no resources led to, waits for the next wake (no pass after pass)', async () => {
+    const elector = new MemoryElector('node-f', new MemoryLeadership(), db);
+    const wake = manualWake();
+    const passes: string[] = [];
+    const def = defineController({
+      name: 'quiet',
+      leaderKey: keys.register('quiet', 6),
+      resyncMs: 3_600_000,
+      wakeOnKinds: ['instances'],
+      async pass(ctx) {
+        passes.push(ctx.changes ? `scoped ${[...ctx.changes.byKind.get('instances')!].join(',')}` : 'full');
+        return {};
+      },
+    });
+    const stop = new AbortController();
+    const running = controllerGuard(def, { db, elector, wake, logger: silentLogger }).start(stop.signal);
+    await until(() => passes.length === 1, 5_000, 'the first pass');
+    wake.fire(['instances']);
+    await until(() => passes.length >= 2, 5_000, 'the woken pass');
+    // Long enough for a loop to show: a round trip to the database.
+    await db.query('SELECT 1');
+    wake.fire(['instances'], [{ kind: 'instances', id: 'i-7' }]);
+    await until(() => passes.includes('scoped i-7'), 5_000, 'the change');
+    expect(passes).toEqual(['full', 'full', 'scoped i-7']);
+    stop.abort();
+    await running;
+    await elector.close();
+  });
+
   it('counts a failing pass, retries it, and keeps the last error', async () => {
     const elector = new MemoryElector('node-b', new MemoryLeadership(), db);
     const { def, seen } = scripted('scripted-b', 2, [new Error('backend down'), {}]);

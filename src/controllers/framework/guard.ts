@@ -171,7 +171,7 @@ async function runTerm(
       // Changes heard before a full pass stay waiting for it to yield to them (or for the pass
       // after it), so they are not held up behind its pages; the first pass of a term, one after
       // a failure and one after an overflow cover them instead.
-      if (scoped || !scopable || pending.overflowed) {
+      if (scoped || !scopable || pending.overflowed || pending.count === 0) {
         wokenAt = undefined;
         pending = new PendingChanges();
       }
