@@ -15,7 +15,7 @@ import { builtinRegistry } from '../../src/kinds/index.js';
 import { migrations } from '../../src/migrations/index.js';
 import { controlPlaneKeys } from '../../src/runtime/leader-keys.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { FAST_FAILOVER_ENV, leaderOf } from '../helpers/failover.js';
+import { FAST_FAILOVER_ENV, leaderOf, unfinishedJobs } from '../helpers/failover.js';
 import { until } from '../helpers/poll.js';
 import { type StratusProcess, spawnStratus } from '../helpers/stratus-process.js';
 
@@ -191,6 +191,11 @@ describe('autoscaling across a leader SIGKILL (real processes)', () => {
       // Cold: in to 1 after the cooldown.
       cpu = 0.05;
       await until(() => running(1), 20_000, 'one running instance');
+    } catch (err) {
+      console.error(
+        `autoscaling failover: unfinished jobs at the failure:\n${(await unfinishedJobs(db)).join('\n')}`,
+      );
+      throw err;
     } finally {
       sampling = false;
       await sampler;

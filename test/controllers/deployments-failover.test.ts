@@ -20,7 +20,7 @@ import { builtinRegistry } from '../../src/kinds/index.js';
 import { migrations } from '../../src/migrations/index.js';
 import { controlPlaneKeys } from '../../src/runtime/leader-keys.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { FAST_FAILOVER_ENV, leaderOf } from '../helpers/failover.js';
+import { FAST_FAILOVER_ENV, leaderOf, unfinishedJobs } from '../helpers/failover.js';
 import { until } from '../helpers/poll.js';
 import { type StratusProcess, spawnStratus } from '../helpers/stratus-process.js';
 
@@ -152,6 +152,11 @@ describe('a deployment rollout across a leader SIGKILL (real processes)', () => 
         'a new deployments leader',
       );
       await until(() => settledOn('nginx:1.28'), 40_000, 'the new image on three replicas');
+    } catch (err) {
+      console.error(
+        `deployment failover: unfinished jobs at the failure:\n${(await unfinishedJobs(db)).join('\n')}`,
+      );
+      throw err;
     } finally {
       sampling = false;
       await sampler;

@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -47,10 +49,12 @@ export function spawnCommand(
       LOG_LEVEL: 'info',
       DRAIN_DELAY_MS: '0',
       ...env,
+      ...(process.env.STRATUS_CHILD_LOG_LEVEL ? { LOG_LEVEL: process.env.STRATUS_CHILD_LOG_LEVEL } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
+  keepOutput(child, args);
   const logs: Array<Record<string, unknown>> = [];
   const stderr: string[] = [];
   const waiters: Array<{
@@ -120,6 +124,44 @@ export function spawnCommand(
       });
     },
   };
+}
+
+let kept = 0;
+
+/**
+ * With `STRATUS_CHILD_LOG_DIR` set, a child's stdout and stderr are also written to a file of
+ * that directory (named by the test process, a counter and the child's arguments), each line
+ * prefixed with the test process's clock: artifacts to read when a test with real processes
+ * failed. `STRATUS_CHILD_LOG_LEVEL` (e.g. `debug`: every job started and completed) overrides
+ * the children's log level.
+ */
+function keepOutput(child: ChildProcess, args: readonly string[]): void {
+  const dir = process.env.STRATUS_CHILD_LOG_DIR;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  const label = args
+    .filter((a) => !a.includes('/'))
+    .join('_')
+    .replace(/[^A-Za-z0-9_.-]+/g, '-')
+    .slice(0, 60);
+  const file = createWriteStream(join(dir, `${process.pid}-${++kept}-${label}.log`));
+  const rest = { out: '', err: '' };
+  for (const [name, stream] of [
+    ['out', child.stdout],
+    ['err', child.stderr],
+  ] as const) {
+    stream?.on('data', (chunk: Buffer | string) => {
+      const lines = (rest[name] + chunk.toString()).split('\n');
+      rest[name] = lines.pop() ?? '';
+      for (const line of lines) file.write(`${new Date().toISOString()} ${name} ${line}\n`);
+    });
+  }
+  // 'close', not 'exit': output may still come after the process exited.
+  child.once('close', (code, signal) => {
+    if (rest.out) file.write(`${new Date().toISOString()} out ${rest.out}\n`);
+    if (rest.err) file.write(`${new Date().toISOString()} err ${rest.err}\n`);
+    file.end(`${new Date().toISOString()} exit ${code ?? signal}\n`);
+  });
 }
 
 /** Kills every stratus child still running (afterEach/afterAll). */
