@@ -92,6 +92,23 @@ describe('scoped passes (one process, real PostgreSQL)', () => {
     return Promise.all(ids.map(async ([kind, id]) => (await get(kind, id)).resourceVersion));
   };
 
+  /** A load balancer of the test's network; its id. */
+  const newLoadBalancer = async (name: string, targets: unknown[] = []) =>
+    (
+      (
+        await req('POST', '/v1/load-balancers', {
+          name,
+          spec: {
+            network,
+            listeners: [{ port: 80, protocol: 'http' }],
+            algorithm: 'round-robin',
+            healthCheck: { intervalSeconds: 5, healthyThreshold: 1, unhealthyThreshold: 1 },
+            targets,
+          },
+        })
+      ).body.resource as Resource
+    ).id;
+
   let autoscaling: ControllerDefinition;
   let lbSync: ControllerDefinition;
   let network = '';
@@ -118,21 +135,8 @@ describe('scoped passes (one process, real PostgreSQL)', () => {
         })
       ).body.resource as Resource
     ).id;
-    const lbBody = (name: string, targets: unknown[]) => ({
-      name,
-      spec: {
-        network,
-        listeners: [{ port: 80, protocol: 'http' }],
-        algorithm: 'round-robin',
-        healthCheck: { intervalSeconds: 5, healthyThreshold: 1, unhealthyThreshold: 1 },
-        targets,
-      },
-    });
-    lb1 = (
-      (await req('POST', '/v1/load-balancers', lbBody('front', [{ instance: hand, port: 80, weight: 1 }])))
-        .body.resource as Resource
-    ).id;
-    lb2 = ((await req('POST', '/v1/load-balancers', lbBody('back', []))).body.resource as Resource).id;
+    lb1 = await newLoadBalancer('front', [{ instance: hand, port: 80, weight: 1 }]);
+    lb2 = await newLoadBalancer('back');
   }, 60_000);
   afterAll(async () => {
     await elector?.close();
@@ -267,20 +271,7 @@ describe('scoped passes (one process, real PostgreSQL)', () => {
   it('never writes a load balancer over a change made while its pass read (targets set by hand meanwhile)', {
     timeout: 60_000,
   }, async () => {
-    const lb3 = (
-      (
-        await req('POST', '/v1/load-balancers', {
-          name: 'third',
-          spec: {
-            network,
-            listeners: [{ port: 80, protocol: 'http' }],
-            algorithm: 'round-robin',
-            healthCheck: { intervalSeconds: 5, healthyThreshold: 1, unhealthyThreshold: 1 },
-            targets: [],
-          },
-        })
-      ).body.resource as Resource
-    ).id;
+    const lb3 = await newLoadBalancer('third');
     const d = ((await req('POST', '/v1/autoscaling-groups', group('d', lb3))).body.resource as Resource).id;
     await pass(autoscaling);
     await until(() => allRunning(d, 2), 30_000, 'd running');
@@ -332,20 +323,7 @@ describe('scoped passes (one process, real PostgreSQL)', () => {
   it('a full pass leaves alone a load balancer that a scoped pass beside its reads converged from newer ones', {
     timeout: 60_000,
   }, async () => {
-    const lb4 = (
-      (
-        await req('POST', '/v1/load-balancers', {
-          name: 'fourth',
-          spec: {
-            network,
-            listeners: [{ port: 80, protocol: 'http' }],
-            algorithm: 'round-robin',
-            healthCheck: { intervalSeconds: 5, healthyThreshold: 1, unhealthyThreshold: 1 },
-            targets: [],
-          },
-        })
-      ).body.resource as Resource
-    ).id;
+    const lb4 = await newLoadBalancer('fourth');
     const e = ((await req('POST', '/v1/autoscaling-groups', group('e', lb4))).body.resource as Resource).id;
     await pass(autoscaling);
     await until(() => allRunning(e, 2), 30_000, 'e running');

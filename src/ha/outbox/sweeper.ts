@@ -66,18 +66,23 @@ export function createOutboxSweeper(options: OutboxSweeperOptions): OutboxSweepe
   const orphanGraceMs = options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS;
   const logger = options.logger ?? silentLogger;
 
-  /** Sends the rows of relays gone between their claim and their add; returns how many. */
-  async function sweepOrphans(): Promise<number> {
-    let orphans = 0;
+  /** Claims with `claimSql` (rows older than `minAgeMs`) and sends, batch after batch; how many. */
+  async function send(claimSql: string, minAgeMs: number): Promise<number> {
+    let sent = 0;
     for (;;) {
-      const moved = await dispatchClaimed(options.db, options.queue, sql.claimOrphaned, [
-        orphanGraceMs,
+      const moved = await dispatchClaimed(options.db, options.queue, claimSql, [
+        minAgeMs,
         batchSize,
         CLAIM_MS,
       ]);
-      orphans += moved;
-      if (moved < batchSize) break;
+      sent += moved;
+      if (moved < batchSize) return sent;
     }
+  }
+
+  /** Sends the rows of relays gone between their claim and their add; returns how many. */
+  async function sweepOrphans(): Promise<number> {
+    const orphans = await send(sql.claimOrphaned, orphanGraceMs);
     if (orphans > 0)
       logger.warn({ orphans }, 'outbox sweeper: re-dispatched jobs of a relay gone before its add');
     return orphans;
@@ -91,16 +96,7 @@ export function createOutboxSweeper(options: OutboxSweeperOptions): OutboxSweepe
       markedDone += res.rowCount;
       if (res.rowCount < 5_000) break;
     }
-    let redispatched = 0;
-    for (;;) {
-      const moved = await dispatchClaimed(options.db, options.queue, sql.claimStranded, [
-        graceMs,
-        batchSize,
-        CLAIM_MS,
-      ]);
-      redispatched += moved;
-      if (moved < batchSize) break;
-    }
+    const redispatched = await send(sql.claimStranded, graceMs);
     if (redispatched > 0) logger.warn({ redispatched }, 'outbox sweeper: re-dispatched stranded jobs');
     return { markedDone, redispatched: redispatched + orphans, orphans };
   }
