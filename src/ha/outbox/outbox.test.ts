@@ -230,7 +230,10 @@ describe.each(drivers)('outbox on %s', (driver: DriverName) => {
     const r = await ledger().tryAcquire('started', 'w', 60_000);
     expect(r.acquired).toBe(true);
     await age(t.db, 1_500);
-    await t.db.query("UPDATE stratus_outbox SET dispatched_at = now() WHERE job_key = 'fresh'");
+    // 'fresh' was claimed just now (a while ahead, so that no stall of this test ages it).
+    await t.db.query(
+      "UPDATE stratus_outbox SET dispatched_at = now() + interval '1 hour' WHERE job_key = 'fresh'",
+    );
     const sweeper = createOutboxSweeper({ db: t.db, queue, graceMs: 30_000 });
     expect(await sweeper.sweepOnce()).toEqual({ markedDone: 0, redispatched: 1, orphans: 1 });
     expect(await jobKeysInQueue(t.db, name)).toEqual(['orphan']);
@@ -241,7 +244,9 @@ describe.each(drivers)('outbox on %s', (driver: DriverName) => {
     expect(after.rows[0]!.dispatched_by).toBeNull();
     expect((await sweeper.sweepOnce()).orphans).toBe(0);
     // Past its second, 'fresh' goes too.
-    await age(t.db, 1_500);
+    await t.db.query(
+      "UPDATE stratus_outbox SET dispatched_at = now() - interval '1500 milliseconds' WHERE job_key = 'fresh'",
+    );
     expect((await sweeper.sweepOnce()).orphans).toBe(1);
     expect(await jobKeysInQueue(t.db, name)).toEqual(['orphan', 'fresh']);
     await t.db.query('DELETE FROM stratus_outbox');
