@@ -78,6 +78,8 @@ export class CarefulClient {
   readonly requests: RequestRecord[] = [];
   /** Attempts waiting for an answer, per replica. */
   readonly inFlight: number[];
+  /** When each attempt waiting for an answer started, per replica. */
+  readonly #startedInFlight: Array<Set<{ readonly at: number }>>;
   readonly #attempts: number;
   readonly #timeoutMs: number;
   readonly #backoffCapMs: number;
@@ -90,6 +92,7 @@ export class CarefulClient {
     options: ClientOptions = {},
   ) {
     this.inFlight = urls.map(() => 0);
+    this.#startedInFlight = urls.map(() => new Set());
     this.#attempts = options.attempts ?? 8;
     this.#timeoutMs = options.timeoutMs ?? 15_000;
     this.#backoffCapMs = options.backoffCapMs ?? 1_000;
@@ -100,6 +103,13 @@ export class CarefulClient {
    * Sends one request, retried as the class header says; resolves with the answer that ended it
    * (a 4xx included), rejects when every attempt failed.
    */
+  /** Attempts to `replica` started at or after `since` (ms since the epoch) and not answered yet. */
+  inFlightSince(replica: number, since: number): number {
+    let n = 0;
+    for (const a of this.#startedInFlight[replica]!) if (a.at >= since) n++;
+    return n;
+  }
+
   async send(
     method: string,
     path: string,
@@ -144,6 +154,8 @@ export class CarefulClient {
   ): Promise<{ attempt: Attempt; answer?: ApiAnswer }> {
     this.inFlight[replica]!++;
     const startedAt = Date.now();
+    const started = { at: startedAt };
+    this.#startedInFlight[replica]!.add(started);
     try {
       const response = await fetch(new URL(path, this.urls[replica]), {
         method,
@@ -185,6 +197,7 @@ export class CarefulClient {
       };
     } finally {
       this.inFlight[replica]!--;
+      this.#startedInFlight[replica]!.delete(started);
     }
   }
 }

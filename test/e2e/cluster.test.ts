@@ -195,11 +195,18 @@ describe('four replicas and stratus sim, with an api replica and a worker SIGKIL
     let workerKill: Promise<{ at: number; nodeId: string; held: string[] }> | undefined;
     // The api replica is frozen (SIGSTOP) first, so the requests sent to it stay in flight
     // until the SIGKILL: answered in a millisecond, they would otherwise all be done by the
-    // time the signal lands, and the kill would only ever meet refused connections.
+    // time the signal lands, and the kill would only ever meet refused connections. Only
+    // requests sent after the freeze count: one in flight at it may have its answer written
+    // already, and end well after the kill.
     const killApi = async () => {
       const victim = apis[victimApi]!;
+      const frozenAt = Date.now();
       victim.process.child.kill('SIGSTOP');
-      await until(() => client.inFlight[victimApi]! >= 2, 20_000, 'requests in flight to the api replica');
+      await until(
+        () => client.inFlightSince(victimApi, frozenAt) >= 2,
+        20_000,
+        'requests in flight to the frozen api replica',
+      );
       const inFlight = client.inFlight[victimApi]!;
       return { at: await cluster.kill(victim), inFlight };
     };
