@@ -103,11 +103,14 @@ export function housekeepingController(options: HousekeepingOptions): Controller
       let logs = 0;
       let failed: unknown;
       if (options.compute) {
-        const cutoff = now - logsMs;
+        // The cutoff, to its minute: a token names one call, so every pass of a minute makes
+        // the same one (an exact cutoff under a token per minute was refused as a token reused
+        // with other parameters, and failed the pass).
+        const minute = Math.floor((now - logsMs) / 60_000);
         try {
           logs = (
-            await options.compute.pruneLogs(cutoff, {
-              clientToken: `housekeeping/logs/${Math.floor(cutoff / 60_000)}`,
+            await options.compute.pruneLogs(minute * 60_000, {
+              clientToken: `housekeeping/logs/${minute}`,
               fencingToken: ctx.epoch,
               signal: ctx.signal,
             })
