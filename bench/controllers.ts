@@ -362,7 +362,7 @@ async function lbSyncPhases(db: Database, compute: BackendPorts['compute']): Pro
     let changed = 0;
     const index = targetIndex(groups.value, children.value, running);
     for (const lb of lbs.value) {
-      if (lb.deletionRequestedAt) continue;
+      if (lb.deleting) continue;
       const targets = lbTargetsOf(lb, index);
       if (!isDeepStrictEqual(targets, lb.targets)) changed++;
     }

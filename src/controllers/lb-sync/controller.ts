@@ -7,7 +7,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { PreconditionFailedError } from '../../control/errors.js';
 import type { ResourceService } from '../../control/service.js';
-import { iso } from '../../control/store.js';
 import type { ComputePort } from '../../core/ports/compute.js';
 import type { Resource } from '../../core/resources/resource.js';
 import type { Queryable } from '../../ha/db/database.js';
@@ -48,7 +47,8 @@ export interface LoadBalancerView {
   readonly id: string;
   readonly tenant: string;
   readonly generation: number;
-  readonly deletionRequestedAt: string | null;
+  /** Its deletion was asked for. */
+  readonly deleting: boolean;
   readonly targets: readonly TargetSpec[];
 }
 
@@ -62,7 +62,7 @@ export async function loadBalancerViews(q: Queryable, ids?: Iterable<string>): P
     id: row.id as string,
     tenant: row.tenant as string,
     generation: Number(row.generation),
-    deletionRequestedAt: row.deletion_requested_at == null ? null : iso(row.deletion_requested_at),
+    deleting: row.deleting === true,
     targets: (row.targets as TargetSpec[] | null) ?? [],
   }));
 }
@@ -201,7 +201,7 @@ export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
     let failed: unknown;
     for (const lb of lbs) {
       if (ctx.signal.aborted) break;
-      if (lb.deletionRequestedAt) continue;
+      if (lb.deleting) continue;
       // An owner that let go of a load balancer leaves its instances there: they go too.
       const targets = targetsOf(lb, index);
       if (isDeepStrictEqual(targets, lb.targets)) continue;
@@ -309,13 +309,9 @@ export function lbSyncController(options: LbSyncOptions): ControllerDefinition {
       };
       const served = new Set<string>();
       convergedMeanwhile = served;
-      let world: Awaited<ReturnType<typeof read>>;
-      try {
-        world = await (ctx.serveChangesWhile?.(read()) ?? read());
-      } finally {
+      const { children, lbs, running } = await (ctx.serveChangesWhile?.(read()) ?? read()).finally(() => {
         convergedMeanwhile = undefined;
-      }
-      const { children, lbs, running } = world;
+      });
       const failed = await sync(
         ctx,
         lbs.filter((lb) => !served.has(lb.id)),
